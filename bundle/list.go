@@ -1,0 +1,325 @@
+package bundle
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/layout"
+)
+
+// ListEntry is one index.json entry of a layout.
+type ListEntry struct {
+	Tag          string        `json:"tag,omitempty"`
+	Digest       digest.Digest `json:"digest"`
+	MediaType    string        `json:"mediaType"`
+	ArtifactType string        `json:"artifactType,omitempty"`
+	// Size is the bytes of the whole graph: manifest, config and layers
+	// (for an index, its manifests' graphs), each blob counted once.
+	Size    int64  `json:"size"`
+	Created string `json:"created,omitempty"`
+	Layers  int    `json:"layers"`
+}
+
+// List describes every entry of the layout's index.json, in index order.
+func List(ctx context.Context, dir string) ([]ListEntry, error) {
+	store, err := layout.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := store.ReadIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entries := []ListEntry{}
+	for _, desc := range idx.Manifests {
+		g, err := walkGraph(ctx, store, desc)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, ListEntry{
+			Tag: desc.Annotations[ocispec.AnnotationRefName], Digest: desc.Digest, MediaType: desc.MediaType,
+			ArtifactType: g.artifactType, Size: g.size, Created: g.created, Layers: g.layers,
+		})
+	}
+	return entries, nil
+}
+
+// graph sums what walkGraph saw.
+type graph struct {
+	size         int64
+	layers       int
+	artifactType string
+	created      string
+}
+
+// walkGraph reads the documents under desc (manifests and nested indexes,
+// verified) and adds up the sizes of every blob once.
+func walkGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor) (graph, error) {
+	var g graph
+	seen := map[digest.Digest]bool{}
+	add := func(d ocispec.Descriptor) bool {
+		if seen[d.Digest] {
+			return false
+		}
+		seen[d.Digest] = true
+		g.size += d.Size
+		return true
+	}
+	var walk func(desc ocispec.Descriptor, depth int) error
+	walk = func(desc ocispec.Descriptor, depth int) error {
+		if depth > maxDepth {
+			return fmt.Errorf("%s: %w: indexes nested deeper than %d", desc.Digest, layout.ErrBadDocument, maxDepth)
+		}
+		if !add(desc) {
+			return nil
+		}
+		switch desc.MediaType {
+		case ocispec.MediaTypeImageIndex:
+			idx, err := store.ReadIndexBlob(ctx, desc)
+			if err != nil {
+				return err
+			}
+			for _, m := range idx.Manifests {
+				if err := walk(m, depth+1); err != nil {
+					return err
+				}
+			}
+		case ocispec.MediaTypeImageManifest:
+			m, err := store.ReadManifest(ctx, desc)
+			if err != nil {
+				return err
+			}
+			if depth == 0 {
+				g.artifactType = m.ArtifactType
+				if g.artifactType == "" {
+					g.artifactType = m.Config.MediaType
+				}
+				g.created = m.Annotations[ocispec.AnnotationCreated]
+			}
+			add(m.Config)
+			for _, l := range m.Layers {
+				add(l)
+				g.layers++
+			}
+		}
+		return nil
+	}
+	return g, walk(root, 0)
+}
+
+// maxDepth bounds the nesting of indexes.
+const maxDepth = 32
+
+// WriteListText writes entries as an aligned table.
+func WriteListText(w io.Writer, entries []ListEntry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TAG\tDIGEST\tARTIFACT TYPE\tLAYERS\tSIZE\tCREATED")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(e.Tag), e.Digest, orDash(e.ArtifactType), e.Layers, HumanBytes(e.Size), orDash(e.Created))
+	}
+	return tw.Flush()
+}
+
+// Inspection describes one bundle: its manifest (or index) and its layers.
+type Inspection struct {
+	Reference    string              `json:"reference"`
+	Digest       digest.Digest       `json:"digest"`
+	MediaType    string              `json:"mediaType"`
+	Size         int64               `json:"size"`
+	Tags         []string            `json:"tags"`
+	ArtifactType string              `json:"artifactType,omitempty"`
+	Created      string              `json:"created,omitempty"`
+	Annotations  map[string]string   `json:"annotations,omitempty"`
+	Config       *LayerInfo          `json:"config,omitempty"`
+	Layers       []LayerInfo         `json:"layers,omitempty"`
+	Manifests    []LayerInfo         `json:"manifests,omitempty"`
+	Subject      *ocispec.Descriptor `json:"subject,omitempty"`
+	TotalSize    int64               `json:"totalSize"`
+}
+
+// LayerInfo is one descriptor of an inspected bundle.
+type LayerInfo struct {
+	Title       string            `json:"title,omitempty"`
+	MediaType   string            `json:"mediaType"`
+	Digest      digest.Digest     `json:"digest"`
+	Size        int64             `json:"size"`
+	Platform    string            `json:"platform,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Inspect describes the bundle ref names. A bare LAYOUT must hold exactly
+// one index.json entry (otherwise ErrAmbiguous).
+func Inspect(ctx context.Context, ref string) (Inspection, error) {
+	store, desc, err := resolve(ctx, ref)
+	if err != nil {
+		return Inspection{}, err
+	}
+	idx, err := store.ReadIndex(ctx)
+	if err != nil {
+		return Inspection{}, err
+	}
+	in := Inspection{Reference: ref, Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size, Tags: []string{}}
+	for _, m := range idx.Manifests {
+		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok && m.Digest == desc.Digest {
+			in.Tags = append(in.Tags, tag)
+		}
+	}
+	g, err := walkGraph(ctx, store, desc)
+	if err != nil {
+		return Inspection{}, err
+	}
+	in.TotalSize = g.size
+	switch desc.MediaType {
+	case ocispec.MediaTypeImageIndex:
+		ix, err := store.ReadIndexBlob(ctx, desc)
+		if err != nil {
+			return Inspection{}, err
+		}
+		in.ArtifactType, in.Annotations, in.Subject = ix.ArtifactType, ix.Annotations, ix.Subject
+		for _, m := range ix.Manifests {
+			in.Manifests = append(in.Manifests, info(m))
+		}
+	default:
+		m, err := store.ReadManifest(ctx, desc)
+		if err != nil {
+			return Inspection{}, err
+		}
+		in.ArtifactType, in.Annotations, in.Subject = m.ArtifactType, m.Annotations, m.Subject
+		in.Created = m.Annotations[ocispec.AnnotationCreated]
+		c := info(m.Config)
+		in.Config = &c
+		for _, l := range m.Layers {
+			in.Layers = append(in.Layers, info(l))
+		}
+	}
+	return in, nil
+}
+
+func info(d ocispec.Descriptor) LayerInfo {
+	li := LayerInfo{Title: d.Annotations[ocispec.AnnotationTitle], MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, Annotations: d.Annotations}
+	if p := d.Platform; p != nil {
+		li.Platform = strings.TrimSuffix(p.OS+"/"+p.Architecture+"/"+p.Variant, "/")
+	}
+	return li
+}
+
+// resolve opens the layout of ref and finds the manifest it names.
+func resolve(ctx context.Context, s string) (*layout.Store, ocispec.Descriptor, error) {
+	ref, err := layout.ParseReference(s)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	store, err := layout.Open(ref.Path)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	if ref.Tag != "" || ref.Digest != "" {
+		desc, err := store.Resolve(ctx, ref)
+		return store, desc, err
+	}
+	idx, err := store.ReadIndex(ctx)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	if len(idx.Manifests) != 1 {
+		return nil, ocispec.Descriptor{}, fmt.Errorf("%s: %w: %d bundles, name one as LAYOUT:TAG or LAYOUT@DIGEST", s, ErrAmbiguous, len(idx.Manifests))
+	}
+	return store, idx.Manifests[0], nil
+}
+
+// WriteInspectText writes in for people.
+func WriteInspectText(w io.Writer, in Inspection) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Reference:\t%s\n", in.Reference)
+	fmt.Fprintf(tw, "Digest:\t%s\n", in.Digest)
+	fmt.Fprintf(tw, "Media type:\t%s\n", in.MediaType)
+	fmt.Fprintf(tw, "Artifact type:\t%s\n", orDash(in.ArtifactType))
+	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(in.Tags, ", ")))
+	fmt.Fprintf(tw, "Created:\t%s\n", orDash(in.Created))
+	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", HumanBytes(in.TotalSize), in.TotalSize)
+	if in.Subject != nil {
+		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
+	}
+	for _, k := range sortedKeys(in.Annotations) {
+		fmt.Fprintf(tw, "Annotation:\t%s=%s\n", k, in.Annotations[k])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(in.Layers) > 0 {
+		fmt.Fprintf(w, "\nLayers:\n")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  TITLE\tMEDIA TYPE\tSIZE\tDIGEST")
+		for _, l := range in.Layers {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(l.Title), l.MediaType, HumanBytes(l.Size), l.Digest)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, l := range in.Layers {
+			keys := sortedKeys(l.Annotations)
+			if len(keys) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "  %s annotations:\n", orDash(l.Title))
+			for _, k := range keys {
+				fmt.Fprintf(w, "    %s=%s\n", k, l.Annotations[k])
+			}
+		}
+	}
+	if len(in.Manifests) > 0 {
+		fmt.Fprintf(w, "\nManifests:\n")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PLATFORM\tMEDIA TYPE\tSIZE\tDIGEST")
+		for _, m := range in.Manifests {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(m.Platform), m.MediaType, HumanBytes(m.Size), m.Digest)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// WriteJSON writes v as indented JSON followed by a newline.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// HumanBytes formats n with a binary unit ("1.5 MiB").
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

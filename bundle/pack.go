@@ -1,0 +1,340 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layout"
+)
+
+// Annotation keys written on layers.
+const (
+	AnnotationContentDigest = "io.ocibundle.content.digest"
+	AnnotationContentSize   = "io.ocibundle.content.size"
+	AnnotationContentFiles  = "io.ocibundle.content.files"
+	// ORAS's keys: with them `oras pull` unpacks a gzip tar layer into a
+	// directory.
+	AnnotationORASDigest = "io.deis.oras.content.digest"
+	AnnotationORASUnpack = "io.deis.oras.content.unpack"
+)
+
+// DefaultArtifactType is the manifest artifactType pack writes by default.
+const DefaultArtifactType = "application/vnd.ocibundle.bundle.v1"
+
+// PackOptions are the knobs of Pack. The zero value packs with zstd at the
+// default level, no tags and no annotations.
+type PackOptions struct {
+	Tags []string
+	// Annotations on the manifest, on the index, and per layer title.
+	ManifestAnnotations map[string]string
+	IndexAnnotations    map[string]string
+	ConfigAnnotations   map[string]string
+	LayerAnnotations    map[string]map[string]string
+	ArtifactType        string // DefaultArtifactType when empty
+	Compression         compress.Codec
+	Level               compress.Level
+	// Created, when set, is written as org.opencontainers.image.created.
+	Created *time.Time
+	// SourceDateEpoch, when set, clamps file mtimes and is the created time
+	// unless Created is set.
+	SourceDateEpoch *time.Time
+	// Jobs bounds the layers compressed at once (1 when < 1). It never
+	// changes the output bytes.
+	Jobs     int
+	Progress Progress
+}
+
+// PackResult describes the manifest Pack wrote.
+type PackResult struct {
+	Digest    digest.Digest `json:"digest"`
+	Size      int64         `json:"size"`
+	MediaType string        `json:"mediaType"`
+	Tags      []string      `json:"tags"`
+	Layers    []PackedLayer `json:"layers"`
+}
+
+// PackedLayer describes one layer of a packed bundle.
+type PackedLayer struct {
+	Title         string        `json:"title"`
+	Digest        digest.Digest `json:"digest"`
+	Size          int64         `json:"size"`
+	ContentDigest digest.Digest `json:"content_digest"`
+	ContentSize   int64         `json:"content_size"`
+	Files         int           `json:"files"`
+}
+
+// Pack packs each of paths into one tar layer of a new bundle manifest in the
+// layout at dir (created if missing), then points tags at it.
+//
+// Every input is checked before the layout is touched; bad input fails with
+// ErrBadInput naming the path. index.json is changed only at the very end, in
+// one atomic update, so a pack that fails or is killed half-way leaves no
+// reference to partial content (blobs it committed are valid and gc removes
+// them). The same inputs and options give byte-identical blobs and manifest.
+func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (PackResult, error) {
+	if len(paths) == 0 {
+		return PackResult{}, fmt.Errorf("%w: nothing to pack", ErrBadInput)
+	}
+	for _, tag := range opts.Tags {
+		if err := layout.ValidateTag(tag); err != nil {
+			return PackResult{}, fmt.Errorf("%w: %w", ErrBadInput, err)
+		}
+	}
+	if opts.Compression == "" {
+		opts.Compression = compress.Zstd
+	}
+	if opts.ArtifactType == "" {
+		opts.ArtifactType = DefaultArtifactType
+	}
+	progress := progressOrNop(opts.Progress)
+
+	trees := make([]*tree, len(paths))
+	titles := make(map[string]string)
+	var total int64
+	for i, p := range paths {
+		t, err := scanTree(ctx, p)
+		if err != nil {
+			return PackResult{}, err
+		}
+		if prev, dup := titles[t.title]; dup {
+			return PackResult{}, fmt.Errorf("%s: %w: same base name %q as %s", p, ErrBadInput, t.title, prev)
+		}
+		titles[t.title] = p
+		trees[i], total = t, total+t.bytes
+	}
+	for title := range opts.LayerAnnotations {
+		if _, ok := titles[title]; !ok {
+			return PackResult{}, fmt.Errorf("layer annotation for %q: %w: no input has that base name", title, ErrBadInput)
+		}
+	}
+
+	store, err := layout.Create(dir)
+	if err != nil {
+		return PackResult{}, err
+	}
+	var clamp time.Time
+	if opts.SourceDateEpoch != nil {
+		clamp = opts.SourceDateEpoch.UTC()
+	}
+
+	progress.Start("pack", total)
+	layers, packed, err := packLayers(ctx, store, trees, clamp, opts, progress)
+	progress.Finish()
+	if err != nil {
+		return PackResult{}, err
+	}
+
+	config := ocispec.DescriptorEmptyJSON
+	config.Annotations = copyMap(opts.ConfigAnnotations)
+	if err := store.Put(ctx, config, bytes.NewReader(config.Data)); err != nil {
+		return PackResult{}, err
+	}
+	annotations := copyMap(opts.ManifestAnnotations)
+	created := opts.Created
+	if created == nil {
+		created = opts.SourceDateEpoch
+	}
+	if created != nil {
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[ocispec.AnnotationCreated] = created.UTC().Format(time.RFC3339)
+	}
+	manifest := ocispec.Manifest{
+		Versioned:    specs.Versioned{SchemaVersion: 2},
+		MediaType:    ocispec.MediaTypeImageManifest,
+		ArtifactType: opts.ArtifactType,
+		Config:       config,
+		Layers:       layers,
+		Annotations:  annotations,
+	}
+	data, err := json.Marshal(manifest)
+	if err != nil {
+		return PackResult{}, err
+	}
+	desc, err := store.PutBytes(ctx, ocispec.MediaTypeImageManifest, data)
+	if err != nil {
+		return PackResult{}, err
+	}
+	desc.ArtifactType = opts.ArtifactType
+
+	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) error {
+		for k, v := range opts.IndexAnnotations {
+			if idx.Annotations == nil {
+				idx.Annotations = map[string]string{}
+			}
+			idx.Annotations[k] = v
+		}
+		if len(opts.Tags) == 0 {
+			layout.AddUntagged(idx, desc)
+		}
+		for _, tag := range opts.Tags {
+			if err := layout.SetTag(idx, desc, tag); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return PackResult{}, err
+	}
+	tags := append([]string{}, opts.Tags...)
+	return PackResult{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType, Tags: tags, Layers: packed}, nil
+}
+
+// packLayers writes one layer per tree, up to opts.Jobs at once, and returns
+// them in argument order.
+func packLayers(ctx context.Context, store *layout.Store, trees []*tree, clamp time.Time, opts PackOptions, progress Progress) ([]ocispec.Descriptor, []PackedLayer, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	jobs := max(opts.Jobs, 1)
+	descs := make([]ocispec.Descriptor, len(trees))
+	packed := make([]PackedLayer, len(trees))
+	errs := make([]error, len(trees))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, t := range trees {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if context.Cause(ctx) != nil {
+				return
+			}
+			descs[i], packed[i], errs[i] = packLayer(ctx, store, t, clamp, opts, progress)
+			if errs[i] != nil {
+				cancel(errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs { // the first failing argument, not the first to fail
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, nil, err
+	}
+	return descs, packed, nil
+}
+
+// packLayer streams files → tar → compressor → blob writer, hashing the
+// uncompressed tar on the way.
+func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Time, opts PackOptions, progress Progress) (ocispec.Descriptor, PackedLayer, error) {
+	w, err := store.NewWriter(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, err
+	}
+	defer w.Abort()
+	enc, err := compress.NewWriter(w, opts.Compression, opts.Level)
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, err
+	}
+	content := digest.SHA256.Digester()
+	counter := &countWriter{}
+	st, err := writeTar(ctx, io.MultiWriter(enc, content.Hash(), counter), t, clamp, progress)
+	if cerr := enc.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("%s: compress: %w", t.arg, cerr)
+	}
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, err
+	}
+	desc, err := w.Commit(ctx, opts.Compression.LayerMediaType())
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, err
+	}
+	ann := map[string]string{
+		ocispec.AnnotationTitle: t.title,
+		AnnotationContentDigest: content.Digest().String(),
+		AnnotationContentSize:   strconv.FormatInt(counter.n, 10),
+		AnnotationContentFiles:  strconv.Itoa(st.files),
+	}
+	if opts.Compression == compress.Gzip {
+		ann[AnnotationORASDigest] = content.Digest().String()
+		ann[AnnotationORASUnpack] = "true"
+	}
+	for k, v := range opts.LayerAnnotations[t.title] {
+		ann[k] = v
+	}
+	desc.Annotations = ann
+	return desc, PackedLayer{
+		Title: t.title, Digest: desc.Digest, Size: desc.Size,
+		ContentDigest: content.Digest(), ContentSize: counter.n, Files: st.files,
+	}, nil
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// AnnotationFile is the content of --annotation-file: ORAS's format,
+// {"$manifest":{…},"$config":{…},"TITLE":{…}}, plus "$index".
+type AnnotationFile struct {
+	Manifest map[string]string
+	Index    map[string]string
+	Config   map[string]string
+	Layers   map[string]map[string]string
+}
+
+// ReadAnnotationFile reads and strictly decodes an annotation file.
+// Errors wrap ErrBadInput and name the file.
+func ReadAnnotationFile(path string) (AnnotationFile, error) {
+	var af AnnotationFile
+	f, err := os.Open(path)
+	if err != nil {
+		return af, badInput(path, err)
+	}
+	defer f.Close()
+	data, err := layout.ReadDocument(f, layout.MaxDocumentSize)
+	if err != nil {
+		return af, fmt.Errorf("%s: %w: %w", path, ErrBadInput, err)
+	}
+	var raw map[string]map[string]string
+	if err := layout.DecodeStrict(data, &raw); err != nil {
+		return af, fmt.Errorf("%s: %w: %w", path, ErrBadInput, err)
+	}
+	for k, m := range raw {
+		switch k {
+		case "$manifest":
+			af.Manifest = m
+		case "$index":
+			af.Index = m
+		case "$config":
+			af.Config = m
+		default:
+			if af.Layers == nil {
+				af.Layers = map[string]map[string]string{}
+			}
+			af.Layers[k] = m
+		}
+	}
+	return af, nil
+}

@@ -1,0 +1,154 @@
+package compress
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Codec names a layer compression.
+type Codec string
+
+const (
+	Zstd Codec = "zstd"
+	Gzip Codec = "gzip"
+	None Codec = "none"
+)
+
+// ParseCodec parses "zstd", "gzip" or "none".
+func ParseCodec(s string) (Codec, error) {
+	switch c := Codec(s); c {
+	case Zstd, Gzip, None:
+		return c, nil
+	}
+	return "", fmt.Errorf("%q: %w (want zstd, gzip or none)", s, ErrUnknownCodec)
+}
+
+// LayerMediaType is the OCI layer media type for a tar compressed with c.
+func (c Codec) LayerMediaType() string {
+	switch c {
+	case Zstd:
+		return ocispec.MediaTypeImageLayerZstd
+	case Gzip:
+		return ocispec.MediaTypeImageLayerGzip
+	}
+	return ocispec.MediaTypeImageLayer
+}
+
+// ForMediaType returns the codec of a layer media type: the OCI tar layer
+// types, their Docker equivalents, and the non-distributable variants.
+func ForMediaType(mediaType string) (Codec, error) {
+	switch mediaType {
+	case ocispec.MediaTypeImageLayerZstd,
+		ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck // still found in the wild
+		return Zstd, nil
+	case ocispec.MediaTypeImageLayerGzip,
+		ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+		"application/vnd.docker.image.rootfs.diff.tar.gzip":
+		return Gzip, nil
+	case ocispec.MediaTypeImageLayer,
+		ocispec.MediaTypeImageLayerNonDistributable, //nolint:staticcheck
+		"application/vnd.docker.image.rootfs.diff.tar":
+		return None, nil
+	}
+	return "", fmt.Errorf("%q: %w", mediaType, ErrUnknownMediaType)
+}
+
+// Level is a compression effort.
+type Level int
+
+const (
+	Default Level = iota
+	Fastest
+	Better
+	Best
+)
+
+var levelNames = map[string]Level{"fastest": Fastest, "default": Default, "better": Better, "best": Best}
+
+// ParseLevel parses "fastest", "default", "better" or "best".
+func ParseLevel(s string) (Level, error) {
+	if l, ok := levelNames[s]; ok {
+		return l, nil
+	}
+	return 0, fmt.Errorf("%q: %w (want fastest, default, better or best)", s, ErrUnknownLevel)
+}
+
+func (l Level) String() string {
+	for name, v := range levelNames {
+		if v == l {
+			return name
+		}
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// EncoderConcurrency is the fixed number of zstd block encoders per stream.
+// Output is identical for every value of 2 or more (it changes at 1, where
+// concurrent blocks switch off), so this constant trades memory for speed
+// only; it must never come from the core count or a --jobs flag.
+const EncoderConcurrency = 2
+
+// NewWriter returns an encoder that compresses into w. Close flushes the
+// encoder and writes its trailer (it does not close w); its error must be
+// checked. For None the writer passes bytes through.
+func NewWriter(w io.Writer, c Codec, l Level) (io.WriteCloser, error) {
+	switch c {
+	case Zstd:
+		levels := map[Level]zstd.EncoderLevel{
+			Fastest: zstd.SpeedFastest, Default: zstd.SpeedDefault,
+			Better: zstd.SpeedBetterCompression, Best: zstd.SpeedBestCompression,
+		}
+		return zstd.NewWriter(w,
+			zstd.WithEncoderLevel(levels[l]),
+			zstd.WithEncoderConcurrency(EncoderConcurrency),
+			zstd.WithConcurrentBlocks(true),
+			zstd.WithEncoderCRC(true),
+			zstd.WithZeroFrames(false),
+			zstd.WithLowerEncoderMem(false),
+		)
+	case Gzip:
+		levels := map[Level]int{Fastest: gzip.BestSpeed, Default: gzip.DefaultCompression, Better: 7, Best: gzip.BestCompression}
+		// The header carries no name, no mtime and OS "unknown": nothing of
+		// the host leaks into the bytes.
+		return gzip.NewWriterLevel(w, levels[l])
+	case None:
+		return nopWriteCloser{w}, nil
+	}
+	return nil, fmt.Errorf("%q: %w", string(c), ErrUnknownCodec)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+// MaxWindow caps the zstd window a decoder accepts, bounding its memory.
+const MaxWindow = 128 << 20
+
+// NewReader returns a decoder reading the uncompressed stream from r. The
+// caller closes it (that does not close r). zstd frames with a window above
+// MaxWindow, truncated frames and bad checksums fail with an error from the
+// decoder.
+func NewReader(r io.Reader, c Codec) (io.ReadCloser, error) {
+	switch c {
+	case Zstd:
+		d, err := zstd.NewReader(r,
+			zstd.WithDecoderMaxWindow(MaxWindow),
+			zstd.WithDecoderMaxMemory(MaxWindow*2),
+			zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(true),
+		)
+		if err != nil {
+			return nil, err
+		}
+		return d.IOReadCloser(), nil
+	case Gzip:
+		return gzip.NewReader(r)
+	case None:
+		return io.NopCloser(r), nil
+	}
+	return nil, fmt.Errorf("%q: %w", string(c), ErrUnknownCodec)
+}

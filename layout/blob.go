@@ -1,0 +1,227 @@
+package layout
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Exists reports whether the blob desc names is in the layout. A blob that is
+// present with a size other than desc.Size is an error wrapping
+// ErrSizeMismatch; a present symlink or non-regular file wraps ErrNotRegular.
+func (s *Store) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
+	path, err := s.blobFile(desc.Digest)
+	if err != nil {
+		return false, err
+	}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("%s: %w", desc.Digest, ErrNotRegular)
+	}
+	if fi.Size() != desc.Size {
+		return false, fmt.Errorf("%s: %w: %d bytes on disk, %d expected", desc.Digest, ErrSizeMismatch, fi.Size(), desc.Size)
+	}
+	return true, nil
+}
+
+// Fetch opens the blob desc names. The caller closes the reader. The reader
+// verifies as it goes: reading past desc.Size bytes, or reaching the end with
+// a different digest, fails with ErrSizeMismatch or ErrDigestMismatch instead
+// of io.EOF, so a caller that reads to the end never trusts bad bytes.
+// A missing blob wraps ErrBlobNotFound.
+func (s *Store) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
+	path, err := s.blobFile(desc.Digest)
+	if err != nil {
+		return nil, err
+	}
+	f, fi, err := openRegular(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", desc.Digest, ErrBlobNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() != desc.Size {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w: %d bytes on disk, %d expected", desc.Digest, ErrSizeMismatch, fi.Size(), desc.Size)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{NewVerifier(f, desc), f}, nil
+}
+
+// FetchAll reads a whole blob of at most limit bytes into memory, verified.
+func (s *Store) FetchAll(ctx context.Context, desc ocispec.Descriptor, limit int64) ([]byte, error) {
+	if desc.Size > limit {
+		return nil, fmt.Errorf("%s: %w: %d bytes, at most %d allowed", desc.Digest, ErrTooLarge, desc.Size, limit)
+	}
+	rc, err := s.Fetch(ctx, desc)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// Verifier passes through exactly desc.Size bytes of r while hashing them.
+// At the end of r it returns io.EOF only if the size and digest match, and
+// otherwise an error wrapping ErrSizeMismatch or ErrDigestMismatch.
+type Verifier struct {
+	r    io.Reader
+	desc ocispec.Descriptor
+	d    digest.Digester
+	n    int64
+}
+
+// NewVerifier returns a Verifier of r against desc. desc.Digest must have
+// been validated (ValidateDigest).
+func NewVerifier(r io.Reader, desc ocispec.Descriptor) *Verifier {
+	return &Verifier{r: r, desc: desc, d: desc.Digest.Algorithm().Digester()}
+}
+
+func (v *Verifier) Read(p []byte) (int, error) {
+	if rem := v.desc.Size - v.n + 1; int64(len(p)) > rem {
+		p = p[:rem] // read one byte past the end to notice extra data
+	}
+	n, err := v.r.Read(p)
+	v.n += int64(n)
+	if v.n > v.desc.Size {
+		return 0, fmt.Errorf("%s: %w: more than %d bytes", v.desc.Digest, ErrSizeMismatch, v.desc.Size)
+	}
+	v.d.Hash().Write(p[:n])
+	if errors.Is(err, io.EOF) {
+		if v.n != v.desc.Size {
+			return n, fmt.Errorf("%s: %w: %d bytes, %d expected", v.desc.Digest, ErrSizeMismatch, v.n, v.desc.Size)
+		}
+		if got := v.d.Digest(); got != v.desc.Digest {
+			return n, fmt.Errorf("%s: %w (got %s)", v.desc.Digest, ErrDigestMismatch, got)
+		}
+	}
+	return n, err
+}
+
+// Put stores the content of r as the blob desc names, verifying it on the way
+// (at most desc.Size+1 bytes are read). A blob already present is a no-op and
+// r is not read. Put is atomic: on any error nothing is committed and the
+// temporary file is removed; the error wraps ErrSizeMismatch,
+// ErrDigestMismatch or ErrBadDigest for bad content.
+func (s *Store) Put(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	if err := ValidateDigest(desc.Digest); err != nil {
+		return err
+	}
+	if ok, err := s.Exists(ctx, desc); ok || err != nil {
+		return err
+	}
+	w, err := s.newWriter(desc.Digest.Algorithm())
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if _, err := io.Copy(w, NewVerifier(r, desc)); err != nil {
+		return err
+	}
+	_, err = w.Commit(ctx, desc.MediaType)
+	return err
+}
+
+// Writer writes a blob whose digest is not known in advance (pack streams a
+// layer through it). It hashes while writing to a temporary file under
+// ingest/; Commit publishes it. Abort (or a failed Commit) removes it.
+type Writer struct {
+	s    *Store
+	f    *os.File
+	d    digest.Digester
+	n    int64
+	done bool
+}
+
+// NewWriter starts a sha256 blob. The caller must call Commit or Abort.
+func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
+	return s.newWriter(digest.SHA256)
+}
+
+func (s *Store) newWriter(alg digest.Algorithm) (*Writer, error) {
+	f, err := s.tempFile("blob-*")
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{s: s, f: f, d: alg.Digester()}, nil
+}
+
+func (w *Writer) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.d.Hash().Write(p[:n])
+	w.n += int64(n)
+	return n, err
+}
+
+// Size returns the number of bytes written so far.
+func (w *Writer) Size() int64 { return w.n }
+
+// Commit syncs the content and renames it to blobs/<alg>/<hex>, read-only,
+// then syncs the directory; it returns the blob's descriptor. If the blob is
+// already present the temporary file is dropped. Commit is atomic.
+func (w *Writer) Commit(ctx context.Context, mediaType string) (ocispec.Descriptor, error) {
+	if w.done {
+		return ocispec.Descriptor{}, errors.New("blob writer already finished")
+	}
+	w.done = true
+	desc := ocispec.Descriptor{MediaType: mediaType, Digest: w.d.Digest(), Size: w.n}
+	if err := checkContext(ctx); err != nil {
+		w.discard()
+		return desc, err
+	}
+	if ok, err := w.s.Exists(ctx, desc); ok || err != nil {
+		w.discard()
+		return desc, err
+	}
+	if err := w.f.Chmod(0o444); err != nil {
+		w.discard()
+		return desc, err
+	}
+	path, _ := BlobPath(desc.Digest)
+	if err := os.MkdirAll(filepath.Join(w.s.root, BlobsDir, desc.Digest.Algorithm().String()), 0o755); err != nil {
+		w.discard()
+		return desc, err
+	}
+	if err := w.s.commit(w.f, path); err != nil {
+		os.Remove(w.f.Name())
+		return desc, fmt.Errorf("commit blob %s: %w", desc.Digest, err)
+	}
+	return desc, nil
+}
+
+// Abort drops an uncommitted blob; after Commit it does nothing.
+func (w *Writer) Abort() {
+	if !w.done {
+		w.done = true
+		w.discard()
+	}
+}
+
+func (w *Writer) discard() {
+	w.f.Close()
+	os.Remove(w.f.Name())
+}
+
+// PutBytes stores data as a blob of the given media type and returns its
+// descriptor; it is Put for small documents built in memory.
+func (s *Store) PutBytes(ctx context.Context, mediaType string, data []byte) (ocispec.Descriptor, error) {
+	desc := ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(data), Size: int64(len(data))}
+	return desc, s.Put(ctx, desc, bytes.NewReader(data))
+}

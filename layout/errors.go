@@ -1,0 +1,37 @@
+package layout
+
+import "errors"
+
+// Sentinel errors. They are wrapped with the identifying detail (a path, a
+// digest, a tag); callers branch with errors.Is.
+var (
+	// ErrNotLayout: a directory is not an OCI image layout (and, for Create,
+	// is not empty either, so it will not be turned into one).
+	ErrNotLayout = errors.New("not an OCI image layout")
+	// ErrBadDigest: a digest is not grammatical or its algorithm is not
+	// sha256 or sha512.
+	ErrBadDigest = errors.New("invalid digest")
+	// ErrDigestMismatch: content does not hash to the digest expected for it.
+	ErrDigestMismatch = errors.New("digest mismatch")
+	// ErrSizeMismatch: content is not the size expected for it.
+	ErrSizeMismatch = errors.New("size mismatch")
+	// ErrBlobNotFound: a blob is not in the layout.
+	ErrBlobNotFound = errors.New("blob not found")
+	// ErrNotRegular: a path that must be a regular file is a symlink,
+	// directory, device or FIFO.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrBadTag: a tag does not match the ref.name grammar.
+	ErrBadTag = errors.New("invalid tag")
+	// ErrTagNotFound: no index.json entry carries the tag.
+	ErrTagNotFound = errors.New("tag not found")
+	// ErrBadReference: a reference is not LAYOUT, LAYOUT:TAG or LAYOUT@DIGEST.
+	ErrBadReference = errors.New("invalid reference")
+	// ErrBadJSON: a document is not strict JSON (invalid UTF-8, a duplicate
+	// or case-variant key, trailing data, or not JSON at all).
+	ErrBadJSON = errors.New("invalid JSON")
+	// ErrTooLarge: a document exceeds the size cap for its kind.
+	ErrTooLarge = errors.New("document too large")
+	// ErrBadDocument: a JSON document is well-formed but is not the OCI
+	// document it must be (wrong schemaVersion, null manifests, …).
+	ErrBadDocument = errors.New("invalid document")
+)

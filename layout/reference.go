@@ -1,0 +1,135 @@
+package layout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Reference names a layout and, optionally, one manifest in it, as ORAS
+// spells --oci-layout targets: LAYOUT, LAYOUT:TAG or LAYOUT@DIGEST.
+type Reference struct {
+	Path   string
+	Tag    string        // empty unless LAYOUT:TAG
+	Digest digest.Digest // empty unless LAYOUT@DIGEST
+}
+
+func (r Reference) String() string {
+	switch {
+	case r.Digest != "":
+		return r.Path + "@" + r.Digest.String()
+	case r.Tag != "":
+		return r.Path + ":" + r.Tag
+	}
+	return r.Path
+}
+
+// ParseReference splits s into a layout path and a tag or digest. A string
+// that names an existing path is always a path. Otherwise "@" followed by a
+// digest selects by digest, and a ":" splits path and tag: the first ":"
+// whose left side is an existing directory, or else the last ":" (so tags
+// may contain "/", and layout paths that do not exist yet still parse).
+// Errors wrap ErrBadReference, ErrBadDigest or ErrBadTag.
+func ParseReference(s string) (Reference, error) {
+	if s == "" {
+		return Reference{}, fmt.Errorf("%w: empty", ErrBadReference)
+	}
+	if exists(s) {
+		return Reference{Path: s}, nil
+	}
+	if i := strings.LastIndex(s, "@"); i > 0 {
+		d := digest.Digest(s[i+1:])
+		if err := ValidateDigest(d); err != nil {
+			return Reference{}, fmt.Errorf("%q: %w", s, err)
+		}
+		return Reference{Path: s[:i], Digest: d}, nil
+	}
+	split := -1
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' && i > 0 && exists(s[:i]) {
+			split = i
+			break
+		}
+	}
+	if split < 0 {
+		split = strings.LastIndex(s, ":")
+	}
+	if split <= 0 {
+		return Reference{Path: s}, nil
+	}
+	tag := s[split+1:]
+	if err := ValidateTag(tag); err != nil {
+		return Reference{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return Reference{Path: s[:split], Tag: tag}, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// Resolve returns the index.json descriptor a tag or digest names. For a
+// digest that no index.json entry has, it looks for the blob itself and
+// returns a manifest descriptor for it (so LAYOUT@DIGEST reaches manifests
+// nested in an index). Errors wrap ErrTagNotFound or ErrBlobNotFound.
+func (s *Store) Resolve(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
+	idx, err := s.ReadIndex(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	switch {
+	case ref.Tag != "":
+		for _, m := range idx.Manifests {
+			if m.Annotations[ocispec.AnnotationRefName] == ref.Tag {
+				return m, nil
+			}
+		}
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, ErrTagNotFound)
+	case ref.Digest != "":
+		for _, m := range idx.Manifests {
+			if m.Digest == ref.Digest {
+				return m, nil
+			}
+		}
+		return s.resolveBlob(ctx, ref)
+	}
+	return ocispec.Descriptor{}, fmt.Errorf("%s: %w: no tag or digest", ref, ErrBadReference)
+}
+
+// resolveBlob builds a descriptor for a manifest that is only in blobs/: its
+// size from the file and its media type from the document.
+func (s *Store) resolveBlob(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
+	path, err := s.blobFile(ref.Digest)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	f, fi, err := openRegular(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, ErrBlobNotFound)
+	}
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	f.Close()
+	desc := ocispec.Descriptor{Digest: ref.Digest, Size: fi.Size()}
+	data, err := s.FetchAll(ctx, desc, MaxDocumentSize)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	var probe struct {
+		MediaType    string `json:"mediaType"`
+		ArtifactType string `json:"artifactType"`
+	}
+	if err := DecodeStrict(data, &probe); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, err)
+	}
+	desc.MediaType, desc.ArtifactType = probe.MediaType, probe.ArtifactType
+	return desc, nil
+}

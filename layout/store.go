@@ -1,0 +1,215 @@
+package layout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Names of the fixed entries of a layout.
+const (
+	LayoutFile = ocispec.ImageLayoutFile // "oci-layout"
+	IndexFile  = "index.json"
+	BlobsDir   = ocispec.ImageBlobsDir // "blobs"
+	// IngestDir holds temporary files while they are written; anything left
+	// there after a crash is unreferenced and safe to delete.
+	IngestDir = "ingest"
+)
+
+// Store is an OCI image layout on disk. Its methods are safe for concurrent
+// use by several goroutines and several processes.
+type Store struct {
+	root string
+}
+
+// Root returns the layout directory.
+func (s *Store) Root() string { return s.root }
+
+// Open opens an existing layout: root must hold a regular oci-layout file and
+// a regular index.json. Otherwise the error wraps ErrNotLayout. Open does not
+// validate the documents; the verify package does.
+func Open(root string) (*Store, error) {
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: %w: not a directory", root, ErrNotLayout)
+	}
+	for _, name := range []string{LayoutFile, IndexFile} {
+		fi, err := os.Lstat(filepath.Join(root, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w: no %s", root, ErrNotLayout, name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s: %s: %w", root, name, ErrNotRegular)
+		}
+	}
+	return &Store{root: root}, nil
+}
+
+// Create opens the layout at root, making it first if needed: a missing or
+// empty directory becomes an empty layout; a directory that is not empty and
+// has no oci-layout file is refused with ErrNotLayout. Create is idempotent,
+// safe against concurrent creators (it holds the layout lock), and finishes a
+// layout whose creation was interrupted.
+func Create(root string) (*Store, error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Store{root: root}
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if _, err := os.Lstat(filepath.Join(root, LayoutFile)); errors.Is(err, fs.ErrNotExist) {
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			return nil, err
+		}
+		if len(entries) > 0 {
+			return nil, fmt.Errorf("%s: %w, and not empty", root, ErrNotLayout)
+		}
+		data, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+		if err := s.writeFile(LayoutFile, data); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(filepath.Join(root, IndexFile)); errors.Is(err, fs.ErrNotExist) {
+		if err := s.writeIndex(emptyIndex()); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	for _, alg := range []string{"sha256"} {
+		if err := os.MkdirAll(filepath.Join(root, BlobsDir, alg), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return Open(root)
+}
+
+// lock takes an exclusive advisory lock on the layout directory itself (no
+// lock file is left behind) and returns the function that releases it. It
+// blocks until the lock is free.
+func (s *Store) lock() (func(), error) {
+	d, err := os.Open(s.root)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(d.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("lock %s: %w", s.root, err)
+	}
+	return func() { d.Close() }, nil // closing the descriptor releases the lock
+}
+
+// tempFile creates a temporary file under ingest/.
+func (s *Store) tempFile(pattern string) (*os.File, error) {
+	dir := filepath.Join(s.root, IngestDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.CreateTemp(dir, pattern)
+}
+
+// writeFile commits data as the file name (relative to the root) atomically:
+// temp file, sync, close, rename, sync the directory.
+func (s *Store) writeFile(name string, data []byte) (err error) {
+	f, err := s.tempFile(filepath.Base(name) + "-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	return s.commit(f, name)
+}
+
+// commit syncs and closes f, renames it to name (relative to the root) and
+// syncs the directory that now holds it. f is closed whatever happens; on
+// error the caller removes the temporary file.
+func (s *Store) commit(f *os.File, name string) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", name, err)
+	}
+	dst := filepath.Join(s.root, filepath.FromSlash(name))
+	if err := os.Rename(f.Name(), dst); err != nil {
+		return fmt.Errorf("rename %s: %w", name, err)
+	}
+	return syncDir(filepath.Dir(dst))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return d.Close()
+}
+
+// openRegular opens path for reading, refusing symlinks and anything that is
+// not a regular file (O_NOFOLLOW, then fstat, so there is no race).
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, nil, fmt.Errorf("%s: %w: symlink", path, ErrNotRegular)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w: %s", path, ErrNotRegular, fi.Mode().Type())
+	}
+	return f, fi, nil
+}
+
+// checkContext returns ctx's error, if any; used between entries and blobs.
+func checkContext(ctx context.Context) error { return context.Cause(ctx) }

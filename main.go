@@ -1,0 +1,397 @@
+// Command ocibundle moves files across air gaps as standard OCI image
+// layouts. This file is CLI wiring only: flags become options for the bundle
+// and verify packages, errors become one line on stderr and an exit code.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/verify"
+)
+
+// Exit codes (README "Exit codes").
+const (
+	exitOK          = 0
+	exitContent     = 1
+	exitUsage       = 2
+	exitOperational = 3
+)
+
+// errUsage marks a command line that cannot be run as given.
+var errUsage = errors.New("usage")
+
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+// exitCode maps an error to the exit code: the one place that knows it.
+func exitCode(err error) int {
+	content := []error{
+		bundle.ErrBadInput, verify.ErrFailed,
+		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
+		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadTag, layout.ErrTagNotFound,
+		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
+	}
+	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous,
+		compress.ErrUnknownCodec, compress.ErrUnknownLevel}
+	switch {
+	case err == nil:
+		return exitOK
+	case isAny(err, usage):
+		return exitUsage
+	case isAny(err, content):
+		return exitContent
+	}
+	return exitOperational
+}
+
+func isAny(err error, targets []error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp().RunContext(ctx, os.Args)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ocibundle: %v\n", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// envVars gives every flag its OCIBUNDLE_<FLAG> variable.
+func envVars(name string) []string {
+	return []string{"OCIBUNDLE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
+}
+
+func boolFlag(name, alias, usage string) *cli.BoolFlag {
+	f := &cli.BoolFlag{Name: name, Usage: usage, EnvVars: envVars(name)}
+	if alias != "" {
+		f.Aliases = []string{alias}
+	}
+	return f
+}
+
+func stringFlag(name, alias, value, usage string) *cli.StringFlag {
+	f := &cli.StringFlag{Name: name, Value: value, Usage: usage, EnvVars: envVars(name)}
+	if alias != "" {
+		f.Aliases = []string{alias}
+	}
+	return f
+}
+
+func sliceFlag(name, alias, usage string) *cli.StringSliceFlag {
+	f := &cli.StringSliceFlag{Name: name, Usage: usage, EnvVars: envVars(name)}
+	if alias != "" {
+		f.Aliases = []string{alias}
+	}
+	return f
+}
+
+func newApp() *cli.App {
+	jsonFlag := boolFlag("json", "", "print the result as JSON")
+	return &cli.App{
+		Name:                 "ocibundle",
+		Usage:                "move files across air gaps as standard OCI image layouts",
+		HideHelpCommand:      true,
+		EnableBashCompletion: false,
+		ExitErrHandler:       func(*cli.Context, error) {}, // main prints and exits
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		},
+		Flags: []cli.Flag{
+			boolFlag("quiet", "q", "no progress bars"),
+			stringFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never"),
+		},
+		Commands: []*cli.Command{
+			{
+				Name:      "pack",
+				Usage:     "pack files and directories into a bundle in an OCI layout; prints the manifest digest",
+				ArgsUsage: "PATH...",
+				Flags: []cli.Flag{
+					stringFlag("output", "o", "", "the layout to pack into (created if missing)"),
+					sliceFlag("tag", "t", "tag the bundle (repeatable)"),
+					sliceFlag("annotation", "a", "manifest annotation K=V (repeatable)"),
+					sliceFlag("layer-annotation", "", "layer annotation TITLE:K=V (repeatable)"),
+					sliceFlag("index-annotation", "", "index.json annotation K=V (repeatable)"),
+					stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"TITLE":{…}}`),
+					stringFlag("artifact-type", "", bundle.DefaultArtifactType, "the manifest's artifactType"),
+					stringFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none"),
+					stringFlag("level", "l", "default", "compression level: fastest, default, better or best"),
+					stringFlag("created", "", "", "write org.opencontainers.image.created: an RFC 3339 time or now"),
+					&cli.IntFlag{Name: "jobs", Value: runtime.GOMAXPROCS(0), Usage: "layers packed at once (never changes the bytes)", EnvVars: envVars("jobs")},
+					jsonFlag,
+				},
+				Action: packAction,
+			},
+			{
+				Name:      "ls",
+				Usage:     "list the bundles in a layout",
+				ArgsUsage: "LAYOUT",
+				Flags:     []cli.Flag{jsonFlag},
+				Action:    lsAction,
+			},
+			{
+				Name:      "inspect",
+				Usage:     "describe one bundle: manifest, annotations, layers",
+				ArgsUsage: "LAYOUT[:TAG|@DIGEST]",
+				Flags:     []cli.Flag{jsonFlag},
+				Action:    inspectAction,
+			},
+			{
+				Name:      "verify",
+				Usage:     "audit a layout offline: structure, every blob's size and digest, the graph",
+				ArgsUsage: "LAYOUT[:TAG|@DIGEST]",
+				Flags: []cli.Flag{
+					boolFlag("strict", "", "treat warnings about hygiene and unknown algorithms as errors"),
+					stringFlag("digest", "", "", "the bundle must have this manifest digest"),
+					boolFlag("allow-missing", "", "a referenced blob that is missing is a warning, not an error"),
+					jsonFlag,
+				},
+				Action: verifyAction,
+			},
+		},
+	}
+}
+
+func oneArg(c *cli.Context, what string) (string, error) {
+	if c.NArg() != 1 {
+		return "", usagef("%s: want exactly one %s, got %d arguments", c.Command.Name, what, c.NArg())
+	}
+	return c.Args().First(), nil
+}
+
+// cmdErr prefixes an error with the command name.
+func cmdErr(c *cli.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", c.Command.Name, err)
+}
+
+func packAction(c *cli.Context) error {
+	out := c.String("output")
+	if out == "" {
+		return usagef("pack: -o LAYOUT is required")
+	}
+	if c.NArg() == 0 {
+		return usagef("pack: name at least one PATH to pack")
+	}
+	codec, err := compress.ParseCodec(c.String("compression"))
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	level, err := compress.ParseLevel(c.String("level"))
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	opts := bundle.PackOptions{
+		Tags:         c.StringSlice("tag"),
+		ArtifactType: c.String("artifact-type"),
+		Compression:  codec,
+		Level:        level,
+		Jobs:         c.Int("jobs"),
+		Progress:     newProgress(c),
+	}
+	if f := c.String("annotation-file"); f != "" {
+		af, err := bundle.ReadAnnotationFile(f)
+		if err != nil {
+			return cmdErr(c, err)
+		}
+		opts.ManifestAnnotations, opts.IndexAnnotations = af.Manifest, af.Index
+		opts.ConfigAnnotations, opts.LayerAnnotations = af.Config, af.Layers
+	}
+	if opts.ManifestAnnotations, err = addPairs(opts.ManifestAnnotations, c.StringSlice("annotation")); err != nil {
+		return cmdErr(c, err)
+	}
+	if opts.IndexAnnotations, err = addPairs(opts.IndexAnnotations, c.StringSlice("index-annotation")); err != nil {
+		return cmdErr(c, err)
+	}
+	for _, s := range c.StringSlice("layer-annotation") {
+		title, kv, ok := strings.Cut(s, ":")
+		if !ok || title == "" {
+			return cmdErr(c, fmt.Errorf("--layer-annotation %q: %w: want TITLE:K=V", s, bundle.ErrBadInput))
+		}
+		if opts.LayerAnnotations == nil {
+			opts.LayerAnnotations = map[string]map[string]string{}
+		}
+		if opts.LayerAnnotations[title], err = addPairs(opts.LayerAnnotations[title], []string{kv}); err != nil {
+			return cmdErr(c, err)
+		}
+	}
+	if s := c.String("created"); s != "" {
+		t := time.Now()
+		if s != "now" {
+			if t, err = time.Parse(time.RFC3339, s); err != nil {
+				return usagef("pack: --created %q: want an RFC 3339 time or now", s)
+			}
+		}
+		opts.Created = &t
+	}
+	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok && s != "" {
+		secs, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return usagef("pack: SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
+		}
+		t := time.Unix(secs, 0).UTC()
+		opts.SourceDateEpoch = &t
+	}
+	res, err := bundle.Pack(c.Context, out, c.Args().Slice(), opts)
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		return bundle.WriteJSON(c.App.Writer, res)
+	}
+	_, err = fmt.Fprintln(c.App.Writer, res.Digest)
+	return err
+}
+
+// addPairs adds K=V strings to m (allocating it when needed).
+func addPairs(m map[string]string, pairs []string) (map[string]string, error) {
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("annotation %q: %w: want K=V", p, bundle.ErrBadInput)
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+func lsAction(c *cli.Context) error {
+	dir, err := oneArg(c, "LAYOUT")
+	if err != nil {
+		return err
+	}
+	entries, err := bundle.List(c.Context, dir)
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		return bundle.WriteJSON(c.App.Writer, entries)
+	}
+	return bundle.WriteListText(c.App.Writer, entries)
+}
+
+func inspectAction(c *cli.Context) error {
+	ref, err := oneArg(c, "REFERENCE")
+	if err != nil {
+		return err
+	}
+	in, err := bundle.Inspect(c.Context, ref)
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		return bundle.WriteJSON(c.App.Writer, in)
+	}
+	return bundle.WriteInspectText(c.App.Writer, in)
+}
+
+func verifyAction(c *cli.Context) error {
+	target, err := oneArg(c, "TARGET")
+	if err != nil {
+		return err
+	}
+	rep, err := verify.Verify(c.Context, target, verify.Options{
+		Strict:       c.Bool("strict"),
+		AllowMissing: c.Bool("allow-missing"),
+		Digest:       c.String("digest"),
+		Progress:     newProgress(c),
+	})
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		err = rep.WriteJSON(c.App.Writer)
+	} else {
+		err = rep.WriteText(c.App.Writer)
+	}
+	if err != nil {
+		return err
+	}
+	return cmdErr(c, rep.Err())
+}
+
+// barProgress shows a progress bar by bytes on stderr.
+type barProgress struct {
+	mu  sync.Mutex
+	bar *progressbar.ProgressBar
+}
+
+// newProgress returns the progress sink for c: a bar on stderr when asked
+// (--progress always) or when stderr is a terminal (auto), and otherwise nil,
+// whose methods do nothing.
+func newProgress(c *cli.Context) *barProgress {
+	mode := c.String("progress")
+	show := mode == "always" || (mode == "auto" && term.IsTerminal(int(os.Stderr.Fd())))
+	if c.Bool("quiet") || !show {
+		return nil
+	}
+	return &barProgress{}
+}
+
+func (p *barProgress) Start(label string, total int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bar = progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(io.Writer(os.Stderr)),
+		progressbar.OptionSetDescription(label),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+func (p *barProgress) Add(n int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Add64(n)
+	}
+}
+
+func (p *barProgress) Finish() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
