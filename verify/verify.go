@@ -26,6 +26,6 @@ type Report struct{}
 func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 	return nil, errors.New("not implemented")
 }
-func (r *Report) Err() error                   { return nil }
+func (r *Report) Err() error                  { return nil }
 func (r *Report) WriteText(w io.Writer) error { return nil }
 func (r *Report) WriteJSON(w io.Writer) error { return nil }
