@@ -30,6 +30,13 @@ const (
 	AnnotationORASUnpack = "io.deis.oras.content.unpack"
 )
 
+// reservedLayerKeys are the layer annotations pack computes; a user value
+// would make them lie.
+var reservedLayerKeys = map[string]bool{
+	ocispec.AnnotationTitle: true, AnnotationContentDigest: true, AnnotationContentSize: true,
+	AnnotationContentFiles: true, AnnotationORASDigest: true, AnnotationORASUnpack: true,
+}
+
 // DefaultArtifactType is the manifest artifactType pack writes by default.
 const DefaultArtifactType = "application/vnd.ocibundle.bundle.v1"
 
@@ -114,9 +121,14 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		titles[t.title] = p
 		trees[i], total = t, total+t.bytes
 	}
-	for title := range opts.LayerAnnotations {
+	for title, ann := range opts.LayerAnnotations {
 		if _, ok := titles[title]; !ok {
 			return PackResult{}, fmt.Errorf("layer annotation for %q: %w: no input has that base name", title, ErrBadInput)
+		}
+		for k := range ann {
+			if reservedLayerKeys[k] {
+				return PackResult{}, fmt.Errorf("layer annotation %s for %q: %w: pack computes it", k, title, ErrBadInput)
+			}
 		}
 	}
 
