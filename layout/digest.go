@@ -17,18 +17,16 @@ var Algorithms = []digest.Algorithm{digest.SHA256, digest.SHA512}
 // and has an encoded part of the right length in lowercase hex. It is the
 // gate in front of every path built from a digest.
 func ValidateDigest(d digest.Digest) error {
-	alg := d.Algorithm()
-	allowed := false
-	for _, a := range Algorithms {
-		allowed = allowed || a == alg
-	}
-	if !allowed {
-		return fmt.Errorf("%q: %w: unsupported algorithm", string(d), ErrBadDigest)
-	}
+	// Grammar first: go-digest's Algorithm() panics on a string without ":".
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("%q: %w", string(d), ErrBadDigest)
 	}
-	return nil
+	for _, a := range Algorithms {
+		if a == d.Algorithm() {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: %w: unsupported algorithm", string(d), ErrBadDigest)
 }
 
 // BlobPath returns the slash-separated path of the blob for d relative to the
