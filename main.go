@@ -113,7 +113,7 @@ func sliceFlag(name, alias, usage string) *cli.StringSliceFlag {
 
 func newApp() *cli.App {
 	jsonFlag := boolFlag("json", "", "print the result as JSON")
-	return &cli.App{
+	app := &cli.App{
 		Name:                 "ocibundle",
 		Usage:                "move files across air gaps as standard OCI image layouts",
 		HideHelpCommand:      true,
@@ -175,6 +175,20 @@ func newApp() *cli.App {
 			},
 		},
 	}
+	app.Action = func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return usagef("unknown command %q (see ocibundle --help)", c.Args().First())
+		}
+		_ = cli.ShowAppHelp(c)
+		return usagef("name a command")
+	}
+	// The global flags are accepted after the command name too, and a bad
+	// flag is a one-line usage error (exit 2), never a help dump.
+	for _, cmd := range app.Commands {
+		cmd.Flags = append(cmd.Flags, app.Flags...)
+		cmd.OnUsageError = app.OnUsageError
+	}
+	return app
 }
 
 func oneArg(c *cli.Context, what string) (string, error) {
