@@ -214,6 +214,10 @@ func packAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usagef("pack: name at least one PATH to pack")
 	}
+	progress, err := newProgress(c)
+	if err != nil {
+		return err
+	}
 	codec, err := compress.ParseCodec(c.String("compression"))
 	if err != nil {
 		return cmdErr(c, err)
@@ -228,7 +232,7 @@ func packAction(c *cli.Context) error {
 		Compression:  codec,
 		Level:        level,
 		Jobs:         c.Int("jobs"),
-		Progress:     newProgress(c),
+		Progress:     progress,
 	}
 	if f := c.String("annotation-file"); f != "" {
 		af, err := bundle.ReadAnnotationFile(f)
@@ -334,11 +338,15 @@ func verifyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	progress, err := newProgress(c)
+	if err != nil {
+		return err
+	}
 	rep, err := verify.Verify(c.Context, target, verify.Options{
 		Strict:       c.Bool("strict"),
 		AllowMissing: c.Bool("allow-missing"),
 		Digest:       c.String("digest"),
-		Progress:     newProgress(c),
+		Progress:     progress,
 	})
 	if err != nil {
 		return cmdErr(c, err)
@@ -363,13 +371,16 @@ type barProgress struct {
 // newProgress returns the progress sink for c: a bar on stderr when asked
 // (--progress always) or when stderr is a terminal (auto), and otherwise nil,
 // whose methods do nothing.
-func newProgress(c *cli.Context) *barProgress {
+func newProgress(c *cli.Context) (*barProgress, error) {
 	mode := c.String("progress")
+	if mode != "auto" && mode != "always" && mode != "never" {
+		return nil, usagef("--progress %q: want auto, always or never", mode)
+	}
 	show := mode == "always" || (mode == "auto" && term.IsTerminal(int(os.Stderr.Fd())))
 	if c.Bool("quiet") || !show {
-		return nil
+		return nil, nil
 	}
-	return &barProgress{}
+	return &barProgress{}, nil
 }
 
 func (p *barProgress) Start(label string, total int64) {

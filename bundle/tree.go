@@ -156,9 +156,8 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 			return st, fmt.Errorf("%s: tar header: %w", e.path, err)
 		}
 		if f != nil {
-			n, err := io.CopyBuffer(struct{ io.Writer }{tw}, io.LimitReader(f, hdr.Size), buf)
+			n, err := io.CopyBuffer(progressWriter{tw, progress}, io.LimitReader(f, hdr.Size), buf)
 			f.Close()
-			progress.Add(n)
 			if err != nil {
 				return st, fmt.Errorf("%s: %w", e.path, err)
 			}
@@ -223,4 +222,17 @@ func header(e entry, clamp time.Time) *tar.Header {
 		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.link
 	}
 	return hdr
+}
+
+// progressWriter reports every write to a Progress. (It also hides the tar
+// writer's ReadFrom, so that io.CopyBuffer uses the large buffer.)
+type progressWriter struct {
+	w io.Writer
+	p Progress
+}
+
+func (pw progressWriter) Write(b []byte) (int, error) {
+	n, err := pw.w.Write(b)
+	pw.p.Add(int64(n))
+	return n, err
 }

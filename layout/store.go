@@ -66,6 +66,9 @@ func Open(root string) (*Store, error) {
 // safe against concurrent creators (it holds the layout lock), and finishes a
 // layout whose creation was interrupted.
 func Create(root string) (*Store, error) {
+	if fi, err := os.Stat(root); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("%s: %w: not a directory", root, ErrNotLayout)
+	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
