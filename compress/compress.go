@@ -42,15 +42,17 @@ func (c Codec) LayerMediaType() string {
 // types, their Docker equivalents, and the non-distributable variants.
 func ForMediaType(mediaType string) (Codec, error) {
 	switch mediaType {
+	// The non-distributable types are deprecated but still found in the
+	// wild; they are spelled out because their constants are deprecated.
 	case ocispec.MediaTypeImageLayerZstd,
-		ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck // still found in the wild
+		"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":
 		return Zstd, nil
 	case ocispec.MediaTypeImageLayerGzip,
-		ocispec.MediaTypeImageLayerNonDistributableGzip, //nolint:staticcheck
+		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
 		"application/vnd.docker.image.rootfs.diff.tar.gzip":
 		return Gzip, nil
 	case ocispec.MediaTypeImageLayer,
-		ocispec.MediaTypeImageLayerNonDistributable, //nolint:staticcheck
+		"application/vnd.oci.image.layer.nondistributable.v1.tar",
 		"application/vnd.docker.image.rootfs.diff.tar":
 		return None, nil
 	}
