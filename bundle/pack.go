@@ -136,6 +136,13 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 	if err != nil {
 		return PackResult{}, err
 	}
+	// From the first blob to the index.json update, a concurrent gc must
+	// not judge the new blobs unreferenced (see layout.Store.HoldBlobs).
+	release, err := store.HoldBlobs(ctx)
+	if err != nil {
+		return PackResult{}, err
+	}
+	defer release()
 	var clamp time.Time
 	if opts.SourceDateEpoch != nil {
 		clamp = opts.SourceDateEpoch.UTC()
@@ -275,7 +282,11 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 		AnnotationContentSize:   strconv.FormatInt(counter.n, 10),
 		AnnotationContentFiles:  strconv.Itoa(st.files),
 	}
-	if opts.Compression == compress.Gzip {
+	// ORAS's unpack annotations go on gzip layers of directories only:
+	// `oras pull` makes DIR/TITLE a directory before it unpacks, so a file
+	// layer carrying them cannot be pulled at all. A file layer arrives as
+	// the file TITLE holding the layer blob, as zstd layers do.
+	if opts.Compression == compress.Gzip && t.entries[0].info.IsDir() {
 		ann[AnnotationORASDigest] = content.Digest().String()
 		ann[AnnotationORASUnpack] = "true"
 	}
