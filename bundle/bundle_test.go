@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -318,5 +319,64 @@ func TestHumanBytes(t *testing.T) {
 		if got := HumanBytes(n); got != want {
 			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestListNestedIndex covers an index.json entry that is itself an image
+// index (a multi-platform image as crane or skopeo write it): List adds up
+// the graph once per blob and Inspect lists the child manifests.
+func TestListNestedIndex(t *testing.T) {
+	src := t.TempDir()
+	paths := fixture(t, src)
+	dir := filepath.Join(t.TempDir(), "L")
+	r1, err := Pack(ctx, dir, paths, PackOptions{})
+	must(t, err)
+	r2, err := Pack(ctx, dir, paths[1:], PackOptions{})
+	must(t, err)
+	store, err := layout.Open(dir)
+	must(t, err)
+
+	child := func(r PackResult, arch string) string {
+		return `{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + r.Digest.String() +
+			`","size":` + strconv.FormatInt(r.Size, 10) + `,"platform":{"os":"linux","architecture":"` + arch + `"}}`
+	}
+	doc := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` +
+		child(r1, "amd64") + `,` + child(r2, "arm64") + `]}`
+	idxDesc, err := store.PutBytes(ctx, ocispec.MediaTypeImageIndex, []byte(doc))
+	must(t, err)
+	must(t, store.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.SetTag(idx, idxDesc, "multi") }))
+
+	entries, err := List(ctx, dir)
+	must(t, err)
+	var multi *ListEntry
+	for i := range entries {
+		if entries[i].Tag == "multi" {
+			multi = &entries[i]
+		}
+	}
+	if multi == nil {
+		t.Fatalf("List() = %+v, want the multi entry", entries)
+	}
+	// r2's only layer (notes.md) is r1's second layer: counted once.
+	want := idxDesc.Size + r1.Size + r2.Size + 2 + r1.Layers[0].Size + r1.Layers[1].Size
+	if multi.Size != want || multi.Layers != 3 {
+		t.Errorf("List(multi) size %d layers %d, want %d and 3", multi.Size, multi.Layers, want)
+	}
+	in, err := Inspect(ctx, dir+":multi")
+	must(t, err)
+	if len(in.Manifests) != 2 || in.Manifests[0].Platform != "linux/amd64" || in.Manifests[1].Digest != r2.Digest {
+		t.Errorf("Inspect(multi).Manifests = %+v", in.Manifests)
+	}
+
+	// An index blob that also has layers is ambiguous (CVE-2021-41190).
+	bad := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"layers":[]}`
+	badDesc, err := store.PutBytes(ctx, ocispec.MediaTypeImageIndex, []byte(bad))
+	must(t, err)
+	must(t, store.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.SetTag(idx, badDesc, "bad") }))
+	if _, err := Inspect(ctx, dir+":bad"); !errors.Is(err, layout.ErrBadDocument) {
+		t.Errorf("Inspect(ambiguous index) = %v, want ErrBadDocument", err)
+	}
+	if _, err := List(ctx, dir); !errors.Is(err, layout.ErrBadDocument) {
+		t.Errorf("List(layout with an ambiguous index) = %v, want ErrBadDocument", err)
 	}
 }

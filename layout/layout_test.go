@@ -522,6 +522,7 @@ func TestParseReference(t *testing.T) {
 		{"new", Reference{Path: "new"}, nil},
 		{"lay:-x", Reference{}, ErrBadTag},
 		{"lay@sha256:nothex", Reference{}, ErrBadDigest},
+		{"lay:a@b", Reference{Path: "lay", Tag: "a@b"}, nil},
 		{"", Reference{}, ErrBadReference},
 	}
 	for _, tt := range tests {

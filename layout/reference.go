@@ -31,8 +31,8 @@ func (r Reference) String() string {
 }
 
 // ParseReference splits s into a layout path and a tag or digest. A string
-// that names an existing path is always a path. Otherwise "@" followed by a
-// digest selects by digest, and a ":" splits path and tag: the first ":"
+// that names an existing path is always a path. Otherwise "@" followed by
+// "alg:encoded" selects by digest (a malformed digest is an error), and a ":" splits path and tag: the first ":"
 // whose left side is an existing directory, or else the last ":" (so tags
 // may contain "/", and layout paths that do not exist yet still parse).
 // Errors wrap ErrBadReference, ErrBadDigest or ErrBadTag.
@@ -43,7 +43,9 @@ func ParseReference(s string) (Reference, error) {
 	if exists(s) {
 		return Reference{Path: s}, nil
 	}
-	if i := strings.LastIndex(s, "@"); i > 0 {
+	// "@" selects by digest when what follows looks like one ("alg:…");
+	// otherwise it is part of a tag (the ref.name grammar allows "@").
+	if i := strings.LastIndex(s, "@"); i > 0 && strings.Contains(s[i+1:], ":") {
 		d := digest.Digest(s[i+1:])
 		if err := ValidateDigest(d); err != nil {
 			return Reference{}, fmt.Errorf("%q: %w", s, err)
