@@ -51,6 +51,7 @@ func exitCode(err error) int {
 		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
 	}
 	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous,
+		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel}
 	switch {
 	case err == nil:
@@ -163,10 +164,11 @@ func newApp() *cli.App {
 			},
 			{
 				Name:      "verify",
-				Usage:     "audit a layout offline: structure, every blob's size and digest, the graph",
-				ArgsUsage: "LAYOUT[:TAG|@DIGEST]",
+				Usage:     "audit a layout or archive offline: structure, every blob's size and digest, the graph",
+				ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE | -",
 				Flags: []cli.Flag{
-					boolFlag("strict", "", "treat warnings about hygiene and unknown algorithms as errors"),
+					boolFlag("deep", "", "also decompress every tar layer: uncompressed digests, diff_ids, tar entry safety"),
+					boolFlag("strict", "", "unknown digest algorithms are errors, unreferenced blobs warnings"),
 					stringFlag("digest", "", "", "the bundle must have this manifest digest"),
 					boolFlag("allow-missing", "", "a referenced blob that is missing is a warning, not an error"),
 					jsonFlag,
@@ -345,6 +347,7 @@ func verifyAction(c *cli.Context) error {
 	rep, err := verify.Verify(c.Context, target, verify.Options{
 		Strict:       c.Bool("strict"),
 		AllowMissing: c.Bool("allow-missing"),
+		Deep:         c.Bool("deep"),
 		Digest:       c.String("digest"),
 		Progress:     progress,
 	})

@@ -1,31 +1,306 @@
-// TEMPORARY API skeleton so the tree compiles; being replaced by the real verifier.
 package verify
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layout"
 )
 
-var ErrFailed = errors.New("verification failed")
-
-type Progress interface {
-	Start(label string, total int64)
-	Add(n int64)
-	Finish()
-}
-
+// Options are the knobs of Verify. The zero value verifies structure,
+// content and graph.
 type Options struct {
-	Strict, AllowMissing, Deep bool
-	Digest                     string
-	Progress                   Progress
+	// Strict makes unknown digest algorithms errors and unreferenced blobs
+	// warnings.
+	Strict bool
+	// AllowMissing makes a referenced blob that is missing a warning: the
+	// spec allows content kept elsewhere, an air-gapped bundle does not.
+	AllowMissing bool
+	// Deep decompresses every tar layer and checks its content.
+	Deep bool
+	// Digest, when set, is the manifest digest the target bundle must have.
+	Digest string
+	// Progress receives the bytes hashed; nil shows nothing.
+	Progress Progress
+	// Stdin is the archive read for the target "-" (os.Stdin when nil).
+	Stdin io.Reader
 }
 
-type Report struct{}
-
+// Verify audits target: a layout directory (every bundle in it), LAYOUT:TAG
+// or LAYOUT@DIGEST (one bundle's graph), an archive file, or "-" (an archive
+// on Options.Stdin). It reads the target only. Content problems are findings
+// in the Report; the error is for a target that cannot be read (operational)
+// and for a malformed target or option (wrapping ErrBadTarget or
+// ErrBadOption).
 func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
-	return nil, errors.New("not implemented")
+	start := time.Now()
+	c := newChecker(target, opts)
+	if opts.Digest != "" {
+		d := digest.Digest(opts.Digest)
+		if err := layout.ValidateDigest(d); err != nil {
+			return nil, fmt.Errorf("--digest: %w: %w", ErrBadOption, err)
+		}
+		c.pin = d
+	}
+	if target == "-" {
+		in := opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		if err := c.verifyArchive(ctx, in, layout.Reference{Path: "-"}); err != nil {
+			return nil, fmt.Errorf("-: %w", err)
+		}
+		c.finalize()
+		c.rep.finish(time.Since(start))
+		return c.rep, nil
+	}
+	ref, err := layout.ParseReference(target)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadTarget, err)
+	}
+	fi, err := os.Stat(ref.Path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.IsDir():
+		err = c.verifyDir(ctx, ref)
+	case fi.Mode().IsRegular():
+		var f *os.File
+		if f, err = os.Open(ref.Path); err == nil {
+			err = c.verifyArchive(ctx, f, ref)
+			f.Close()
+		}
+	default:
+		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, kind(fi.Mode()))
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.finalize()
+	c.rep.finish(time.Since(start))
+	return c.rep, nil
 }
-func (r *Report) Err() error                  { return nil }
-func (r *Report) WriteText(w io.Writer) error { return nil }
-func (r *Report) WriteJSON(w io.Writer) error { return nil }
+
+// VerifyArchive audits the archive read from r, as Verify does for an
+// archive file; name is the target named in the report.
+func VerifyArchive(ctx context.Context, r io.Reader, name string, opts Options) (*Report, error) {
+	start := time.Now()
+	c := newChecker(name, opts)
+	if opts.Digest != "" {
+		d := digest.Digest(opts.Digest)
+		if err := layout.ValidateDigest(d); err != nil {
+			return nil, fmt.Errorf("--digest: %w: %w", ErrBadOption, err)
+		}
+		c.pin = d
+	}
+	if err := c.verifyArchive(ctx, r, layout.Reference{Path: name}); err != nil {
+		return nil, err
+	}
+	c.finalize()
+	c.rep.finish(time.Since(start))
+	return c.rep, nil
+}
+
+// topProblem reports a top-level file that cannot be used; it returns an
+// error only for operational failures.
+func (c *checker) topProblem(t topFile, missing Code) (bool, error) {
+	switch {
+	case t.missing:
+		c.add(missing, Error, t.name, "", "%s is missing", t.name)
+	case errors.Is(t.problem, layout.ErrNotRegular):
+		c.add(NotRegularFile, Error, t.name, "", "%s must be a regular file: %v", t.name, t.problem)
+	case errors.Is(t.problem, layout.ErrTooLarge):
+		c.add(TooLarge, Error, t.name, "", "%s is larger than %d bytes", t.name, layout.MaxDocumentSize)
+	case t.problem != nil:
+		return true, fmt.Errorf("%s: %w", t.name, t.problem)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// checkLayoutFile checks oci-layout: {"imageLayoutVersion": "1.0.0"}.
+func (c *checker) checkLayoutFile(t topFile) error {
+	if bad, err := c.topProblem(t, LayoutMissing); bad {
+		return err
+	}
+	obj := c.parseObject(t.name, t.data)
+	if obj == nil {
+		return nil
+	}
+	if v, ok := asString(obj["imageLayoutVersion"]); !ok || v != ocispec.ImageLayoutVersion {
+		c.add(BadLayoutVersion, Error, t.name, "/imageLayoutVersion", "imageLayoutVersion is %s, not \"1.0.0\"", brief(obj["imageLayoutVersion"]))
+	}
+	return nil
+}
+
+// checkGraph checks index.json, walks the graph from the bundles the
+// reference selects, and checks the pin.
+func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Reference) error {
+	c.whole = ref.Tag == "" && ref.Digest == ""
+	if bad, err := c.topProblem(t, IndexMissing); bad {
+		return err
+	}
+	entries := c.checkRootIndex(t.name, t.data)
+	var roots []rootEntry
+	for _, e := range entries {
+		switch {
+		case !e.usable:
+		case ref.Tag != "" && e.desc.Annotations[ocispec.AnnotationRefName] != ref.Tag:
+		case ref.Digest != "" && e.desc.Digest != ref.Digest:
+		default:
+			roots = append(roots, e)
+		}
+	}
+	if len(roots) == 0 && ref.Tag != "" {
+		c.add(TagNotFound, Error, t.name, "/manifests", "no entry has the tag %q", ref.Tag)
+	}
+	if len(roots) == 0 && ref.Digest != "" {
+		// A manifest nested in an index: reachable only through blobs/.
+		if e, ok := c.nestedRoot(ctx, ref.Digest); ok {
+			roots = append(roots, e)
+		}
+	}
+	for _, e := range roots {
+		c.walk(ctx, e.desc, t.name, e.ptr, 1, c.missingSeverity())
+	}
+	c.checkPin(t.name, roots)
+	return context.Cause(ctx)
+}
+
+// nestedRoot builds the root for LAYOUT@DIGEST when index.json does not
+// list the digest: the blob itself, its media type from the document.
+func (c *checker) nestedRoot(ctx context.Context, d digest.Digest) (rootEntry, bool) {
+	b := c.blob(d)
+	if !b.exists {
+		c.add(BlobMissing, Error, b.loc, "", "%s, the target, is not in the layout", d)
+		return rootEntry{}, false
+	}
+	desc := ocispec.Descriptor{Digest: d, Size: b.size}
+	if data := c.document(ctx, b, "target", ""); data != nil {
+		if obj := c.parseObject(b.loc, data); obj != nil {
+			desc.MediaType, _ = asString(obj["mediaType"])
+		}
+	}
+	if desc.MediaType == "" {
+		return rootEntry{}, false
+	}
+	return rootEntry{ptr: "", desc: desc, usable: true}, true
+}
+
+// checkPin compares the target bundle with --digest.
+func (c *checker) checkPin(loc string, roots []rootEntry) {
+	if c.pin == "" {
+		return
+	}
+	distinct := map[digest.Digest]string{}
+	for _, e := range roots {
+		distinct[e.desc.Digest] = e.ptr
+	}
+	switch len(distinct) {
+	case 0:
+		c.add(DigestPinMismatch, Error, loc, "", "no bundle to compare with --digest %s", c.pin)
+	case 1:
+		for d, p := range distinct {
+			if d != c.pin {
+				c.add(DigestPinMismatch, Error, loc, p, "the bundle is %s, but --digest says %s", d, c.pin)
+			}
+		}
+	default:
+		c.add(DigestPinAmbiguous, Error, loc, "/manifests", "%d bundles, --digest needs exactly one: name it with LAYOUT:TAG", len(distinct))
+	}
+}
+
+// finalize reports what the hashes and deep scans found.
+func (c *checker) finalize() {
+	c.rep.Summary.Bundles = len(c.bundles)
+	for _, b := range c.blobs {
+		if b.hashed && b.sum != b.digest {
+			c.add(DigestMismatch, Error, b.loc, "", "the content hashes to %s", b.sum)
+		}
+	}
+	sort.SliceStable(c.layers, func(i, j int) bool {
+		a, b := c.layers[i], c.layers[j]
+		return a.loc+a.ptr < b.loc+b.ptr
+	})
+	for _, l := range c.layers {
+		c.checkLayer(l)
+	}
+}
+
+// checkLayer compares one layer reference with its decompressed content.
+func (c *checker) checkLayer(l layerRef) {
+	b := c.blobs[l.desc.Digest]
+	if b == nil || !b.hashed {
+		return
+	}
+	codec, err := compress.ForMediaType(l.desc.MediaType)
+	switch {
+	case err != nil && l.tar:
+		c.add(UnknownLayerType, Warning, l.loc, ptr(l.ptr, "mediaType"), "%s is not a layer type verify can decompress", l.desc.MediaType)
+		return
+	case err != nil:
+		return // an artifact's file: nothing to unpack
+	case !l.tar:
+		c.add(LayerNotChecked, Info, l.loc, l.ptr, "an artifact file with a tar media type and no unpack annotation: not read as a tar")
+		return
+	}
+	r := b.deep
+	if r == nil {
+		c.add(LayerCorrupt, Error, b.loc, "", "a JSON document, not a %s layer", codec)
+		return
+	}
+	if r.codec != codec {
+		c.add(LayerCorrupt, Error, b.loc, "", "%s#%s says %s, but the content is %s", l.loc, l.ptr, codec, codecName(r.codec))
+		return
+	}
+	if !b.deepReported {
+		b.deepReported = true
+		for _, p := range r.problems {
+			c.add(p.code, p.sev, b.loc, "", "%s", p.message)
+		}
+	}
+	if !r.complete {
+		return
+	}
+	ann := l.desc.Annotations
+	for _, key := range []string{AnnotationContentDigest, AnnotationORASDigest} {
+		if v, ok := ann[key]; ok {
+			p := ptr(ptr(l.ptr, "annotations"), key)
+			if code, msg := digestProblem(v); code != "" {
+				c.add(BadAnnotation, Error, l.loc, p, "%s", msg)
+			} else if digest.Digest(v) != r.diffID {
+				c.add(ContentDigestMismatch, Error, l.loc, p, "%s says %s, the uncompressed %s is %s", key, v, b.loc, r.diffID)
+			}
+		}
+	}
+	if v, ok := ann[AnnotationContentSize]; ok {
+		p := ptr(ptr(l.ptr, "annotations"), AnnotationContentSize)
+		if n, ok := parseSizeAnnotation(v); !ok {
+			c.add(BadAnnotation, Error, l.loc, p, "%q is not a size", v)
+		} else if n != r.size {
+			c.add(ContentSizeMismatch, Error, l.loc, p, "%s says %d, the uncompressed %s has %d bytes", AnnotationContentSize, n, b.loc, r.size)
+		}
+	}
+	if l.diffID != "" && l.diffID != r.diffID {
+		c.add(DiffIDMismatch, Error, l.loc, l.ptr, "the config's diff_id is %s, the uncompressed %s is %s", l.diffID, b.loc, r.diffID)
+	}
+}
+
+func codecName(c compress.Codec) string {
+	if c == compress.None {
+		return "not zstd or gzip"
+	}
+	return strconv.Quote(string(c))
+}

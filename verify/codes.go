@@ -1,0 +1,98 @@
+package verify
+
+// Code names the rule a finding breaks. Codes are stable: scripts match them.
+type Code string
+
+// Structure of the layout.
+const (
+	LayoutMissing     Code = "LAYOUT_MISSING"      // no oci-layout file
+	BadLayoutVersion  Code = "BAD_LAYOUT_VERSION"  // oci-layout is not {"imageLayoutVersion":"1.0.0"}
+	IndexMissing      Code = "INDEX_MISSING"       // no index.json
+	BlobsNotDirectory Code = "BLOBS_NOT_DIRECTORY" // blobs/ is missing, a symlink or not a directory
+	NotRegularFile    Code = "NOT_REGULAR_FILE"    // a file that must be regular is a symlink, FIFO, directory, link or device
+	TooLarge          Code = "TOO_LARGE"           // a JSON document is over 4 MiB
+	BadJSON           Code = "BAD_JSON"            // not UTF-8 JSON, trailing data, or not the expected JSON type
+	DuplicateKey      Code = "DUPLICATE_KEY"       // an object has a duplicate or case-variant key
+)
+
+// Documents: manifests and indexes.
+const (
+	BadSchemaVersion    Code = "BAD_SCHEMA_VERSION"    // schemaVersion is not 2
+	MediaTypeMissing    Code = "MEDIATYPE_MISSING"     // a document has no mediaType (allowed, discouraged)
+	BadMediaType        Code = "BAD_MEDIATYPE"         // a mediaType is not RFC 6838 or not the document's type
+	MediaTypeMismatch   Code = "MEDIATYPE_MISMATCH"    // a document's mediaType differs from its descriptor's
+	AmbiguousDocument   Code = "AMBIGUOUS_DOCUMENT"    // manifests next to layers or config (CVE-2021-41190)
+	ManifestsMissing    Code = "MANIFESTS_MISSING"     // an index has no manifests array, or null
+	ConfigMissing       Code = "CONFIG_MISSING"        // a manifest has no config
+	ArtifactTypeMissing Code = "ARTIFACT_TYPE_MISSING" // an empty config without artifactType
+	BadArtifactType     Code = "BAD_ARTIFACT_TYPE"     // artifactType is not a media type
+	LayersMissing       Code = "LAYERS_MISSING"        // a manifest has no layers array
+	LayersEmpty         Code = "LAYERS_EMPTY"          // a manifest has no layers
+	BadConfig           Code = "BAD_CONFIG"            // an image config is not valid (rootfs, diff_ids)
+	DepthExceeded       Code = "DEPTH_EXCEEDED"        // indexes nested deeper than MaxDepth
+	UnknownManifestType Code = "UNKNOWN_MANIFEST_TYPE" // an index entry is neither a manifest nor an index
+)
+
+// Descriptors.
+const (
+	BadDigest        Code = "BAD_DIGEST"        // not the digest grammar, or wrong length or case of the hex
+	UnknownAlgorithm Code = "UNKNOWN_ALGORITHM" // a grammatical digest whose algorithm cannot be checked
+	BadSize          Code = "BAD_SIZE"          // size missing, not an integer, negative or above 2^53
+	BadData          Code = "BAD_DATA"          // data is not padded base64 or is not the blob
+	BadURL           Code = "BAD_URL"           // urls is not a list of absolute URIs
+	BadAnnotations   Code = "BAD_ANNOTATIONS"   // annotations is null or not a map of strings
+	BadPlatform      Code = "BAD_PLATFORM"      // platform lacks architecture or os
+	BadField         Code = "BAD_FIELD"         // a field has the wrong JSON type
+)
+
+// Annotations.
+const (
+	UnknownAnnotation   Code = "UNKNOWN_ANNOTATION"     // an org.opencontainers.image.* key the spec does not define
+	BadRefName          Code = "BAD_REF_NAME"           // ref.name does not match the spec's grammar
+	RefNameOutsideIndex Code = "REF_NAME_OUTSIDE_INDEX" // ref.name anywhere but on index.json's manifests
+	DuplicateTag        Code = "DUPLICATE_TAG"          // one tag on index.json entries with different digests
+	BadAnnotation       Code = "BAD_ANNOTATION"         // an ocibundle annotation value that cannot be read
+	TagNotFound         Code = "TAG_NOT_FOUND"          // the target's tag is not in index.json
+)
+
+// Blobs.
+const (
+	BadBlobName      Code = "BAD_BLOB_NAME"     // a name under blobs/ is not blobs/<alg>/<encoded digest>
+	BlobMissing      Code = "BLOB_MISSING"      // a referenced blob is not there
+	SizeMismatch     Code = "SIZE_MISMATCH"     // a blob's size differs from its descriptor's
+	DigestMismatch   Code = "DIGEST_MISMATCH"   // a blob's content does not hash to its name
+	UnreferencedBlob Code = "UNREFERENCED_BLOB" // a blob nothing references (gc removes it)
+	IngestLeftover   Code = "INGEST_LEFTOVER"   // a temporary file under ingest/ (gc removes it)
+	SubjectMissing   Code = "SUBJECT_MISSING"   // a referrer's subject is not in the layout
+)
+
+// Archives.
+const (
+	ArchiveCorrupt  Code = "ARCHIVE_CORRUPT"  // the archive is not a readable tar to its end
+	UnsafeMember    Code = "UNSAFE_MEMBER"    // an archive member name is absolute or has ".."
+	DuplicateMember Code = "DUPLICATE_MEMBER" // two archive members have the same name
+	StrayMember     Code = "STRAY_MEMBER"     // an archive member that is not part of a layout
+)
+
+// Deep checks of layers.
+const (
+	UnknownLayerType      Code = "UNKNOWN_LAYER_TYPE"      // a layer media type with no known codec
+	LayerNotChecked       Code = "LAYER_NOT_CHECKED"       // an artifact file with a tar media type and no unpack annotations
+	LayerCorrupt          Code = "LAYER_CORRUPT"           // the layer does not decompress cleanly or is not the codec its type says
+	ContentDigestMismatch Code = "CONTENT_DIGEST_MISMATCH" // the uncompressed digest differs from an annotation
+	ContentSizeMismatch   Code = "CONTENT_SIZE_MISMATCH"   // the uncompressed size differs from io.ocibundle.content.size
+	DiffIDMismatch        Code = "DIFF_ID_MISMATCH"        // the uncompressed digest differs from the config's diff_id
+	TarCorrupt            Code = "TAR_CORRUPT"             // the inner tar does not read to its end, or has data after it
+	TarDuplicate          Code = "TAR_DUPLICATE"           // two tar entries have the same path
+	TarUnsafePath         Code = "TAR_UNSAFE_PATH"         // a tar entry name is absolute or has ".."
+	TarLinkEscapes        Code = "TAR_LINK_ESCAPES"        // a link, or a path through a symlink, leaves the layer
+	TarDevice             Code = "TAR_DEVICE"              // a character or block device
+	TarSpecialFile        Code = "TAR_SPECIAL_FILE"        // a FIFO or an unknown entry type
+	DeepLimit             Code = "DEEP_LIMIT"              // too many entries to track for duplicates and links
+)
+
+// Pins.
+const (
+	DigestPinMismatch  Code = "DIGEST_PIN_MISMATCH"  // the target bundle's digest is not --digest
+	DigestPinAmbiguous Code = "DIGEST_PIN_AMBIGUOUS" // --digest with a target that holds several bundles
+)

@@ -1,0 +1,191 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Severity ranks a finding. Only errors make a report fail.
+type Severity string
+
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+	Info    Severity = "info"
+)
+
+func (s Severity) rank() int {
+	switch s {
+	case Error:
+		return 0
+	case Warning:
+		return 1
+	}
+	return 2
+}
+
+// letter is the one-letter form used in the text report.
+func (s Severity) letter() string { return strings.ToUpper(string(s[:1])) }
+
+// Finding is one problem. Location is a path in the layout ("index.json",
+// "blobs/sha256/…") or a member of the archive; Pointer, when set, is a JSON
+// pointer into the document at Location.
+type Finding struct {
+	Code     Code     `json:"code"`
+	Severity Severity `json:"severity"`
+	Location string   `json:"location"`
+	Pointer  string   `json:"pointer,omitempty"`
+	Message  string   `json:"message"`
+}
+
+func (f Finding) where() string {
+	if f.Pointer != "" {
+		return f.Location + "#" + f.Pointer
+	}
+	return f.Location
+}
+
+// Summary counts what was verified and what was found.
+type Summary struct {
+	Bundles    int   `json:"bundles"` // image manifests reached
+	Blobs      int   `json:"blobs"`   // blobs hashed
+	Bytes      int64 `json:"bytes"`   // bytes hashed
+	Errors     int   `json:"errors"`
+	Warnings   int   `json:"warnings"`
+	Infos      int   `json:"infos"`
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// Report is the result of Verify: every finding, sorted by severity, then
+// location, pointer, code and message, so two runs over the same input list
+// them in the same order.
+type Report struct {
+	Target   string
+	Findings []Finding
+	Summary  Summary
+	duration time.Duration
+}
+
+// OK reports whether the report holds no error finding.
+func (r *Report) OK() bool { return r.Summary.Errors == 0 }
+
+// Err returns nil when the report holds no error finding, and otherwise an
+// error wrapping ErrFailed with the counts and the first error finding.
+func (r *Report) Err() error {
+	if r.OK() {
+		return nil
+	}
+	var first Finding
+	for _, f := range r.Findings {
+		if f.Severity == Error {
+			first = f
+			break
+		}
+	}
+	return fmt.Errorf("%s: %s: %s (%w: %s)", r.Target, first.where(), first.Message, ErrFailed, r.counts())
+}
+
+func (r *Report) counts() string {
+	return fmt.Sprintf("%s, %s, %d info",
+		plural(r.Summary.Errors, "error"), plural(r.Summary.Warnings, "warning"), r.Summary.Infos)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// WriteText writes one line per finding and a summary line.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, f := range r.Findings {
+		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Severity.letter(), f.Code, f.where(), f.Message)
+	}
+	status := "OK"
+	if !r.OK() {
+		status = "FAILED"
+	}
+	fmt.Fprintf(&b, "%s: %s, %s, %s in %s; %s (%s)\n", r.Target,
+		plural(r.Summary.Bundles, "bundle"), plural(r.Summary.Blobs, "blob"), humanBytes(r.Summary.Bytes),
+		r.duration.Round(time.Millisecond), status, r.counts())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the report as one JSON object:
+// {"ok":…,"target":…,"summary":{…},"findings":[…]}.
+func (r *Report) WriteJSON(w io.Writer) error {
+	findings := r.Findings
+	if findings == nil {
+		findings = []Finding{}
+	}
+	out := struct {
+		OK       bool      `json:"ok"`
+		Target   string    `json:"target"`
+		Summary  Summary   `json:"summary"`
+		Findings []Finding `json:"findings"`
+	}{r.OK(), r.Target, r.Summary, findings}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// finish sorts the findings, drops exact duplicates and counts them.
+func (r *Report) finish(d time.Duration) {
+	sort.Slice(r.Findings, func(i, j int) bool {
+		a, b := r.Findings[i], r.Findings[j]
+		if a.Severity.rank() != b.Severity.rank() {
+			return a.Severity.rank() < b.Severity.rank()
+		}
+		if a.Location != b.Location {
+			return a.Location < b.Location
+		}
+		if a.Pointer != b.Pointer {
+			return a.Pointer < b.Pointer
+		}
+		if a.Code != b.Code {
+			return a.Code < b.Code
+		}
+		return a.Message < b.Message
+	})
+	out := r.Findings[:0]
+	for i, f := range r.Findings {
+		if i > 0 && f == r.Findings[i-1] {
+			continue
+		}
+		out = append(out, f)
+	}
+	r.Findings = out
+	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case Error:
+			r.Summary.Errors++
+		case Warning:
+			r.Summary.Warnings++
+		default:
+			r.Summary.Infos++
+		}
+	}
+	r.duration = d
+	r.Summary.DurationMS = d.Milliseconds()
+}
