@@ -175,6 +175,9 @@ func newApp() *cli.App {
 				},
 				Action: verifyAction,
 			},
+			tagCommand(),
+			untagCommand(),
+			gcCommand(),
 		},
 	}
 	app.Action = func(c *cli.Context) error {
