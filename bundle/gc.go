@@ -111,8 +111,8 @@ var documentTypes = map[string]bool{
 	"application/vnd.oci.artifact.manifest.v1+json":             true,
 }
 
-// document holds the descriptor fields of every manifest and index kind.
-type document struct {
+// gcDocument holds the descriptor fields of every manifest and index kind.
+type gcDocument struct {
 	Config    *ocispec.Descriptor  `json:"config"`
 	Layers    []ocispec.Descriptor `json:"layers"`
 	Manifests []ocispec.Descriptor `json:"manifests"`
@@ -158,7 +158,7 @@ func reachableBlobs(ctx context.Context, store *layout.Store) (map[digest.Digest
 		if err != nil {
 			return fmt.Errorf("cannot tell what %s references: %w", d.Digest, err)
 		}
-		var doc document
+		var doc gcDocument
 		if err := layout.DecodeStrict(data, &doc); err != nil {
 			if !known {
 				return nil // not a document: a leaf
