@@ -104,7 +104,9 @@ members:
 			if !ok {
 				continue
 			}
-			b := &blob{digest: d, loc: name, exists: true, regular: hdr.Typeflag == tar.TypeReg, size: hdr.Size}
+			// A sparse member would read as zeros up to any size it claims.
+			regular := hdr.Typeflag == tar.TypeReg && !isSparse(hdr)
+			b := &blob{digest: d, loc: name, exists: true, regular: regular, size: hdr.Size}
 			c.blobs[d] = b
 			if !b.regular {
 				c.add(NotRegularFile, Error, name, "", "a blob must be a regular file, not a %s", memberKind(hdr))
@@ -158,6 +160,9 @@ func memberKind(hdr *tar.Header) string {
 		return "device"
 	case tar.TypeFifo:
 		return "FIFO"
+	}
+	if isSparse(hdr) {
+		return "sparse file"
 	}
 	return fmt.Sprintf("member of type %q", hdr.Typeflag)
 }

@@ -150,6 +150,9 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult) {
 			return
 		}
 		st.entry(hdr, res)
+		if isSparse(hdr) {
+			continue // its holes would read as zeros, up to any size it claims
+		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
 			res.add(TarCorrupt, Error, "the tar does not read to its end: entry %q: %v", hdr.Name, err)
 			return
@@ -204,6 +207,19 @@ func (st *tarState) entry(hdr *tar.Header, res *layerResult) {
 	default:
 		res.add(TarSpecialFile, Warning, "entry %q has unknown type %q", name, hdr.Typeflag)
 	}
+}
+
+// isSparse reports a GNU sparse entry (old format, or PAX records).
+func isSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // unsafeName reports a tar name that is absolute or has a ".." element.

@@ -1,0 +1,334 @@
+package verify
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// member is one entry of a test archive.
+type member struct {
+	name, link string
+	typ        byte
+	body       []byte
+}
+
+// membersOf lists a layout directory as archive members: directories,
+// then files, in sorted order.
+func membersOf(t testing.TB, dir string) []member {
+	t.Helper()
+	var out []member
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		m := member{name: filepath.ToSlash(rel), typ: tar.TypeReg}
+		if d.IsDir() {
+			m.typ, m.name = tar.TypeDir, m.name+"/"
+		} else if m.body, err = os.ReadFile(p); err != nil {
+			return err
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// tarMembers writes members as a tar stream.
+func tarMembers(t testing.TB, members []member) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, m := range members {
+		hdr := &tar.Header{Name: m.name, Linkname: m.link, Typeflag: m.typ, Mode: 0o644}
+		if m.typ == tar.TypeReg {
+			hdr.Size = int64(len(m.body))
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(m.body)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// rawHeader is a hand-made tar header block (archive/tar's writer will not
+// write sparse entries).
+func rawHeader(name string, typ byte, size int64, gnu bool, realSize int64) []byte {
+	h := make([]byte, 512)
+	copy(h, name)
+	copy(h[100:], "0000644\x00")
+	copy(h[108:], "0000000\x00")
+	copy(h[116:], "0000000\x00")
+	copy(h[124:], fmt.Sprintf("%011o\x00", size))
+	copy(h[136:], "00000000000\x00")
+	h[156] = typ
+	if gnu {
+		copy(h[257:], "ustar  \x00")
+		copy(h[483:], fmt.Sprintf("%011o\x00", realSize))
+	} else {
+		copy(h[257:], "ustar\x0000")
+	}
+	copy(h[148:], "        ")
+	sum := 0
+	for _, b := range h {
+		sum += int(b)
+	}
+	copy(h[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return h
+}
+
+func padBlock(b []byte) []byte { return append(b, make([]byte, (512-len(b)%512)%512)...) }
+
+// sparseTar is a tar of one sparse entry named name: no data, all hole,
+// realSize bytes long when read. pax selects the PAX 1.0 format, otherwise
+// the old GNU one.
+func sparseTar(name string, realSize int64, pax bool) []byte {
+	if !pax {
+		return append(rawHeader(name, tar.TypeGNUSparse, 0, true, realSize), make([]byte, 1024)...)
+	}
+	var recs []byte
+	for _, kv := range [][2]string{{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.name", name}, {"GNU.sparse.realsize", fmt.Sprint(realSize)}} {
+		rec := " " + kv[0] + "=" + kv[1] + "\n"
+		n := len(rec) + 2
+		if len(fmt.Sprint(n+len(rec)))+len(rec) != n {
+			n = len(fmt.Sprint(n)) + len(rec)
+		}
+		recs = append(recs, fmt.Sprintf("%d%s", n, rec)...)
+	}
+	out := rawHeader("PaxHeaders/"+name, tar.TypeXHeader, int64(len(recs)), false, 0)
+	out = append(out, padBlock(recs)...)
+	sparseMap := padBlock([]byte("0\n"))
+	out = append(out, rawHeader(name, tar.TypeReg, int64(len(sparseMap)), false, 0)...)
+	out = append(out, sparseMap...)
+	return append(out, make([]byte, 1024)...)
+}
+
+func verifyBytes(t testing.TB, data []byte, opts Options) *Report {
+	t.Helper()
+	rep, err := VerifyArchive(context.Background(), bytes.NewReader(data), "test.tar", opts)
+	if err != nil {
+		t.Fatalf("VerifyArchive() error = %v, want a report", err)
+	}
+	return rep
+}
+
+func TestArchiveRules(t *testing.T) {
+	f := newFx(t)
+	md := f.std(nil)
+	base := membersOf(t, f.dir)
+	mdPath := blobPath(md)
+	edit := func(fn func(ms []member) []member) []member {
+		return fn(append([]member(nil), base...))
+	}
+	replace := func(name string, m member) []member {
+		return edit(func(ms []member) []member {
+			for i := range ms {
+				if ms[i].name == name {
+					ms[i] = m
+				}
+			}
+			return ms
+		})
+	}
+	devLayer := tarOf(t, entry{name: "dev/null", typ: tar.TypeChar})
+	df := newFx(t)
+	deepLayer(devLayer, compressed(t, devLayer, "zstd"), "application/vnd.oci.image.layer.v1.tar+zstd", nil)(df)
+
+	cases := []struct {
+		name    string
+		members []member
+		opts    Options
+		code    Code
+		sev     Severity
+		loc     string
+	}{
+		{"duplicate member", append(edit(func(ms []member) []member { return ms }), member{name: "index.json", typ: tar.TypeReg, body: []byte(`{}`)}), Options{}, DuplicateMember, Error, "index.json"},
+		{"dot-dot member", append(edit(func(ms []member) []member { return ms }), member{name: "../evil", typ: tar.TypeReg}), Options{}, UnsafeMember, Error, "../evil"},
+		{"absolute member", append(edit(func(ms []member) []member { return ms }), member{name: "/etc/evil", typ: tar.TypeReg}), Options{}, UnsafeMember, Error, "/etc/evil"},
+		{"blob as symlink", replace(mdPath, member{name: mdPath, typ: tar.TypeSymlink, link: "/etc/passwd"}), Options{}, NotRegularFile, Error, mdPath},
+		{"blob as hard link", replace(mdPath, member{name: mdPath, typ: tar.TypeLink, link: "oci-layout"}), Options{}, NotRegularFile, Error, mdPath},
+		{"index.json as symlink", replace("index.json", member{name: "index.json", typ: tar.TypeSymlink, link: "x"}), Options{}, NotRegularFile, Error, "index.json"},
+		{"oci-layout missing", edit(func(ms []member) []member {
+			var out []member
+			for _, m := range ms {
+				if m.name != "oci-layout" {
+					out = append(out, m)
+				}
+			}
+			return out
+		}), Options{}, LayoutMissing, Error, "oci-layout"},
+		{"blob missing", edit(func(ms []member) []member {
+			var out []member
+			for _, m := range ms {
+				if m.name != mdPath {
+					out = append(out, m)
+				}
+			}
+			return out
+		}), Options{}, BlobMissing, Error, mdPath},
+		{"blob corrupt", edit(func(ms []member) []member {
+			for i := range ms {
+				if ms[i].name == mdPath {
+					ms[i].body = append([]byte{' '}, ms[i].body...)
+				}
+			}
+			return ms
+		}), Options{}, DigestMismatch, Error, mdPath},
+		{"stray member", append(edit(func(ms []member) []member { return ms }), member{name: "manifest.json", typ: tar.TypeReg, body: []byte("[]")}), Options{}, StrayMember, Info, "manifest.json"},
+		{"ingest leftover", append(edit(func(ms []member) []member { return ms }), member{name: "ingest/blob-1", typ: tar.TypeReg}), Options{}, IngestLeftover, Info, "ingest/blob-1"},
+		{"blobs a file", replace("blobs/", member{name: "blobs", typ: tar.TypeReg}), Options{}, BlobsNotDirectory, Error, "blobs"},
+		{"algorithm a file", replace("blobs/sha256/", member{name: "blobs/sha256", typ: tar.TypeReg}), Options{}, BadBlobName, Error, "blobs/sha256"},
+		{"blob name too deep", append(edit(func(ms []member) []member { return ms }), member{name: "blobs/sha256/a/b", typ: tar.TypeReg}), Options{}, BadBlobName, Error, "blobs/sha256/a/b"},
+		{"blob name not hex", append(edit(func(ms []member) []member { return ms }), member{name: "blobs/sha256/zz", typ: tar.TypeReg}), Options{}, BadBlobName, Error, "blobs/sha256/zz"},
+		{"unreferenced blob", append(edit(func(ms []member) []member { return ms }), member{name: "blobs/sha256/" + digest.FromString("x").Encoded(), typ: tar.TypeReg, body: []byte("x")}), Options{}, UnreferencedBlob, Info, ""},
+		{"pin mismatch", base, Options{Digest: digest.FromString("x").String()}, DigestPinMismatch, Error, "index.json"},
+		{"deep layer with a device", membersOf(t, df.dir), Options{Deep: true}, TarDevice, Error, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := verifyBytes(t, tarMembers(t, tc.members), tc.opts)
+			ok := false
+			for _, g := range find(rep, tc.code) {
+				ok = ok || (g.Severity == tc.sev && (tc.loc == "" || g.Location == tc.loc))
+			}
+			if !ok {
+				t.Errorf("VerifyArchive() has no %s %s at %q:\n%s", tc.sev, tc.code, tc.loc, dump(rep))
+			}
+			if tc.sev == Error && !errors.Is(rep.Err(), ErrFailed) {
+				t.Errorf("Report.Err() = %v, want ErrFailed", rep.Err())
+			}
+		})
+	}
+
+	t.Run("truncated", func(t *testing.T) {
+		data := tarMembers(t, base)
+		for _, cut := range []int{len(data) / 2, 700, 100} {
+			rep := verifyBytes(t, data[:cut], Options{})
+			if len(find(rep, ArchiveCorrupt)) == 0 || rep.OK() {
+				t.Errorf("VerifyArchive(cut at %d) has no ARCHIVE_CORRUPT:\n%s", cut, dump(rep))
+			}
+		}
+	})
+	t.Run("sparse blob", func(t *testing.T) {
+		// A blob member that would read as 1 TiB of zeros is refused, fast.
+		for _, pax := range []bool{false, true} {
+			data := tarMembers(t, base)
+			data = append(data[:len(data)-1024], sparseTar("blobs/sha256/"+digest.FromString("z").Encoded(), 1<<40, pax)...)
+			rep := verifyBytes(t, data, Options{})
+			if len(find(rep, NotRegularFile)) != 1 {
+				t.Errorf("VerifyArchive(sparse blob, pax %v):\n%s", pax, dump(rep))
+			}
+		}
+	})
+	t.Run("sparse entry in a layer", func(t *testing.T) {
+		for _, pax := range []bool{false, true} {
+			layer := sparseTar("hole", 1<<40, pax)
+			df := newFx(t)
+			deepLayer(layer, compressed(t, layer, "zstd"), "application/vnd.oci.image.layer.v1.tar+zstd", nil)(df)
+			rep := run(t, df.dir, Options{Deep: true})
+			if len(rep.Findings) != 0 {
+				t.Errorf("Verify(layer with a sparse entry, pax %v):\n%s", pax, dump(rep))
+			}
+		}
+	})
+	t.Run("not a tar", func(t *testing.T) {
+		rep := verifyBytes(t, bytes.Repeat([]byte("not a tar "), 100), Options{})
+		if len(find(rep, ArchiveCorrupt)) == 0 || len(find(rep, IndexMissing)) == 0 {
+			t.Errorf("VerifyArchive(text):\n%s", dump(rep))
+		}
+	})
+}
+
+func TestArchiveMemberOrdersAndNames(t *testing.T) {
+	f := newFx(t)
+	f.imageStd(nil)
+	base := membersOf(t, f.dir)
+	orders := map[string][]member{"sorted": base}
+	rev := append([]member(nil), base...)
+	for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+		rev[i], rev[j] = rev[j], rev[i]
+	}
+	orders["reversed"] = rev
+	var files, dotted []member
+	for _, m := range base {
+		if m.typ == tar.TypeReg {
+			files = append(files, m)
+		}
+		m.name = "./" + m.name
+		dotted = append(dotted, m)
+	}
+	orders["no directories"] = files
+	orders["dot-slash names"] = dotted
+	for name, ms := range orders {
+		t.Run(name, func(t *testing.T) {
+			rep := verifyBytes(t, tarMembers(t, ms), Options{Deep: true, Strict: true})
+			if len(rep.Findings) != 0 || rep.Summary.Bundles != 1 || rep.Summary.Blobs != 3 {
+				t.Errorf("VerifyArchive(%s) = %+v:\n%s", name, rep.Summary, dump(rep))
+			}
+		})
+	}
+}
+
+func TestArchiveFromStdin(t *testing.T) {
+	f := newFx(t)
+	md := f.std(nil)
+	data := tarMembers(t, membersOf(t, f.dir))
+	rep, err := Verify(context.Background(), "-", Options{Stdin: bytes.NewReader(data), Digest: md["digest"].(string), Deep: true})
+	if err != nil || rep.Err() != nil || rep.Target != "-" || rep.Summary.Bundles != 1 {
+		t.Fatalf("Verify(-) = %v, %v:\n%s", rep, err, dump(rep))
+	}
+	// A tag of an archive file selects one bundle, as in a layout.
+	p := filepath.Join(t.TempDir(), "a.tar")
+	os.WriteFile(p, data, 0o644)
+	if rep := run(t, p+":v1", Options{}); rep.Err() != nil || rep.Summary.Bundles != 1 {
+		t.Errorf("Verify(ARCHIVE:TAG):\n%s", dump(rep))
+	}
+	if rep := run(t, p+":nope", Options{}); len(find(rep, TagNotFound)) != 1 {
+		t.Errorf("Verify(ARCHIVE:nope):\n%s", dump(rep))
+	}
+}
+
+// FuzzVerifyArchive feeds arbitrary bytes to the archive verifier: it must
+// return a report (never an error: the reader never fails), never panic,
+// and pass nothing that lacks a layout.
+func FuzzVerifyArchive(f *testing.F) {
+	fx := newFx(f)
+	fx.std(nil)
+	good := tarMembers(f, membersOf(f, fx.dir))
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte{})
+	img := newFx(f)
+	img.imageStd(nil)
+	f.Add(tarMembers(f, membersOf(f, img.dir)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := VerifyArchive(context.Background(), bytes.NewReader(data), "fuzz.tar", Options{Deep: true})
+		if err != nil {
+			t.Fatalf("VerifyArchive() error = %v", err)
+		}
+		if rep.OK() && (!bytes.Contains(data, []byte("oci-layout")) || !bytes.Contains(data, []byte("index.json"))) {
+			t.Fatalf("report OK for an archive without oci-layout and index.json:\n%s", dump(rep))
+		}
+		if rep.Summary.Errors+rep.Summary.Warnings+rep.Summary.Infos != len(rep.Findings) {
+			t.Fatalf("summary %+v does not count %d findings", rep.Summary, len(rep.Findings))
+		}
+	})
+}
