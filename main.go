@@ -49,6 +49,7 @@ func exitCode(err error) int {
 		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
 		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadTag, layout.ErrTagNotFound,
 		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
+		layout.ErrUnsafeArchive, layout.ErrBadArchive, bundle.ErrTagConflict, bundle.ErrBadPart,
 	}
 	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous,
 		verify.ErrBadTarget, verify.ErrBadOption,
@@ -178,6 +179,8 @@ func newApp() *cli.App {
 			tagCommand(),
 			untagCommand(),
 			gcCommand(),
+			exportCommand(),
+			importCommand(),
 		},
 	}
 	app.Action = func(c *cli.Context) error {

@@ -35,3 +35,14 @@ var (
 	// document it must be (wrong schemaVersion, null manifests, …).
 	ErrBadDocument = errors.New("invalid document")
 )
+
+// Sentinel errors of archives (archive.go).
+var (
+	// ErrUnsafeArchive: an archive member is refused by the rules for
+	// hostile archives (a link, a device, an unsafe or changed name, …).
+	ErrUnsafeArchive = errors.New("unsafe archive member")
+	// ErrBadArchive: a stream is not a complete tar archive of a layout
+	// (empty, not a tar, truncated, corrupt, or missing oci-layout or
+	// index.json).
+	ErrBadArchive = errors.New("bad archive")
+)

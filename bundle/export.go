@@ -1,0 +1,484 @@
+package bundle
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/layout"
+)
+
+// ExportOptions are the knobs of Export. The zero value exports the
+// selected bundles with their referrers and mtime 0.
+type ExportOptions struct {
+	// NoReferrers leaves out the manifests whose subject is in the export.
+	NoReferrers bool
+	// ModTime is every member's mtime (SOURCE_DATE_EPOCH); the zero value
+	// means 1970-01-01T00:00:00Z.
+	ModTime time.Time
+	// Split, when above zero, cuts the archive ExportFile writes into parts
+	// of at most Split bytes (FILE.000, FILE.001, …) plus FILE.sha256.
+	Split    int64
+	Progress Progress
+}
+
+// ExportResult is what a sender publishes out of band.
+type ExportResult struct {
+	Archive string           `json:"archive"`
+	Digest  digest.Digest    `json:"digest"` // sha256 of the whole archive
+	Size    int64            `json:"size"`
+	Blobs   int              `json:"blobs"`
+	Bundles []ExportedBundle `json:"bundles"`
+	// Parts and ChecksumFile are set for a split archive.
+	Parts        []Part `json:"parts,omitempty"`
+	ChecksumFile string `json:"checksumFile,omitempty"`
+}
+
+// ExportedBundle is one entry of the archive's index.json.
+type ExportedBundle struct {
+	Tag       string        `json:"tag,omitempty"`
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"mediaType"`
+	// Referrer is set for a manifest that travels because its subject does.
+	Referrer bool `json:"referrer,omitempty"`
+}
+
+// layoutVersionDoc is the oci-layout file every archive starts with.
+var layoutVersionDoc = []byte(`{"imageLayoutVersion":"1.0.0"}`)
+
+// exportPlan is what an export writes: the index.json document and every
+// blob once, parents before children.
+type exportPlan struct {
+	store   *layout.Store
+	index   []byte
+	blobs   []ocispec.Descriptor
+	bundles []ExportedBundle
+	total   int64
+}
+
+// Export writes an archive of the bundles refs name to w and returns its
+// digest and size. All refs must name the same layout; a bare LAYOUT
+// exports every entry of its index.json (and its index annotations),
+// LAYOUT:TAG and LAYOUT@DIGEST select entries. Manifests listed in the
+// layout's index.json whose subject is in the exported graph go along unless
+// opts.NoReferrers.
+//
+// The archive is deterministic: the same layout and selection give the same
+// bytes. Every blob is hashed while it is copied; a blob that does not match
+// its digest or size fails the export with ErrDigestMismatch or
+// ErrSizeMismatch naming it, after w has received part of the archive but
+// never its end-of-archive marker. Export does not close w.
+func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions) (ExportResult, error) {
+	plan, err := planExport(ctx, refs, opts.NoReferrers)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	progress := progressOrNop(opts.Progress)
+	progress.Start("export", plan.total)
+	defer progress.Finish()
+	h := sha256.New()
+	cw := &archiveCounter{w: io.MultiWriter(w, h), p: progress}
+	if err := writeArchive(ctx, cw, plan.store, plan.index, plan.blobs, opts.ModTime); err != nil {
+		return ExportResult{}, err
+	}
+	return ExportResult{
+		Digest:  digest.NewDigest(digest.SHA256, h),
+		Size:    cw.n,
+		Blobs:   len(plan.blobs),
+		Bundles: plan.bundles,
+	}, nil
+}
+
+// ExportFile writes the archive to file, atomically: a temporary file in the
+// same directory renamed into place when complete, so that a failed export
+// leaves no file that looks whole. With opts.Split it writes the parts and
+// FILE.sha256 instead (see SplitWriter); on failure the parts written are
+// removed and FILE.sha256 is not written.
+func ExportFile(ctx context.Context, file string, refs []string, opts ExportOptions) (res ExportResult, err error) {
+	if opts.Split > 0 {
+		sw := NewSplitWriter(file, opts.Split)
+		defer func() {
+			if err != nil {
+				sw.Remove()
+			}
+		}()
+		if res, err = Export(ctx, sw, refs, opts); err != nil {
+			return res, err
+		}
+		if err = sw.Close(); err != nil {
+			return res, err
+		}
+		res.Archive, res.Parts = file, sw.Parts()
+		res.ChecksumFile, err = WriteChecksumFile(file, res.Parts, res.Digest)
+		return res, err
+	}
+	dir, base := filepath.Split(file)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return ExportResult{}, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if res, err = Export(ctx, f, refs, opts); err != nil {
+		return res, err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return res, err
+	}
+	if err = f.Sync(); err != nil {
+		return res, fmt.Errorf("sync %s: %w", file, err)
+	}
+	if err = f.Close(); err != nil {
+		return res, fmt.Errorf("close %s: %w", file, err)
+	}
+	if err = os.Rename(f.Name(), file); err != nil {
+		return res, err
+	}
+	res.Archive = file
+	return res, syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	if err := d.Sync(); err != nil {
+		d.Close()
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return d.Close()
+}
+
+// planExport resolves refs, selects the index.json entries and the
+// referrers, and walks the graph.
+func planExport(ctx context.Context, refs []string, noReferrers bool) (*exportPlan, error) {
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%w: nothing to export", ErrBadInput)
+	}
+	var parsed []layout.Reference
+	for _, s := range refs {
+		ref, err := layout.ParseReference(s)
+		if err != nil {
+			return nil, err
+		}
+		if len(parsed) > 0 && filepath.Clean(ref.Path) != filepath.Clean(parsed[0].Path) {
+			return nil, fmt.Errorf("%s: %w: an archive holds one layout, and %s is another", s, ErrBadInput, parsed[0].Path)
+		}
+		parsed = append(parsed, ref)
+	}
+	store, err := layout.Open(parsed[0].Path)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := store.ReadIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := ocispec.Index{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageIndex,
+		Manifests: []ocispec.Descriptor{},
+	}
+	whole := false
+	for _, ref := range parsed {
+		whole = whole || (ref.Tag == "" && ref.Digest == "")
+	}
+	if whole {
+		out.Manifests = append(out.Manifests, idx.Manifests...)
+		out.Annotations = idx.Annotations
+	} else {
+		for _, ref := range parsed {
+			desc, err := store.Resolve(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			if !hasEntry(out.Manifests, desc) {
+				out.Manifests = append(out.Manifests, desc)
+			}
+		}
+	}
+	plan := &exportPlan{store: store}
+	for _, e := range out.Manifests {
+		plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType})
+	}
+	g := newGraphWalk(store)
+	for _, e := range out.Manifests {
+		if err := g.walk(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	// Referrers: entries of index.json whose subject is in the graph, and
+	// theirs in turn.
+	for !noReferrers {
+		added := false
+		for _, e := range idx.Manifests {
+			if g.seen[e.Digest] {
+				continue
+			}
+			subject, err := g.subject(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			if subject == "" || !g.seen[subject] {
+				continue
+			}
+			out.Manifests = append(out.Manifests, e)
+			plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
+			if err := g.walk(ctx, e); err != nil {
+				return nil, err
+			}
+			added = true
+		}
+		if !added {
+			break
+		}
+	}
+	for _, d := range g.order {
+		if d.Digest.Algorithm() != digest.SHA256 {
+			// blobs/sha512/<128 hex> does not fit a plain tar header, and
+			// a name set by a PAX record is refused by importers.
+			return nil, fmt.Errorf("%s: %w: only sha256 blobs can be exported", d.Digest, ErrBadInput)
+		}
+		plan.total += d.Size
+	}
+	plan.blobs = g.order
+	if plan.index, err = json.Marshal(out); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+func hasEntry(entries []ocispec.Descriptor, d ocispec.Descriptor) bool {
+	for _, e := range entries {
+		if e.Digest == d.Digest && e.Annotations[ocispec.AnnotationRefName] == d.Annotations[ocispec.AnnotationRefName] {
+			return true
+		}
+	}
+	return false
+}
+
+// writeArchive writes the archive members: oci-layout, index.json, the blobs
+// directories, then each blob, copied through the store's verifying reader.
+// Headers: mode 0644 (directories 0755), uid/gid 0, no user or group names,
+// mtime modTime (the epoch when zero).
+func writeArchive(ctx context.Context, w io.Writer, store *layout.Store, index []byte, blobs []ocispec.Descriptor, modTime time.Time) error {
+	if modTime.IsZero() {
+		modTime = time.Unix(0, 0)
+	}
+	modTime = modTime.UTC().Truncate(time.Second)
+	tw := tar.NewWriter(w)
+	header := func(name string, size int64, dir bool) error {
+		h := &tar.Header{Name: name, Size: size, Mode: 0o644, ModTime: modTime, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
+		if dir {
+			h.Mode, h.Typeflag = 0o755, tar.TypeDir
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	for _, doc := range []struct {
+		name string
+		data []byte
+	}{{layout.LayoutFile, layoutVersionDoc}, {layout.IndexFile, index}} {
+		if err := header(doc.name, int64(len(doc.data)), false); err != nil {
+			return err
+		}
+		if _, err := tw.Write(doc.data); err != nil {
+			return err
+		}
+	}
+	for _, dir := range []string{layout.BlobsDir + "/", layout.BlobsDir + "/" + digest.SHA256.String() + "/"} {
+		if err := header(dir, 0, true); err != nil {
+			return err
+		}
+	}
+	for _, desc := range blobs {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		name, err := layout.BlobPath(desc.Digest)
+		if err != nil {
+			return err
+		}
+		rc, err := store.Fetch(ctx, desc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := header(name, desc.Size, false); err != nil {
+			rc.Close()
+			return err
+		}
+		_, err = io.Copy(tw, rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return tw.Close()
+}
+
+// archiveCounter counts the bytes written and reports them as progress.
+type archiveCounter struct {
+	w io.Writer
+	p Progress
+	n int64
+}
+
+func (c *archiveCounter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	c.p.Add(int64(n))
+	return n, err
+}
+
+// Media types whose documents name other blobs.
+const (
+	dockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+)
+
+func isIndexType(mt string) bool {
+	return mt == ocispec.MediaTypeImageIndex || mt == dockerManifestList
+}
+
+func isManifestType(mt string) bool {
+	return mt == ocispec.MediaTypeImageManifest || mt == dockerManifest
+}
+
+// document is the part of a manifest or index that names other blobs.
+type document struct {
+	MediaType string               `json:"mediaType"`
+	Config    *ocispec.Descriptor  `json:"config"`
+	Layers    []ocispec.Descriptor `json:"layers"`
+	Manifests []ocispec.Descriptor `json:"manifests"`
+	Subject   *ocispec.Descriptor  `json:"subject"`
+}
+
+// graphWalk collects the blobs under some roots, each once, parents before
+// children (pre-order: a manifest, its config, its layers; an index, then
+// each manifest's graph in turn).
+type graphWalk struct {
+	store *layout.Store
+	seen  map[digest.Digest]bool
+	order []ocispec.Descriptor
+}
+
+func newGraphWalk(store *layout.Store) *graphWalk {
+	return &graphWalk{store: store, seen: map[digest.Digest]bool{}}
+}
+
+// walk adds the graph under desc. Documents are read verified and parsed
+// strictly; every blob must be present with its descriptor's size (the
+// error wraps layout.ErrBlobNotFound or layout.ErrSizeMismatch and names
+// it), so that nothing is written before the graph is known to be whole.
+func (g *graphWalk) walk(ctx context.Context, desc ocispec.Descriptor) error {
+	return g.visit(ctx, desc, 0)
+}
+
+func (g *graphWalk) visit(ctx context.Context, desc ocispec.Descriptor, depth int) error {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if depth > maxDepth {
+		return fmt.Errorf("%s: %w: indexes nested deeper than %d", desc.Digest, layout.ErrBadDocument, maxDepth)
+	}
+	if err := layout.ValidateDigest(desc.Digest); err != nil {
+		return err
+	}
+	if desc.Size < 0 {
+		return fmt.Errorf("%s: %w: negative size", desc.Digest, layout.ErrBadDocument)
+	}
+	if g.seen[desc.Digest] {
+		return nil
+	}
+	ok, err := g.store.Exists(ctx, desc)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s: %w", desc.Digest, layout.ErrBlobNotFound)
+	}
+	g.seen[desc.Digest] = true
+	g.order = append(g.order, desc)
+	if !isIndexType(desc.MediaType) && !isManifestType(desc.MediaType) {
+		return nil
+	}
+	doc, err := g.read(ctx, desc)
+	if err != nil {
+		return err
+	}
+	var children []ocispec.Descriptor
+	if isIndexType(desc.MediaType) {
+		children = doc.Manifests
+	} else {
+		children = append([]ocispec.Descriptor{*doc.Config}, doc.Layers...)
+	}
+	for _, c := range children {
+		if err := g.visit(ctx, c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read fetches (verified, capped) and strictly parses a manifest or index,
+// refusing the ambiguous shapes of CVE-2021-41190 and a document whose own
+// mediaType differs from its descriptor's.
+func (g *graphWalk) read(ctx context.Context, desc ocispec.Descriptor) (document, error) {
+	var doc document
+	data, err := g.store.FetchAll(ctx, desc, layout.MaxDocumentSize)
+	if err != nil {
+		return doc, err
+	}
+	if err := layout.DecodeStrict(data, &doc); err != nil {
+		return doc, fmt.Errorf("%s: %w", desc.Digest, err)
+	}
+	switch {
+	case doc.MediaType != "" && desc.MediaType != "" && doc.MediaType != desc.MediaType:
+		err = fmt.Errorf("mediaType %q, but the descriptor says %q", doc.MediaType, desc.MediaType)
+	case doc.Manifests != nil && (doc.Layers != nil || doc.Config != nil):
+		err = errors.New("ambiguous document: both manifests and layers/config")
+	case isManifestType(desc.MediaType) && doc.Config == nil:
+		err = errors.New("a manifest with no config")
+	}
+	if err != nil {
+		return doc, fmt.Errorf("%s: %w: %v", desc.Digest, layout.ErrBadDocument, err)
+	}
+	return doc, nil
+}
+
+// subject returns the digest of the subject of the manifest or index desc
+// names, or "" when it has none (or is not a manifest or index).
+func (g *graphWalk) subject(ctx context.Context, desc ocispec.Descriptor) (digest.Digest, error) {
+	if !isIndexType(desc.MediaType) && !isManifestType(desc.MediaType) {
+		return "", nil
+	}
+	if err := layout.ValidateDigest(desc.Digest); err != nil {
+		return "", err
+	}
+	doc, err := g.read(ctx, desc)
+	if err != nil || doc.Subject == nil {
+		return "", err
+	}
+	return doc.Subject.Digest, nil
+}

@@ -1,0 +1,414 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/verify"
+)
+
+// ImportOptions are the knobs of Import.
+type ImportOptions struct {
+	// Force moves a tag that already names another manifest in the layout.
+	Force bool
+	// Size is the archive's size when known (for progress), or 0.
+	Size     int64
+	Progress Progress
+}
+
+// ImportResult describes an import. Warnings are filled even when Import
+// fails, for the caller to show.
+type ImportResult struct {
+	Layout   string          `json:"layout"`
+	Digest   digest.Digest   `json:"digest"` // sha256 of the archive as read
+	Size     int64           `json:"size"`
+	Blobs    int             `json:"blobs"`   // blob members in the archive
+	Written  int             `json:"written"` // blobs newly written to the layout
+	Entries  []ImportedEntry `json:"entries"`
+	Warnings []string        `json:"warnings"`
+}
+
+// ImportedEntry is one index.json entry of the archive and what the merge
+// did with it: "added", "unchanged" or "replaced" (a tag moved by Force).
+type ImportedEntry struct {
+	Tag       string        `json:"tag,omitempty"`
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"mediaType"`
+	Status    string        `json:"status"`
+	// Previous is the digest a replaced tag named before.
+	Previous digest.Digest `json:"previous,omitempty"`
+}
+
+// Import reads the archive r (hostile) into the layout at dir, created when
+// missing. Members are judged by layout.ArchiveReader's rules; every blob is
+// hashed while it is written under dir/ingest and committed only when its
+// name, digest and size agree (a blob already in the layout is hashed from
+// the archive and not written again). After the stream, the graph the
+// archive's index.json names must be whole (in the archive or already in
+// the layout) and pass verify's checks; only then is index.json merged,
+// atomically, under the layout lock: a new tag is added, the same tag with
+// the same digest is unchanged, the same tag with another digest fails with
+// ErrTagConflict unless opts.Force, untagged entries merge by digest.
+//
+// Import reads r to its end. On failure index.json is unchanged; blobs
+// already committed are verified and unreferenced (gc removes them, a
+// re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
+// ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
+// ErrSizeMismatch for a blob whose bytes do not match its name,
+// layout.ErrBlobNotFound for an incomplete graph, verify.ErrFailed for a
+// graph verify rejects, ErrTagConflict; anything else is operational.
+func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (res ImportResult, err error) {
+	res = ImportResult{Layout: dir, Entries: []ImportedEntry{}, Warnings: []string{}}
+	im := &importer{dir: dir}
+	defer im.close()
+	// A directory that exists must be a layout (or empty) before anything
+	// is read; a missing one is created at the first blob.
+	if _, serr := os.Stat(dir); serr == nil {
+		if err := im.open(ctx); err != nil {
+			return res, err
+		}
+	} else if !errors.Is(serr, fs.ErrNotExist) {
+		return res, serr
+	}
+	progress := progressOrNop(opts.Progress)
+	total := opts.Size
+	if total <= 0 {
+		total = -1
+	}
+	progress.Start("import", total)
+	defer progress.Finish()
+	h := sha256.New()
+	counted := &archiveCounter{w: h, p: progress}
+	ar := layout.NewArchiveReader(io.TeeReader(r, counted))
+
+	var layoutDoc, indexDoc []byte
+	for {
+		if err := context.Cause(ctx); err != nil {
+			return res, err
+		}
+		m, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return res, err
+		}
+		switch m.Kind {
+		case layout.MemberSkipped:
+			if m.Note != "" {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s: skipped: %s", m.Name, m.Note))
+			}
+		case layout.MemberLayoutFile, layout.MemberIndex:
+			data, err := layout.ReadDocument(ar, layout.MaxDocumentSize)
+			if err != nil {
+				return res, fmt.Errorf("%s: %w", m.Name, err)
+			}
+			if m.Kind == layout.MemberLayoutFile {
+				layoutDoc = data
+			} else {
+				indexDoc = data
+			}
+		case layout.MemberBlob:
+			res.Blobs++
+			written, err := im.blob(ctx, ar, m)
+			if err != nil {
+				return res, err
+			}
+			if written {
+				res.Written++
+			}
+		}
+	}
+	if _, err := ar.Drain(); err != nil {
+		return res, err
+	}
+	res.Digest, res.Size = digest.NewDigest(digest.SHA256, h), counted.n
+
+	if layoutDoc == nil {
+		return res, fmt.Errorf("%w: no %s member: not an OCI layout archive", layout.ErrBadArchive, layout.LayoutFile)
+	}
+	if err := checkLayoutVersion(layoutDoc); err != nil {
+		return res, fmt.Errorf("%s: %w", layout.LayoutFile, err)
+	}
+	if indexDoc == nil {
+		return res, fmt.Errorf("%w: no %s member", layout.ErrBadArchive, layout.IndexFile)
+	}
+	idx, err := parseArchiveIndex(indexDoc)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", layout.IndexFile, err)
+	}
+	if err := im.open(ctx); err != nil {
+		return res, err
+	}
+	// The whole graph, from the layout: every blob present with its size.
+	g := newGraphWalk(im.store)
+	for _, e := range idx.Manifests {
+		if err := g.walk(ctx, e); err != nil {
+			return res, fmt.Errorf("%s: the graph is incomplete or invalid: %w", layout.IndexFile, err)
+		}
+	}
+	warnings, err := verifyGraph(ctx, im.store, indexDoc, g.order)
+	res.Warnings = append(res.Warnings, warnings...)
+	if err != nil {
+		return res, err
+	}
+	entries, err := mergeIndex(ctx, im.store, idx, opts.Force)
+	if err != nil {
+		return res, err
+	}
+	res.Entries = entries
+	return res, nil
+}
+
+// importer holds the layout an import writes to, opened or created on
+// first need, and the blob lock that keeps gc off its blobs.
+type importer struct {
+	dir     string
+	store   *layout.Store
+	release func()
+}
+
+func (im *importer) open(ctx context.Context) error {
+	if im.store != nil {
+		return nil
+	}
+	store, err := layout.Create(im.dir)
+	if err != nil {
+		return err
+	}
+	// From the first blob to the index.json merge, a concurrent gc must
+	// not judge the new blobs unreferenced (see layout.Store.HoldBlobs).
+	release, err := store.HoldBlobs(ctx)
+	if err != nil {
+		return err
+	}
+	im.store, im.release = store, release
+	return nil
+}
+
+func (im *importer) close() {
+	if im.release != nil {
+		im.release()
+	}
+}
+
+// blob stores one blob member, or, when the layout has it already, hashes
+// the member against its name without writing it. It reports whether it
+// wrote the blob.
+func (im *importer) blob(ctx context.Context, ar *layout.ArchiveReader, m layout.ArchiveMember) (bool, error) {
+	if err := im.open(ctx); err != nil {
+		return false, err
+	}
+	desc := ocispec.Descriptor{MediaType: "application/octet-stream", Digest: m.Digest, Size: m.Size}
+	ok, err := im.store.Exists(ctx, desc)
+	if err != nil {
+		return false, fmt.Errorf("%s: in the layout: %w", m.Name, err)
+	}
+	if ok {
+		if _, err := io.Copy(io.Discard, layout.NewVerifier(ar, desc)); err != nil {
+			return false, fmt.Errorf("%s: %w", m.Name, err)
+		}
+		return false, nil
+	}
+	if err := im.store.Put(ctx, desc, ar); err != nil {
+		return false, fmt.Errorf("%s: %w", m.Name, err)
+	}
+	return true, nil
+}
+
+// checkLayoutVersion checks an oci-layout document strictly.
+func checkLayoutVersion(data []byte) error {
+	var v ocispec.ImageLayout
+	if err := layout.DecodeStrict(data, &v); err != nil {
+		return err
+	}
+	if v.Version != ocispec.ImageLayoutVersion {
+		return fmt.Errorf("%w: imageLayoutVersion %q, not %q", layout.ErrBadDocument, v.Version, ocispec.ImageLayoutVersion)
+	}
+	return nil
+}
+
+// parseArchiveIndex parses the archive's index.json and checks every entry
+// before anything is merged: a valid digest, a media type, a valid tag.
+func parseArchiveIndex(data []byte) (ocispec.Index, error) {
+	idx, err := layout.ParseIndex(data)
+	if err != nil {
+		return idx, err
+	}
+	var probe struct {
+		Layers json.RawMessage `json:"layers"`
+		Config json.RawMessage `json:"config"`
+	}
+	_ = json.Unmarshal(data, &probe)
+	if probe.Layers != nil || probe.Config != nil {
+		return idx, fmt.Errorf("%w: ambiguous document: both manifests and layers/config", layout.ErrBadDocument)
+	}
+	for i, e := range idx.Manifests {
+		if err := layout.ValidateDigest(e.Digest); err != nil {
+			return idx, fmt.Errorf("/manifests/%d: %w", i, err)
+		}
+		if e.MediaType == "" {
+			return idx, fmt.Errorf("/manifests/%d: %w: no mediaType", i, layout.ErrBadDocument)
+		}
+		if tag, ok := e.Annotations[ocispec.AnnotationRefName]; ok {
+			if err := layout.ValidateTag(tag); err != nil {
+				return idx, fmt.Errorf("/manifests/%d: %w", i, err)
+			}
+		}
+	}
+	return idx, nil
+}
+
+// verifyGraph runs verify's checks on the imported graph: it streams an
+// archive of it (the archive's index.json and the blobs, from the layout)
+// into verify.VerifyArchive, so the rules are verify's own and every blob,
+// including those the layout already had, is hashed once more. Warnings are
+// returned as strings; any error finding fails with verify.ErrFailed.
+func verifyGraph(ctx context.Context, store *layout.Store, index []byte, blobs []ocispec.Descriptor) ([]string, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(writeArchive(ctx, pw, store, index, blobs, time.Time{}))
+	}()
+	rep, err := verify.VerifyArchive(ctx, pr, "imported graph", verify.Options{})
+	pr.CloseWithError(errors.New("verify stopped reading"))
+	if err != nil {
+		return nil, err
+	}
+	var warnings, errs []string
+	for _, f := range rep.Findings {
+		msg := fmt.Sprintf("%s: %s (%s)", findingWhere(f), f.Message, f.Code)
+		switch f.Severity {
+		case verify.Error:
+			errs = append(errs, msg)
+		case verify.Warning:
+			warnings = append(warnings, "verify: "+msg)
+		}
+	}
+	if len(errs) > 0 {
+		more := ""
+		if len(errs) > 1 {
+			more = fmt.Sprintf(" (and %d more)", len(errs)-1)
+		}
+		return warnings, fmt.Errorf("%w: %s%s", verify.ErrFailed, errs[0], more)
+	}
+	return warnings, nil
+}
+
+func findingWhere(f verify.Finding) string {
+	if f.Pointer != "" {
+		return f.Location + "#" + f.Pointer
+	}
+	return f.Location
+}
+
+// mergeIndex merges the archive's entries into the layout's index.json under
+// the lock. Conflicts are found before anything changes.
+func mergeIndex(ctx context.Context, store *layout.Store, idx ocispec.Index, force bool) ([]ImportedEntry, error) {
+	var entries []ImportedEntry
+	err := store.UpdateIndex(ctx, func(cur *ocispec.Index) error {
+		entries = entries[:0]
+		for _, e := range idx.Manifests {
+			ie := ImportedEntry{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Status: "added"}
+			if ie.Tag == "" {
+				if findDigest(cur.Manifests, e.Digest) {
+					ie.Status = "unchanged"
+				} else {
+					layout.AddUntagged(cur, e)
+				}
+				entries = append(entries, ie)
+				continue
+			}
+			if prev, ok := findTag(cur.Manifests, ie.Tag); ok {
+				if prev == e.Digest {
+					ie.Status = "unchanged"
+					entries = append(entries, ie)
+					continue
+				}
+				if !force {
+					return fmt.Errorf("tag %q: %w: the layout has %s, the archive %s (--force moves it)", ie.Tag, ErrTagConflict, prev, e.Digest)
+				}
+				ie.Status, ie.Previous = "replaced", prev
+			}
+			if err := layout.SetTag(cur, e, ie.Tag); err != nil {
+				return err
+			}
+			// SetTag keeps only ref.name; the archive's entry may carry
+			// more (docker save names the image there too).
+			for i := range cur.Manifests {
+				if cur.Manifests[i].Annotations[ocispec.AnnotationRefName] == ie.Tag {
+					cur.Manifests[i].Annotations = copyMap(e.Annotations)
+				}
+			}
+			entries = append(entries, ie)
+		}
+		return nil
+	})
+	return entries, err
+}
+
+func findDigest(entries []ocispec.Descriptor, d digest.Digest) bool {
+	for _, m := range entries {
+		if m.Digest == d {
+			return true
+		}
+	}
+	return false
+}
+
+func findTag(entries []ocispec.Descriptor, tag string) (digest.Digest, bool) {
+	for _, m := range entries {
+		if m.Annotations[ocispec.AnnotationRefName] == tag {
+			return m.Digest, true
+		}
+	}
+	return "", false
+}
+
+// WriteImportText writes res for people.
+func WriteImportText(w io.Writer, res ImportResult) error {
+	var b bytes.Buffer
+	for _, e := range res.Entries {
+		fmt.Fprintf(&b, "%-9s %s %s\n", e.Status, e.Digest, orDash(e.Tag))
+	}
+	fmt.Fprintf(&b, "imported %s: %d blobs (%d written), archive %s, %d bytes\n", res.Layout, res.Blobs, res.Written, res.Digest, res.Size)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WriteExportText writes res for people: what a sender publishes.
+func WriteExportText(w io.Writer, res ExportResult) error {
+	var b strings.Builder
+	for _, p := range res.Parts {
+		fmt.Fprintf(&b, "part      %s %d %s\n", p.Digest, p.Size, p.Name)
+	}
+	if res.ChecksumFile != "" {
+		fmt.Fprintf(&b, "checksums %s\n", res.ChecksumFile)
+	}
+	name := res.Archive
+	if name == "" {
+		name = "-"
+	}
+	fmt.Fprintf(&b, "archive   %s %d %s\n", res.Digest, res.Size, name)
+	for _, e := range res.Bundles {
+		kind := "bundle"
+		if e.Referrer {
+			kind = "referrer"
+		}
+		fmt.Fprintf(&b, "%-9s %s %s\n", kind, e.Digest, orDash(e.Tag))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

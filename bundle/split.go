@@ -1,0 +1,330 @@
+package bundle
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Part is one piece of a split archive.
+type Part struct {
+	Name   string        `json:"name"`
+	Digest digest.Digest `json:"digest"`
+	Size   int64         `json:"size"`
+}
+
+// ParseSize reads a part size: a number of bytes with an optional unit, as
+// split(1) reads them: K, M, G, T (and KiB, MiB, …) are powers of 1024; KB,
+// MB, GB, TB powers of 1000. Fractions are allowed ("4.7GB"); the result is
+// rounded down and must be at least one byte.
+func ParseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40},
+		{"B", 1},
+	}
+	num, mult := s, 1.0
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			num, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || strings.ContainsAny(num, "eExXpP+-_") || math.IsNaN(f) {
+		return 0, fmt.Errorf("size %q: %w: want a number with an optional unit (700M, 4G, 4.7GB)", s, ErrBadInput)
+	}
+	n := f * mult
+	if n < 1 || n > math.MaxInt64/2 {
+		return 0, fmt.Errorf("size %q: %w: out of range", s, ErrBadInput)
+	}
+	return int64(n), nil
+}
+
+// SplitWriter writes a stream as parts FILE.000, FILE.001, … of at most size
+// bytes each, hashing each part. A part is created when its first byte
+// arrives, so there is never an empty part.
+type SplitWriter struct {
+	base  string
+	size  int64
+	f     *os.File
+	h     hash.Hash
+	n     int64
+	parts []Part
+	made  []string
+}
+
+// NewSplitWriter returns a writer of the parts of file.
+func NewSplitWriter(file string, size int64) *SplitWriter {
+	return &SplitWriter{base: file, size: size}
+}
+
+// PartName is the name of part i of file.
+func PartName(file string, i int) string { return fmt.Sprintf("%s.%03d", file, i) }
+
+func (s *SplitWriter) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		if s.f == nil {
+			name := PartName(s.base, len(s.parts))
+			f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+			if err != nil {
+				return written, err
+			}
+			s.f, s.h, s.n = f, sha256.New(), 0
+			s.made = append(s.made, name)
+			s.parts = append(s.parts, Part{Name: name})
+		}
+		chunk := p
+		if room := s.size - s.n; int64(len(chunk)) > room {
+			chunk = chunk[:room]
+		}
+		n, err := s.f.Write(chunk)
+		s.h.Write(chunk[:n])
+		s.n += int64(n)
+		written += n
+		p = p[n:]
+		if err != nil {
+			return written, err
+		}
+		if s.n == s.size {
+			if err := s.closePart(); err != nil {
+				return written, err
+			}
+		}
+	}
+	return written, nil
+}
+
+// closePart syncs and closes the current part and records its digest.
+func (s *SplitWriter) closePart() error {
+	f := s.f
+	s.f = nil
+	last := &s.parts[len(s.parts)-1]
+	last.Digest, last.Size = digest.NewDigest(digest.SHA256, s.h), s.n
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// Close finishes the last part.
+func (s *SplitWriter) Close() error {
+	if s.f == nil {
+		return nil
+	}
+	return s.closePart()
+}
+
+// Parts returns the parts written, in order.
+func (s *SplitWriter) Parts() []Part { return s.parts }
+
+// Remove deletes every part written (after a failed export).
+func (s *SplitWriter) Remove() {
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
+	}
+	for _, name := range s.made {
+		os.Remove(name)
+	}
+}
+
+// ChecksumName is the name of the checksum list of a split archive.
+func ChecksumName(file string) string { return file + ".sha256" }
+
+// WriteChecksumFile writes FILE.sha256 atomically: one "HEX  NAME" line per
+// part, then one for the whole archive under the name FILE, with names
+// relative to the list's directory, as sha256sum writes them. In that
+// directory, `sha256sum -c --ignore-missing FILE.sha256` checks the parts,
+// and once they are joined (`cat FILE.[0-9]* > FILE`) `sha256sum -c` checks
+// everything. It returns the list's name.
+func WriteChecksumFile(file string, parts []Part, whole digest.Digest) (string, error) {
+	var b bytes.Buffer
+	for _, p := range parts {
+		fmt.Fprintf(&b, "%s  %s\n", p.Digest.Encoded(), filepath.Base(p.Name))
+	}
+	fmt.Fprintf(&b, "%s  %s\n", whole.Encoded(), filepath.Base(file))
+	name := ChecksumName(file)
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(b.Bytes()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	for _, step := range []func() error{func() error { return f.Chmod(0o644) }, f.Sync, f.Close} {
+		if err := step(); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return "", err
+		}
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return name, syncDir(dir)
+}
+
+// maxChecksumFile caps a checksum list read from the user.
+const maxChecksumFile = 1 << 20
+
+// ReadChecksumFile reads a list written by WriteChecksumFile (or sha256sum)
+// and returns the parts it names, with paths joined to the list's
+// directory, and the whole archive's digest (its last line). Names must be
+// local file names; errors wrap ErrBadInput.
+func ReadChecksumFile(name string) ([]Part, digest.Digest, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxChecksumFile+1))
+	if err != nil {
+		return nil, "", err
+	}
+	if len(data) > maxChecksumFile {
+		return nil, "", fmt.Errorf("%s: %w: larger than %d bytes", name, ErrBadInput, maxChecksumFile)
+	}
+	var entries []Part
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if text == "" {
+			continue
+		}
+		sum, file, ok := strings.Cut(text, " ")
+		file = strings.TrimPrefix(strings.TrimPrefix(file, " "), "*")
+		if _, err := hex.DecodeString(sum); !ok || err != nil || len(sum) != 64 || strings.ToLower(sum) != sum {
+			return nil, "", fmt.Errorf("%s:%d: %w: not a sha256sum line", name, line, ErrBadInput)
+		}
+		if !filepath.IsLocal(file) || strings.ContainsAny(file, `/\`) {
+			return nil, "", fmt.Errorf("%s:%d: %w: %q is not a file name in the list's directory", name, line, ErrBadInput, file)
+		}
+		entries = append(entries, Part{Name: filepath.Join(filepath.Dir(name), file), Digest: digest.NewDigestFromEncoded(digest.SHA256, sum)})
+	}
+	if len(entries) < 2 {
+		return nil, "", fmt.Errorf("%s: %w: want a line per part and one for the whole archive", name, ErrBadInput)
+	}
+	return entries[:len(entries)-1], entries[len(entries)-1].Digest, nil
+}
+
+// PartsReader reads the parts of a split archive in order as one stream.
+// When parts carry digests, each part is hashed as it is read and a part
+// that does not match fails the read at its end with ErrBadPart naming it;
+// when whole is set, the end of the stream is io.EOF only if the whole
+// stream hashes to it.
+type PartsReader struct {
+	parts   []Part
+	whole   digest.Digest
+	i       int
+	f       *os.File
+	h       hash.Hash
+	all     hash.Hash
+	err     error
+	Current string // the part being read, for messages
+}
+
+// NewPartsReader returns a reader of parts (digests optional) checked
+// against whole (optional).
+func NewPartsReader(parts []Part, whole digest.Digest) *PartsReader {
+	return &PartsReader{parts: parts, whole: whole, all: sha256.New()}
+}
+
+func (r *PartsReader) Read(p []byte) (int, error) {
+	for r.err == nil {
+		if r.f == nil {
+			if r.i == len(r.parts) {
+				if r.whole != "" && digest.NewDigest(digest.SHA256, r.all) != r.whole {
+					r.err = fmt.Errorf("%w: the joined parts do not hash to %s, the list's last line", ErrBadPart, r.whole)
+					break
+				}
+				r.err = io.EOF
+				break
+			}
+			f, err := os.Open(r.parts[r.i].Name)
+			if err != nil {
+				r.err = err
+				break
+			}
+			r.f, r.h, r.Current = f, sha256.New(), r.parts[r.i].Name
+		}
+		n, err := r.f.Read(p)
+		r.h.Write(p[:n])
+		r.all.Write(p[:n])
+		if errors.Is(err, io.EOF) {
+			err = r.endPart()
+		}
+		if err != nil {
+			r.err = err
+		}
+		if n > 0 || err != nil {
+			return n, err
+		}
+	}
+	return 0, r.err
+}
+
+// endPart closes the current part and checks its digest.
+func (r *PartsReader) endPart() error {
+	r.f.Close()
+	r.f = nil
+	want := r.parts[r.i].Digest
+	r.i++
+	if want != "" {
+		if got := digest.NewDigest(digest.SHA256, r.h); got != want {
+			return fmt.Errorf("%s: %w: sha256 %s, the list says %s", r.Current, ErrBadPart, got.Encoded(), want.Encoded())
+		}
+	}
+	return nil
+}
+
+// Explain is called after a reader of the stream failed with err: if the
+// part being read when it failed is damaged, it returns an error naming the
+// part (a damaged part explains a corrupt tar or blob better than the
+// symptom); otherwise err. It reads the rest of that part.
+func (r *PartsReader) Explain(err error) error {
+	if err == nil || errors.Is(err, ErrBadPart) || r.f == nil || r.parts[r.i].Digest == "" {
+		return err
+	}
+	if _, cerr := io.Copy(r.h, r.f); cerr != nil {
+		return err
+	}
+	if perr := r.endPart(); perr != nil {
+		return fmt.Errorf("%w (which explains: %v)", perr, err)
+	}
+	return err
+}
+
+// Close closes the part being read, if any.
+func (r *PartsReader) Close() error {
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
+	}
+	return nil
+}

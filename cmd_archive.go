@@ -1,0 +1,189 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocibundle/ocibundle/bundle"
+)
+
+// exportCommand is `ocibundle export`.
+func exportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "write bundles (or a whole layout) as one deterministic tar archive; prints its sha256, size and bundles",
+		ArgsUsage: "LAYOUT[:TAG|@DIGEST]...",
+		Flags: []cli.Flag{
+			stringFlag("output", "o", "", "the archive file to write, or - for standard output"),
+			stringFlag("split", "", "", "cut the archive into parts FILE.000, FILE.001, … of at most SIZE (700M, 4G, 4.7GB) plus FILE.sha256"),
+			boolFlag("no-referrers", "", "leave out manifests whose subject is exported (signatures, SBOMs)"),
+			boolFlag("json", "", "print the result as JSON"),
+		},
+		Action: exportAction,
+	}
+}
+
+// importCommand is `ocibundle import`.
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "read an archive (treated as hostile) into a layout, verified, and merge its index.json",
+		ArgsUsage: "ARCHIVE | - | PART... | FILE.sha256",
+		Flags: []cli.Flag{
+			stringFlag("output", "o", "", "the layout to import into (created if missing)"),
+			boolFlag("force", "", "move tags that already name another manifest in the layout"),
+			boolFlag("json", "", "print the result as JSON"),
+		},
+		Action: importAction,
+	}
+}
+
+func exportAction(c *cli.Context) error {
+	out := c.String("output")
+	if out == "" {
+		return usagef("export: -o FILE (or -o - for standard output) is required")
+	}
+	if c.NArg() == 0 {
+		return usagef("export: name at least one LAYOUT, LAYOUT:TAG or LAYOUT@DIGEST")
+	}
+	progress, err := newProgress(c)
+	if err != nil {
+		return err
+	}
+	opts := bundle.ExportOptions{NoReferrers: c.Bool("no-referrers"), Progress: progress}
+	if s := c.String("split"); s != "" {
+		if out == "-" {
+			return usagef("export: --split needs -o FILE, not standard output")
+		}
+		if opts.Split, err = bundle.ParseSize(s); err != nil {
+			return usagef("export: --split: %v", err)
+		}
+	}
+	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok && s != "" {
+		secs, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || secs < 0 {
+			return usagef("export: SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
+		}
+		opts.ModTime = time.Unix(secs, 0).UTC()
+	}
+	var res bundle.ExportResult
+	report := c.App.Writer
+	if out == "-" {
+		// The archive is standard output; the report goes to stderr.
+		report = c.App.ErrWriter
+		if report == nil {
+			report = os.Stderr
+		}
+		res, err = bundle.Export(c.Context, os.Stdout, c.Args().Slice(), opts)
+		res.Archive = "-"
+	} else {
+		res, err = bundle.ExportFile(c.Context, out, c.Args().Slice(), opts)
+	}
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		return bundle.WriteJSON(report, res)
+	}
+	return bundle.WriteExportText(report, res)
+}
+
+func importAction(c *cli.Context) error {
+	out := c.String("output")
+	if out == "" {
+		return usagef("import: -o LAYOUT is required")
+	}
+	if c.NArg() == 0 {
+		return usagef("import: name an ARCHIVE, - (standard input), the PARTs in order, or FILE.sha256")
+	}
+	progress, err := newProgress(c)
+	if err != nil {
+		return err
+	}
+	args := c.Args().Slice()
+	var (
+		src   io.Reader
+		parts *bundle.PartsReader
+		size  int64
+	)
+	switch {
+	case len(args) == 1 && args[0] == "-":
+		src = os.Stdin
+	case len(args) == 1 && strings.HasSuffix(args[0], ".sha256"):
+		list, whole, err := bundle.ReadChecksumFile(args[0])
+		if err != nil {
+			return cmdErr(c, err)
+		}
+		parts = bundle.NewPartsReader(list, whole)
+		size = partsSize(list)
+	case len(args) == 1:
+		f, err := os.Open(args[0])
+		if err != nil {
+			return cmdErr(c, err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			if fi.IsDir() {
+				return usagef("import: %s is a directory, not an archive (to copy a layout, export it first)", args[0])
+			}
+			size = fi.Size()
+		}
+		src = f
+	default:
+		list := make([]bundle.Part, len(args))
+		for i, a := range args {
+			if a == "-" {
+				return usagef("import: - (standard input) cannot be one of several parts")
+			}
+			list[i] = bundle.Part{Name: a}
+		}
+		parts = bundle.NewPartsReader(list, "")
+		size = partsSize(list)
+	}
+	if parts != nil {
+		defer parts.Close()
+		src = parts
+	}
+	res, err := bundle.Import(c.Context, out, src, bundle.ImportOptions{Force: c.Bool("force"), Size: size, Progress: progress})
+	if parts != nil {
+		err = parts.Explain(err)
+	}
+	errw := c.App.ErrWriter
+	if errw == nil {
+		errw = os.Stderr
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(errw, "ocibundle: import: warning: %s\n", w)
+	}
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		return bundle.WriteJSON(c.App.Writer, res)
+	}
+	return bundle.WriteImportText(c.App.Writer, res)
+}
+
+// partsSize adds up the sizes of the parts that can be stat'ed (for the
+// progress bar only).
+func partsSize(parts []bundle.Part) int64 {
+	var n int64
+	for _, p := range parts {
+		fi, err := os.Stat(p.Name)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return 0
+		}
+		n += fi.Size()
+	}
+	return n
+}

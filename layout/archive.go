@@ -1,0 +1,573 @@
+package layout
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// The rules for reading an archive of a layout (a tar file) that may be
+// hostile. They live here, in one place, for every reader of archives
+// (import, and verify's archive mode).
+//
+// Allowed members, each with an optional "./" prefix: "." (a directory),
+// oci-layout and index.json (regular files of at most MaxDocumentSize
+// bytes), blobs and blobs/<alg> (directories) and blobs/<alg>/<encoded>
+// (regular files whose name is a valid digest). A regular file or directory
+// with any other safe name is skipped with a note (docker save's
+// manifest.json and repositories, a layout's ingest/ leftovers, …); a name
+// under blobs/ that is not a blob's is refused.
+//
+// Refused whatever the name: symlinks, hard links, devices, FIFOs and other
+// special types; absolute names, ".." elements, backslashes, NUL bytes,
+// non-canonical names ("a//b", "a/./b"), names over MaxMemberName bytes;
+// names set or changed by PAX path/linkpath records or GNU long-name/link
+// records (readers that ignore those see another name); sparse files; PAX
+// global headers; PAX extended headers over MaxPAXHeader bytes; a second
+// oci-layout or index.json with different bytes; a name that is a
+// directory in one member and a file in another.
+const (
+	// MaxMemberName caps a member's name.
+	MaxMemberName = 4 << 10
+	// MaxPAXHeader caps the extension records (PAX or GNU) before a member.
+	MaxPAXHeader = 64 << 10
+	// MaxMembers caps the members of an archive (a layout of that many
+	// blobs is not a bundle).
+	MaxMembers = 1 << 20
+)
+
+// MemberKind says what an archive member is to a layout.
+type MemberKind int
+
+const (
+	// MemberDir is ".", blobs or blobs/<alg>: nothing to write.
+	MemberDir MemberKind = iota + 1
+	// MemberLayoutFile is oci-layout.
+	MemberLayoutFile
+	// MemberIndex is index.json.
+	MemberIndex
+	// MemberBlob is blobs/<alg>/<encoded>; Digest is the digest the name
+	// encodes (validated) and Size the member's size.
+	MemberBlob
+	// MemberSkipped is a safe member that is not part of a layout; Note says
+	// what it is. Its content is never written anywhere.
+	MemberSkipped
+)
+
+// ArchiveMember is one member of an archive, judged by the rules above.
+type ArchiveMember struct {
+	Name   string // the name as stored in the archive
+	Path   string // canonical: no "./" prefix, no trailing "/"
+	Kind   MemberKind
+	Digest digest.Digest // MemberBlob only
+	Size   int64
+	Note   string // MemberSkipped only: why it is skipped
+}
+
+// ArchiveReader reads the members of an archive one by one, enforcing the
+// rules above. It is not safe for concurrent use.
+//
+// Errors: a refused member wraps ErrUnsafeArchive (or ErrTooLarge for the
+// caps) and names the member; a stream that is not a complete tar archive
+// (empty, not a tar, truncated, corrupt) wraps ErrBadArchive; an error of
+// the underlying reader is returned as is. After a refused link, device,
+// unsafe name or type mismatch the reader can go on to the next member;
+// after any other error (Broken reports it) it cannot.
+type ArchiveReader struct {
+	src     *countingReader
+	tr      *tar.Reader
+	cur     ArchiveMember
+	hasCur  bool
+	pad     int64 // padding after the current member, read by the next Next
+	broken  error
+	members int
+	done    bool
+
+	capture []byte // the bytes read during one call of tar.Reader.Next
+	hash    hash.Hash
+	seen    map[string]seenMember
+}
+
+type seenMember struct {
+	dir bool
+	sum []byte // oci-layout and index.json: the sha256 of their bytes
+}
+
+// NewArchiveReader returns a reader of the archive r. It reads r
+// sequentially and never seeks.
+func NewArchiveReader(r io.Reader) *ArchiveReader {
+	a := &ArchiveReader{seen: map[string]seenMember{}}
+	a.src = &countingReader{r: bufio.NewReaderSize(r, 1<<20), a: a}
+	a.tr = tar.NewReader(a.src)
+	return a
+}
+
+// Offset returns the number of bytes of the archive read so far.
+func (a *ArchiveReader) Offset() int64 { return a.src.n }
+
+// Drain reads the rest of the underlying stream (what follows the
+// end-of-archive marker: a tar writer's record padding) and returns how many
+// bytes it read, so that a caller hashing the stream sees all of it and a
+// writer on a pipe is not cut off.
+func (a *ArchiveReader) Drain() (int64, error) {
+	n, err := io.Copy(io.Discard, a.src)
+	return n, err
+}
+
+// Broken returns the error that stopped the reader, or nil.
+func (a *ArchiveReader) Broken() error { return a.broken }
+
+// Read reads the content of the current member. For oci-layout and
+// index.json it refuses more than MaxDocumentSize bytes; the archive's
+// header has already been checked against that cap by Next.
+func (a *ArchiveReader) Read(p []byte) (int, error) {
+	if a.broken != nil {
+		return 0, a.broken
+	}
+	if !a.hasCur {
+		return 0, io.EOF
+	}
+	n, err := a.tr.Read(p)
+	if a.hash != nil {
+		a.hash.Write(p[:n])
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = a.fail(a.streamError(err))
+	}
+	return n, err
+}
+
+// Next finishes the current member (reading what the caller left) and
+// returns the next one; io.EOF after the end-of-archive marker.
+func (a *ArchiveReader) Next() (ArchiveMember, error) {
+	if a.broken != nil {
+		return ArchiveMember{}, a.broken
+	}
+	if a.done {
+		return ArchiveMember{}, io.EOF
+	}
+	if err := a.finishCurrent(); err != nil {
+		return ArchiveMember{}, err
+	}
+	a.members++
+	if a.members > MaxMembers {
+		return ArchiveMember{}, a.fail(fmt.Errorf("%w: more than %d members", ErrUnsafeArchive, MaxMembers))
+	}
+	start := a.src.n
+	a.capture = a.capture[:0]
+	a.src.capturing, a.src.overflow = true, false
+	hdr, err := a.tr.Next()
+	a.src.capturing = false
+	if errors.Is(err, io.EOF) {
+		return ArchiveMember{}, a.end(start)
+	}
+	if err != nil {
+		if start == 0 && a.src.err == nil {
+			return ArchiveMember{}, a.fail(notTar(a.capture, err))
+		}
+		return ArchiveMember{}, a.fail(a.streamError(err))
+	}
+	m, err := a.judge(hdr)
+	if err != nil {
+		return ArchiveMember{}, err
+	}
+	a.cur, a.hasCur = m, true
+	if m.Kind == MemberLayoutFile || m.Kind == MemberIndex {
+		a.hash = sha256.New()
+	}
+	return m, nil
+}
+
+// finishCurrent reads the rest of the current member and applies the rules
+// that need its bytes (a second copy of a document must be the same).
+func (a *ArchiveReader) finishCurrent() error {
+	if !a.hasCur {
+		// A refused member the caller went past: skip its data here, so
+		// that tar.Reader.Next reads headers only.
+		if _, err := io.Copy(io.Discard, a.tr); err != nil {
+			return a.fail(a.streamError(err))
+		}
+		return nil
+	}
+	m := a.cur
+	if _, err := io.Copy(io.Discard, a); err != nil {
+		return err
+	}
+	a.hasCur = false
+	if a.hash == nil {
+		return nil
+	}
+	sum := a.hash.Sum(nil)
+	a.hash = nil
+	prev := a.seen[m.Path]
+	if prev.sum != nil && !bytes.Equal(prev.sum, sum) {
+		return a.fail(fmt.Errorf("%s: %w: a second copy with different bytes (readers disagree on which one counts)", quoteName(m.Name), ErrUnsafeArchive))
+	}
+	a.seen[m.Path] = seenMember{sum: sum}
+	return nil
+}
+
+// end checks what tar.Reader took for the end of the archive: an empty
+// file, or a stream cut at a member boundary (no zero block), is refused.
+func (a *ArchiveReader) end(start int64) error {
+	if start == 0 && len(a.capture) == 0 {
+		return a.fail(fmt.Errorf("%w: an empty file", ErrBadArchive))
+	}
+	rest := a.capture
+	if int64(len(rest)) >= a.pad {
+		rest = rest[a.pad:]
+	}
+	if len(rest) < blockSize || !isZero(rest[:blockSize]) {
+		return a.fail(fmt.Errorf("%w: truncated after %d bytes: no end-of-archive marker", ErrBadArchive, a.src.n))
+	}
+	a.done = true
+	return io.EOF
+}
+
+func (a *ArchiveReader) fail(err error) error {
+	a.broken = err
+	a.hasCur = false
+	return err
+}
+
+// streamError classifies an error of tar.Reader.
+func (a *ArchiveReader) streamError(err error) error {
+	switch {
+	case a.src.err != nil:
+		return err // the underlying reader's own error
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: truncated after %d bytes", ErrBadArchive, a.src.n)
+	case errors.Is(err, tar.ErrHeader), errors.Is(err, tar.ErrFieldTooLong), errors.Is(err, tar.ErrInsecurePath):
+		return fmt.Errorf("%w: corrupt tar header after %d bytes: %v", ErrBadArchive, a.src.n, err)
+	}
+	return fmt.Errorf("%w: after %d bytes: %v", ErrBadArchive, a.src.n, err)
+}
+
+// notTar explains why the first bytes are not a tar archive.
+func notTar(head []byte, err error) error {
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return fmt.Errorf("%w: gzip-compressed data, not a tar archive (decompress it first)", ErrBadArchive)
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return fmt.Errorf("%w: zstd-compressed data, not a tar archive (decompress it first)", ErrBadArchive)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: not a tar archive (shorter than one header)", ErrBadArchive)
+	}
+	return fmt.Errorf("%w: not a tar archive: %v", ErrBadArchive, err)
+}
+
+const blockSize = 512
+
+// judge applies the rules to one header and what was read to get it.
+func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
+	name := hdr.Name
+	q := quoteName(name)
+	ext, final, err := a.extensions()
+	if err != nil {
+		return ArchiveMember{}, a.fail(fmt.Errorf("%s: %w", q, err))
+	}
+	// The padding after this member: from the size tar.Reader used.
+	a.pad = 0
+	switch {
+	case hdr.Typeflag == tar.TypeXGlobalHeader || hdr.Typeflag == tar.TypeGNUSparse:
+		a.pad = blockPadding(final.size)
+	case !headerOnly(hdr.Typeflag):
+		a.pad = blockPadding(hdr.Size)
+	}
+	fatal := func(format string, args ...any) (ArchiveMember, error) {
+		return ArchiveMember{}, a.fail(fmt.Errorf("%s: %w: "+format, append([]any{q, ErrUnsafeArchive}, args...)...))
+	}
+	refuse := func(format string, args ...any) (ArchiveMember, error) {
+		return ArchiveMember{}, fmt.Errorf("%s: %w: "+format, append([]any{q, ErrUnsafeArchive}, args...)...)
+	}
+	switch {
+	case hdr.Typeflag == tar.TypeXGlobalHeader:
+		return fatal("a PAX global header (readers disagree on whether it applies)")
+	case ext.gnuLong:
+		return fatal("a name set by a GNU long-name record")
+	case ext.pax > MaxPAXHeader:
+		return ArchiveMember{}, a.fail(fmt.Errorf("%s: %w: PAX records of %d bytes, at most %d allowed", q, ErrTooLarge, ext.pax, MaxPAXHeader))
+	}
+	for k := range hdr.PAXRecords {
+		switch {
+		case k == "path" || k == "linkpath":
+			return fatal("a name set by a PAX %s record", k)
+		case strings.HasPrefix(k, "GNU.sparse."):
+			return fatal("a sparse file")
+		}
+	}
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return fatal("a sparse file")
+	}
+	if len(name) > MaxMemberName {
+		return refuse("a name of %d bytes, at most %d allowed", len(name), MaxMemberName)
+	}
+	p, why := canonicalName(name)
+	if why != "" {
+		return refuse("%s", why)
+	}
+	isDir := hdr.Typeflag == tar.TypeDir
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeDir:
+	case tar.TypeSymlink:
+		return refuse("a symlink (to %q)", hdr.Linkname)
+	case tar.TypeLink:
+		return refuse("a hard link (to %q)", hdr.Linkname)
+	case tar.TypeChar, tar.TypeBlock:
+		return refuse("a device")
+	case tar.TypeFifo:
+		return refuse("a FIFO")
+	default:
+		return refuse("a member of type %q: only regular files and directories are allowed", hdr.Typeflag)
+	}
+	if prev, ok := a.seen[p]; ok && prev.dir != isDir {
+		return refuse("a directory in one member and a file in another")
+	}
+	if isDir {
+		a.seen[p] = seenMember{dir: true}
+	} else if _, ok := a.seen[p]; !ok {
+		a.seen[p] = seenMember{}
+	}
+	m := ArchiveMember{Name: name, Path: p, Size: hdr.Size}
+	if isDir {
+		m.Size = 0
+	}
+	parts := strings.Split(p, "/")
+	switch {
+	case p == ".":
+		return a.want(m, MemberDir, isDir, true)
+	case p == LayoutFile:
+		return a.document(a.want(m, MemberLayoutFile, isDir, false))
+	case p == IndexFile:
+		return a.document(a.want(m, MemberIndex, isDir, false))
+	case parts[0] == BlobsDir && len(parts) <= 2:
+		if len(parts) == 2 && !knownAlgorithm(parts[1]) {
+			return a.skip(m, isDir, "blobs of an algorithm this tool cannot check")
+		}
+		return a.want(m, MemberDir, isDir, true)
+	case parts[0] == BlobsDir && len(parts) == 3:
+		if !knownAlgorithm(parts[1]) {
+			return a.skip(m, isDir, "a blob of an algorithm this tool cannot check")
+		}
+		d := digest.Digest(parts[1] + ":" + parts[2])
+		if err := ValidateDigest(d); err != nil {
+			return refuse("not a blob name: %v", err)
+		}
+		m.Digest = d
+		return a.want(m, MemberBlob, isDir, false)
+	case parts[0] == BlobsDir:
+		return refuse("not blobs/<algorithm>/<encoded digest>")
+	case p == "manifest.json" || p == "repositories":
+		return a.skip(m, isDir, "docker save's "+p+": ignored (the OCI part of the archive is used)")
+	case parts[0] == IngestDir:
+		return a.skip(m, isDir, "a temporary file left in the layout the archive was made from")
+	}
+	return a.skip(m, isDir, "not part of an OCI layout")
+}
+
+// want returns m as kind if its type is the one that name must have.
+func (a *ArchiveReader) want(m ArchiveMember, kind MemberKind, isDir, dir bool) (ArchiveMember, error) {
+	if isDir != dir {
+		what := "a regular file"
+		if dir {
+			what = "a directory"
+		}
+		return ArchiveMember{}, fmt.Errorf("%s: %w: must be %s", quoteName(m.Name), ErrUnsafeArchive, what)
+	}
+	m.Kind = kind
+	return m, nil
+}
+
+func (a *ArchiveReader) skip(m ArchiveMember, isDir bool, note string) (ArchiveMember, error) {
+	m.Kind, m.Note = MemberSkipped, note
+	if isDir {
+		m.Note = ""
+	}
+	return m, nil
+}
+
+// document applies the size cap of oci-layout and index.json.
+func (a *ArchiveReader) document(m ArchiveMember, err error) (ArchiveMember, error) {
+	if err == nil && m.Size > MaxDocumentSize {
+		err = fmt.Errorf("%s: %w: %d bytes, at most %d allowed", quoteName(m.Name), ErrTooLarge, m.Size, MaxDocumentSize)
+	}
+	return m, err
+}
+
+// canonicalName strips an optional "./" and a directory's trailing "/" and
+// returns the name, or why it is refused.
+func canonicalName(name string) (string, string) {
+	switch {
+	case name == "":
+		return "", "an empty name"
+	case strings.ContainsRune(name, 0):
+		return "", "a NUL byte in the name"
+	case strings.Contains(name, `\`):
+		return "", "a backslash in the name"
+	case strings.HasPrefix(name, "/"):
+		return "", "an absolute name"
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == ".." {
+			return "", `a ".." element in the name`
+		}
+	}
+	p := strings.TrimPrefix(name, "./")
+	if p != "/" {
+		p = strings.TrimSuffix(p, "/")
+	}
+	if p == "" {
+		p = "."
+	}
+	if path.Clean(p) != p || strings.HasPrefix(p, "./") {
+		return "", "a name that is not canonical"
+	}
+	return p, ""
+}
+
+func knownAlgorithm(s string) bool {
+	for _, alg := range Algorithms {
+		if alg.String() == s {
+			return true
+		}
+	}
+	return false
+}
+
+func headerOnly(flag byte) bool {
+	switch flag {
+	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
+		return true
+	}
+	return false
+}
+
+func blockPadding(n int64) int64 { return -n & (blockSize - 1) }
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// extInfo is what the raw headers read for one member say.
+type extInfo struct {
+	gnuLong bool  // a GNU long-name or long-link record
+	pax     int64 // bytes of PAX extended records
+}
+
+type rawHeader struct {
+	typeflag byte
+	size     int64
+}
+
+// extensions walks the raw header blocks tar.Reader read for the member it
+// just returned (after the previous member's padding): extension headers
+// ('x', 'g', 'L', 'K') with their data, then the member's own header, which
+// it returns. archive/tar applies GNU long names without saying so; this is
+// how they are seen.
+func (a *ArchiveReader) extensions() (extInfo, rawHeader, error) {
+	var info extInfo
+	b := a.capture
+	if a.src.overflow {
+		return info, rawHeader{}, fmt.Errorf("%w: extension headers of more than %d bytes", ErrTooLarge, MaxPAXHeader)
+	}
+	if int64(len(b)) < a.pad {
+		return info, rawHeader{}, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
+	}
+	b = b[a.pad:]
+	for len(b) >= blockSize {
+		h := rawHeader{typeflag: b[156], size: parseNumeric(b[124:136])}
+		b = b[blockSize:]
+		switch h.typeflag {
+		case tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
+			if h.typeflag == tar.TypeXHeader {
+				info.pax += h.size
+			} else {
+				info.gnuLong = true
+			}
+			skip := h.size + blockPadding(h.size)
+			if skip < 0 || skip > int64(len(b)) {
+				return info, h, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
+			}
+			b = b[skip:]
+		default:
+			return info, h, nil
+		}
+	}
+	return info, rawHeader{}, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
+}
+
+// parseNumeric reads a tar numeric field: octal, or base-256 when the high
+// bit of the first byte is set. archive/tar has accepted the header already.
+func parseNumeric(b []byte) int64 {
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		var n int64
+		for i, c := range b {
+			if i == 0 {
+				c &= 0x7f
+			}
+			n = n<<8 | int64(c)
+		}
+		return n
+	}
+	s := strings.Trim(string(b), " \x00")
+	n, _ := strconv.ParseInt(s, 8, 64)
+	return n
+}
+
+// quoteName quotes a member name for messages when it has characters that
+// would confuse a one-line message.
+func quoteName(name string) string {
+	q := strconv.Quote(name)
+	if q[1:len(q)-1] == name && !strings.ContainsAny(name, " :") && name != "" {
+		return name
+	}
+	return q
+}
+
+// countingReader counts the bytes read from r and, while capturing, keeps
+// them (up to a cap) for ArchiveReader.extensions.
+type countingReader struct {
+	r         io.Reader
+	a         *ArchiveReader
+	n         int64
+	err       error
+	capturing bool
+	overflow  bool
+}
+
+// captureCap bounds what one Next may read besides data: the previous
+// member's padding, extension headers of MaxPAXHeader bytes with their
+// headers, and the member's own header.
+const captureCap = MaxPAXHeader + 8*blockSize
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) && c.err == nil {
+		c.err = err
+	}
+	if c.capturing {
+		if room := captureCap - len(c.a.capture); n > room {
+			c.a.capture = append(c.a.capture, p[:room]...)
+			c.overflow = true
+		} else {
+			c.a.capture = append(c.a.capture, p[:n]...)
+		}
+	}
+	return n, err
+}
