@@ -102,10 +102,10 @@ func (c *checker) verifyDir(ctx context.Context, ref layout.Reference) error {
 	if err := c.checkGraph(ctx, readTopFile(root, layout.IndexFile), ref); err != nil {
 		return err
 	}
+	if err := c.listBlobs(root, c.whole); err != nil {
+		return err
+	}
 	if c.whole {
-		if err := c.listBlobs(root); err != nil {
-			return err
-		}
 		c.reportUnreferenced()
 		c.listIngest(root)
 	}
@@ -159,9 +159,12 @@ func kind(m fs.FileMode) string {
 	return "special file"
 }
 
-// listBlobs walks blobs/ for names that are not blobs and for blobs nothing
-// referenced (which are hashed too: every blob must match its name).
-func (c *checker) listBlobs(root string) error {
+// listBlobs checks that every entry of blobs/ is a real directory (blobs
+// are read through them, so a symlink would lead outside the layout) and,
+// for a whole layout, lists the blobs in them: names that are not blobs, and
+// blobs nothing referenced, which are hashed too (every blob must match its
+// name).
+func (c *checker) listBlobs(root string, whole bool) error {
 	dir := filepath.Join(root, layout.BlobsDir)
 	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
 		return nil // reported already
@@ -174,6 +177,9 @@ func (c *checker) listBlobs(root string) error {
 		loc := layout.BlobsDir + "/" + a.Name()
 		if !a.IsDir() {
 			c.add(BadBlobName, Error, loc, "", "a %s directly in blobs/, where only algorithm directories belong", kind(a.Type()))
+			continue
+		}
+		if !whole {
 			continue
 		}
 		entries, err := os.ReadDir(filepath.Join(dir, a.Name()))

@@ -261,6 +261,12 @@ func TestRules(t *testing.T) {
 		}), code: BadBlobName, sev: Error},
 		{name: "file directly in blobs", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/README", []byte("x")) }), code: BadBlobName, sev: Error, loc: "blobs/README"},
 		{name: "unknown algorithm directory", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/blake3/"+strings.Repeat("a", 64), []byte("x")) }), code: UnknownAlgorithm, sev: Warning},
+		{name: "algorithm directory a symlink", build: func(f *fx) string {
+			f.std(nil)
+			os.Rename(f.path("blobs/sha256"), f.path("elsewhere"))
+			os.Symlink("../elsewhere", f.path("blobs/sha256"))
+			return f.dir + ":v1"
+		}, code: BadBlobName, sev: Error, loc: "blobs/sha256"},
 		{name: "blob a symlink", build: stdThen(func(f *fx, md map[string]any) {
 			p := f.path(blobPath(md))
 			os.Rename(p, f.path("m.json"))

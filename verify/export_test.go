@@ -1,0 +1,4 @@
+package verify
+
+// ArchiveOf is archiveOf for the external tests.
+var ArchiveOf = archiveOf
