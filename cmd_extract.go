@@ -82,3 +82,50 @@ func gcCommand() *cli.Command {
 		},
 	}
 }
+
+func extractCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "extract",
+		Usage:     "write the files of a bundle (or an ORAS artifact, or an image's root filesystem) into a directory",
+		ArgsUsage: "LAYOUT[:TAG|@DIGEST]",
+		Flags: []cli.Flag{
+			stringFlag("output", "o", "", "the directory to extract into (must be empty or missing unless --overwrite)"),
+			boolFlag("overwrite", "", "merge into a directory that is not empty, replacing files of the same names"),
+			sliceFlag("layer", "", "extract only the layer with this title or digest (repeatable)"),
+			boolFlag("skip-unknown", "", "skip layers of kinds extract does not handle instead of failing"),
+			boolFlag("preserve-permissions", "", "keep setuid, setgid and sticky bits and ignore the umask"),
+			boolFlag("same-owner", "", "set the owners recorded in the layers (root only)"),
+			boolFlag("json", "", "print what was written as JSON"),
+		},
+		Action: func(c *cli.Context) error {
+			ref, err := oneArg(c, "REFERENCE")
+			if err != nil {
+				return err
+			}
+			out := c.String("output")
+			if out == "" {
+				return usagef("extract: -o DIR is required")
+			}
+			progress, err := newProgress(c)
+			if err != nil {
+				return err
+			}
+			opts := bundle.ExtractOptions{
+				Overwrite:           c.Bool("overwrite"),
+				Layers:              c.StringSlice("layer"),
+				SkipUnknown:         c.Bool("skip-unknown"),
+				PreservePermissions: c.Bool("preserve-permissions"),
+				SameOwner:           c.Bool("same-owner"),
+				Progress:            progress,
+			}
+			res, err := bundle.Extract(c.Context, ref, out, opts)
+			if err != nil {
+				return cmdErr(c, err)
+			}
+			if c.Bool("json") {
+				return bundle.WriteJSON(c.App.Writer, res)
+			}
+			return bundle.WriteExtractText(c.App.Writer, res)
+		},
+	}
+}

@@ -49,9 +49,10 @@ func exitCode(err error) int {
 		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
 		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadTag, layout.ErrTagNotFound,
 		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
+		bundle.ErrUnsafe, bundle.ErrUnsupported,
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, bundle.ErrTagConflict, bundle.ErrBadPart,
 	}
-	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous,
+	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel}
 	switch {
@@ -179,6 +180,7 @@ func newApp() *cli.App {
 			tagCommand(),
 			untagCommand(),
 			gcCommand(),
+			extractCommand(),
 			exportCommand(),
 			importCommand(),
 		},

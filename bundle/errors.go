@@ -13,6 +13,21 @@ var (
 	ErrAmbiguous = errors.New("ambiguous reference")
 )
 
+var (
+	// ErrUnsafe: extract refuses an entry or layer that could write outside
+	// the output directory or that it will not create (an absolute or ".."
+	// name, a link out of the tree, a device node, a duplicate entry, …).
+	// The output directory is left as it was.
+	ErrUnsafe = errors.New("unsafe entry")
+	// ErrUnsupported: extract does not handle a layer or manifest of this
+	// kind (skip layers with --skip-unknown).
+	ErrUnsupported = errors.New("unsupported content")
+	// ErrTargetNotEmpty: the output directory of extract is not empty (and
+	// --overwrite is not given), or, with --overwrite, holds a directory
+	// where the bundle has a file.
+	ErrTargetNotEmpty = errors.New("output directory not empty")
+)
+
 // Sentinel errors of export and import.
 var (
 	// ErrTagConflict: an imported tag already names a different manifest in

@@ -1,0 +1,868 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
+
+	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layout"
+)
+
+// node is what treeOf records of one entry of a tree.
+type node struct {
+	Type  string // file, dir, symlink
+	Mode  fs.FileMode
+	Data  string // sha256 of a file
+	Link  string
+	MTime time.Time
+	Ino   uint64 // to compare hard links within a tree
+}
+
+// treeOf describes every entry below root (root itself excluded).
+func treeOf(t *testing.T, root string) map[string]node {
+	t.Helper()
+	out := map[string]node{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, p)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		n := node{Mode: fi.Mode(), MTime: fi.ModTime(), Ino: fi.Sys().(*syscall.Stat_t).Ino}
+		switch {
+		case fi.IsDir():
+			n.Type = "dir"
+		case fi.Mode()&fs.ModeSymlink != 0:
+			n.Type = "symlink"
+			n.Link, _ = os.Readlink(p)
+		case fi.Mode().IsRegular():
+			n.Type = "file"
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(data)
+			n.Data = hex.EncodeToString(sum[:])
+		default:
+			n.Type = fi.Mode().Type().String()
+		}
+		out[filepath.ToSlash(rel)] = n
+		return nil
+	})
+	must(t, err)
+	return out
+}
+
+// sameTree compares two trees exactly: types, modes, content, link
+// targets, mtimes, and which files are hard links of each other.
+func sameTree(t *testing.T, got, want map[string]node) {
+	t.Helper()
+	compareTrees(t, got, want, 0)
+}
+
+// extractedTree compares an extracted tree with its source: the same as
+// sameTree, with the source's mtimes truncated to the second, as tar keeps
+// them.
+func extractedTree(t *testing.T, got, want map[string]node) {
+	t.Helper()
+	compareTrees(t, got, want, time.Second)
+}
+
+func compareTrees(t *testing.T, got, want map[string]node, resolution time.Duration) {
+	t.Helper()
+	for p, w := range want {
+		g, ok := got[p]
+		if !ok {
+			t.Errorf("%s: missing", p)
+			continue
+		}
+		if g.Type != w.Type || g.Mode != w.Mode || g.Data != w.Data || g.Link != w.Link || !g.MTime.Equal(w.MTime.Truncate(resolution)) {
+			t.Errorf("%s = %+v, want %+v", p, g, w)
+		}
+		for q, w2 := range want {
+			if q != p && w.Type == "file" && w2.Ino == w.Ino && got[q].Ino != g.Ino {
+				t.Errorf("%s and %s: hard links in the source, not after extract", p, q)
+			}
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("%s: extra entry", p)
+		}
+	}
+}
+
+// roundTripTree builds a tree with every kind of entry pack keeps, with
+// mtimes at whole seconds (tar keeps seconds), and returns the paths to pack.
+func roundTripTree(t *testing.T, dir string, big int) []string {
+	t.Helper()
+	paths := fixture(t, dir) // files, an empty file, an empty dir, a symlink, a hard link, a unicode name
+	app := filepath.Join(dir, "app")
+	files := map[string]string{
+		"deep/a/b/c/leaf.txt": "leaf\n",
+		"日本語/ファイル.txt":        "こんにちは\n",
+		"deep/exec.sh":        "#!/bin/sh\n",
+	}
+	for name, data := range files {
+		p := filepath.Join(app, name)
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		must(t, os.WriteFile(p, []byte(data), 0o644))
+	}
+	must(t, os.Chmod(filepath.Join(app, "deep/exec.sh"), 0o750))
+	must(t, os.Symlink("../bin/run", filepath.Join(app, "deep/up-link")))
+	must(t, os.Symlink("a/b/c", filepath.Join(app, "deep/dir-link")))
+	must(t, os.Symlink("missing", filepath.Join(app, "deep/dangling")))
+	must(t, os.Mkdir(filepath.Join(app, "ro-dir"), 0o755))
+	must(t, os.WriteFile(filepath.Join(app, "ro-dir/inside"), []byte("x"), 0o444))
+	must(t, os.Chmod(filepath.Join(app, "ro-dir"), 0o555))
+	if big > 0 {
+		f, err := os.Create(filepath.Join(app, "big.bin"))
+		must(t, err)
+		buf := make([]byte, 1<<20)
+		for i := 0; i < big>>20; i++ {
+			for j := range buf {
+				buf[j] = byte(i*7 + j*13 + j>>9)
+			}
+			_, err := f.Write(buf)
+			must(t, err)
+		}
+		must(t, f.Close())
+	}
+	// Whole seconds, deepest first, so that making children does not move them.
+	when := fixedTime.Truncate(time.Second)
+	var all []string
+	must(t, filepath.WalkDir(app, func(p string, d fs.DirEntry, err error) error {
+		all = append(all, p)
+		return err
+	}))
+	for i := len(all) - 1; i >= 0; i-- {
+		lt := unix.NsecToTimespec(when.Add(-time.Duration(i) * time.Minute).UnixNano())
+		must(t, unix.UtimesNanoAt(unix.AT_FDCWD, all[i], []unix.Timespec{lt, lt}, unix.AT_SYMLINK_NOFOLLOW))
+	}
+	return paths
+}
+
+func TestExtractRoundTrip(t *testing.T) {
+	for _, c := range []compress.Codec{compress.Zstd, compress.Gzip, compress.None} {
+		t.Run(string(c), func(t *testing.T) {
+			src := t.TempDir()
+			paths := roundTripTree(t, src, 4<<20)
+			dir := filepath.Join(t.TempDir(), "L")
+			r, err := Pack(ctx, dir, paths, PackOptions{Compression: c, Tags: []string{"v1"}})
+			must(t, err)
+			work := t.TempDir()
+			t.Chdir(work)      // relative DIR and reference
+			t.Cleanup(func() { // let TempDir remove the read-only directories
+				os.Chmod(filepath.Join(src, "app/ro-dir"), 0o755)
+				os.Chmod(filepath.Join(work, "out/app/ro-dir"), 0o755)
+			})
+			res, err := Extract(ctx, dir+":v1", "out", ExtractOptions{})
+			must(t, err)
+			extractedTree(t, treeOf(t, "out"), treeOf(t, src))
+			if res.Digest != r.Digest || len(res.Layers) != 2 || res.Layers[0].As != asTar || res.Layers[1].Title != "notes.md" {
+				t.Errorf("Extract() = %+v", res)
+			}
+			want := treeOf(t, src)
+			if len(res.Entries) != len(want) {
+				t.Errorf("Extract() listed %d entries, want %d", len(res.Entries), len(want))
+			}
+			for _, e := range res.Entries {
+				n := want[e.Path]
+				if e.Type != n.Type || e.Mode != fmt.Sprintf("%04o", unixMode(n.Mode)) {
+					t.Errorf("Extract() entry %+v, want %s %04o", e, n.Type, unixMode(n.Mode))
+				}
+			}
+			left, _ := os.ReadDir(work)
+			if len(left) != 1 {
+				t.Errorf("working directory holds %v, want only out (no staging left)", left)
+			}
+		})
+	}
+}
+
+// TestExtractSelection covers --layer, the empty-DIR and --overwrite rules,
+// and a symlink already in DIR, which a merge replaces and never follows.
+func TestExtractSelection(t *testing.T) {
+	src := t.TempDir()
+	paths := fixture(t, src)
+	dir := filepath.Join(t.TempDir(), "L")
+	_, err := Pack(ctx, dir, paths, PackOptions{Tags: []string{"v1"}})
+	must(t, err)
+	ref := dir + ":v1"
+
+	out := filepath.Join(t.TempDir(), "out")
+	res, err := Extract(ctx, ref, out, ExtractOptions{Layers: []string{"notes.md"}})
+	must(t, err)
+	if got := treeOf(t, out); len(got) != 1 || got["notes.md"].Type != "file" {
+		t.Errorf("Extract(--layer notes.md) wrote %v", got)
+	}
+	if res.Layers[0].As != asUnselected || res.Layers[1].As != asTar {
+		t.Errorf("Extract(--layer notes.md) layers = %+v", res.Layers)
+	}
+	if _, err := Extract(ctx, ref, filepath.Join(t.TempDir(), "o"), ExtractOptions{Layers: []string{"nope"}}); !errors.Is(err, ErrBadInput) {
+		t.Errorf("Extract(--layer nope) = %v, want ErrBadInput", err)
+	}
+
+	// DIR not empty: refused, untouched.
+	before := treeOf(t, out)
+	if _, err := Extract(ctx, ref, out, ExtractOptions{}); !errors.Is(err, ErrTargetNotEmpty) {
+		t.Errorf("Extract(into a non-empty DIR) = %v, want ErrTargetNotEmpty", err)
+	}
+	sameTree(t, treeOf(t, out), before)
+
+	// --overwrite merges; DIR's own files stay; a symlink in DIR named like
+	// a bundle directory is replaced, and what it pointed to is untouched.
+	outside := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(outside, "victim"), []byte("keep"), 0o644))
+	must(t, os.Symlink(outside, filepath.Join(out, "app")))
+	must(t, os.WriteFile(filepath.Join(out, "mine.txt"), []byte("mine"), 0o600))
+	must(t, os.WriteFile(filepath.Join(out, "notes.md"), []byte("old"), 0o600))
+	outsideBefore := treeOf(t, outside)
+	_, err = Extract(ctx, ref, out, ExtractOptions{Overwrite: true})
+	must(t, err)
+	sameTree(t, treeOf(t, outside), outsideBefore)
+	want := treeOf(t, src)
+	got := treeOf(t, out)
+	if got["mine.txt"].Type != "file" {
+		t.Errorf("--overwrite removed DIR's own file")
+	}
+	delete(got, "mine.txt")
+	extractedTree(t, got, want)
+
+	// A directory in DIR where the bundle has a file: refused before any
+	// change.
+	out2 := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(out2, "notes.md", "sub"), 0o755))
+	must(t, os.WriteFile(filepath.Join(out2, "keep"), []byte("k"), 0o644))
+	before = treeOf(t, out2)
+	if _, err := Extract(ctx, ref, out2, ExtractOptions{Overwrite: true}); !errors.Is(err, ErrTargetNotEmpty) {
+		t.Errorf("Extract(--overwrite, dir where the bundle has a file) = %v, want ErrTargetNotEmpty", err)
+	}
+	sameTree(t, treeOf(t, out2), before)
+
+	// An empty existing DIR keeps its own mode.
+	out3 := filepath.Join(t.TempDir(), "empty")
+	must(t, os.Mkdir(out3, 0o700))
+	_, err = Extract(ctx, ref, out3, ExtractOptions{})
+	must(t, err)
+	if fi, err := os.Stat(out3); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("empty DIR after extract: %v, %v; want mode 0700", fi.Mode(), err)
+	}
+	// DIR may be a symlink to a directory: the directory gets the files.
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	must(t, os.Symlink(real, link))
+	_, err = Extract(ctx, ref, link, ExtractOptions{})
+	must(t, err)
+	extractedTree(t, treeOf(t, real), want)
+}
+
+func TestExtractPermissions(t *testing.T) {
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	data := tarOf(t, []tarEntry{
+		{name: "x/", typ: tar.TypeDir, mode: 0o1777},
+		{name: "x/suid", body: "s", mode: 0o4755},
+		{name: "x/open", body: "o", mode: 0o666},
+	})
+	ref := artifactLayout(t, []testLayer{ociLayer("x", data)})
+	out := filepath.Join(t.TempDir(), "out")
+	_, err := Extract(ctx, ref, out, ExtractOptions{})
+	must(t, err)
+	for name, want := range map[string]fs.FileMode{"x": fs.ModeDir | 0o750, "x/suid": 0o750, "x/open": 0o640} {
+		if fi, err := os.Lstat(filepath.Join(out, name)); err != nil || fi.Mode() != want {
+			t.Errorf("%s: mode %v (%v), want %v", name, fi.Mode(), err, want)
+		}
+	}
+	out = filepath.Join(t.TempDir(), "out")
+	_, err = Extract(ctx, ref, out, ExtractOptions{PreservePermissions: true})
+	must(t, err)
+	for name, want := range map[string]fs.FileMode{"x": fs.ModeDir | fs.ModeSticky | 0o777, "x/suid": fs.ModeSetuid | 0o755, "x/open": 0o666} {
+		if fi, err := os.Lstat(filepath.Join(out, name)); err != nil || fi.Mode() != want {
+			t.Errorf("--preserve-permissions: %s: mode %v (%v), want %v", name, fi.Mode(), err, want)
+		}
+	}
+	if os.Geteuid() != 0 {
+		if _, err := Extract(ctx, ref, filepath.Join(t.TempDir(), "o"), ExtractOptions{SameOwner: true}); !errors.Is(err, ErrBadInput) {
+			t.Errorf("Extract(--same-owner) as non-root = %v, want ErrBadInput", err)
+		}
+		return
+	}
+	out = filepath.Join(t.TempDir(), "owned")
+	owned := artifactLayout(t, []testLayer{ociLayer("x", tarOf(t, []tarEntry{
+		{name: "x/", typ: tar.TypeDir, mode: 0o755, uid: 1234, gid: 5678},
+		{name: "x/f", body: "f", mode: 0o644, uid: 4321, gid: 8765},
+		{name: "x/l", typ: tar.TypeSymlink, link: "f", uid: 99, gid: 98},
+	}))})
+	_, err = Extract(ctx, owned, out, ExtractOptions{SameOwner: true})
+	must(t, err)
+	for name, want := range map[string][2]uint32{"x": {1234, 5678}, "x/f": {4321, 8765}, "x/l": {99, 98}} {
+		fi, err := os.Lstat(filepath.Join(out, name))
+		must(t, err)
+		st := fi.Sys().(*syscall.Stat_t)
+		if st.Uid != want[0] || st.Gid != want[1] {
+			t.Errorf("--same-owner: %s owned by %d:%d, want %d:%d", name, st.Uid, st.Gid, want[0], want[1])
+		}
+	}
+	out = filepath.Join(t.TempDir(), "not-owned")
+	_, err = Extract(ctx, owned, out, ExtractOptions{})
+	must(t, err)
+	if fi, _ := os.Lstat(filepath.Join(out, "x/f")); fi.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("without --same-owner, x/f is owned by %d, want root", fi.Sys().(*syscall.Stat_t).Uid)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Layouts built in test code
+
+type tarEntry struct {
+	name     string
+	typ      byte // tar.TypeReg when zero
+	body     string
+	link     string
+	mode     int64
+	size     int64 // when set, the declared size (the body is written as is)
+	uid, gid int
+}
+
+// tarOf writes entries as a tar stream. An entry with size set gets that
+// declared size and its body as the only data: the stream ends there.
+func tarOf(t testing.TB, entries []tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		mode := e.mode
+		if mode == 0 {
+			mode = 0o644
+			if typ == tar.TypeDir {
+				mode = 0o755
+			}
+		}
+		hdr := &tar.Header{Name: e.name, Typeflag: typ, Linkname: e.link, Mode: mode, ModTime: fixedTime, Uid: e.uid, Gid: e.gid, Format: tar.FormatPAX}
+		if typ == tar.TypeReg {
+			hdr.Size = int64(len(e.body))
+		}
+		if e.size != 0 {
+			hdr.Size = e.size
+			if err := tw.WriteHeader(hdr); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write([]byte(e.body))
+			tw.Flush()
+			return buf.Bytes()
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+type testLayer struct {
+	mediaType string
+	blob      []byte
+	ann       map[string]string
+	diffID    digest.Digest
+}
+
+// ociLayer is an uncompressed ocibundle layer: titled, with the content
+// digest and size annotations.
+func ociLayer(title string, tarData []byte) testLayer {
+	return testLayer{mediaType: ocispec.MediaTypeImageLayer, blob: tarData, ann: map[string]string{
+		ocispec.AnnotationTitle: title, AnnotationContentDigest: digest.FromBytes(tarData).String(),
+		AnnotationContentSize: strconv.Itoa(len(tarData)),
+	}}
+}
+
+// imageLayer is an uncompressed image layer.
+func imageLayer(tarData []byte) testLayer {
+	return testLayer{mediaType: ocispec.MediaTypeImageLayer, blob: tarData, diffID: digest.FromBytes(tarData)}
+}
+
+// artifactLayout writes a layout with one artifact manifest of layers and
+// returns its reference.
+func artifactLayout(t testing.TB, layers []testLayer) string {
+	t.Helper()
+	return writeLayout(t, false, layers)
+}
+
+func writeLayout(t testing.TB, image bool, layers []testLayer) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "L")
+	s, err := layout.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest}
+	var diffIDs []digest.Digest
+	for _, l := range layers {
+		d, err := s.PutBytes(ctx, l.mediaType, l.blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Annotations = l.ann
+		m.Layers = append(m.Layers, d)
+		diffIDs = append(diffIDs, l.diffID)
+	}
+	if image {
+		cfg, _ := json.Marshal(map[string]any{
+			"architecture": "amd64", "os": "linux",
+			"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
+		})
+		if m.Config, err = s.PutBytes(ctx, ocispec.MediaTypeImageConfig, cfg); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		m.ArtifactType = DefaultArtifactType
+		m.Config = ocispec.DescriptorEmptyJSON
+		if err := s.Put(ctx, m.Config, bytes.NewReader(m.Config.Data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := json.Marshal(m)
+	desc, err := s.PutBytes(ctx, ocispec.MediaTypeImageManifest, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.SetTag(idx, desc, "t") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir + ":t"
+}
+
+// ---------------------------------------------------------------------------
+// Hostile layers
+
+// hostileCases are layers modelled on containerd's breakout tests (and the
+// ORAS, umoci and oras-go CVEs). Artifact layers are titled "x".
+var hostileCases = []struct {
+	name    string
+	image   bool
+	entries [][]tarEntry // one per layer
+	msg     string       // part of the error
+	titles  []string     // of the layers of an artifact; "x" when not set
+}{
+	{name: "absolute name", entries: [][]tarEntry{{{name: "/x/abs"}}}, msg: "absolute name"},
+	{name: "dotdot name", entries: [][]tarEntry{{{name: "x/../../evil"}}}, msg: `".." in name`},
+	{name: "dotdot at end", entries: [][]tarEntry{{{name: "x/.."}}}, msg: `".." in name`},
+	{name: "backslash", entries: [][]tarEntry{{{name: `x\..\..\evil`}}}, msg: "backslash"},
+	{name: "outside the title", entries: [][]tarEntry{{{name: "y/file"}}}, msg: "outside the layer's title"},
+	{name: "non-canonical name", entries: [][]tarEntry{{{name: "x//f"}}}, msg: "not a canonical name"},
+	{name: "symlink escape", entries: [][]tarEntry{{{name: "x/l", typ: tar.TypeSymlink, link: "../../outside"}}}, msg: "escapes"},
+	{name: "absolute symlink", entries: [][]tarEntry{{{name: "x/l", typ: tar.TypeSymlink, link: "/etc"}}}, msg: "absolute target"},
+	{name: "symlink escape then write through it", entries: [][]tarEntry{{
+		{name: "x/l", typ: tar.TypeSymlink, link: "../.."},
+		{name: "x/l/outside/pwned", body: "pwned"},
+	}}, msg: "escapes"},
+	{name: "escape only through a link chain", entries: [][]tarEntry{{
+		{name: "x/q", typ: tar.TypeSymlink, link: "."},
+		{name: "x/p", typ: tar.TypeSymlink, link: "q/../.."}, // lexically x, really above the root
+	}}, msg: "escapes"},
+	{name: "dotdot after a name that a later link fills", entries: [][]tarEntry{{
+		{name: "x/p", typ: tar.TypeSymlink, link: "s/../.."},
+		{name: "x/s", typ: tar.TypeSymlink, link: "."},
+	}}, msg: "does not exist yet"},
+	{name: "symlink loop", entries: [][]tarEntry{{
+		{name: "x/a", typ: tar.TypeSymlink, link: "b"},
+		{name: "x/b", typ: tar.TypeSymlink, link: "a"},
+		{name: "x/c", typ: tar.TypeSymlink, link: "a/.."},
+	}}, msg: "too many levels"},
+	{name: "hard link to an absolute path", entries: [][]tarEntry{{{name: "x/h", typ: tar.TypeLink, link: "/etc/passwd"}}}, msg: "absolute name"},
+	{name: "hard link up", entries: [][]tarEntry{{{name: "x/h", typ: tar.TypeLink, link: "x/../../etc/passwd"}}}, msg: `".." in name`},
+	{name: "hard link to a missing file", entries: [][]tarEntry{{{name: "x/h", typ: tar.TypeLink, link: "x/none"}}}, msg: "not a regular file already extracted"},
+	{name: "hard link to a symlink", entries: [][]tarEntry{{
+		{name: "x/l", typ: tar.TypeSymlink, link: "."},
+		{name: "x/h", typ: tar.TypeLink, link: "x/l"},
+	}}, msg: "not a regular file already extracted"},
+	{name: "hard link to a directory", entries: [][]tarEntry{{
+		{name: "x/d/", typ: tar.TypeDir, mode: 0o755},
+		{name: "x/h", typ: tar.TypeLink, link: "x/d"},
+	}}, msg: "not a regular file already extracted"},
+	{name: "hard link through a link out", entries: [][]tarEntry{{
+		{name: "x/h", typ: tar.TypeLink, link: "x/l/passwd"},
+	}}, msg: "not a regular file already extracted"},
+	{name: "hard link outside the title", entries: [][]tarEntry{
+		{{name: "x/f", body: "f"}},
+		{{name: "y/h", typ: tar.TypeLink, link: "x/f"}},
+	}, titles: []string{"x", "y"}, msg: "outside the layer's title"},
+	{name: "char device", entries: [][]tarEntry{{{name: "x/null", typ: tar.TypeChar}}}, msg: "device node"},
+	{name: "block device", entries: [][]tarEntry{{{name: "x/sda", typ: tar.TypeBlock}}}, msg: "device node"},
+	{name: "FIFO", entries: [][]tarEntry{{{name: "x/fifo", typ: tar.TypeFifo}}}, msg: "FIFO"},
+	{name: "duplicate file", entries: [][]tarEntry{{{name: "x/f", body: "1"}, {name: "x/f", body: "2"}}}, msg: "duplicate entry"},
+	{name: "file replaced by a symlink", entries: [][]tarEntry{{
+		{name: "x/f", body: "1"},
+		{name: "x/f", typ: tar.TypeSymlink, link: "g"},
+	}}, msg: "duplicate entry"},
+	{name: "file over an earlier entry's directory", entries: [][]tarEntry{{
+		{name: "x/d/f", body: "1"},
+		{name: "x/d", body: "2"},
+	}}, msg: "conflicts with an earlier entry"},
+	{name: "whiteout in an artifact", entries: [][]tarEntry{{{name: "x/.wh.f"}}}, msg: "whiteout"},
+	{name: "whiteout of dotdot", image: true, entries: [][]tarEntry{{{name: "a/", typ: tar.TypeDir}}, {{name: "a/.wh..."}}}, msg: "whiteout of"},
+	{name: "whiteout through a link", image: true, entries: [][]tarEntry{
+		{{name: "l", typ: tar.TypeSymlink, link: "/etc"}},
+		{{name: "l/.wh.passwd"}},
+	}, msg: "absolute target"},
+	{name: "image: absolute symlink", image: true, entries: [][]tarEntry{{{name: "bin/sh", typ: tar.TypeSymlink, link: "/bin/busybox"}}}, msg: "absolute target"},
+	{name: "image: link made to escape by a later layer", image: true, entries: [][]tarEntry{
+		{{name: "d/", typ: tar.TypeDir}, {name: "p", typ: tar.TypeSymlink, link: "d/../x"}},
+		{{name: ".wh.d"}, {name: "d", typ: tar.TypeSymlink, link: "."}, {name: "q/", typ: tar.TypeDir}},
+		{{name: ".wh.q"}},
+	}, msg: "p -> d/../x"},
+	{name: "huge declared size", entries: [][]tarEntry{{{name: "x/big", body: "tiny", size: 1 << 40}}}, msg: "declares"},
+}
+
+// hostileLayout builds the layout of a hostile case.
+func hostileLayout(t testing.TB, image bool, entries [][]tarEntry, titles []string) string {
+	t.Helper()
+	var layers []testLayer
+	for i, es := range entries {
+		data := tarOf(t, es)
+		if image {
+			layers = append(layers, imageLayer(data))
+		} else {
+			title := "x"
+			if i < len(titles) {
+				title = titles[i]
+			}
+			layers = append(layers, ociLayer(title, data))
+		}
+	}
+	return writeLayout(t, image, layers)
+}
+
+func TestExtractHostile(t *testing.T) {
+	for _, c := range hostileCases {
+		t.Run(c.name, func(t *testing.T) {
+			ref := hostileLayout(t, c.image, c.entries, c.titles)
+			checkRefused(t, ref, c.msg, ErrUnsafe)
+		})
+	}
+}
+
+// checkRefused extracts ref into a missing DIR and into a non-empty DIR
+// (with --overwrite), with a sibling directory beside them, and checks that
+// each is refused with want, with msg in the message, and that nothing
+// changed: no DIR, DIR as it was, the sibling as it was, no staging left.
+func checkRefused(t *testing.T, ref, msg string, want error) {
+	t.Helper()
+	parent := t.TempDir()
+	sibling := filepath.Join(parent, "outside")
+	must(t, os.MkdirAll(filepath.Join(sibling, "etc"), 0o755))
+	must(t, os.WriteFile(filepath.Join(sibling, "etc", "passwd"), []byte("root:x:0:0"), 0o644))
+	full := filepath.Join(parent, "full")
+	must(t, os.MkdirAll(filepath.Join(full, "x"), 0o755))
+	must(t, os.WriteFile(filepath.Join(full, "x", "f"), []byte("mine"), 0o644))
+	before := map[string]map[string]node{"outside": treeOf(t, sibling), "full": treeOf(t, full)}
+
+	for _, o := range []struct {
+		dir  string
+		opts ExtractOptions
+	}{{filepath.Join(parent, "missing"), ExtractOptions{}}, {full, ExtractOptions{Overwrite: true}}} {
+		_, err := Extract(ctx, ref, o.dir, o.opts)
+		if !errors.Is(err, want) || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Extract(%s) = %v, want %v with %q", filepath.Base(o.dir), err, want, msg)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(parent, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing DIR exists after a refused extract: %v", err)
+	}
+	sameTree(t, treeOf(t, sibling), before["outside"])
+	sameTree(t, treeOf(t, full), before["full"])
+	left, _ := os.ReadDir(parent)
+	if len(left) != 2 {
+		t.Errorf("parent holds %v, want only outside and full (no staging left)", left)
+	}
+}
+
+// Content that does not match its digests, or a bomb: refused, DIR as it was.
+func TestExtractBadContent(t *testing.T) {
+	good := tarOf(t, []tarEntry{{name: "x/f", body: "hello"}})
+	wrongDigest := ociLayer("x", good)
+	wrongDigest.ann[AnnotationContentDigest] = digest.FromString("other").String()
+	t.Run("uncompressed digest", func(t *testing.T) {
+		checkRefused(t, artifactLayout(t, []testLayer{wrongDigest}), "uncompressed content", layout.ErrDigestMismatch)
+	})
+	short := ociLayer("x", good)
+	short.ann[AnnotationContentSize] = "1024"
+	t.Run("annotated size too small", func(t *testing.T) {
+		checkRefused(t, artifactLayout(t, []testLayer{short}), "more than the annotated 1024 bytes", layout.ErrSizeMismatch)
+	})
+	t.Run("blob digest", func(t *testing.T) {
+		ref := artifactLayout(t, []testLayer{ociLayer("x", good)})
+		p := filepath.Join(strings.TrimSuffix(ref, ":t"), "blobs", "sha256", digest.FromBytes(good).Encoded())
+		must(t, os.Chmod(p, 0o644))
+		bad := bytes.Replace(good, []byte("hello"), []byte("HELLO"), 1)
+		must(t, os.WriteFile(p, bad, 0o644))
+		checkRefused(t, ref, "digest mismatch", layout.ErrDigestMismatch)
+	})
+	t.Run("image diff_id", func(t *testing.T) {
+		l := imageLayer(good)
+		l.diffID = digest.FromString("other")
+		checkRefused(t, writeLayout(t, true, []testLayer{l}), "uncompressed content", layout.ErrDigestMismatch)
+	})
+	// 64 zstd frames of 64 MiB of zeros: 4 GiB from a few KiB. With a 1 MiB
+	// content-size annotation, decompression stops after 1 MiB.
+	t.Run("zstd ratio bomb", func(t *testing.T) {
+		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+		must(t, err)
+		var tarHead bytes.Buffer
+		tw := tar.NewWriter(&tarHead)
+		must(t, tw.WriteHeader(&tar.Header{Name: "x/zeros", Mode: 0o644, Size: 4 << 30, Typeflag: tar.TypeReg}))
+		frame := enc.EncodeAll(make([]byte, 64<<20), nil)
+		blob := enc.EncodeAll(tarHead.Bytes(), nil)
+		for range 64 {
+			blob = append(blob, frame...)
+		}
+		l := testLayer{mediaType: ocispec.MediaTypeImageLayerZstd, blob: blob, ann: map[string]string{
+			ocispec.AnnotationTitle: "x", AnnotationContentDigest: digest.FromString("unknown").String(),
+			AnnotationContentSize: strconv.Itoa(1 << 20),
+		}}
+		start := time.Now()
+		checkRefused(t, artifactLayout(t, []testLayer{l}), "declares 4294967296 bytes", ErrUnsafe)
+		t.Logf("zstd bomb of %d bytes refused in %v", len(blob), time.Since(start))
+		// The same bomb declaring a small file, padded out by the frames.
+		tarHead.Reset()
+		tw = tar.NewWriter(&tarHead)
+		must(t, tw.WriteHeader(&tar.Header{Name: "x/zeros", Mode: 0o644, Size: 512 << 10, Typeflag: tar.TypeReg}))
+		blob = enc.EncodeAll(tarHead.Bytes(), nil)
+		for range 64 {
+			blob = append(blob, frame...)
+		}
+		l.blob = blob
+		checkRefused(t, artifactLayout(t, []testLayer{l}), "more than the annotated", layout.ErrSizeMismatch)
+	})
+}
+
+// TestExtractImage applies a layer stack with whiteouts and an opaque
+// directory, in both entry orders.
+func TestExtractImage(t *testing.T) {
+	base := []tarEntry{
+		{name: "./", typ: tar.TypeDir, mode: 0o755},
+		{name: "a/", typ: tar.TypeDir, mode: 0o755},
+		{name: "a/gone", body: "1"},
+		{name: "a/kept", body: "2"},
+		{name: "b/", typ: tar.TypeDir, mode: 0o755},
+		{name: "b/lower", body: "3"},
+		{name: "b/sub/", typ: tar.TypeDir, mode: 0o755},
+		{name: "b/sub/deep", body: "4"},
+		{name: "c", body: "5"},
+		{name: "d/", typ: tar.TypeDir, mode: 0o700},
+		{name: "d/x", body: "6"},
+		{name: "f", body: "7"},
+		{name: "link", typ: tar.TypeSymlink, link: "a/kept"},
+		{name: "hard", typ: tar.TypeLink, link: "a/kept"},
+	}
+	upper := []tarEntry{
+		{name: "a/.wh.gone"},
+		{name: ".wh.c"},
+		{name: "b/.wh..wh..opq"},
+		{name: "b/new", body: "8"},
+		{name: "b/sub/", typ: tar.TypeDir, mode: 0o755},
+		{name: "b/sub/again", body: "9"},
+		{name: "d", body: "a file where a directory was"},
+		{name: "f/", typ: tar.TypeDir, mode: 0o755},
+		{name: "f/in", body: "a directory where a file was"},
+		{name: "c/", typ: tar.TypeDir, mode: 0o755}, // whiteout and new entry in one layer
+	}
+	// The same layer with its whiteouts after the entries they must not
+	// hide.
+	var reversed, whiteouts []tarEntry
+	for _, e := range upper {
+		if strings.Contains(e.name, ".wh.") {
+			whiteouts = append(whiteouts, e)
+		} else {
+			reversed = append(reversed, e)
+		}
+	}
+	reversed = append(reversed, whiteouts...)
+	want := map[string]string{
+		"a": "dir", "a/kept": "2", "b": "dir", "b/new": "8", "b/sub": "dir", "b/sub/again": "9",
+		"c": "dir", "d": "a file where a directory was", "f": "dir", "f/in": "a directory where a file was",
+		"link": "symlink", "hard": "2",
+	}
+	for name, up := range map[string][]tarEntry{"whiteouts first": upper, "whiteouts last": reversed} {
+		t.Run(name, func(t *testing.T) {
+			ref := writeLayout(t, true, []testLayer{imageLayer(tarOf(t, base)), imageLayer(tarOf(t, up))})
+			out := filepath.Join(t.TempDir(), "rootfs")
+			res, err := Extract(ctx, ref, out, ExtractOptions{})
+			must(t, err)
+			got := map[string]string{}
+			for _, e := range res.Entries {
+				got[e.Path] = e.Type
+				if e.Type == "file" {
+					data, err := os.ReadFile(filepath.Join(out, e.Path))
+					must(t, err)
+					got[e.Path] = string(data)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("rootfs = %v\nwant     %v", got, want)
+			}
+			if n := treeOf(t, out); n["hard"].Ino != n["a/kept"].Ino {
+				t.Error("hard and a/kept are not one file")
+			}
+		})
+	}
+	// An image layer of another media type: an error naming it, unless
+	// skipped.
+	odd := testLayer{mediaType: "application/vnd.example.blob", blob: []byte("?"), diffID: digest.FromString("?")}
+	ref := writeLayout(t, true, []testLayer{imageLayer(tarOf(t, base)), odd})
+	if _, err := Extract(ctx, ref, filepath.Join(t.TempDir(), "o"), ExtractOptions{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), digest.FromString("?").String()[:20]) {
+		t.Errorf("Extract(image with an odd layer) = %v, want ErrUnsupported naming the layer", err)
+	}
+	res, err := Extract(ctx, ref, filepath.Join(t.TempDir(), "o"), ExtractOptions{SkipUnknown: true})
+	if err != nil || res.Layers[1].As != asSkipped {
+		t.Errorf("Extract(--skip-unknown) = %+v, %v", res.Layers, err)
+	}
+}
+
+// TestExtractORAS extracts ORAS-shaped artifacts built in test code: a file
+// layer (any media type, a title) and a gzip directory layer with the unpack
+// annotation, whose entries sit below the title.
+func TestExtractORAS(t *testing.T) {
+	dirTar := tarOf(t, []tarEntry{
+		{name: "docs/", typ: tar.TypeDir, mode: 0o755},
+		{name: "docs/readme.md", body: "# docs\n"},
+		{name: "docs/img/", typ: tar.TypeDir, mode: 0o755},
+		{name: "docs/img/logo.svg", body: "<svg/>"},
+	})
+	var gz bytes.Buffer
+	zw, _ := compress.NewWriter(&gz, compress.Gzip, compress.Default)
+	zw.Write(dirTar)
+	must(t, zw.Close())
+	layers := []testLayer{
+		{mediaType: "application/vnd.oci.image.layer.v1.tar", blob: []byte("plain file\n"), ann: map[string]string{ocispec.AnnotationTitle: "hello.txt"}},
+		{mediaType: "application/x-custom", blob: []byte("nested\n"), ann: map[string]string{ocispec.AnnotationTitle: "sub/dir/n.txt"}},
+		{mediaType: ocispec.MediaTypeImageLayerGzip, blob: gz.Bytes(), ann: map[string]string{
+			ocispec.AnnotationTitle: "docs", AnnotationORASUnpack: "true", AnnotationORASDigest: digest.FromBytes(dirTar).String(),
+		}},
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	res, err := Extract(ctx, artifactLayout(t, layers), out, ExtractOptions{})
+	must(t, err)
+	for name, want := range map[string]string{"hello.txt": "plain file\n", "sub/dir/n.txt": "nested\n", "docs/readme.md": "# docs\n", "docs/img/logo.svg": "<svg/>"} {
+		if data, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(data) != want {
+			t.Errorf("%s = %q, %v; want %q", name, data, err, want)
+		}
+	}
+	if as := []string{res.Layers[0].As, res.Layers[1].As, res.Layers[2].As}; fmt.Sprint(as) != "[file file tar]" {
+		t.Errorf("layers extracted as %v", as)
+	}
+	// An ORAS directory whose tar reaches out of its title, a title that is
+	// not local, two layers with one title, an untitled layer.
+	outside := append([]testLayer{}, layers[2])
+	outside[0].ann = map[string]string{ocispec.AnnotationTitle: "doc", AnnotationORASUnpack: "true"}
+	checkRefused(t, artifactLayout(t, outside), "outside the layer's title", ErrUnsafe)
+	badTitle := []testLayer{{mediaType: "text/plain", blob: []byte("x"), ann: map[string]string{ocispec.AnnotationTitle: "../x"}}}
+	checkRefused(t, artifactLayout(t, badTitle), `".." in name`, ErrUnsafe)
+	twice := []testLayer{layers[0], {mediaType: "text/plain", blob: []byte("x"), ann: map[string]string{ocispec.AnnotationTitle: "hello.txt"}}}
+	checkRefused(t, artifactLayout(t, twice), "written twice", ErrUnsafe)
+	untitled := []testLayer{{mediaType: "application/vnd.example", blob: []byte("x")}}
+	checkRefused(t, artifactLayout(t, untitled), "without a title", ErrUnsupported)
+}
+
+func TestCleanName(t *testing.T) {
+	for _, c := range []struct{ in, want, err string }{
+		{"a/b", "a/b", ""},
+		{"./a/b/", "a/b", ""},
+		{"./", "", ""},
+		{".", "", ""},
+		{"", "", "empty"},
+		{"/a", "", "absolute"},
+		{"a/../b", "", `".."`},
+		{"..", "", `".."`},
+		{"a\\b", "", "backslash"},
+		{"a\x00b", "", "NUL"},
+		{"a//b", "", "canonical"},
+		{"a/./b", "", "canonical"},
+	} {
+		got, err := cleanName(c.in)
+		if got != c.want || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("cleanName(%q) = %q, %v; want %q, %q", c.in, got, err, c.want, c.err)
+		}
+	}
+}
+
+// FuzzExtractTar applies arbitrary bytes as an image layer (whiteouts and
+// all) after a base layer, and checks that nothing outside the staging root
+// changed, and that the final link check either passes or refuses the tree
+// as unsafe (never fails otherwise).
+func FuzzExtractTar(f *testing.F) {
+	for _, c := range hostileCases {
+		for _, es := range c.entries {
+			f.Add(tarOf(f, es))
+		}
+	}
+	f.Add(tarOf(f, []tarEntry{{name: "a/", typ: tar.TypeDir}, {name: "a/.wh..wh..opq"}, {name: "a/f", body: "x"}}))
+	base := tarOf(f, []tarEntry{
+		{name: "a/", typ: tar.TypeDir}, {name: "a/f", body: "1"}, {name: "l", typ: tar.TypeSymlink, link: "a"},
+	})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		sibling := filepath.Join(parent, "outside")
+		must(t, os.Mkdir(sibling, 0o755))
+		must(t, os.WriteFile(filepath.Join(sibling, "f"), []byte("keep"), 0o644))
+		staging := filepath.Join(parent, "staging")
+		must(t, os.Mkdir(staging, 0o700))
+		root, err := os.OpenRoot(staging)
+		must(t, err)
+		defer root.Close()
+		x := &extractor{root: root, umask: 0o022, image: true, dirs: map[string]dirMeta{}, entries: map[string]bool{}}
+		for _, layer := range [][]byte{base, data} {
+			p := layerPlan{codec: compress.None, contentSize: -1}
+			if err := x.tarLayer(ctx, p, bytes.NewReader(layer)); err != nil {
+				break
+			}
+		}
+		if err := x.checkLinks(ctx); err != nil && !errors.Is(err, ErrUnsafe) {
+			t.Fatalf("checkLinks() = %v", err)
+		}
+		entries, _ := os.ReadDir(parent)
+		if len(entries) != 2 {
+			t.Fatalf("parent holds %v, want outside and staging", entries)
+		}
+		sib, _ := os.ReadDir(sibling)
+		kept, _ := os.ReadFile(filepath.Join(sibling, "f"))
+		if len(sib) != 1 || string(kept) != "keep" {
+			t.Fatalf("outside changed: %v, %q", sib, kept)
+		}
+	})
+}
