@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -167,7 +168,7 @@ func newApp() *cli.App {
 			{
 				Name:      "verify",
 				Usage:     "audit a layout or archive offline: structure, every blob's size and digest, the graph",
-				ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE | -",
+				ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE | - | FILE.sha256 | PARTS...",
 				Flags: []cli.Flag{
 					boolFlag("deep", "", "also decompress every tar layer: uncompressed digests, diff_ids, tar entry safety"),
 					boolFlag("strict", "", "unknown digest algorithms are errors, unreferenced blobs warnings"),
@@ -344,21 +345,30 @@ func inspectAction(c *cli.Context) error {
 }
 
 func verifyAction(c *cli.Context) error {
-	target, err := oneArg(c, "TARGET")
-	if err != nil {
-		return err
+	if c.NArg() == 0 {
+		return usagef("verify: name a TARGET")
 	}
 	progress, err := newProgress(c)
 	if err != nil {
 		return err
 	}
-	rep, err := verify.Verify(c.Context, target, verify.Options{
+	opts := verify.Options{
 		Strict:       c.Bool("strict"),
 		AllowMissing: c.Bool("allow-missing"),
 		Deep:         c.Bool("deep"),
 		Digest:       c.String("digest"),
 		Progress:     progress,
-	})
+	}
+	target := c.Args().First()
+	var rep *verify.Report
+	switch {
+	case c.NArg() > 1 || (strings.HasSuffix(target, ".sha256") && isRegularFile(target)):
+		// A split archive: its parts in order, or the checksum list that
+		// names them (each part and the whole are then checked as read).
+		rep, err = verifyParts(c, opts)
+	default:
+		rep, err = verify.Verify(c.Context, target, opts)
+	}
 	if err != nil {
 		return cmdErr(c, err)
 	}
@@ -371,6 +381,38 @@ func verifyAction(c *cli.Context) error {
 		return err
 	}
 	return cmdErr(c, rep.Err())
+}
+
+func isRegularFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// verifyParts verifies the split archive the arguments name: FILE.sha256,
+// or the parts FILE.000 FILE.001 … in order.
+func verifyParts(c *cli.Context, opts verify.Options) (*verify.Report, error) {
+	args := c.Args().Slice()
+	for _, a := range args {
+		if !isRegularFile(a) {
+			return nil, usagef("verify: %s: several arguments are the parts of a split archive, and this is not a file", a)
+		}
+	}
+	var parts []bundle.Part
+	var whole digest.Digest
+	if len(args) == 1 {
+		var err error
+		if parts, whole, err = bundle.ReadChecksumFile(args[0]); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, a := range args {
+			parts = append(parts, bundle.Part{Name: a})
+		}
+	}
+	r := bundle.NewPartsReader(parts, whole)
+	defer r.Close()
+	rep, err := verify.VerifyArchive(c.Context, r, strings.Join(args, " "), opts)
+	return rep, r.Explain(err)
 }
 
 // barProgress shows a progress bar by bytes on stderr.

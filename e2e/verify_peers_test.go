@@ -326,6 +326,27 @@ func TestVerifyExitCodes(t *testing.T) {
 			t.Errorf("ocibundle %s: stderr %q, want one line starting ocibundle:", strings.Join(tc.args, " "), r.stderr)
 		}
 	}
+	// A split export verifies from its checksum list or its parts; a damaged
+	// part fails naming it.
+	split := filepath.Join(work, "split.tar")
+	mustRun(t, work, nil, "export", "-o", split, "--split", "700", lay)
+	parts, _ := filepath.Glob(split + ".0*")
+	if len(parts) < 2 {
+		t.Fatalf("export --split 700 wrote parts %v", parts)
+	}
+	for _, args := range [][]string{{"verify", "--deep", "--digest", digest, split + ".sha256"}, append([]string{"verify", "--deep"}, parts...)} {
+		if r := run(t, work, nil, args...); r.code != 0 || !strings.Contains(r.stdout, "1 bundle") {
+			t.Errorf("ocibundle %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+	last := parts[len(parts)-1]
+	data, _ := os.ReadFile(last)
+	data[0] ^= 0x01
+	os.WriteFile(last, data, 0o644)
+	if r := run(t, work, nil, "verify", split+".sha256"); r.code != 1 || !strings.Contains(r.stderr, filepath.Base(last)) {
+		t.Errorf("ocibundle verify %s with %s damaged: exit %d, want 1 naming the part\n%s%s", split+".sha256", last, r.code, r.stdout, r.stderr)
+	}
+
 	// --json prints one object; stdin is an archive.
 	r := run(t, work, nil, "verify", "--json", other)
 	if r.code != 3 {

@@ -35,7 +35,9 @@ func (archiveSource) readDocument(context.Context, *blob) error { return nil }
 func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Reference) error {
 	c.src = archiveSource{}
 	in := &errReader{r: r, p: noProgress{}}
-	tr := tar.NewReader(bufio.NewReaderSize(in, 1<<20))
+	br := bufio.NewReaderSize(in, 1<<20)
+	tr := tar.NewReader(br)
+	corrupt := false
 	layoutFile := topFile{name: layout.LayoutFile, missing: true}
 	indexFile := topFile{name: layout.IndexFile, missing: true}
 	seen := map[string]bool{}
@@ -56,6 +58,7 @@ members:
 		}
 		if err != nil {
 			c.add(ArchiveCorrupt, Error, c.rep.Target, "", "the archive does not read to its end: %v", err)
+			corrupt = true
 			break
 		}
 		name := hdr.Name
@@ -122,6 +125,7 @@ members:
 			}
 			if err != nil {
 				c.add(ArchiveCorrupt, Error, name, "", "the member does not read to its end: %v", err)
+				corrupt = true
 				break members
 			}
 			budget -= int64(len(res.data))
@@ -133,6 +137,16 @@ members:
 		case !isDir:
 			c.add(StrayMember, Info, name, "", "not part of an OCI layout: ignored")
 		}
+	}
+	// Read the stream to its end: after the tar's end only zero padding may
+	// follow, and a reader that checks as it goes (the parts of a split
+	// archive) gets to check everything.
+	nonzero, err := drainZeros(br)
+	if in.err != nil {
+		return in.err
+	}
+	if err == nil && nonzero > 0 && !corrupt {
+		c.add(ArchiveCorrupt, Error, c.rep.Target, "", "%d bytes of data after the end of the tar", nonzero)
 	}
 	if err := c.checkLayoutFile(layoutFile); err != nil {
 		return err

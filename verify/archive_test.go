@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+	"testing/iotest"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -247,6 +249,28 @@ func TestArchiveRules(t *testing.T) {
 			if len(rep.Findings) != 0 {
 				t.Errorf("Verify(layer with a sparse entry, pax %v):\n%s", pax, dump(rep))
 			}
+		}
+	})
+	t.Run("data after the end", func(t *testing.T) {
+		data := append(tarMembers(t, base), "junk"...)
+		rep := verifyBytes(t, data, Options{})
+		if len(find(rep, ArchiveCorrupt)) != 1 {
+			t.Errorf("VerifyArchive(junk after the end):\n%s", dump(rep))
+		}
+		if rep := verifyBytes(t, append(tarMembers(t, base), make([]byte, 10240)...), Options{}); len(rep.Findings) != 0 {
+			t.Errorf("VerifyArchive(zero padding after the end):\n%s", dump(rep))
+		}
+	})
+	t.Run("read error", func(t *testing.T) {
+		data := tarMembers(t, base)
+		broken := errors.New("device gone")
+		r := io.MultiReader(bytes.NewReader(data), iotest.ErrReader(broken))
+		if _, err := VerifyArchive(context.Background(), r, "x", Options{}); !errors.Is(err, broken) {
+			t.Errorf("VerifyArchive(reader failing after the tar) error = %v, want %v", err, broken)
+		}
+		r = io.MultiReader(bytes.NewReader(data[:1500]), iotest.ErrReader(broken))
+		if _, err := VerifyArchive(context.Background(), r, "x", Options{}); !errors.Is(err, broken) {
+			t.Errorf("VerifyArchive(reader failing mid-member) error = %v, want %v", err, broken)
 		}
 	})
 	t.Run("not a tar", func(t *testing.T) {
