@@ -16,8 +16,9 @@ import (
 
 // maxArchiveDocuments caps the bytes of JSON documents an archive
 // verification keeps in memory; blobs that arrive after it is spent are
-// hashed but not kept, and a document among them is reported.
-const maxArchiveDocuments = 256 << 20
+// hashed but not kept, and a document among them is reported. A variable
+// only so that a test can lower it.
+var maxArchiveDocuments int64 = 256 << 20
 
 // archiveSource serves the blobs of an archive that has been read: all of
 // them were hashed as they passed and the documents kept.
@@ -41,7 +42,7 @@ func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Ref
 	layoutFile := topFile{name: layout.LayoutFile, missing: true}
 	indexFile := topFile{name: layout.IndexFile, missing: true}
 	seen := map[string]bool{}
-	budget := int64(maxArchiveDocuments)
+	budget := maxArchiveDocuments
 	c.progress.Start("verify", -1)
 	defer c.progress.Finish()
 members:
@@ -116,8 +117,11 @@ members:
 				continue
 			}
 			keep := captureNone
-			if hdr.Size <= layout.MaxDocumentSize && hdr.Size <= budget {
+			if hdr.Size <= layout.MaxDocumentSize {
 				keep = captureJSON
+				if hdr.Size > budget {
+					keep, b.overBudget = captureNone, true
+				}
 			}
 			res, err := scan(ctx, tr, d.Algorithm(), keep, c.opts.Deep, c.progress)
 			if in.err != nil {

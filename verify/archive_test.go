@@ -273,6 +273,15 @@ func TestArchiveRules(t *testing.T) {
 			t.Errorf("VerifyArchive(reader failing mid-member) error = %v, want %v", err, broken)
 		}
 	})
+	t.Run("document budget spent", func(t *testing.T) {
+		defer func(n int64) { maxArchiveDocuments = n }(maxArchiveDocuments)
+		maxArchiveDocuments = 100 // less than the manifest, more than the empty config
+		rep := verifyBytes(t, tarMembers(t, base), Options{})
+		got := find(rep, TooLarge)
+		if len(got) != 1 || got[0].Location != mdPath {
+			t.Errorf("VerifyArchive(budget 100) TOO_LARGE = %+v, want one at %s:\n%s", got, mdPath, dump(rep))
+		}
+	})
 	t.Run("not a tar", func(t *testing.T) {
 		rep := verifyBytes(t, bytes.Repeat([]byte("not a tar "), 100), Options{})
 		if len(find(rep, ArchiveCorrupt)) == 0 || len(find(rep, IndexMissing)) == 0 {

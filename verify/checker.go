@@ -32,6 +32,7 @@ type blob struct {
 	visited      bool   // its document rules have been checked
 	docMediaType string // the document's own mediaType, once parsed
 	deepReported bool
+	overBudget   bool // an archive member not kept: the documents' budget was spent
 }
 
 // source is where blobs come from: a layout directory or an archive that

@@ -79,7 +79,8 @@ func (c *checker) checkDocMediaType(loc string, obj map[string]json.RawMessage, 
 	return mt
 }
 
-// checkMediaTypeField checks an optional artifactType-like field.
+// checkArtifactType checks an optional artifactType at p and returns it and
+// whether it is present.
 func (c *checker) checkArtifactType(loc, p string, obj map[string]json.RawMessage) (string, bool) {
 	raw, ok := obj["artifactType"]
 	if !ok {
@@ -341,7 +342,11 @@ func (c *checker) walk(ctx context.Context, desc ocispec.Descriptor, loc, p stri
 // document returns the bytes of b for parsing, or nil after reporting why
 // it cannot.
 func (c *checker) document(ctx context.Context, b *blob, loc, p string) []byte {
-	if b.size > layout.MaxDocumentSize {
+	if b.size > layout.MaxDocumentSize || b.overBudget {
+		if b.overBudget {
+			c.add(TooLarge, Error, b.loc, "", "not kept: the archive's documents exceed %d bytes in all (referenced by %s#%s)", maxArchiveDocuments, loc, p)
+			return nil
+		}
 		c.add(TooLarge, Error, b.loc, "", "a document of %d bytes, more than %d (referenced by %s#%s)", b.size, layout.MaxDocumentSize, loc, p)
 		return nil
 	}
@@ -414,7 +419,8 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 	image := false
 	if raw, ok := obj["config"]; !ok {
 		c.add(ConfigMissing, Error, loc, "/config", "config is missing")
-	} else if cfg, usable := c.checkDescriptor(loc, "/config", raw, false); cfg.MediaType != "" || usable {
+	} else {
+		cfg, usable := c.checkDescriptor(loc, "/config", raw, false)
 		if cfg.MediaType == ocispec.MediaTypeEmptyJSON && !hasArtifactType {
 			c.add(ArtifactTypeMissing, Error, loc, "/artifactType", "a manifest with an empty config must have an artifactType")
 		}
@@ -509,7 +515,8 @@ func (c *checker) checkImageConfig(ctx context.Context, b *blob, loc string, lay
 	return ids
 }
 
-// sizeString formats a size annotation value check.
+// parseSizeAnnotation reads io.ocibundle.content.size: a decimal integer,
+// not negative.
 func parseSizeAnnotation(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil && n >= 0

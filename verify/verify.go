@@ -44,13 +44,9 @@ type Options struct {
 // ErrBadOption).
 func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 	start := time.Now()
-	c := newChecker(target, opts)
-	if opts.Digest != "" {
-		d := digest.Digest(opts.Digest)
-		if err := layout.ValidateDigest(d); err != nil {
-			return nil, fmt.Errorf("--digest: %w: %w", ErrBadOption, err)
-		}
-		c.pin = d
+	c, err := newRun(target, opts)
+	if err != nil {
+		return nil, err
 	}
 	if target == "-" {
 		in := opts.Stdin
@@ -96,13 +92,9 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 // archive file; name is the target named in the report.
 func VerifyArchive(ctx context.Context, r io.Reader, name string, opts Options) (*Report, error) {
 	start := time.Now()
-	c := newChecker(name, opts)
-	if opts.Digest != "" {
-		d := digest.Digest(opts.Digest)
-		if err := layout.ValidateDigest(d); err != nil {
-			return nil, fmt.Errorf("--digest: %w: %w", ErrBadOption, err)
-		}
-		c.pin = d
+	c, err := newRun(name, opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := c.verifyArchive(ctx, r, layout.Reference{Path: name}); err != nil {
 		return nil, err
@@ -110,6 +102,19 @@ func VerifyArchive(ctx context.Context, r io.Reader, name string, opts Options) 
 	c.finalize()
 	c.rep.finish(time.Since(start))
 	return c.rep, nil
+}
+
+// newRun checks the options and returns the checker of one run.
+func newRun(target string, opts Options) (*checker, error) {
+	c := newChecker(target, opts)
+	if opts.Digest != "" {
+		d := digest.Digest(opts.Digest)
+		if err := layout.ValidateDigest(d); err != nil {
+			return nil, fmt.Errorf("--digest: %w: %w", ErrBadOption, err)
+		}
+		c.pin = d
+	}
+	return c, nil
 }
 
 // topProblem reports a top-level file that cannot be used; it returns an
