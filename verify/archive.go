@@ -35,7 +35,7 @@ func (archiveSource) readDocument(context.Context, *blob) error { return nil }
 // checks the layout it holds. Only an error reading r is returned.
 func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Reference) error {
 	c.src = archiveSource{}
-	in := &errReader{r: r, p: noProgress{}}
+	in := &errReader{ctx: ctx, r: r, p: noProgress{}}
 	br := bufio.NewReaderSize(in, 1<<20)
 	tr := tar.NewReader(br)
 	corrupt := false

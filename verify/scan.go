@@ -38,7 +38,7 @@ type scanResult struct {
 func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, deep bool, p Progress) (scanResult, error) {
 	var res scanResult
 	h := alg.Digester()
-	src := &errReader{r: r, p: p}
+	src := &errReader{ctx: ctx, r: r, p: p}
 	br := bufio.NewReaderSize(io.TeeReader(src, h.Hash()), 64<<10)
 	counted := &countReader{r: br}
 	head, _ := br.Peek(512)
@@ -89,14 +89,22 @@ func sniff(head []byte) compress.Codec {
 
 // errReader remembers the first error of the underlying reader other than
 // io.EOF, so that a decoder failing on it is not mistaken for bad content.
-// It also reports progress.
+// It also reports progress, and stops at the cancellation of ctx (when set),
+// so that a big blob does not delay it.
 type errReader struct {
+	ctx context.Context
 	r   io.Reader
 	p   Progress
 	err error
 }
 
 func (e *errReader) Read(b []byte) (int, error) {
+	if e.ctx != nil && e.ctx.Err() != nil {
+		if e.err == nil {
+			e.err = context.Cause(e.ctx)
+		}
+		return 0, e.err
+	}
 	n, err := e.r.Read(b)
 	if n > 0 {
 		e.p.Add(int64(n))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -70,6 +71,19 @@ func blobFiles(t *testing.T, dir string) []string {
 	})
 	sort.Strings(out)
 	return out
+}
+
+// cancelAfter cancels its context on its first read.
+type cancelAfter struct {
+	r      io.Reader
+	cancel context.CancelFunc
+	reads  int
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	c.reads++
+	c.cancel()
+	return c.r.Read(p[:min(len(p), 4096)])
 }
 
 // countingProgress sums the bytes reported.
@@ -218,6 +232,12 @@ func TestOperationalErrors(t *testing.T) {
 	cancel()
 	if _, err := Verify(ctx, f.dir, Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Verify(canceled) error = %v, want context.Canceled", err)
+	}
+	// Cancelled while a blob is being read: the read stops.
+	ctx, cancel = context.WithCancel(context.Background())
+	r := &cancelAfter{r: bytes.NewReader(make([]byte, 1<<20)), cancel: cancel}
+	if _, err := scan(ctx, r, digest.SHA256, captureNone, false, noProgress{}); !errors.Is(err, context.Canceled) || r.reads > 2 {
+		t.Errorf("scan(cancelled after one read) error = %v after %d reads, want context.Canceled after at most 2", err, r.reads)
 	}
 }
 
