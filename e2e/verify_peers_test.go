@@ -37,7 +37,7 @@ func buildPeerTargets(t *testing.T) []peerTarget {
 			t.Fatal(err)
 		}
 	}
-	mustCmd := func(dir, name string, args ...string) {
+	mustCmd := func(t *testing.T, dir, name string, args ...string) {
 		t.Helper()
 		r := runCmd(t, dir, nil, name, args...)
 		if r.code != 0 {
@@ -48,23 +48,23 @@ func buildPeerTargets(t *testing.T) []peerTarget {
 	t.Run("build with oras", func(t *testing.T) {
 		oras := requireTool(t, "oras")
 		lay := filepath.Join(work, "oras")
-		mustCmd(in, oras, "push", "--oci-layout", lay+":v1", "hello.txt", "dir")
-		mustCmd(in, oras, "push", "--oci-layout", lay+":v2", "hello.txt")
-		mustCmd(in, oras, "attach", "--oci-layout", "--artifact-type", "application/vnd.example.sig", lay+":v1", "hello.txt")
+		mustCmd(t, in, oras, "push", "--oci-layout", lay+":v1", "hello.txt", "dir")
+		mustCmd(t, in, oras, "push", "--oci-layout", lay+":v2", "hello.txt")
+		mustCmd(t, in, oras, "attach", "--oci-layout", "--artifact-type", "application/vnd.example.sig", lay+":v1", "hello.txt")
 		add("oras", lay, false)
 	})
 	var umociLayout string
 	t.Run("build with umoci", func(t *testing.T) {
 		umoci := requireTool(t, "umoci")
 		lay := filepath.Join(work, "umoci")
-		mustCmd(work, umoci, "init", "--layout", lay)
-		mustCmd(work, umoci, "new", "--image", lay+":t1")
+		mustCmd(t, work, umoci, "init", "--layout", lay)
+		mustCmd(t, work, umoci, "new", "--image", lay+":t1")
 		bundle := filepath.Join(work, "umoci-bundle")
-		mustCmd(work, umoci, "unpack", "--rootless", "--image", lay+":t1", bundle)
+		mustCmd(t, work, umoci, "unpack", "--rootless", "--image", lay+":t1", bundle)
 		os.MkdirAll(filepath.Join(bundle, "rootfs", "etc"), 0o755)
 		os.WriteFile(filepath.Join(bundle, "rootfs", "etc", "motd"), []byte("motd\n"), 0o644)
 		os.Symlink("/etc/motd", filepath.Join(bundle, "rootfs", "motd-link"))
-		mustCmd(work, umoci, "repack", "--image", lay+":t1", bundle)
+		mustCmd(t, work, umoci, "repack", "--image", lay+":t1", bundle)
 		add("umoci", lay, false)
 		umociLayout = lay
 	})
@@ -75,12 +75,12 @@ func buildPeerTargets(t *testing.T) []peerTarget {
 			t.Skip("SKIPPED: skopeo copies the umoci image, which was not built")
 		}
 		lay := filepath.Join(work, "skopeo")
-		mustCmd(work, skopeo, "copy", "--quiet", "oci:"+umociLayout+":t1", "oci:"+lay+":gzip")
-		mustCmd(work, skopeo, "copy", "--quiet", "--dest-compress-format", "zstd", "oci:"+umociLayout+":t1", "oci:"+lay+":zstd")
+		mustCmd(t, work, skopeo, "copy", "--quiet", "oci:"+umociLayout+":t1", "oci:"+lay+":gzip")
+		mustCmd(t, work, skopeo, "copy", "--quiet", "--dest-compress-format", "zstd", "oci:"+umociLayout+":t1", "oci:"+lay+":zstd")
 		arch := filepath.Join(work, "skopeo.tar")
-		mustCmd(work, skopeo, "copy", "--quiet", "oci:"+umociLayout+":t1", "oci-archive:"+arch+":t1")
+		mustCmd(t, work, skopeo, "copy", "--quiet", "oci:"+umociLayout+":t1", "oci-archive:"+arch+":t1")
 		archZ := filepath.Join(work, "skopeo-zstd.tar")
-		mustCmd(work, skopeo, "copy", "--quiet", "--dest-compress-format", "zstd", "oci:"+umociLayout+":t1", "oci-archive:"+archZ+":t1")
+		mustCmd(t, work, skopeo, "copy", "--quiet", "--dest-compress-format", "zstd", "oci:"+umociLayout+":t1", "oci-archive:"+archZ+":t1")
 		add("skopeo", lay, false)
 		add("skopeo oci-archive", arch, true)
 		add("skopeo oci-archive zstd", archZ, true)
@@ -92,7 +92,7 @@ func buildPeerTargets(t *testing.T) []peerTarget {
 			t.Skip("SKIPPED: regctl exports the skopeo layout, which was not built")
 		}
 		arch := filepath.Join(work, "regctl.tar")
-		mustCmd(work, regctl, "image", "export", "ocidir://"+skopeoLayout+":gzip", arch)
+		mustCmd(t, work, regctl, "image", "export", "ocidir://"+skopeoLayout+":gzip", arch)
 		add("regctl export", arch, true)
 	})
 	t.Run("build with crane", func(t *testing.T) {
@@ -103,13 +103,22 @@ func buildPeerTargets(t *testing.T) []peerTarget {
 		writeTar(t, layer, filepath.Join(in, "rootfs"))
 		for _, plat := range []string{"linux/amd64", "linux/arm64"} {
 			tag := repo + ":" + strings.ReplaceAll(plat, "/", "-")
-			mustCmd(work, crane, "append", "--oci-empty-base", "-f", layer, "-t", tag)
-			mustCmd(work, crane, "mutate", "--set-platform", plat, "-t", tag, tag)
+			mustCmd(t, work, crane, "append", "--oci-empty-base", "-f", layer, "-t", tag)
+			mustCmd(t, work, crane, "mutate", "--set-platform", plat, "-t", tag, tag)
 		}
-		mustCmd(work, crane, "index", "append", "-m", repo+":linux-amd64", "-m", repo+":linux-arm64", "-t", repo+":index")
+		mustCmd(t, work, crane, "index", "append", "-m", repo+":linux-amd64", "-m", repo+":linux-arm64", "-t", repo+":index")
 		lay := filepath.Join(work, "crane")
-		mustCmd(work, crane, "pull", "--format", "oci", repo+":index", lay)
+		mustCmd(t, work, crane, "pull", "--format", "oci", repo+":index", lay)
 		add("crane multi-platform", lay, false)
+	})
+	t.Run("build with oras backup", func(t *testing.T) {
+		oras := requireTool(t, "oras")
+		crane := requireTool(t, "crane")
+		addr := startRegistry(t, crane)
+		mustCmd(t, in, oras, "push", "--plain-http", addr+"/art:v1", "hello.txt", "dir")
+		arch := filepath.Join(work, "oras-backup.tar")
+		mustCmd(t, in, oras, "backup", "--plain-http", "--output", arch, addr+"/art:v1")
+		add("oras backup", arch, true)
 	})
 	return out
 }
