@@ -301,7 +301,7 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 	for k := range hdr.PAXRecords {
 		switch {
 		case k == "path" || k == "linkpath":
-			return fatal("a name set by a PAX %s record", k)
+			return fatal("a name set by a PAX %s record (the header says %q)", k, final.name)
 		case strings.HasPrefix(k, "GNU.sparse."):
 			return fatal("a sparse file")
 		}
@@ -472,6 +472,7 @@ type extInfo struct {
 type rawHeader struct {
 	typeflag byte
 	size     int64
+	name     string // the USTAR name (prefix/name), as a reader ignoring PAX sees it
 }
 
 // extensions walks the raw header blocks tar.Reader read for the member it
@@ -490,7 +491,12 @@ func (a *ArchiveReader) extensions() (extInfo, rawHeader, error) {
 	}
 	b = b[a.pad:]
 	for len(b) >= blockSize {
-		h := rawHeader{typeflag: b[156], size: parseNumeric(b[124:136])}
+		h := rawHeader{typeflag: b[156], size: parseNumeric(b[124:136]), name: cString(b[0:100])}
+		if string(b[257:263]) == "ustar\x00" {
+			if prefix := cString(b[345:500]); prefix != "" {
+				h.name = prefix + "/" + h.name
+			}
+		}
 		b = b[blockSize:]
 		switch h.typeflag {
 		case tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
@@ -509,6 +515,13 @@ func (a *ArchiveReader) extensions() (extInfo, rawHeader, error) {
 		}
 	}
 	return info, rawHeader{}, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
+}
+
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }
 
 // parseNumeric reads a tar numeric field: octal, or base-256 when the high
