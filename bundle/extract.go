@@ -506,11 +506,16 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader, scope string) error {
 			x.touched[p] = true
 		}
 	}
+	if sparse(hdr) {
+		// archive/tar expands holes itself: a few bytes could declare a
+		// file of any size, bounded by nothing but the disk.
+		return fmt.Errorf("%s: %w: sparse file", name, ErrUnsafe)
+	}
 	mode := x.mode(hdr.Mode)
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return x.dir(name, hdr, mode)
-	case tar.TypeReg, tar.TypeGNUSparse:
+	case tar.TypeReg:
 		return x.file(name, hdr, mode, r)
 	case tar.TypeSymlink:
 		return x.symlink(name, hdr)
@@ -522,6 +527,19 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader, scope string) error {
 		return fmt.Errorf("%s: %w: FIFO", name, ErrUnsafe)
 	}
 	return fmt.Errorf("%s: %w: tar entry type %q", name, ErrUnsafe, hdr.Typeflag)
+}
+
+// sparse reports a GNU sparse entry, in the old GNU form or the PAX forms.
+func sparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }
 
 // mode turns tar mode bits into the permission to set.
@@ -670,6 +688,11 @@ func (x *extractor) opaque(dir string) error {
 	d := dir
 	if d == "" {
 		d = "."
+	}
+	// Only a real directory: hiding the content of what a symlink names
+	// would reach into another directory.
+	if fi, err := x.root.Lstat(d); err != nil || !fi.IsDir() {
+		return nil
 	}
 	f, err := x.root.Open(d)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -575,6 +575,56 @@ func TestExtractHostile(t *testing.T) {
 			checkRefused(t, ref, c.msg, ErrUnsafe)
 		})
 	}
+	// A PAX sparse entry: archive/tar would expand its holes, whatever their
+	// size, and an image layer has no size annotation to stop it. (16 MiB
+	// here, so that a regression fails the test rather than fills the disk.)
+	t.Run("sparse file in an image layer", func(t *testing.T) {
+		checkRefused(t, writeLayout(t, true, []testLayer{imageLayer(sparseTar(t))}), "sparse file", ErrUnsafe)
+	})
+}
+
+// sparseTar is a tar of one PAX 1.0 sparse file, x/sparse, of 16 MiB: a
+// map of one data byte at the end, holes before it. (archive/tar.Writer drops
+// GNU.sparse records, so the PAX header block is written here.)
+func sparseTar(t *testing.T) []byte {
+	t.Helper()
+	record := func(k, v string) string {
+		s := " " + k + "=" + v + "\n"
+		for n := len(s) + 1; ; n++ {
+			if len(strconv.Itoa(n))+len(s) == n {
+				return strconv.Itoa(n) + s
+			}
+		}
+	}
+	recs := record("GNU.sparse.major", "1") + record("GNU.sparse.minor", "0") +
+		record("GNU.sparse.name", "x/sparse") + record("GNU.sparse.realsize", strconv.Itoa(16<<20))
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	must(t, tw.WriteHeader(&tar.Header{Name: "x/PaxHeaders/sparse", Typeflag: tar.TypeReg, Size: int64(len(recs)), Mode: 0o644, Format: tar.FormatUSTAR}))
+	_, err := tw.Write([]byte(recs))
+	must(t, err)
+	must(t, tw.Flush())
+	b := buf.Bytes()
+	b[156] = tar.TypeXHeader // make the first entry a PAX header, with a new checksum
+	copy(b[148:156], "        ")
+	sum := 0
+	for _, c := range b[:512] {
+		sum += int(c)
+	}
+	copy(b[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	sparseMap := "1\n" + strconv.Itoa(16<<20-1) + "\n1\n"
+	data := append([]byte(sparseMap), make([]byte, 512-len(sparseMap))...)
+	data = append(data, 'X')
+	must(t, tw.WriteHeader(&tar.Header{Name: "x/sparse", Typeflag: tar.TypeReg, Size: int64(len(data)), Mode: 0o644, Format: tar.FormatUSTAR}))
+	_, err = tw.Write(data)
+	must(t, err)
+	must(t, tw.Close())
+	// The stream must really declare the sparse file, or the test proves nothing.
+	hdr, err := tar.NewReader(bytes.NewReader(buf.Bytes())).Next()
+	if err != nil || hdr.Name != "x/sparse" || hdr.Size != 16<<20 {
+		t.Fatalf("sparseTar: first entry %+v, %v; want x/sparse of 16 MiB", hdr, err)
+	}
+	return buf.Bytes()
 }
 
 // checkRefused extracts ref into a missing DIR and into a non-empty DIR
@@ -626,12 +676,16 @@ func TestExtractBadContent(t *testing.T) {
 		checkRefused(t, artifactLayout(t, []testLayer{short}), "more than the annotated 1024 bytes", layout.ErrSizeMismatch)
 	})
 	t.Run("blob digest", func(t *testing.T) {
-		ref := artifactLayout(t, []testLayer{ociLayer("x", good)})
+		// The blob on disk is changed, and the annotations describe the
+		// changed bytes: only the blob digest can catch it.
+		bad := bytes.Replace(good, []byte("hello"), []byte("HELLO"), 1)
+		l := ociLayer("x", bad)
+		l.blob = good
+		ref := artifactLayout(t, []testLayer{l})
 		p := filepath.Join(strings.TrimSuffix(ref, ":t"), "blobs", "sha256", digest.FromBytes(good).Encoded())
 		must(t, os.Chmod(p, 0o644))
-		bad := bytes.Replace(good, []byte("hello"), []byte("HELLO"), 1)
 		must(t, os.WriteFile(p, bad, 0o644))
-		checkRefused(t, ref, "digest mismatch", layout.ErrDigestMismatch)
+		checkRefused(t, ref, digest.FromBytes(good).String()+": digest mismatch", layout.ErrDigestMismatch)
 	})
 	t.Run("image diff_id", func(t *testing.T) {
 		l := imageLayer(good)
