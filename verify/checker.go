@@ -133,7 +133,7 @@ func (c *checker) reference(desc ocispec.Descriptor, loc, ptr string, missing Se
 	case !b.regular:
 		return nil
 	case b.size != desc.Size:
-		c.add(SizeMismatch, Error, b.loc, "", "%d bytes, but %s#%s says %d", b.size, loc, ptr, desc.Size)
+		c.add(SizeMismatch, Error, b.loc, "", "size mismatch: %d bytes, but %s#%s says %d", b.size, loc, ptr, desc.Size)
 	}
 	return b
 }

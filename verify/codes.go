@@ -96,3 +96,13 @@ const (
 	DigestPinMismatch  Code = "DIGEST_PIN_MISMATCH"  // the target bundle's digest is not --digest
 	DigestPinAmbiguous Code = "DIGEST_PIN_AMBIGUOUS" // --digest with a target that holds several bundles
 )
+
+// rank puts, within one location, the findings about a blob's identity
+// first: they explain the others (a flipped byte also breaks the JSON).
+func (c Code) rank() int {
+	switch c {
+	case BlobMissing, NotRegularFile, SizeMismatch, DigestMismatch:
+		return 0
+	}
+	return 1
+}

@@ -159,6 +159,9 @@ func (r *Report) finish(d time.Duration) {
 		if a.Location != b.Location {
 			return a.Location < b.Location
 		}
+		if a.Code.rank() != b.Code.rank() {
+			return a.Code.rank() < b.Code.rank()
+		}
 		if a.Pointer != b.Pointer {
 			return a.Pointer < b.Pointer
 		}

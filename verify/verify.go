@@ -232,7 +232,7 @@ func (c *checker) finalize() {
 	c.rep.Summary.Bundles = len(c.bundles)
 	for _, b := range c.blobs {
 		if b.hashed && b.sum != b.digest {
-			c.add(DigestMismatch, Error, b.loc, "", "the content hashes to %s", b.sum)
+			c.add(DigestMismatch, Error, b.loc, "", "digest mismatch (got %s)", b.sum)
 		}
 	}
 	sort.SliceStable(c.layers, func(i, j int) bool {

@@ -322,3 +322,23 @@ func TestJSONOfReport(t *testing.T) {
 		t.Errorf("json.Marshal(Finding) = %s", data)
 	}
 }
+
+func TestErrNamesTheDamagedBlobFirst(t *testing.T) {
+	f := newFx(t)
+	md := f.std(nil)
+	p := f.path(blobPath(md))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[1] = 'X' // breaks the JSON and the digest
+	f.file(blobPath(md), data)
+	rep := run(t, f.dir, Options{})
+	if len(find(rep, BadJSON)) != 1 || rep.Findings[0].Code != DigestMismatch {
+		t.Fatalf("findings, want DIGEST_MISMATCH first and a BAD_JSON:\n%s", dump(rep))
+	}
+	want := blobPath(md) + ": digest mismatch (got sha256:"
+	if err := rep.Err(); !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Report.Err() = %v, want it to contain %q", err, want)
+	}
+}
