@@ -159,8 +159,7 @@ func TestRules(t *testing.T) {
 		{name: "digest not grammatical", build: std(layerPatch(0, "digest", "sha256")), code: BadDigest, sev: Error},
 		{name: "digest upper-case hex", build: std(func(m map[string]any) {
 			l := m["layers"].([]map[string]any)
-			l[0]["digest"] = strings.ToUpper(l[0]["digest"].(string)[:7]) + strings.ToUpper(l[0]["digest"].(string)[7:])
-			l[0]["digest"] = "sha256:" + strings.ToUpper(strings.TrimPrefix(l[0]["digest"].(string), "SHA256:"))
+			l[0]["digest"] = "sha256:" + strings.ToUpper(strings.TrimPrefix(l[0]["digest"].(string), "sha256:"))
 		}), code: BadDigest, sev: Error},
 		{name: "digest short hex", build: std(layerPatch(0, "digest", "sha256:abcd")), code: BadDigest, sev: Error},
 		{name: "sha512 of 64 hex", build: std(layerPatch(0, "digest", "sha512:"+strings.Repeat("a", 64))), code: BadDigest, sev: Error},
@@ -311,7 +310,7 @@ func TestRules(t *testing.T) {
 		}, code: TooLarge, sev: Error},
 
 		// --deep
-		{name: "deep: clean zstd layer has no findings but this one", build: deepLayer(simple, compressed(t, simple, compress.Zstd), ocispec.MediaTypeImageLayerZstd, func(l map[string]any) {
+		{name: "deep: io.ocibundle.content.digest", build: deepLayer(simple, compressed(t, simple, compress.Zstd), ocispec.MediaTypeImageLayerZstd, func(l map[string]any) {
 			l["annotations"].(map[string]any)[AnnotationContentDigest] = digest.FromString("other").String()
 		}), opts: Options{Deep: true}, code: ContentDigestMismatch, sev: Error},
 		{name: "deep: content size", build: deepLayer(simple, compressed(t, simple, compress.Zstd), ocispec.MediaTypeImageLayerZstd, func(l map[string]any) {

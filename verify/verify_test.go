@@ -18,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/layout"
 )
 
@@ -33,6 +34,17 @@ func TestCleanFixtures(t *testing.T) {
 			l := f.put([]byte("a file"), "application/x-file")
 			m := manifest(f.put([]byte{0xff, 0x00, '{'}, "application/x-custom"), l)
 			f.index(f.putJSON(m, ocispec.MediaTypeImageManifest))
+		}},
+		{"zstd layer behind a skippable frame", func(f *fx) {
+			content := tarOf(t, entry{name: "a", body: "a"})
+			skippable := []byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z'}
+			deepLayer(content, append(skippable, compressed(t, content, compress.Zstd)...), ocispec.MediaTypeImageLayerZstd, nil)(f)
+		}},
+		{"gzip layer of two members", func(f *fx) {
+			content := tarOf(t, entry{name: "a", body: "a"})
+			half := len(content) / 2
+			z := append(compressed(t, content[:half], compress.Gzip), compressed(t, content[half:], compress.Gzip)...)
+			deepLayer(content, z, ocispec.MediaTypeImageLayerGzip, nil)(f)
 		}},
 		{"manifest referenced twice", func(f *fx) {
 			md := f.std(nil)
