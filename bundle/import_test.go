@@ -221,7 +221,7 @@ func TestImportHostile(t *testing.T) {
 		{"PAX too large", buildArchive(t, with(), pax(paxRecord("comment", strings.Repeat("c", layout.MaxPAXHeader)), regular("big-pax", "x")), true), layout.ErrTooLarge, "big-pax"},
 		{"PAX global header", buildArchive(t, with(), append(rawHeader("pax_global_header", tar.TypeXGlobalHeader, int64(len(paxRecord("comment", "hi"))), ustarMagic), rawData([]byte(paxRecord("comment", "hi")))...), true), layout.ErrUnsafeArchive, "global"},
 		{"GNU long name", buildArchive(t, with(), append(append(rawHeader("././@LongLink", tar.TypeGNULongName, 11, gnuMagic), rawData([]byte("index.json\x00"))...), regular("short", "x")...), true), layout.ErrUnsafeArchive, "GNU long-name"},
-		{"GNU sparse", buildArchive(t, with(), append(rawHeader("sparse", tar.TypeGNUSparse, 0, gnuMagic)), true), layout.ErrUnsafeArchive, "sparse"},
+		{"GNU sparse", buildArchive(t, with(), rawHeader("sparse", tar.TypeGNUSparse, 0, gnuMagic), true), layout.ErrUnsafeArchive, "sparse"},
 		{"PAX sparse", buildArchive(t, with(), pax(paxRecord("GNU.sparse.major", "1")+paxRecord("GNU.sparse.minor", "0")+paxRecord("GNU.sparse.name", "sp")+paxRecord("GNU.sparse.realsize", "10"), regular("sp-raw", "0\n"+strings.Repeat("\x00", 510))), true), layout.ErrUnsafeArchive, "sparse"},
 		{"duplicate index.json, other bytes", buildArchive(t, with(arcMember{name: "./index.json", data: []byte(`{"schemaVersion":2,"manifests":[]}`)}), nil, true), layout.ErrUnsafeArchive, "index.json"},
 		{"duplicate blob, other bytes", buildArchive(t, append(with(), arcMember{name: blobs[1].name, data: badBlob}), nil, true), layout.ErrDigestMismatch, blobs[1].name},
