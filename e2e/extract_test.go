@@ -499,7 +499,9 @@ func TestExtractORAS(t *testing.T) {
 	}
 	out := filepath.Join(work, "out")
 	stdout := mustRun(t, "", nil, "extract", "--json", "-o", out, L+":v1")
-	var res struct{ Layers []struct{ Title, As, MediaType string } }
+	var res struct {
+		Layers []struct{ Title, As, MediaType string }
+	}
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatal(err)
 	}
