@@ -69,6 +69,9 @@ type checker struct {
 	whole    bool // the target is the whole layout: hygiene checks apply
 	bundles  map[digest.Digest]bool
 	progress Progress
+	// incomplete is set when a document of the graph could not be read, so
+	// that "unreferenced" can only mean "not referenced by what was read".
+	incomplete bool
 	// fatal is an operational error met where findings are made; Verify
 	// returns it.
 	fatal error

@@ -68,10 +68,10 @@ func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec) *layer
 	de := &decodeErr{r: dec}
 	h := digest.SHA256.Digester()
 	cr := &countReader{r: io.TeeReader(de, h.Hash())}
-	checkTar(ctx, cr, res)
+	ended := checkTar(ctx, cr, res)
 	// The tar ends with zero blocks, and may be padded with more zeros; any
 	// other byte after its end is data that extractors silently drop.
-	if nonzero, err := drainZeros(cr); err == nil && nonzero > 0 {
+	if nonzero, err := drainZeros(cr); err == nil && nonzero > 0 && ended {
 		res.add(TarCorrupt, Error, "%d bytes of data after the end of the tar", nonzero)
 	}
 	if de.err != nil {
@@ -133,21 +133,22 @@ type tarState struct {
 }
 
 // checkTar reads every entry of the tar in r and reports duplicates, unsafe
-// names, links that escape the layer, and device nodes.
-func checkTar(ctx context.Context, r io.Reader, res *layerResult) {
+// names, links that escape the layer, and device nodes. It reports whether
+// it read the tar to its end.
+func checkTar(ctx context.Context, r io.Reader, res *layerResult) bool {
 	tr := tar.NewReader(r)
 	st := &tarState{seen: map[string]struct{}{}, links: map[string]string{}}
 	for n := 0; ; n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
-			return
+			return false
 		}
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return
+			return true
 		}
 		if err != nil {
 			res.add(TarCorrupt, Error, "the tar does not read to its end: after %d entries: %v", n, err)
-			return
+			return false
 		}
 		st.entry(hdr, res)
 		if isSparse(hdr) {
@@ -155,7 +156,7 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult) {
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
 			res.add(TarCorrupt, Error, "the tar does not read to its end: entry %q: %v", hdr.Name, err)
-			return
+			return false
 		}
 	}
 }

@@ -217,9 +217,13 @@ func (c *checker) reportUnreferenced() {
 	if c.opts.Strict {
 		sev = Warning
 	}
+	msg := "nothing in the layout references this blob"
+	if c.incomplete {
+		msg = "no document that could be read references this blob"
+	}
 	for _, b := range c.blobs {
 		if b.exists && !b.referenced {
-			c.add(UnreferencedBlob, sev, b.loc, "", "nothing in the layout references this blob")
+			c.add(UnreferencedBlob, sev, b.loc, "", "%s", msg)
 		}
 	}
 }

@@ -250,6 +250,7 @@ type rootEntry struct {
 func (c *checker) checkRootIndex(loc string, data []byte) []rootEntry {
 	obj := c.parseObject(loc, data)
 	if obj == nil {
+		c.incomplete = true
 		return nil
 	}
 	c.checkSchemaVersion(loc, obj)
@@ -309,6 +310,7 @@ func (c *checker) walk(ctx context.Context, desc ocispec.Descriptor, loc, p stri
 	}
 	if depth > MaxDepth {
 		c.add(DepthExceeded, Error, loc, p, "indexes nested deeper than %d", MaxDepth)
+		c.incomplete = true
 		return
 	}
 	b := c.reference(desc, loc, p, missing)
@@ -324,10 +326,12 @@ func (c *checker) walk(ctx context.Context, desc ocispec.Descriptor, loc, p stri
 	b.visited = true
 	data := c.document(ctx, b, loc, p)
 	if data == nil {
+		c.incomplete = true
 		return
 	}
 	obj := c.parseObject(b.loc, data)
 	if obj == nil {
+		c.incomplete = true
 		return
 	}
 	c.checkSchemaVersion(b.loc, obj)

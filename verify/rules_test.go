@@ -25,6 +25,7 @@ type ruleCase struct {
 	code  Code
 	sev   Severity
 	loc   string // when set, a finding with code must have this location
+	once  bool   // exactly one finding with code, and no other error
 }
 
 func layerPatch(i int, kv ...any) func(m map[string]any) {
@@ -245,7 +246,7 @@ func TestRules(t *testing.T) {
 			other := f.std(set("annotations", map[string]any{"k": "v"}))
 			f.index(tagged(md, "v1"), tagged(other, "v1"))
 			return ""
-		}, code: DuplicateTag, sev: Error},
+		}, code: DuplicateTag, sev: Error, once: true},
 		{name: "tag not found", build: func(f *fx) string { f.std(nil); return f.dir + ":nope" }, code: TagNotFound, sev: Error},
 
 		// blobs
@@ -286,13 +287,13 @@ func TestRules(t *testing.T) {
 		}), code: NotRegularFile, sev: Error},
 		{name: "size differs from descriptor", build: indexOf(func(md map[string]any) map[string]any {
 			return idx(with(md, "size", md["size"].(int)+1))
-		}), code: SizeMismatch, sev: Error},
+		}), code: SizeMismatch, sev: Error, once: true},
 		{name: "content differs from name", build: stdThen(func(f *fx, md map[string]any) {
 			data, _ := os.ReadFile(f.path(blobPath(md)))
 			data[len(data)-1] = ' '
 			f.file(blobPath(md), data)
 		}), code: DigestMismatch, sev: Error},
-		{name: "blob missing", build: stdThen(func(f *fx, md map[string]any) { os.Remove(f.path(blobPath(md))) }), code: BlobMissing, sev: Error},
+		{name: "blob missing", build: stdThen(func(f *fx, md map[string]any) { os.Remove(f.path(blobPath(md))) }), code: BlobMissing, sev: Error, once: true},
 		{name: "blob missing allowed", build: stdThen(func(f *fx, md map[string]any) { os.Remove(f.path(blobPath(md))) }), opts: Options{AllowMissing: true}, code: BlobMissing, sev: Warning},
 		{name: "unreferenced blob", build: stdThen(func(f *fx, _ map[string]any) { f.put([]byte("stray"), "") }), code: UnreferencedBlob, sev: Info},
 		{name: "unreferenced blob strict", build: stdThen(func(f *fx, _ map[string]any) { f.put([]byte("stray"), "") }), opts: Options{Strict: true}, code: UnreferencedBlob, sev: Warning},
@@ -331,7 +332,7 @@ func TestRules(t *testing.T) {
 		{name: "deep: unknown layer type", build: deepLayer(simple, simple, "application/x-custom-tar", nil), opts: Options{Deep: true}, code: UnknownLayerType, sev: Warning},
 		{name: "deep: gzip under a zstd type", build: deepLayer(simple, compressed(t, simple, compress.Gzip), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
 		{name: "deep: plain bytes under a gzip type", build: deepLayer(simple, simple, ocispec.MediaTypeImageLayerGzip, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
-		{name: "deep: zstd window above 128 MiB", build: deepLayer(simple, zstdFrame(28, simple), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
+		{name: "deep: zstd window above 128 MiB", build: deepLayer(simple, zstdFrame(28, simple), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error, once: true},
 		{name: "deep: zstd truncated frame", build: func() func(f *fx) string {
 			z := compressed(t, simple, compress.Zstd)
 			return deepLayer(simple, z[:len(z)-6], ocispec.MediaTypeImageLayerZstd, nil)
@@ -340,14 +341,14 @@ func TestRules(t *testing.T) {
 			z := compressed(t, simple, compress.Zstd)
 			z[len(z)-1] ^= 0xff
 			return deepLayer(simple, z, ocispec.MediaTypeImageLayerZstd, nil)
-		}(), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
-		{name: "deep: zstd trailing garbage", build: deepLayer(simple, append(compressed(t, simple, compress.Zstd), "garbage!"...), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
-		{name: "deep: gzip trailing garbage", build: deepLayer(simple, append(compressed(t, simple, compress.Gzip), "garbage!"...), ocispec.MediaTypeImageLayerGzip, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
+		}(), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error, once: true},
+		{name: "deep: zstd trailing garbage", build: deepLayer(simple, append(compressed(t, simple, compress.Zstd), "garbage!"...), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error, once: true},
+		{name: "deep: gzip trailing garbage", build: deepLayer(simple, append(compressed(t, simple, compress.Gzip), "garbage!"...), ocispec.MediaTypeImageLayerGzip, nil), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error, once: true},
 		{name: "deep: gzip truncated", build: func() func(f *fx) string {
 			z := compressed(t, simple, compress.Gzip)
 			return deepLayer(simple, z[:len(z)-5], ocispec.MediaTypeImageLayerGzip, nil)
 		}(), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
-		{name: "deep: not a tar", build: deepLayer(hundredK, compressed(t, hundredK, compress.Zstd), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: TarCorrupt, sev: Error},
+		{name: "deep: not a tar", build: deepLayer(hundredK, compressed(t, hundredK, compress.Zstd), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: TarCorrupt, sev: Error, once: true},
 		{name: "deep: tar truncated", build: func() func(f *fx) string {
 			long := tarOf(t, entry{name: "big", body: strings.Repeat("b", 2000)})
 			short := long[:1200]
@@ -357,7 +358,7 @@ func TestRules(t *testing.T) {
 			long := append(append([]byte{}, simple...), "trailing"...)
 			return deepLayer(long, compressed(t, long, compress.Zstd), ocispec.MediaTypeImageLayerZstd, nil)
 		}(), opts: Options{Deep: true}, code: TarCorrupt, sev: Error},
-		{name: "deep: duplicate entry", build: tarLayer(t, entry{name: "a", body: "1"}, entry{name: "./a", body: "2"}), opts: Options{Deep: true}, code: TarDuplicate, sev: Error},
+		{name: "deep: duplicate entry", build: tarLayer(t, entry{name: "a", body: "1"}, entry{name: "./a", body: "2"}), opts: Options{Deep: true}, code: TarDuplicate, sev: Error, once: true},
 		{name: "deep: absolute name", build: tarLayer(t, entry{name: "/etc/passwd", body: "x"}), opts: Options{Deep: true}, code: TarUnsafePath, sev: Error},
 		{name: "deep: dot-dot name", build: tarLayer(t, entry{name: "a/../../x", body: "x"}), opts: Options{Deep: true}, code: TarUnsafePath, sev: Error},
 		{name: "deep: symlink escapes", build: tarLayer(t, entry{name: "a/l", link: "../../etc", typ: tar.TypeSymlink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
@@ -370,7 +371,7 @@ func TestRules(t *testing.T) {
 			entry{name: "d", link: "out/..", typ: tar.TypeSymlink},
 			entry{name: "d/x", body: "x"}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
 		{name: "deep: hard link escapes", build: tarLayer(t, entry{name: "h", link: "../x", typ: tar.TypeLink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
-		{name: "deep: device", build: tarLayer(t, entry{name: "dev/null", typ: tar.TypeChar}), opts: Options{Deep: true}, code: TarDevice, sev: Error},
+		{name: "deep: device", build: tarLayer(t, entry{name: "dev/null", typ: tar.TypeChar}), opts: Options{Deep: true}, code: TarDevice, sev: Error, once: true},
 		{name: "deep: block device", build: tarLayer(t, entry{name: "sda", typ: tar.TypeBlock}), opts: Options{Deep: true}, code: TarDevice, sev: Error},
 		{name: "deep: FIFO", build: tarLayer(t, entry{name: "p", typ: tar.TypeFifo}), opts: Options{Deep: true}, code: TarSpecialFile, sev: Warning},
 		{name: "deep: artifact file not unpacked", build: func(f *fx) string {
@@ -381,7 +382,7 @@ func TestRules(t *testing.T) {
 		}, opts: Options{Deep: true}, code: LayerNotChecked, sev: Info},
 
 		// --digest
-		{name: "pin mismatch", build: std(nil), opts: Options{Digest: digest.FromString("other").String()}, code: DigestPinMismatch, sev: Error},
+		{name: "pin mismatch", build: std(nil), opts: Options{Digest: digest.FromString("other").String()}, code: DigestPinMismatch, sev: Error, once: true},
 		{name: "pin with two bundles", build: func(f *fx) string {
 			a := f.std(nil)
 			b := f.std(set("annotations", map[string]any{"k": "v"}))
@@ -409,6 +410,9 @@ func TestRules(t *testing.T) {
 			}
 			if !matched {
 				t.Errorf("Verify() %s findings = %+v, want severity %s at %q", tc.code, got, tc.sev, tc.loc)
+			}
+			if tc.once && (len(got) != 1 || rep.Summary.Errors > 1) {
+				t.Errorf("Verify() = %d %s findings and %d errors, want exactly one:\n%s", len(got), tc.code, rep.Summary.Errors, dump(rep))
 			}
 			if tc.sev == Error && !errors.Is(rep.Err(), ErrFailed) {
 				t.Errorf("Report.Err() = %v, want an error wrapping ErrFailed", rep.Err())

@@ -155,6 +155,7 @@ func (c *checker) checkLayoutFile(t topFile) error {
 func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Reference) error {
 	c.whole = ref.Tag == "" && ref.Digest == ""
 	if bad, err := c.topProblem(t, IndexMissing); bad {
+		c.incomplete = true
 		return err
 	}
 	entries := c.checkRootIndex(t.name, t.data)

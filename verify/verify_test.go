@@ -349,6 +349,14 @@ func TestErrNamesTheDamagedBlobFirst(t *testing.T) {
 	if len(find(rep, BadJSON)) != 1 || rep.Findings[0].Code != DigestMismatch {
 		t.Fatalf("findings, want DIGEST_MISMATCH first and a BAD_JSON:\n%s", dump(rep))
 	}
+	for _, u := range find(rep, UnreferencedBlob) {
+		if u.Message != "no document that could be read references this blob" {
+			t.Errorf("UNREFERENCED_BLOB with an unreadable manifest says %q", u.Message)
+		}
+	}
+	if len(find(rep, UnreferencedBlob)) != 2 {
+		t.Errorf("want the config and layer reported as not referenced by what was read:\n%s", dump(rep))
+	}
 	want := blobPath(md) + ": digest mismatch (got sha256:"
 	if err := rep.Err(); !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), want) {
 		t.Errorf("Report.Err() = %v, want it to contain %q", err, want)
