@@ -64,7 +64,7 @@ type exportPlan struct {
 	index   []byte
 	blobs   []ocispec.Descriptor
 	bundles []ExportedBundle
-	total   int64
+	total   int64 // the archive's size in bytes
 }
 
 // Export writes an archive of the bundles refs name to w and returns its
@@ -258,11 +258,17 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (*exportPl
 			// a name set by a PAX record is refused by importers.
 			return nil, fmt.Errorf("%s: %w: only sha256 blobs can be exported", d.Digest, ErrBadInput)
 		}
-		plan.total += d.Size
 	}
 	plan.blobs = g.order
 	if plan.index, err = json.Marshal(out); err != nil {
 		return nil, err
+	}
+	// The archive's exact size: a header and padded data per member, the
+	// two directories, and the end-of-archive marker.
+	member := func(n int64) int64 { return 512 + (n+511)/512*512 }
+	plan.total = member(int64(len(layoutVersionDoc))) + member(int64(len(plan.index))) + 2*512 + 1024
+	for _, d := range plan.blobs {
+		plan.total += member(d.Size)
 	}
 	return plan, nil
 }

@@ -94,6 +94,11 @@ func TestExportDeterministicAndHeaders(t *testing.T) {
 	if len(r1.Bundles) != 1 || r1.Bundles[0].Digest != res.Digest || r1.Bundles[0].Tag != "v1" {
 		t.Errorf("Export().Bundles = %+v, want v1 %s", r1.Bundles, res.Digest)
 	}
+	plan, err := planExport(ctx, []string{a}, false)
+	must(t, err)
+	if plan.total != int64(len(one)) {
+		t.Errorf("planned size %d, the archive has %d bytes", plan.total, len(one))
+	}
 	hdrs := archiveHeaders(t, one)
 	var names []string
 	for _, h := range hdrs {

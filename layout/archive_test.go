@@ -1,0 +1,266 @@
+package layout
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+type testMember struct {
+	name     string
+	typeflag byte
+	data     string
+	format   tar.Format
+	modTime  time.Time
+}
+
+// testArchive writes members with archive/tar (which writes PAX records and
+// GNU long names when the format and name ask for them).
+func testArchive(t *testing.T, members []testMember, trailer int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, m := range members {
+		tf := m.typeflag
+		if tf == 0 {
+			tf = tar.TypeReg
+		}
+		h := &tar.Header{Name: m.name, Typeflag: tf, Mode: 0o644, Size: int64(len(m.data)), Format: m.format, ModTime: m.modTime}
+		if tf != tar.TypeReg {
+			h.Size = 0
+		}
+		if tf == tar.TypeSymlink {
+			h.Linkname = "/etc/passwd"
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		if _, err := io.WriteString(tw, m.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	buf.Write(make([]byte, trailer))
+	return buf.Bytes()
+}
+
+// readAll reads every member, collecting members and errors; it stops at
+// io.EOF or when the reader is broken.
+func readAll(t *testing.T, data []byte) (*ArchiveReader, []ArchiveMember, []error) {
+	t.Helper()
+	ar := NewArchiveReader(bytes.NewReader(data))
+	var members []ArchiveMember
+	var errs []error
+	for i := 0; i < 100; i++ {
+		m, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			return ar, members, errs
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if ar.Broken() != nil {
+				return ar, members, errs
+			}
+			continue
+		}
+		members = append(members, m)
+	}
+	t.Fatal("the reader does not end")
+	return nil, nil, nil
+}
+
+func TestArchiveReaderKinds(t *testing.T) {
+	blob := "hello"
+	d := digest.FromString(blob)
+	data := testArchive(t, []testMember{
+		{name: "./", typeflag: tar.TypeDir},
+		{name: "./oci-layout", data: `{"imageLayoutVersion":"1.0.0"}`, format: tar.FormatGNU},
+		{name: "index.json", data: `{}`, format: tar.FormatPAX, modTime: time.Unix(1, 5e8)}, // PAX mtime: fine
+		{name: "blobs/", typeflag: tar.TypeDir},
+		{name: "blobs/sha256/", typeflag: tar.TypeDir},
+		{name: "blobs/sha256/" + d.Encoded(), data: blob},
+		{name: "blobs/md5/", typeflag: tar.TypeDir},
+		{name: "blobs/md5/0123", data: "x"},
+		{name: "manifest.json", data: "[]"},
+		{name: "ingest/blob-1", data: "partial"},
+		{name: "notes/readme.txt", data: "hi"},
+		{name: "notes/", typeflag: tar.TypeDir},
+	}, 8192)
+	ar, members, errs := readAll(t, data)
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	want := []struct {
+		path string
+		kind MemberKind
+		note string
+	}{
+		{".", MemberDir, ""}, {"oci-layout", MemberLayoutFile, ""}, {"index.json", MemberIndex, ""},
+		{"blobs", MemberDir, ""}, {"blobs/sha256", MemberDir, ""}, {"blobs/sha256/" + d.Encoded(), MemberBlob, ""},
+		{"blobs/md5", MemberSkipped, ""}, {"blobs/md5/0123", MemberSkipped, "algorithm"},
+		{"manifest.json", MemberSkipped, "docker save"}, {"ingest/blob-1", MemberSkipped, "temporary"},
+		{"notes/readme.txt", MemberSkipped, "not part of an OCI layout"}, {"notes", MemberSkipped, ""},
+	}
+	if len(members) != len(want) {
+		t.Fatalf("%d members, want %d: %+v", len(members), len(want), members)
+	}
+	for i, w := range want {
+		m := members[i]
+		if m.Path != w.path || m.Kind != w.kind || !strings.Contains(m.Note, w.note) || (w.note == "" && m.Note != "") {
+			t.Errorf("member %d = %+v, want %s kind %d note %q", i, m, w.path, w.kind, w.note)
+		}
+	}
+	if members[5].Digest != d || members[5].Size != int64(len(blob)) {
+		t.Errorf("blob member = %+v", members[5])
+	}
+	n, err := ar.Drain()
+	if err != nil || n != 8192 {
+		t.Errorf("Drain() = %d, %v, want the 8192 trailing bytes", n, err)
+	}
+	if ar.Offset() != int64(len(data)) {
+		t.Errorf("Offset() = %d, want %d", ar.Offset(), len(data))
+	}
+	if _, err := ar.Next(); !errors.Is(err, io.EOF) {
+		t.Errorf("Next() after the end = %v", err)
+	}
+}
+
+func TestArchiveReaderRead(t *testing.T) {
+	data := testArchive(t, []testMember{{name: "oci-layout", data: "abc"}, {name: "index.json", data: "defg"}}, 0)
+	ar := NewArchiveReader(bytes.NewReader(data))
+	if _, err := ar.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("Read() before Next = %v, want io.EOF", err)
+	}
+	var got []string
+	for {
+		_, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(ar)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	if strings.Join(got, ",") != "abc,defg" {
+		t.Errorf("contents = %q", got)
+	}
+}
+
+func TestArchiveReaderRefusals(t *testing.T) {
+	long := "d/" + strings.Repeat("x", 120) // no USTAR prefix split can hold it
+	tests := []struct {
+		name    string
+		members []testMember
+		want    error
+		msg     string
+		fatal   bool
+	}{
+		{"symlink", []testMember{{name: "index.json", typeflag: tar.TypeSymlink}}, ErrUnsafeArchive, "symlink", false},
+		{"absolute", []testMember{{name: "/oci-layout", data: "x"}}, ErrUnsafeArchive, "absolute", false},
+		{"dot-dot", []testMember{{name: "a/../../b", data: "x"}}, ErrUnsafeArchive, `".."`, false},
+		{"backslash", []testMember{{name: `a\b`, data: "x"}}, ErrUnsafeArchive, "backslash", false},
+		{"blob with a bad name", []testMember{{name: "blobs/sha256/ABC", data: "x"}}, ErrUnsafeArchive, "not a blob name", false},
+		{"too deep under blobs", []testMember{{name: "blobs/sha256/a/b", data: "x"}}, ErrUnsafeArchive, "blobs/<algorithm>", false},
+		{"blobs as a file", []testMember{{name: "blobs", data: "x"}}, ErrUnsafeArchive, "directory", false},
+		{"PAX path", []testMember{{name: long, data: "x", format: tar.FormatPAX}}, ErrUnsafeArchive, "PAX path", true},
+		{"GNU long name", []testMember{{name: long, data: "x", format: tar.FormatGNU}}, ErrUnsafeArchive, "GNU long-name", true},
+		{"oversize index.json", []testMember{{name: "index.json", data: strings.Repeat(" ", MaxDocumentSize+1)}}, ErrTooLarge, "index.json", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The refused member sits between two good ones.
+			members := append(append([]testMember{{name: "oci-layout", data: "{}"}}, tt.members...), testMember{name: "after", data: strings.Repeat("z", 700)})
+			ar, got, errs := readAll(t, testArchive(t, members, 0))
+			if len(errs) != 1 || !errors.Is(errs[0], tt.want) || !strings.Contains(errs[0].Error(), tt.msg) {
+				t.Fatalf("errors = %v, want one %v saying %q", errs, tt.want, tt.msg)
+			}
+			if (ar.Broken() != nil) != tt.fatal {
+				t.Errorf("Broken() = %v, want broken %v", ar.Broken(), tt.fatal)
+			}
+			if !tt.fatal && (len(got) != 2 || got[1].Path != "after" || got[1].Size != 700) {
+				t.Errorf("after the refusal the reader read %+v, want the next member intact", got)
+			}
+			if tt.fatal {
+				if _, err := ar.Next(); err != ar.Broken() {
+					t.Errorf("Next() after a fatal refusal = %v, want %v again", err, ar.Broken())
+				}
+			}
+		})
+	}
+}
+
+func TestArchiveReaderDuplicateDocument(t *testing.T) {
+	same := testArchive(t, []testMember{{name: "index.json", data: "{}"}, {name: "./index.json", data: "{}"}}, 0)
+	if _, _, errs := readAll(t, same); len(errs) != 0 {
+		t.Errorf("the same bytes twice: %v", errs)
+	}
+	other := testArchive(t, []testMember{{name: "index.json", data: "{}"}, {name: "./index.json", data: "{ }"}, {name: "x", data: "x"}}, 0)
+	if _, _, errs := readAll(t, other); len(errs) != 1 || !errors.Is(errs[0], ErrUnsafeArchive) {
+		t.Errorf("other bytes the second time: %v, want ErrUnsafeArchive", errs)
+	}
+}
+
+func TestArchiveReaderStreams(t *testing.T) {
+	good := testArchive(t, []testMember{{name: "oci-layout", data: "{}"}, {name: "big", data: strings.Repeat("b", 5000)}}, 0)
+	tests := []struct {
+		name string
+		data []byte
+		msg  string
+	}{
+		{"empty", nil, "empty"},
+		{"one byte", []byte{0}, "not a tar"},
+		{"text", bytes.Repeat([]byte("not a tar "), 100), "not a tar"},
+		{"zstd", append([]byte{0x28, 0xb5, 0x2f, 0xfd}, make([]byte, 600)...), "zstd"},
+		{"cut in data", good[:2000], "truncated"},
+		{"cut at a member", good[:len(good)-1024], "end-of-archive"},
+		{"cut in the marker", good[:len(good)-1024+100], "truncated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ar, _, errs := readAll(t, tt.data)
+			if len(errs) != 1 || !errors.Is(errs[0], ErrBadArchive) || !strings.Contains(errs[0].Error(), tt.msg) || ar.Broken() == nil {
+				t.Errorf("errors = %v, want one ErrBadArchive saying %q", errs, tt.msg)
+			}
+		})
+	}
+	// A failing source is returned as is, not as a bad archive.
+	boom := errors.New("boom")
+	ar := NewArchiveReader(io.MultiReader(bytes.NewReader(good[:1500]), errReader{boom}))
+	var err error
+	for err == nil {
+		_, err = ar.Next()
+	}
+	if !errors.Is(err, boom) || errors.Is(err, ErrBadArchive) {
+		t.Errorf("Next() on a failing source = %v, want boom", err)
+	}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+func TestCanonicalName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"oci-layout", "oci-layout"}, {"./oci-layout", "oci-layout"}, {"blobs/", "blobs"}, {"./", "."},
+		{".", "."}, {"././x", ""}, {"a//b", ""}, {"a/./b", ""}, {"", ""}, {"/x", ""}, {"x/..", ""}, {"a\x00b", ""},
+	}
+	for _, tt := range tests {
+		got, why := canonicalName(tt.in)
+		if got != tt.want || (tt.want == "") != (why != "") {
+			t.Errorf("canonicalName(%q) = %q, %q, want %q", tt.in, got, why, tt.want)
+		}
+	}
+}
