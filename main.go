@@ -50,7 +50,7 @@ func exitCode(err error) int {
 		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
 		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadTag, layout.ErrTagNotFound,
 		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
-		bundle.ErrUnsafe, bundle.ErrUnsupported,
+		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, bundle.ErrTagConflict, bundle.ErrBadPart,
 	}
 	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,

@@ -26,6 +26,10 @@ var (
 	// --overwrite is not given), or, with --overwrite, holds a directory
 	// where the bundle has a file.
 	ErrTargetNotEmpty = errors.New("output directory not empty")
+	// ErrCorrupt: a layer's compressed stream or tar cannot be read (a zstd
+	// window above the cap, a bad checksum, a truncated stream, a malformed
+	// header).
+	ErrCorrupt = errors.New("corrupt layer")
 )
 
 // Sentinel errors of export and import.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -428,7 +429,7 @@ func (x *extractor) blobFile(ctx context.Context, name string, r io.Reader) erro
 func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) error {
 	zr, err := compress.NewReader(blob, p.codec)
 	if err != nil {
-		return err
+		return corrupt(err)
 	}
 	defer zr.Close()
 	content := &contentReader{r: zr, limit: p.contentSize}
@@ -448,7 +449,7 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("tar: %w", err)
+			return fmt.Errorf("tar: %w", corrupt(err))
 		}
 		if p.contentSize >= 0 && hdr.Size > p.contentSize {
 			return fmt.Errorf("%s: %w: declares %d bytes in a layer of %d", hdr.Name, ErrUnsafe, hdr.Size, p.contentSize)
@@ -459,7 +460,7 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 	}
 	// The bytes after the end-of-archive marker belong to the digest too.
 	if _, err := io.Copy(io.Discard, content); err != nil {
-		return err
+		return corrupt(err)
 	}
 	if p.contentSize >= 0 && content.n != p.contentSize {
 		return fmt.Errorf("%w: uncompressed size %d, annotated %d", layout.ErrSizeMismatch, content.n, p.contentSize)
@@ -591,7 +592,7 @@ func (x *extractor) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Re
 	if err != nil {
 		return entryErr(name, err)
 	}
-	n, err := io.Copy(f, r)
+	n, err := io.Copy(f, readErrors{r})
 	if err == nil && n != hdr.Size {
 		err = fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, n, hdr.Size)
 	}
@@ -931,6 +932,33 @@ func entryErr(name string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w: %v", name, ErrUnsafe, err)
+}
+
+// corrupt marks an error met while reading a layer as bad content
+// (ErrCorrupt: a malformed compressed stream or tar), unless it is already a
+// verdict on the content (a digest or size mismatch), or an error of the
+// system (a *fs.PathError or errno from reading the blob file), or the
+// context's.
+func corrupt(err error) error {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	switch {
+	case err == nil, errors.Is(err, io.EOF),
+		errors.Is(err, ErrCorrupt), errors.Is(err, layout.ErrDigestMismatch), errors.Is(err, layout.ErrSizeMismatch),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &pe), errors.As(err, &errno):
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+}
+
+// readErrors passes corrupt over the errors of a layer's reader, so that an
+// io.Copy from it into a file tells bad content from a failed write.
+type readErrors struct{ r io.Reader }
+
+func (re readErrors) Read(p []byte) (int, error) {
+	n, err := re.r.Read(p)
+	return n, corrupt(err)
 }
 
 // contentReader counts and hashes the uncompressed stream, and stops with

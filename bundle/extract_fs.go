@@ -72,6 +72,13 @@ func prepareTarget(dir string, overwrite bool) (target, error) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return target{}, err
 	}
+	// The staging directory is made next to DIR and renamed into it: both
+	// must be on one filesystem, which a mount point is not.
+	if pfi, err := os.Stat(filepath.Dir(p)); err == nil {
+		if a, b := fi.Sys().(*syscall.Stat_t), pfi.Sys().(*syscall.Stat_t); a != nil && b != nil && a.Dev != b.Dev {
+			return target{}, fmt.Errorf("%s: %w: a mount point; extract into a directory below it", dir, ErrBadInput)
+		}
+	}
 	t := target{path: p, exists: true, empty: len(names) == 0, mode: fi.Mode() & (fs.ModePerm | fs.ModeSetgid | fs.ModeSticky)}
 	if !t.empty && !overwrite {
 		return target{}, fmt.Errorf("%s: %w (use --overwrite to merge into it)", dir, ErrTargetNotEmpty)

@@ -692,6 +692,27 @@ func TestExtractBadContent(t *testing.T) {
 		l.diffID = digest.FromString("other")
 		checkRefused(t, writeLayout(t, true, []testLayer{l}), "uncompressed content", layout.ErrDigestMismatch)
 	})
+	// A zstd frame whose header declares a 4 GiB window (windowLog 32),
+	// then an empty last block: the decoder must refuse it, not allocate.
+	t.Run("zstd 4 GiB window", func(t *testing.T) {
+		frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 22 << 3, 0x01, 0x00, 0x00}
+		l := testLayer{mediaType: ocispec.MediaTypeImageLayerZstd, blob: frame, ann: map[string]string{
+			ocispec.AnnotationTitle: "x", AnnotationContentDigest: digest.FromString("").String(), AnnotationContentSize: "0",
+		}}
+		ref := artifactLayout(t, []testLayer{l})
+		checkRefused(t, ref, "window", ErrCorrupt)
+		_, err := Extract(ctx, ref, filepath.Join(t.TempDir(), "o"), ExtractOptions{})
+		t.Logf("4 GiB window: %v", err)
+	})
+	t.Run("truncated gzip", func(t *testing.T) {
+		var gz bytes.Buffer
+		zw, _ := compress.NewWriter(&gz, compress.Gzip, compress.Default)
+		zw.Write(good)
+		must(t, zw.Close())
+		cut := gz.Bytes()[:gz.Len()-10]
+		l := testLayer{mediaType: ocispec.MediaTypeImageLayerGzip, blob: cut, diffID: digest.FromBytes(good)}
+		checkRefused(t, writeLayout(t, true, []testLayer{l}), "unexpected EOF", ErrCorrupt)
+	})
 	// 64 zstd frames of 64 MiB of zeros: 4 GiB from a few KiB. With a 1 MiB
 	// content-size annotation, decompression stops after 1 MiB.
 	t.Run("zstd ratio bomb", func(t *testing.T) {
