@@ -29,6 +29,9 @@ var (
 	// ErrBadJSON: a document is not strict JSON (invalid UTF-8, a duplicate
 	// or case-variant key, trailing data, or not JSON at all).
 	ErrBadJSON = errors.New("invalid JSON")
+	// ErrDuplicateKey: a JSON object has a duplicate key, or keys that differ
+	// only in case. Errors wrapping it also wrap ErrBadJSON.
+	ErrDuplicateKey = errors.New("duplicate key")
 	// ErrTooLarge: a document exceeds the size cap for its kind.
 	ErrTooLarge = errors.New("document too large")
 	// ErrBadDocument: a JSON document is well-formed but is not the OCI

@@ -76,9 +76,9 @@ func checkValue(dec *json.Decoder, ptr string, depth int) error {
 			folded := strings.ToLower(strings.ToUpper(key))
 			if prev, dup := seen[folded]; dup {
 				if prev == key {
-					return fmt.Errorf("%w: duplicate key %q at %s", ErrBadJSON, key, pointer(ptr))
+					return fmt.Errorf("%w: %w %q at %s", ErrBadJSON, ErrDuplicateKey, key, pointer(ptr))
 				}
-				return fmt.Errorf("%w: keys %q and %q differ only in case at %s", ErrBadJSON, prev, key, pointer(ptr))
+				return fmt.Errorf("%w: %w: %q and %q differ only in case at %s", ErrBadJSON, ErrDuplicateKey, prev, key, pointer(ptr))
 			}
 			seen[folded] = key
 			if err := checkValue(dec, ptr+"/"+escapePointer(key), depth+1); err != nil {

@@ -99,6 +99,10 @@ func TestCheckStrictJSON(t *testing.T) {
 			if err != nil && !errors.Is(err, ErrBadJSON) {
 				t.Errorf("CheckStrictJSON(%q) = %v, want ErrBadJSON", tt.doc, err)
 			}
+			if dup := strings.Contains(tt.name, "duplicate") || strings.Contains(tt.name, "variant") ||
+				strings.Contains(tt.name, "sign") || strings.Contains(tt.name, "long s"); dup != errors.Is(err, ErrDuplicateKey) {
+				t.Errorf("CheckStrictJSON(%q) = %v, ErrDuplicateKey = %v, want %v", tt.doc, err, !dup, dup)
+			}
 		})
 	}
 }

@@ -28,13 +28,11 @@ func (c *checker) parseObject(loc string, data []byte) map[string]json.RawMessag
 	return obj
 }
 
-// addJSONError reports a strict-JSON failure. layout.CheckStrictJSON has one
-// sentinel (ErrBadJSON) for all of them; its messages for repeated keys are
-// matched here so that they get their own code (a test pins the wording).
+// addJSONError reports a strict-JSON failure; repeated keys get their own code.
 func (c *checker) addJSONError(loc string, err error) {
 	msg := err.Error()
 	code := BadJSON
-	if strings.Contains(msg, "duplicate key") || strings.Contains(msg, "differ only in case") {
+	if errors.Is(err, layout.ErrDuplicateKey) {
 		code = DuplicateKey
 	}
 	if errors.Is(err, layout.ErrBadJSON) {
