@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
 )
@@ -75,6 +76,9 @@ func exportAction(c *cli.Context) error {
 	}
 	var res bundle.ExportResult
 	report := c.App.Writer
+	if out == "-" && term.IsTerminal(int(os.Stdout.Fd())) {
+		return usagef("export: -o - would write the archive to a terminal; redirect it to a file or a pipe")
+	}
 	if out == "-" {
 		// The archive is standard output; the report goes to stderr.
 		report = c.App.ErrWriter
@@ -115,6 +119,9 @@ func importAction(c *cli.Context) error {
 	)
 	switch {
 	case len(args) == 1 && args[0] == "-":
+		if term.IsTerminal(int(os.Stdin.Fd())) {
+			return usagef("import: - reads the archive from standard input, which is a terminal")
+		}
 		src = os.Stdin
 	case len(args) == 1 && strings.HasSuffix(args[0], ".sha256"):
 		list, whole, err := bundle.ReadChecksumFile(args[0])

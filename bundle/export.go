@@ -64,7 +64,8 @@ type exportPlan struct {
 	index   []byte
 	blobs   []ocispec.Descriptor
 	bundles []ExportedBundle
-	total   int64 // the archive's size in bytes
+	total   int64  // the archive's size in bytes
+	release func() // releases the blob lock
 }
 
 // Export writes an archive of the bundles refs name to w and returns its
@@ -84,6 +85,7 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 	if err != nil {
 		return ExportResult{}, err
 	}
+	defer plan.release()
 	progress := progressOrNop(opts.Progress)
 	progress.Start("export", plan.total)
 	defer progress.Finish()
@@ -170,7 +172,7 @@ func syncDir(dir string) error {
 
 // planExport resolves refs, selects the index.json entries and the
 // referrers, and walks the graph.
-func planExport(ctx context.Context, refs []string, noReferrers bool) (*exportPlan, error) {
+func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *exportPlan, err error) {
 	if len(refs) == 0 {
 		return nil, fmt.Errorf("%w: nothing to export", ErrBadInput)
 	}
@@ -189,6 +191,19 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (*exportPl
 	if err != nil {
 		return nil, err
 	}
+	// Held shared from the plan to the last blob, so that a gc cannot
+	// remove what the export is about to read (it waits; packs and imports
+	// go on). The caller releases it.
+	release, err := store.HoldBlobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plan := &exportPlan{store: store, release: release}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	idx, err := store.ReadIndex(ctx)
 	if err != nil {
 		return nil, err
@@ -216,7 +231,6 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (*exportPl
 			}
 		}
 	}
-	plan := &exportPlan{store: store}
 	for _, e := range out.Manifests {
 		plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType})
 	}

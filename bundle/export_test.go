@@ -96,6 +96,7 @@ func TestExportDeterministicAndHeaders(t *testing.T) {
 	}
 	plan, err := planExport(ctx, []string{a}, false)
 	must(t, err)
+	plan.release()
 	if plan.total != int64(len(one)) {
 		t.Errorf("planned size %d, the archive has %d bytes", plan.total, len(one))
 	}
