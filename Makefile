@@ -16,6 +16,7 @@ tools:
 
 test: tools
 	go test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=10s
 
 demo: build
 	./scripts/demo.sh
@@ -25,10 +26,15 @@ lint: tools
 	go vet ./...
 	staticcheck ./...
 
-# Short fuzz runs of the parsers.
-FUZZTIME ?= 15s
+# Short fuzz runs of the parsers and of everything that reads hostile input
+# (make test runs each for 10 s; FUZZTIME=5m make fuzz for a longer run).
+FUZZTIME ?= 30s
+FUZZ := layout:FuzzCheckStrictJSON verify:FuzzVerifyArchive bundle:FuzzImport bundle:FuzzExtractTar
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzCheckStrictJSON$$' -fuzztime $(FUZZTIME) ./layout
+	@set -e; for f in $(FUZZ); do \
+		echo "fuzz $${f#*:} ($(FUZZTIME))"; \
+		go test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) ./$${f%%:*}; \
+	done
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./compress
