@@ -232,6 +232,7 @@ func TestImportHostile(t *testing.T) {
 		{"blob bytes do not match the name", buildArchive(t, append([]arcMember{layoutM, indexM, {name: blobs[1].name, data: badBlob}}, blobs[0]), nil, true), layout.ErrDigestMismatch, blobs[1].name},
 		{"truncated in a blob", valid[:len(valid)/2+7], layout.ErrBadArchive, "truncated"},
 		{"truncated at a member boundary", buildArchive(t, with(), nil, false), layout.ErrBadArchive, "end-of-archive"},
+		{"a second archive after the first", append(bytes.Clone(valid), buildArchive(t, []arcMember{{name: "evil", data: []byte("x")}}, nil, true)...), layout.ErrBadArchive, "after the end"},
 		{"not a tar", []byte(strings.Repeat("this is not a tar archive\n", 40)), layout.ErrBadArchive, "not a tar"},
 		{"short garbage", []byte("hello"), layout.ErrBadArchive, "not a tar"},
 		{"gzip", gz.Bytes(), layout.ErrBadArchive, "gzip"},

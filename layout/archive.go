@@ -118,10 +118,31 @@ func (a *ArchiveReader) Offset() int64 { return a.src.n }
 // Drain reads the rest of the underlying stream (what follows the
 // end-of-archive marker: a tar writer's record padding) and returns how many
 // bytes it read, so that a caller hashing the stream sees all of it and a
-// writer on a pipe is not cut off.
+// writer on a pipe is not cut off. Only zero bytes may follow the marker:
+// anything else (a second archive that `tar --ignore-zeros` would read) is
+// an error wrapping ErrBadArchive.
 func (a *ArchiveReader) Drain() (int64, error) {
-	n, err := io.Copy(io.Discard, a.src)
-	return n, err
+	var n, nonzero int64
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := a.src.Read(buf)
+		n += int64(k)
+		for _, c := range buf[:k] {
+			if c != 0 {
+				nonzero++
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	if nonzero > 0 && a.done {
+		return n, fmt.Errorf("%w: %d bytes of data after the end of the tar", ErrBadArchive, nonzero)
+	}
+	return n, nil
 }
 
 // Broken returns the error that stopped the reader, or nil.

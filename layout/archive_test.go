@@ -236,6 +236,16 @@ func TestArchiveReaderStreams(t *testing.T) {
 			}
 		})
 	}
+	// Only zeros may follow the end-of-archive marker.
+	for _, tail := range [][]byte{[]byte("x"), append(make([]byte, 10000), good...)} {
+		ar, _, errs := readAll(t, append(bytes.Clone(good), tail...))
+		if len(errs) != 0 {
+			t.Fatal(errs)
+		}
+		if _, err := ar.Drain(); !errors.Is(err, ErrBadArchive) || !strings.Contains(err.Error(), "after the end") {
+			t.Errorf("Drain() with %d bytes after the tar = %v, want ErrBadArchive", len(tail), err)
+		}
+	}
 	// A failing source is returned as is, not as a bad archive.
 	boom := errors.New("boom")
 	ar := NewArchiveReader(io.MultiReader(bytes.NewReader(good[:1500]), errReader{boom}))
