@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -274,3 +275,74 @@ func TestCanonicalName(t *testing.T) {
 		}
 	}
 }
+
+// FuzzArchiveReader: whatever the stream, the reader ends, never panics,
+// and every member it accepts has a local, canonical name of an allowed
+// kind (only blobs carry a digest, and it is the name's).
+func FuzzArchiveReader(f *testing.F) {
+	d := digest.FromString("x")
+	f.Add([]byte{})
+	f.Add(bytes.Repeat([]byte{0}, 1024))
+	for _, format := range []tar.Format{tar.FormatUSTAR, tar.FormatPAX, tar.FormatGNU} {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, m := range []testMember{
+			{name: "./oci-layout", data: "{}"}, {name: "blobs/", typeflag: tar.TypeDir},
+			{name: "blobs/sha256/" + d.Encoded(), data: "x"}, {name: "d/" + strings.Repeat("y", 120), data: "z"},
+			{name: "l", typeflag: tar.TypeSymlink},
+		} {
+			tf := m.typeflag
+			if tf == 0 {
+				tf = tar.TypeReg
+			}
+			h := &tar.Header{Name: m.name, Typeflag: tf, Size: int64(len(m.data)), Format: format, Linkname: "t"}
+			if tf != tar.TypeReg {
+				h.Size = 0
+			}
+			if tw.WriteHeader(h) == nil {
+				io.WriteString(tw, m.data)
+			}
+		}
+		tw.Close()
+		f.Add(buf.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ar := NewArchiveReader(bytes.NewReader(data))
+		for i := 0; ; i++ {
+			if i > len(data)/512+2 {
+				t.Fatalf("more members than blocks")
+			}
+			m, err := ar.Next()
+			if errors.Is(err, io.EOF) {
+				ar.Drain()
+				return
+			}
+			if err != nil {
+				if ar.Broken() != nil {
+					return
+				}
+				continue
+			}
+			if p, why := canonicalName(m.Name); why != "" || p != m.Path || (m.Path != "." && !filepathIsLocal(m.Path)) {
+				t.Fatalf("accepted %q as %q (%s)", m.Name, m.Path, why)
+			}
+			switch m.Kind {
+			case MemberBlob:
+				if p, _ := BlobPath(m.Digest); p != m.Path {
+					t.Fatalf("blob %q has digest %s", m.Path, m.Digest)
+				}
+			case MemberLayoutFile, MemberIndex, MemberDir, MemberSkipped:
+				if m.Digest != "" {
+					t.Fatalf("%q: a digest on a %d", m.Path, m.Kind)
+				}
+			default:
+				t.Fatalf("%q: kind %d", m.Path, m.Kind)
+			}
+			if i%2 == 0 {
+				io.Copy(io.Discard, ar)
+			}
+		}
+	})
+}
+
+func filepathIsLocal(p string) bool { return filepath.IsLocal(p) }
