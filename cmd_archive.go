@@ -144,14 +144,16 @@ func importAction(c *cli.Context) error {
 		}
 		src = f
 	default:
-		list := make([]bundle.Part, len(args))
-		for i, a := range args {
+		for _, a := range args {
 			if a == "-" {
 				return usagef("import: - (standard input) cannot be one of several parts")
 			}
-			list[i] = bundle.Part{Name: a}
 		}
-		parts = bundle.NewPartsReader(list, "")
+		list, whole, err := bundle.PartsFromArgs(args)
+		if err != nil {
+			return cmdErr(c, err)
+		}
+		parts = bundle.NewPartsReader(list, whole)
 		size = partsSize(list)
 	}
 	if parts != nil {

@@ -250,7 +250,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 			}
 			subject, err := g.subject(ctx, e)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
 			}
 			if subject == "" || !g.seen[subject] {
 				continue

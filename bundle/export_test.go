@@ -374,6 +374,28 @@ func TestSplitExport(t *testing.T) {
 			must(t, os.WriteFile(res.Parts[victim].Name, data, 0o644))
 		}
 	})
+	t.Run("parts named on the command line find their list", func(t *testing.T) {
+		var names []string
+		for _, p := range res.Parts {
+			names = append(names, p.Name)
+		}
+		parts, wholeSum, err := PartsFromArgs(names)
+		must(t, err)
+		if wholeSum != res.Digest || parts[1].Digest != res.Parts[1].Digest {
+			t.Errorf("PartsFromArgs() = %v, %s: the list's digests not used", parts, wholeSum)
+		}
+		// Not all of the parts, or out of order: read unchecked.
+		for _, args := range [][]string{names[1:], append([]string{names[1], names[0]}, names[2:]...), {filepath.Join(out, "other.bin"), names[0]}} {
+			parts, wholeSum, err := PartsFromArgs(args)
+			if err != nil || wholeSum != "" || parts[0].Digest != "" || len(parts) != len(args) {
+				t.Errorf("PartsFromArgs(%v) = %v, %q, %v, want unchecked parts", args, parts, wholeSum, err)
+			}
+		}
+		// Fewer parts than the list names: an error.
+		if _, _, err := PartsFromArgs(names[:len(names)-1]); !errors.Is(err, ErrBadInput) {
+			t.Errorf("PartsFromArgs(one part short) = %v, want ErrBadInput", err)
+		}
+	})
 	t.Run("bad lists", func(t *testing.T) {
 		for _, text := range []string{
 			"", "nothex  bundle.tar.000\nabc  bundle.tar\n",

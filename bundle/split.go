@@ -233,6 +233,45 @@ func ReadChecksumFile(name string) ([]Part, digest.Digest, error) {
 	return entries[:len(entries)-1], entries[len(entries)-1].Digest, nil
 }
 
+// PartsFromArgs returns the parts named on a command line, in order. When
+// they are exactly the parts of FILE (FILE.000, FILE.001, …, all of them)
+// and FILE.sha256 is next to them, the parts carry the list's digests and
+// the whole archive's digest is returned too, so that a damaged part is
+// named; otherwise the parts are read unchecked (every blob is still
+// verified on import).
+func PartsFromArgs(args []string) ([]Part, digest.Digest, error) {
+	parts := make([]Part, len(args))
+	for i, a := range args {
+		parts[i] = Part{Name: a}
+	}
+	base := strings.TrimSuffix(args[0], ".000")
+	if base == args[0] {
+		return parts, "", nil
+	}
+	for i, a := range args {
+		if filepath.Clean(a) != filepath.Clean(PartName(base, i)) {
+			return parts, "", nil
+		}
+	}
+	if _, err := os.Stat(ChecksumName(base)); err != nil {
+		return parts, "", nil
+	}
+	listed, whole, err := ReadChecksumFile(ChecksumName(base))
+	if err != nil {
+		return nil, "", err
+	}
+	if len(listed) != len(args) {
+		return nil, "", fmt.Errorf("%s lists %d parts, %d given: %w", ChecksumName(base), len(listed), len(args), ErrBadInput)
+	}
+	for i := range listed {
+		if filepath.Clean(listed[i].Name) != filepath.Clean(args[i]) {
+			return nil, "", fmt.Errorf("%s names %s as part %d, not %s: %w", ChecksumName(base), listed[i].Name, i, args[i], ErrBadInput)
+		}
+		parts[i].Digest = listed[i].Digest
+	}
+	return parts, whole, nil
+}
+
 // PartsReader reads the parts of a split archive in order as one stream.
 // When parts carry digests, each part is hashed as it is read and a part
 // that does not match fails the read at its end with ErrBadPart naming it;

@@ -252,6 +252,10 @@ func TestArchiveSplit(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, filepath.Base(victim)) || !strings.Contains(r.stderr, "damaged part") {
 		t.Errorf("import with a damaged part: exit %d, %q", r.code, r.stderr)
 	}
+	r = run(t, work, nil, append([]string{"import", "-o", dst}, parts...)...)
+	if r.code != 1 || !strings.Contains(r.stderr, filepath.Base(victim)) || !strings.Contains(r.stderr, "damaged part") {
+		t.Errorf("import of the parts with one damaged: exit %d, %q", r.code, r.stderr)
+	}
 	if r := runCmd(t, outDir, nil, "sha256sum", "-c", "--ignore-missing", "bundle.tar.sha256"); r.code == 0 || !strings.Contains(r.stdout, filepath.Base(victim)+": FAILED") {
 		t.Errorf("sha256sum -c does not name the damaged part: %s", r.stdout)
 	}
