@@ -210,10 +210,12 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 		res.Layers = append(res.Layers, ExtractedLayer{Title: p.title, Digest: p.desc.Digest, MediaType: p.desc.MediaType, As: p.as})
 		if err := x.layer(ctx, store, p, progress); err != nil {
 			progress.Finish()
+			x.dropParent()
 			return ExtractResult{}, err
 		}
 	}
 	progress.Finish()
+	x.dropParent()
 	if err := x.checkLinks(ctx); err != nil {
 		return ExtractResult{}, err
 	}
@@ -358,6 +360,43 @@ type extractor struct {
 	// touched holds, in an image, the current layer's names and their
 	// parents: an opaque directory keeps them.
 	touched map[string]bool
+	// parentDir and parentRoot cache an os.Root on the directory of the
+	// last entry (entries come sorted, so siblings share it): operations on
+	// a base name cost one system call instead of a walk of the whole
+	// path. Any removal drops the cache, since it may remove or replace
+	// that directory or one above it.
+	parentDir  string
+	parentRoot *os.Root
+}
+
+// at returns an os.Root on the directory that holds name (made, 0700, if
+// missing) and name's base name.
+func (x *extractor) at(name string) (*os.Root, string, error) {
+	dir, base := path.Dir(name), path.Base(name)
+	if dir == "." {
+		return x.root, base, nil
+	}
+	if x.parentRoot != nil && x.parentDir == dir {
+		return x.parentRoot, base, nil
+	}
+	x.dropParent()
+	if err := x.root.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", entryErr(name, err)
+	}
+	r, err := x.root.OpenRoot(dir)
+	if err != nil {
+		return nil, "", entryErr(name, err)
+	}
+	x.parentDir, x.parentRoot = dir, r
+	return r, base, nil
+}
+
+// dropParent closes the cached parent directory, if any.
+func (x *extractor) dropParent() {
+	if x.parentRoot != nil {
+		x.parentRoot.Close()
+		x.parentDir, x.parentRoot = "", nil
+	}
 }
 
 type dirMeta struct {
@@ -404,10 +443,11 @@ func (x *extractor) blobFile(ctx context.Context, name string, r io.Reader) erro
 		return fmt.Errorf("%s: %w: written twice", name, ErrUnsafe)
 	}
 	x.entries[name] = true
-	if err := x.parent(name); err != nil {
+	at, base, err := x.at(name)
+	if err != nil {
 		return err
 	}
-	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := at.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return entryErr(name, err)
 	}
@@ -496,7 +536,11 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader, scope string) error {
 	// Only an image layer may replace what is there, and only what lower
 	// layers wrote; anything this extract wrote stays.
 	if !x.image || x.touched[name] {
-		fi, err := x.root.Lstat(name)
+		at, base, err := x.at(name)
+		if err != nil {
+			return err
+		}
+		fi, err := at.Lstat(base)
 		if err == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
 			return fmt.Errorf("%s: %w: conflicts with an earlier entry", name, ErrUnsafe)
 		}
@@ -562,10 +606,11 @@ func (x *extractor) mode(tarMode int64) fs.FileMode {
 }
 
 func (x *extractor) dir(name string, hdr *tar.Header, mode fs.FileMode) error {
-	if err := x.parent(name); err != nil {
+	at, base, err := x.at(name)
+	if err != nil {
 		return err
 	}
-	fi, err := x.root.Lstat(name)
+	fi, err := at.Lstat(base)
 	switch {
 	case err == nil && fi.IsDir():
 	case err == nil:
@@ -574,7 +619,10 @@ func (x *extractor) dir(name string, hdr *tar.Header, mode fs.FileMode) error {
 		}
 		fallthrough
 	case errors.Is(err, fs.ErrNotExist):
-		if err := x.root.Mkdir(name, 0o700); err != nil {
+		if at, base, err = x.at(name); err != nil {
+			return err
+		}
+		if err := at.Mkdir(base, 0o700); err != nil {
 			return entryErr(name, err)
 		}
 	default:
@@ -588,7 +636,11 @@ func (x *extractor) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Re
 	if err := x.replace(name); err != nil {
 		return err
 	}
-	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	at, base, err := x.at(name)
+	if err != nil {
+		return err
+	}
+	f, err := at.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return entryErr(name, err)
 	}
@@ -606,7 +658,7 @@ func (x *extractor) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Re
 		err = cerr
 	}
 	if err == nil {
-		err = x.root.Chtimes(name, hdr.ModTime, hdr.ModTime)
+		err = at.Chtimes(base, hdr.ModTime, hdr.ModTime)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
@@ -621,11 +673,15 @@ func (x *extractor) symlink(name string, hdr *tar.Header) error {
 	if err := x.replace(name); err != nil {
 		return err
 	}
-	if err := x.root.Symlink(hdr.Linkname, name); err != nil {
+	at, base, err := x.at(name)
+	if err != nil {
+		return err
+	}
+	if err := at.Symlink(hdr.Linkname, base); err != nil {
 		return entryErr(name, err)
 	}
 	if x.opts.SameOwner {
-		if err := x.root.Lchown(name, hdr.Uid, hdr.Gid); err != nil {
+		if err := at.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -724,24 +780,15 @@ func (x *extractor) opaque(dir string) error {
 	return nil
 }
 
-// parent makes the parent directories of name (0700 until the end).
-func (x *extractor) parent(name string) error {
-	if dir := path.Dir(name); dir != "." {
-		if err := x.root.MkdirAll(dir, 0o700); err != nil {
-			return entryErr(name, err)
-		}
-	}
-	return nil
-}
-
 // replace makes room for a non-directory at name: parents made, and
 // whatever is there removed (only an image layer gets here with something
 // there: within a layer, and in an artifact, duplicates are refused).
 func (x *extractor) replace(name string) error {
-	if err := x.parent(name); err != nil {
+	at, base, err := x.at(name)
+	if err != nil {
 		return err
 	}
-	if _, err := x.root.Lstat(name); err == nil {
+	if _, err := at.Lstat(base); err == nil {
 		return x.remove(name)
 	}
 	return nil
@@ -750,6 +797,7 @@ func (x *extractor) replace(name string) error {
 // remove deletes name (a symlink itself, a directory with its content),
 // and forgets the metadata of directories that went with it.
 func (x *extractor) remove(name string) error {
+	x.dropParent()
 	if err := x.root.RemoveAll(name); err != nil {
 		return entryErr(name, err)
 	}
