@@ -921,6 +921,7 @@ func FuzzExtractTar(f *testing.F) {
 		must(t, err)
 		defer root.Close()
 		x := &extractor{root: root, umask: 0o022, image: true, dirs: map[string]dirMeta{}, entries: map[string]bool{}}
+		defer x.dropParent()
 		for _, layer := range [][]byte{base, data} {
 			p := layerPlan{codec: compress.None, contentSize: -1}
 			if err := x.tarLayer(ctx, p, bytes.NewReader(layer)); err != nil {
