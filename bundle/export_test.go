@@ -434,3 +434,48 @@ func sameBlobs(t *testing.T, got, want string) {
 		t.Errorf("%s has %d blobs, %s has %d, or their bytes differ", got, len(g), want, len(w))
 	}
 }
+
+// TestExportHoldsOffGC: a gc that starts while an export streams waits for
+// it, so the export never loses a blob it planned to write, even when the
+// bundle is untagged meanwhile.
+func TestExportHoldsOffGC(t *testing.T) {
+	dir, _ := packedLayout(t, "v1")
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Export(ctx, pw, []string{dir + ":v1"}, ExportOptions{})
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	// The export has planned and written its first bytes: it holds the lock.
+	head := make([]byte, 512)
+	if _, err := io.ReadFull(pr, head); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Untag(ctx, dir+":v1"); err != nil {
+		t.Fatal(err)
+	}
+	gcDone := make(chan error, 1)
+	go func() {
+		_, err := GC(ctx, dir, GCOptions{})
+		gcDone <- err
+	}()
+	select {
+	case err := <-gcDone:
+		t.Fatalf("gc finished (%v) while the export was streaming", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	rest, err := io.ReadAll(pr)
+	if err != nil {
+		t.Fatalf("the export failed: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	must(t, <-gcDone)
+	data := append(head, rest...)
+	dst := filepath.Join(t.TempDir(), "dst")
+	if _, err := Import(ctx, dst, bytes.NewReader(data), ImportOptions{}); err != nil {
+		t.Errorf("the export made during a gc does not import: %v", err)
+	}
+}
