@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -496,4 +497,53 @@ func FuzzImport(f *testing.F) {
 			t.Fatalf("Import() = %v, and the layout does not verify: %v\n%s", err, verr, b.String())
 		}
 	})
+}
+
+// TestImportHoldsOffGC: the blobs an import has committed but not yet named
+// in index.json are not collected by a gc that runs meanwhile.
+func TestImportHoldsOffGC(t *testing.T) {
+	_, data, res := validMembers(t)
+	dst := filepath.Join(t.TempDir(), "dst")
+	src := filepath.Join(t.TempDir(), "own.txt")
+	must(t, os.WriteFile(src, []byte("own\n"), 0o644))
+	_, err := Pack(ctx, dst, []string{src}, PackOptions{Tags: []string{"own"}})
+	must(t, err)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Import(ctx, dst, pr, ImportOptions{})
+		done <- err
+	}()
+	// Everything but the end-of-archive marker: every blob is committed.
+	go pw.Write(data[:len(data)-1024])
+	manifest := filepath.Join(dst, "blobs", "sha256", res.Digest.Encoded())
+	for i := 0; ; i++ {
+		if _, err := os.Stat(manifest); err == nil {
+			break
+		}
+		if i > 2000 {
+			t.Fatal("the import did not commit the manifest")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	gcDone := make(chan error, 1)
+	go func() {
+		_, err := GC(ctx, dst, GCOptions{})
+		gcDone <- err
+	}()
+	select {
+	case err := <-gcDone:
+		t.Fatalf("gc finished (%v) while the import was running", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	go func() { pw.Write(data[len(data)-1024:]); pw.Close() }()
+	must(t, <-done)
+	must(t, <-gcDone)
+	rep, err := verify.Verify(ctx, dst, verify.Options{})
+	must(t, err)
+	if !rep.OK() || rep.Summary.Bundles != 2 {
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		t.Errorf("after import and gc:\n%s", b.String())
+	}
 }
