@@ -479,3 +479,48 @@ func TestExportHoldsOffGC(t *testing.T) {
 		t.Errorf("the export made during a gc does not import: %v", err)
 	}
 }
+
+// TestPartsReaderExplain: whether the consumer fails before the damaged
+// part ends, after it, or on bytes read ahead, Explain names the part.
+func TestPartsReaderExplain(t *testing.T) {
+	dir := t.TempDir()
+	var parts []Part
+	var all []byte
+	for i := 0; i < 3; i++ {
+		data := bytes.Repeat([]byte{byte('a' + i)}, 100)
+		name := PartName(filepath.Join(dir, "x"), i)
+		must(t, os.WriteFile(name, data, 0o644))
+		parts = append(parts, Part{Name: name, Digest: digest.FromBytes(data)})
+		all = append(all, data...)
+	}
+	whole := digest.FromBytes(all)
+	must(t, os.WriteFile(parts[1].Name, bytes.Repeat([]byte{'z'}, 100), 0o644))
+	symptom := errors.New("symptom")
+	r := NewPartsReader(parts, whole)
+	io.ReadFull(r, make([]byte, 50))
+	if err := r.Explain(symptom); err != symptom {
+		t.Errorf("failing in an intact part: Explain() = %v, want the symptom", err)
+	}
+	for _, readFirst := range []int{150, 199, 250} {
+		r := NewPartsReader(parts, whole)
+		_, rerr := io.ReadFull(r, make([]byte, readFirst))
+		err := r.Explain(symptom)
+		if !errors.Is(err, ErrBadPart) || !strings.Contains(err.Error(), "x.001") {
+			t.Errorf("after reading %d bytes (%v): Explain() = %v, want ErrBadPart naming x.001", readFirst, rerr, err)
+		}
+		r.Close()
+	}
+	// Intact parts: the symptom stays, and a full read ends with io.EOF.
+	must(t, os.WriteFile(parts[1].Name, bytes.Repeat([]byte{'b'}, 100), 0o644))
+	r = NewPartsReader(parts, whole)
+	if err := r.Explain(symptom); err != symptom {
+		t.Errorf("Explain() on intact parts = %v", err)
+	}
+	got, err := io.ReadAll(NewPartsReader(parts, whole))
+	if err != nil || !bytes.Equal(got, all) {
+		t.Errorf("ReadAll() = %d bytes, %v", len(got), err)
+	}
+	if _, err := io.ReadAll(NewPartsReader(parts, digest.FromString("other"))); !errors.Is(err, ErrBadPart) {
+		t.Errorf("ReadAll() with another whole digest = %v, want ErrBadPart", err)
+	}
+}

@@ -347,7 +347,14 @@ func (r *PartsReader) endPart() error {
 // part (a damaged part explains a corrupt tar or blob better than the
 // symptom); otherwise err. It reads the rest of that part.
 func (r *PartsReader) Explain(err error) error {
-	if err == nil || errors.Is(err, ErrBadPart) || r.f == nil || r.parts[r.i].Digest == "" {
+	if err == nil || errors.Is(err, ErrBadPart) {
+		return err
+	}
+	if errors.Is(r.err, ErrBadPart) {
+		// Found already, by a read ahead of where the consumer failed.
+		return fmt.Errorf("%w (which explains: %v)", r.err, err)
+	}
+	if r.f == nil || r.parts[r.i].Digest == "" {
 		return err
 	}
 	if _, cerr := io.Copy(r.h, r.f); cerr != nil {
