@@ -69,7 +69,8 @@ type exportPlan struct {
 }
 
 // Export writes an archive of the bundles refs name to w and returns its
-// digest and size. All refs must name the same layout; a bare LAYOUT
+// digest and size. All refs must name the same layout (otherwise
+// layout.ErrBadReference); a bare LAYOUT
 // exports every entry of its index.json (and its index annotations),
 // LAYOUT:TAG and LAYOUT@DIGEST select entries. Manifests listed in the
 // layout's index.json whose subject is in the exported graph go along unless
@@ -183,7 +184,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 			return nil, err
 		}
 		if len(parsed) > 0 && filepath.Clean(ref.Path) != filepath.Clean(parsed[0].Path) {
-			return nil, fmt.Errorf("%s: %w: an archive holds one layout, and %s is another", s, ErrBadInput, parsed[0].Path)
+			return nil, fmt.Errorf("%s: %w: an archive holds one layout, and %s is another", s, layout.ErrBadReference, parsed[0].Path)
 		}
 		parsed = append(parsed, ref)
 	}

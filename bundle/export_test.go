@@ -192,8 +192,8 @@ func TestExportSelectionAndReferrers(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Export(ctx, io.Discard, []string{dir, t.TempDir()}, ExportOptions{}); !errors.Is(err, ErrBadInput) {
-		t.Errorf("Export(two layouts) = %v, want ErrBadInput", err)
+	if _, err := Export(ctx, io.Discard, []string{dir, t.TempDir()}, ExportOptions{}); !errors.Is(err, layout.ErrBadReference) {
+		t.Errorf("Export(two layouts) = %v, want ErrBadReference", err)
 	}
 	if _, err := Export(ctx, io.Discard, []string{dir + ":nope"}, ExportOptions{}); !errors.Is(err, layout.ErrTagNotFound) {
 		t.Errorf("Export(missing tag) = %v, want ErrTagNotFound", err)

@@ -61,9 +61,13 @@ type ImportedEntry struct {
 // the layout) and pass verify's checks; only then is index.json merged,
 // atomically, under the layout lock: a new tag is added, the same tag with
 // the same digest is unchanged, the same tag with another digest fails with
-// ErrTagConflict unless opts.Force, untagged entries merge by digest.
+// ErrTagConflict unless opts.Force, untagged entries merge by digest. The
+// layout's blob lock is held shared (layout.Store.HoldBlobs) from the start
+// to the merge, so a concurrent gc waits instead of collecting blobs that
+// are committed but not yet named.
 //
-// Import reads r to its end. On failure index.json is unchanged; blobs
+// On success Import has read r to its end (only zero bytes may follow the
+// tar). On failure it stops reading, and index.json is unchanged; blobs
 // already committed are verified and unreferenced (gc removes them, a
 // re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
