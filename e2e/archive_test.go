@@ -77,6 +77,11 @@ func TestArchiveExportImport(t *testing.T) {
 	if r.code != 0 || r.stdout != string(data) || !strings.Contains(r.stderr, sum.String()) {
 		t.Errorf("export -o -: exit %d, %d bytes on stdout, stderr %q", r.code, len(r.stdout), r.stderr)
 	}
+	// A progress bar goes to stderr and never into the archive.
+	r = run(t, work, nil, "export", "--progress", "always", "-o", "-", lay)
+	if r.code != 0 || r.stdout != string(data) {
+		t.Errorf("export --progress always -o -: exit %d, stdout differs from the file", r.code)
+	}
 	// --json.
 	var res struct {
 		Digest  digest.Digest `json:"digest"`
