@@ -535,6 +535,7 @@ var hostileCases = []struct {
 		{name: "x/d", body: "2"},
 	}}, msg: "conflicts with an earlier entry"},
 	{name: "whiteout in an artifact", entries: [][]tarEntry{{{name: "x/.wh.f"}}}, msg: "whiteout"},
+	{name: "whiteout escape", image: true, entries: [][]tarEntry{{{name: "a/", typ: tar.TypeDir}}, {{name: "a/../../.wh.etc"}}}, msg: `".." in name`},
 	{name: "whiteout of dotdot", image: true, entries: [][]tarEntry{{{name: "a/", typ: tar.TypeDir}}, {{name: "a/.wh..."}}}, msg: "whiteout of"},
 	{name: "whiteout through a link", image: true, entries: [][]tarEntry{
 		{{name: "l", typ: tar.TypeSymlink, link: "/etc"}},

@@ -8,6 +8,8 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 
@@ -599,4 +603,74 @@ func TestExtractUmociSkopeo(t *testing.T) {
 	out2 := filepath.Join(work, "out2")
 	mustRun(t, "", nil, "extract", "-o", out2, copied+":v2")
 	xtCompare(t, "extract of the skopeo copy vs umoci unpack", xtTree(t, out2), oracle, "mode", "data", "link", "mtime")
+}
+
+// TestExtractHostileBinary: a bundle whose layer plants a symlink out of
+// DIR and then writes through it (CVE-2021-21272 shaped) is refused by the
+// binary with exit 1 and a one-line message naming the entry; DIR, an
+// existing directory with --overwrite, and its parent are unchanged.
+func TestExtractHostileBinary(t *testing.T) {
+	work := t.TempDir()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, h := range []*tar.Header{
+		{Name: "x/", Typeflag: tar.TypeDir, Mode: 0o755},
+		{Name: "x/escape", Typeflag: tar.TypeSymlink, Linkname: "../../victim", Mode: 0o777},
+		{Name: "x/escape/pwned", Typeflag: tar.TypeReg, Mode: 0o644, Size: 5},
+	} {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Size > 0 {
+			tw.Write([]byte("pwned"))
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	layer := buf.Bytes()
+	ctx := context.Background()
+	L := filepath.Join(work, "L")
+	s, err := layout.Create(L)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld, err := s.PutBytes(ctx, ocispec.MediaTypeImageLayer, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld.Annotations = map[string]string{
+		ocispec.AnnotationTitle: "x", "io.ocibundle.content.digest": digest.FromBytes(layer).String(),
+		"io.ocibundle.content.size": fmt.Sprint(len(layer)),
+	}
+	if err := s.Put(ctx, ocispec.DescriptorEmptyJSON, bytes.NewReader(ocispec.DescriptorEmptyJSON.Data)); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+		ArtifactType: "application/vnd.ocibundle.bundle.v1", Config: ocispec.DescriptorEmptyJSON, Layers: []ocispec.Descriptor{ld},
+	})
+	md, err := s.PutBytes(ctx, ocispec.MediaTypeImageManifest, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.SetTag(idx, md, "evil") }); err != nil {
+		t.Fatal(err)
+	}
+
+	parent := filepath.Join(work, "site")
+	existing := filepath.Join(parent, "existing")
+	xtWrite(t, filepath.Join(existing, "x", "keep"), "mine\n", 0o644)
+	xtWrite(t, filepath.Join(parent, "victim", "file"), "victim\n", 0o644)
+	before := xtTree(t, parent)
+	for _, args := range [][]string{
+		{"extract", "-o", filepath.Join(parent, "new"), L + ":evil"},
+		{"extract", "--overwrite", "-o", existing, L + ":evil"},
+	} {
+		r := run(t, "", nil, args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "x/escape -> ../../victim: unsafe entry") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("ocibundle %s: exit %d, stderr %q; want exit 1 naming x/escape", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	xtCompare(t, "after refused extracts", xtTree(t, parent), before, "mode", "data", "link", "mtime")
 }
