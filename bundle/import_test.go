@@ -199,6 +199,12 @@ func TestImportHostile(t *testing.T) {
 		Manifests: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: ambiguousDigest, Size: int64(len(ambiguous))}}})
 	missingIndex, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex,
 		Manifests: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("absent"), Size: 6}}})
+	// A graph that is whole but breaks a rule only verify knows: a layer
+	// descriptor whose mediaType is not a media type.
+	payload := []byte("payload")
+	badLayer := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.test","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[{"mediaType":"not a media type","digest":"` + digest.FromBytes(payload).String() + `","size":7}]}`)
+	badLayerIndex, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex,
+		Manifests: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromBytes(badLayer), Size: int64(len(badLayer))}}})
 	badDigestIndex := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:../../etc","size":1}]}`)
 
 	tests := []struct {
@@ -244,6 +250,8 @@ func TestImportHostile(t *testing.T) {
 		{"missing blob", buildArchive(t, []arcMember{layoutM, {name: "index.json", data: missingIndex}}, nil, true), layout.ErrBlobNotFound, digest.FromString("absent").Encoded()},
 		{"ambiguous manifest", buildArchive(t, []arcMember{layoutM, {name: "index.json", data: ambiguousIndex}, {name: "blobs/sha256/" + ambiguousDigest.Encoded(), data: ambiguous},
 			{name: "blobs/sha256/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", data: []byte("{}")}}, nil, true), layout.ErrBadDocument, "ambiguous"},
+		{"a rule of verify", buildArchive(t, []arcMember{layoutM, {name: "index.json", data: badLayerIndex}, {name: "blobs/sha256/" + digest.FromBytes(badLayer).Encoded(), data: badLayer},
+			{name: "blobs/sha256/44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", data: []byte("{}")}, {name: "blobs/sha256/" + digest.FromBytes(payload).Encoded(), data: payload}}, nil, true), verify.ErrFailed, "not a media type"},
 		{"invalid digest in index.json", buildArchive(t, []arcMember{layoutM, {name: "index.json", data: badDigestIndex}}, nil, true), layout.ErrBadDigest, "index.json"},
 		{"duplicate JSON key", buildArchive(t, []arcMember{layoutM, {name: "index.json", data: []byte(`{"schemaVersion":2,"manifests":[],"manifests":[]}`)}}, nil, true), layout.ErrBadJSON, "index.json"},
 	}
