@@ -423,6 +423,24 @@ func TestArchiveImportPeers(t *testing.T) {
 			if out := mustRun(t, work, nil, "import", "-o", dst, arch); !strings.Contains(out, "(0 written)") {
 				t.Errorf("re-import: %s", out)
 			}
+			// The imported layout exports, deterministically, and that
+			// archive imports and verifies too (referrers, nested indexes).
+			e1, e2 := filepath.Join(work, "re-"+strconv.Itoa(i)+".tar"), filepath.Join(work, "re2-"+strconv.Itoa(i)+".tar")
+			mustRun(t, work, nil, "export", "-o", e1, dst)
+			mustRun(t, work, nil, "export", "-o", e2, dst)
+			if r := runCmd(t, work, nil, "cmp", e1, e2); r.code != 0 {
+				t.Errorf("two exports of the imported %s differ", pt.name)
+			}
+			again := filepath.Join(work, "again-"+strconv.Itoa(i))
+			mustRun(t, work, nil, "import", "-o", again, e1)
+			if r := run(t, "", nil, "verify", "--deep", "--strict", again); r.code != 0 {
+				t.Errorf("verify --deep --strict of the re-exported %s: exit %d\n%s", pt.name, r.code, r.stdout)
+			}
+			g, _ := os.ReadFile(filepath.Join(again, "index.json"))
+			w, _ := os.ReadFile(filepath.Join(dst, "index.json"))
+			if !bytes.Equal(g, w) {
+				t.Errorf("index.json after export and import:\n%s\nwant\n%s", g, w)
+			}
 		})
 	}
 }
