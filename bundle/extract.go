@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,10 +156,9 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 		if err != nil {
 			return ExtractResult{}, err
 		}
-		if len(ix.Manifests) != 1 {
-			return ExtractResult{}, fmt.Errorf("%s: %w: an index of %d manifests, name one as LAYOUT@DIGEST", ref, ErrAmbiguous, len(ix.Manifests))
+		if desc, err = pickManifest(ix); err != nil {
+			return ExtractResult{}, fmt.Errorf("%s: %w", ref, err)
 		}
-		desc = ix.Manifests[0]
 	}
 	if desc.MediaType != ocispec.MediaTypeImageManifest {
 		return ExtractResult{}, fmt.Errorf("%s: %w: media type %q is not an OCI image manifest", desc.Digest, ErrUnsupported, desc.MediaType)
@@ -230,6 +230,26 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	}
 	published = true
 	return res, nil
+}
+
+// pickManifest chooses the manifest of an index to extract: its only one,
+// or else the only one for this machine's OS and architecture (so that an
+// image copied with all its platforms extracts as the local one).
+func pickManifest(ix ocispec.Index) (ocispec.Descriptor, error) {
+	if len(ix.Manifests) == 1 {
+		return ix.Manifests[0], nil
+	}
+	var match []ocispec.Descriptor
+	for _, m := range ix.Manifests {
+		if p := m.Platform; p != nil && p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH {
+			match = append(match, m)
+		}
+	}
+	if len(match) == 1 {
+		return match[0], nil
+	}
+	return ocispec.Descriptor{}, fmt.Errorf("%w: an index of %d manifests, %d for %s/%s; name one as LAYOUT@DIGEST",
+		ErrAmbiguous, len(ix.Manifests), len(match), runtime.GOOS, runtime.GOARCH)
 }
 
 // planLayers decides how each layer is extracted, and checks the

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -942,4 +943,53 @@ func FuzzExtractTar(f *testing.F) {
 			t.Fatalf("outside changed: %v, %q", sib, kept)
 		}
 	})
+}
+
+// TestExtractIndex: an index of several platforms extracts the manifest for
+// this machine; with no single match it is ambiguous.
+func TestExtractIndex(t *testing.T) {
+	ref := writeLayout(t, true, []testLayer{imageLayer(tarOf(t, []tarEntry{{name: "here", body: "local platform"}}))})
+	dir := strings.TrimSuffix(ref, ":t")
+	s, err := layout.Open(dir)
+	must(t, err)
+	local, err := s.Resolve(ctx, layout.Reference{Path: dir, Tag: "t"})
+	must(t, err)
+	other := writeLayout(t, true, []testLayer{imageLayer(tarOf(t, []tarEntry{{name: "there", body: "other platform"}}))})
+	os2, err := layout.Open(strings.TrimSuffix(other, ":t"))
+	must(t, err)
+	remote, err := os2.Resolve(ctx, layout.Reference{Path: os2.Root(), Tag: "t"})
+	must(t, err)
+	// Copy the other image's blobs into this layout.
+	m, err := os2.ReadManifest(ctx, remote)
+	must(t, err)
+	for _, d := range append([]ocispec.Descriptor{remote, m.Config}, m.Layers...) {
+		data, err := os2.FetchAll(ctx, d, 1<<20)
+		must(t, err)
+		must(t, s.Put(ctx, d, bytes.NewReader(data)))
+	}
+	otherArch := "arm64"
+	if runtime.GOARCH == "arm64" {
+		otherArch = "amd64"
+	}
+	index := func(platforms ...string) string {
+		ix := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
+		for i, d := range []ocispec.Descriptor{local, remote} {
+			d.Annotations = nil
+			d.Platform = &ocispec.Platform{OS: runtime.GOOS, Architecture: platforms[i]}
+			ix.Manifests = append(ix.Manifests, d)
+		}
+		data, _ := json.Marshal(ix)
+		desc, err := s.PutBytes(ctx, ocispec.MediaTypeImageIndex, data)
+		must(t, err)
+		return dir + "@" + desc.Digest.String()
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	_, err = Extract(ctx, index(runtime.GOARCH, otherArch), out, ExtractOptions{})
+	must(t, err)
+	if data, err := os.ReadFile(filepath.Join(out, "here")); err != nil || string(data) != "local platform" {
+		t.Errorf("Extract(index) wrote %q, %v; want the %s image", data, err, runtime.GOARCH)
+	}
+	if _, err := Extract(ctx, index(runtime.GOARCH, runtime.GOARCH), filepath.Join(t.TempDir(), "o"), ExtractOptions{}); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf("Extract(index of two %s images) = %v, want ErrAmbiguous", runtime.GOARCH, err)
+	}
 }
