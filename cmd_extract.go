@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -117,6 +118,7 @@ func extractCommand() *cli.Command {
 				PreservePermissions: c.Bool("preserve-permissions"),
 				SameOwner:           c.Bool("same-owner"),
 				Progress:            progress,
+				Stdin:               os.Stdin,
 			}
 			res, err := bundle.Extract(c.Context, ref, out, opts)
 			if err != nil {

@@ -42,6 +42,8 @@ type ExtractOptions struct {
 	// SameOwner sets the owner recorded in the tar entries; it needs root.
 	SameOwner bool
 	Progress  Progress
+	// Stdin is read when the reference is "-" (an archive on standard input).
+	Stdin io.Reader
 }
 
 // ExtractResult describes what Extract wrote.
@@ -144,8 +146,8 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	if opts.SameOwner && os.Geteuid() != 0 {
 		return ExtractResult{}, fmt.Errorf("%w: --same-owner needs root", ErrBadInput)
 	}
-	if fi, err := os.Stat(ref); err == nil && fi.Mode().IsRegular() {
-		return ExtractResult{}, fmt.Errorf("%s: %w: extracting from an archive file is not supported yet; import it into a layout first", ref, ErrUnsupported)
+	if file, selector, ok := archiveRef(ref); ok {
+		return extractArchive(ctx, ref, file, selector, dir, opts.Stdin, opts)
 	}
 	store, desc, err := resolve(ctx, ref)
 	if err != nil {

@@ -444,6 +444,26 @@ func TestExtractRoundTrip(t *testing.T) {
 		t.Errorf("extract --json listed %d entries, want %d", len(res.Entries), len(want))
 	}
 
+	// The same bundle extracted straight from an exported archive: a file,
+	// FILE:TAG, and the archive on standard input.
+	archive := filepath.Join(work, "a.tar")
+	mustRun(t, "", nil, "export", "-o", archive, L+":v1")
+	for _, c := range []struct{ name, cmd string }{
+		{"archive", `"$0" extract -o "$1" "$2"`},
+		{"archive:tag", `"$0" extract -o "$1" "$2:v1"`},
+		{"stdin", `"$0" extract -o "$1" - < "$2"`},
+	} {
+		dir := filepath.Join(work, "from-"+strings.ReplaceAll(c.name, ":", "-"))
+		t.Cleanup(func() { os.Chmod(filepath.Join(dir, "tree/deep/empty"), 0o755) })
+		if r := runCmd(t, "", nil, "sh", "-c", c.cmd, bin, dir, archive); r.code != 0 {
+			t.Fatalf("extract from %s: exit %d: %s", c.name, r.code, r.stderr)
+		}
+		xtCompare(t, "extract from "+c.name, xtTree(t, dir), want, "mode", "data", "link", "mtime", "hardlinks")
+	}
+	if left, _ := filepath.Glob(filepath.Join(work, ".*archive-*")); len(left) != 0 {
+		t.Errorf("temporary layouts left behind: %v", left)
+	}
+
 	// Refusals through the binary: exit codes and one-line messages, and
 	// DIR unchanged.
 	before := xtTree(t, out)
@@ -456,7 +476,7 @@ func TestExtractRoundTrip(t *testing.T) {
 		{[]string{"extract", L + ":v1"}, 2, "-o DIR is required"},
 		{[]string{"extract", "-o", out, "--layer", "nope", L + ":v1"}, 1, `--layer "nope"`},
 		{[]string{"extract", "-o", filepath.Join(work, "o2"), L + ":nope"}, 1, "tag not found"},
-		{[]string{"extract", "-o", filepath.Join(work, "o3"), filepath.Join(tree, "empty")}, 1, "archive file is not supported"},
+		{[]string{"extract", "-o", filepath.Join(work, "o3"), filepath.Join(tree, "empty")}, 1, "bad archive: an empty file"},
 	} {
 		r := run(t, "", nil, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.msg) || strings.Count(r.stderr, "\n") != 1 {
