@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -67,12 +65,12 @@ func exportAction(c *cli.Context) error {
 			return usagef("export: --split: %v", err)
 		}
 	}
-	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok && s != "" {
-		secs, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || secs < 0 {
-			return usagef("export: SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
-		}
-		opts.ModTime = time.Unix(secs, 0).UTC()
+	epoch, err := sourceDateEpoch(c)
+	if err != nil {
+		return err
+	}
+	if epoch != nil {
+		opts.ModTime = *epoch
 	}
 	var res bundle.ExportResult
 	report := c.App.Writer

@@ -280,13 +280,8 @@ func packAction(c *cli.Context) error {
 		}
 		opts.Created = &t
 	}
-	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok && s != "" {
-		secs, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return usagef("pack: SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
-		}
-		t := time.Unix(secs, 0).UTC()
-		opts.SourceDateEpoch = &t
+	if opts.SourceDateEpoch, err = sourceDateEpoch(c); err != nil {
+		return err
 	}
 	res, err := bundle.Pack(c.Context, out, c.Args().Slice(), opts)
 	if err != nil {
@@ -297,6 +292,21 @@ func packAction(c *cli.Context) error {
 	}
 	_, err = fmt.Fprintln(c.App.Writer, res.Digest)
 	return err
+}
+
+// sourceDateEpoch reads SOURCE_DATE_EPOCH (reproducible-builds.org): nil
+// when it is unset or empty.
+func sourceDateEpoch(c *cli.Context) (*time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return nil, nil
+	}
+	secs, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || secs < 0 {
+		return nil, usagef("%s: SOURCE_DATE_EPOCH %q: want seconds since 1970", c.Command.Name, s)
+	}
+	t := time.Unix(secs, 0).UTC()
+	return &t, nil
 }
 
 // addPairs adds K=V strings to m (allocating it when needed).
