@@ -36,6 +36,12 @@ import (
 // global headers; PAX extended headers over MaxPAXHeader bytes; a second
 // oci-layout or index.json with different bytes; a name that is a
 // directory in one member and a file in another.
+//
+// A reader that stops at the first refusal (import) needs only
+// ErrUnsafeArchive; one that reports every problem (verify) tells the
+// kinds apart with ErrMemberType, ErrDuplicateMember and ErrBlobName,
+// places them with the member Next returns alongside the error, and says
+// why with MemberError.Reason.
 const (
 	// MaxMemberName caps a member's name.
 	MaxMemberName = 4 << 10
@@ -64,14 +70,31 @@ const (
 	MemberSkipped
 )
 
+// SkipReason says why a member is MemberSkipped.
+type SkipReason int
+
+const (
+	// SkipNotLayout: a name that is not part of an OCI layout.
+	SkipNotLayout SkipReason = iota + 1
+	// SkipDockerSave: docker save's manifest.json or repositories.
+	SkipDockerSave
+	// SkipIngest: a temporary file (or directory) under ingest/.
+	SkipIngest
+	// SkipAlgorithm: blobs/<alg> or blobs/<alg>/<name> for an algorithm
+	// other than those of Algorithms: its blobs cannot be checked.
+	SkipAlgorithm
+)
+
 // ArchiveMember is one member of an archive, judged by the rules above.
 type ArchiveMember struct {
 	Name   string // the name as stored in the archive
 	Path   string // canonical: no "./" prefix, no trailing "/"
 	Kind   MemberKind
+	Dir    bool          // a directory member
 	Digest digest.Digest // MemberBlob only
 	Size   int64
-	Note   string // MemberSkipped only: why it is skipped
+	Skip   SkipReason // MemberSkipped only
+	Note   string     // MemberSkipped only: why it is skipped ("" for a directory)
 }
 
 // ArchiveReader reads the members of an archive one by one, enforcing the
@@ -81,8 +104,9 @@ type ArchiveMember struct {
 // caps) and names the member; a stream that is not a complete tar archive
 // (empty, not a tar, truncated, corrupt) wraps ErrBadArchive; an error of
 // the underlying reader is returned as is. After a refused link, device,
-// unsafe name or type mismatch the reader can go on to the next member;
-// after any other error (Broken reports it) it cannot.
+// sparse file, unsafe name, type mismatch, bad blob name or duplicate the
+// reader can go on to the next member; after any other error (Broken
+// reports it) it cannot.
 type ArchiveReader struct {
 	src     *countingReader
 	tr      *tar.Reader
@@ -170,6 +194,13 @@ func (a *ArchiveReader) Read(p []byte) (int, error) {
 
 // Next finishes the current member (reading what the caller left) and
 // returns the next one; io.EOF after the end-of-archive marker.
+//
+// With an error about a member, Next also returns that member as far as it
+// was judged: Name always (empty for an error of the stream between
+// members); Path, Dir, Kind and Digest once its name passed the rules. It
+// is the current member, not a new one, for a second copy of oci-layout or
+// index.json whose bytes differ (seen once they are read) and for a stream
+// that ends inside the current member's data.
 func (a *ArchiveReader) Next() (ArchiveMember, error) {
 	if a.broken != nil {
 		return ArchiveMember{}, a.broken
@@ -177,8 +208,8 @@ func (a *ArchiveReader) Next() (ArchiveMember, error) {
 	if a.done {
 		return ArchiveMember{}, io.EOF
 	}
-	if err := a.finishCurrent(); err != nil {
-		return ArchiveMember{}, err
+	if m, err := a.finishCurrent(); err != nil {
+		return m, err
 	}
 	a.members++
 	if a.members > MaxMembers {
@@ -200,7 +231,7 @@ func (a *ArchiveReader) Next() (ArchiveMember, error) {
 	}
 	m, err := a.judge(hdr)
 	if err != nil {
-		return ArchiveMember{}, err
+		return m, err
 	}
 	a.cur, a.hasCur = m, true
 	if m.Kind == MemberLayoutFile || m.Kind == MemberIndex {
@@ -210,32 +241,34 @@ func (a *ArchiveReader) Next() (ArchiveMember, error) {
 }
 
 // finishCurrent reads the rest of the current member and applies the rules
-// that need its bytes (a second copy of a document must be the same).
-func (a *ArchiveReader) finishCurrent() error {
+// that need its bytes (a second copy of a document must be the same). On
+// error it returns the member the error is about.
+func (a *ArchiveReader) finishCurrent() (ArchiveMember, error) {
 	if !a.hasCur {
 		// A refused member the caller went past: skip its data here, so
 		// that tar.Reader.Next reads headers only.
 		if _, err := io.Copy(io.Discard, a.tr); err != nil {
-			return a.fail(a.streamError(err))
+			return ArchiveMember{}, a.fail(a.streamError(err))
 		}
-		return nil
+		return ArchiveMember{}, nil
 	}
 	m := a.cur
 	if _, err := io.Copy(io.Discard, a); err != nil {
-		return err
+		return m, err
 	}
 	a.hasCur = false
 	if a.hash == nil {
-		return nil
+		return ArchiveMember{}, nil
 	}
 	sum := a.hash.Sum(nil)
 	a.hash = nil
 	prev := a.seen[m.Path]
 	if prev.sum != nil && !bytes.Equal(prev.sum, sum) {
-		return a.fail(fmt.Errorf("%s: %w: a second copy with different bytes (readers disagree on which one counts)", quoteName(m.Name), ErrUnsafeArchive))
+		// The member is read to its end: the reader can go on.
+		return m, refusal(m.Name, ErrUnsafeArchive, ErrDuplicateMember, "a second copy with different bytes (readers disagree on which one counts)")
 	}
 	a.seen[m.Path] = seenMember{sum: sum}
-	return nil
+	return ArchiveMember{}, nil
 }
 
 // end checks what tar.Reader took for the end of the archive: an empty
@@ -289,13 +322,14 @@ func notTar(head []byte, err error) error {
 
 const blockSize = 512
 
-// judge applies the rules to one header and what was read to get it.
+// judge applies the rules to one header and what was read to get it. With
+// an error it returns the member as far as it judged it (see Next).
 func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 	name := hdr.Name
-	q := quoteName(name)
+	m := ArchiveMember{Name: name}
 	ext, final, err := a.extensions()
 	if err != nil {
-		return ArchiveMember{}, a.fail(fmt.Errorf("%s: %w", q, err))
+		return m, a.fail(fmt.Errorf("%s: %w", quoteName(name), err))
 	}
 	// The padding after this member: from the size tar.Reader used.
 	a.pad = 0
@@ -306,10 +340,7 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 		a.pad = blockPadding(hdr.Size)
 	}
 	fatal := func(format string, args ...any) (ArchiveMember, error) {
-		return ArchiveMember{}, a.fail(fmt.Errorf("%s: %w: "+format, append([]any{q, ErrUnsafeArchive}, args...)...))
-	}
-	refuse := func(format string, args ...any) (ArchiveMember, error) {
-		return ArchiveMember{}, fmt.Errorf("%s: %w: "+format, append([]any{q, ErrUnsafeArchive}, args...)...)
+		return m, a.fail(refusal(name, ErrUnsafeArchive, nil, format, args...))
 	}
 	switch {
 	case hdr.Typeflag == tar.TypeXGlobalHeader:
@@ -317,112 +348,160 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 	case ext.gnuLong:
 		return fatal("a name set by a GNU long-name record")
 	case ext.pax > MaxPAXHeader:
-		return ArchiveMember{}, a.fail(fmt.Errorf("%s: %w: PAX records of %d bytes, at most %d allowed", q, ErrTooLarge, ext.pax, MaxPAXHeader))
+		return m, a.fail(refusal(name, ErrTooLarge, nil, "PAX records of %d bytes, at most %d allowed", ext.pax, MaxPAXHeader))
 	}
+	sparse := hdr.Typeflag == tar.TypeGNUSparse
 	for k := range hdr.PAXRecords {
 		switch {
 		case k == "path" || k == "linkpath":
 			return fatal("a name set by a PAX %s record (the header says %q)", k, final.name)
 		case strings.HasPrefix(k, "GNU.sparse."):
-			return fatal("a sparse file")
+			sparse = true
 		}
 	}
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return fatal("a sparse file")
-	}
+	why := ""
 	if len(name) > MaxMemberName {
-		return refuse("a name of %d bytes, at most %d allowed", len(name), MaxMemberName)
-	}
-	p, why := canonicalName(name)
-	if why != "" {
-		return refuse("%s", why)
+		why = fmt.Sprintf("a name of %d bytes, at most %d allowed", len(name), MaxMemberName)
+	} else {
+		m.Path, why = canonicalName(name)
 	}
 	isDir := hdr.Typeflag == tar.TypeDir
+	var kindErr error // what the name requires of the member, judged below
+	if why == "" {
+		m.Dir = isDir
+		if !isDir {
+			m.Size = hdr.Size
+		}
+		m, kindErr = classify(m)
+	}
+	refuse := func(kind error, format string, args ...any) (ArchiveMember, error) {
+		return m, refusal(name, ErrUnsafeArchive, kind, format, args...)
+	}
+	if sparse {
+		// archive/tar has read (or skipped) a sparse map: where the next
+		// header starts is not something to trust.
+		return m, a.fail(refusal(name, ErrUnsafeArchive, ErrMemberType, "a sparse file"))
+	}
+	if why != "" {
+		return refuse(nil, "%s", why)
+	}
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeDir:
 	case tar.TypeSymlink:
-		return refuse("a symlink (to %q)", hdr.Linkname)
+		return refuse(ErrMemberType, "a symlink (to %q)", hdr.Linkname)
 	case tar.TypeLink:
-		return refuse("a hard link (to %q)", hdr.Linkname)
+		return refuse(ErrMemberType, "a hard link (to %q)", hdr.Linkname)
 	case tar.TypeChar, tar.TypeBlock:
-		return refuse("a device")
+		return refuse(ErrMemberType, "a device")
 	case tar.TypeFifo:
-		return refuse("a FIFO")
+		return refuse(ErrMemberType, "a FIFO")
 	default:
-		return refuse("a member of type %q: only regular files and directories are allowed", hdr.Typeflag)
+		return refuse(ErrMemberType, "a member of type %q: only regular files and directories are allowed", hdr.Typeflag)
 	}
+	p := m.Path
 	if prev, ok := a.seen[p]; ok && prev.dir != isDir {
-		return refuse("a directory in one member and a file in another")
+		return refuse(ErrDuplicateMember, "a directory in one member and a file in another")
 	}
 	if isDir {
 		a.seen[p] = seenMember{dir: true}
 	} else if _, ok := a.seen[p]; !ok {
 		a.seen[p] = seenMember{}
 	}
-	m := ArchiveMember{Name: name, Path: p, Size: hdr.Size}
-	if isDir {
-		m.Size = 0
-	}
+	return m, kindErr
+}
+
+// classify sets what m (a regular file or directory with a canonical name)
+// is to a layout, and returns the refusal its name and type call for.
+func classify(m ArchiveMember) (ArchiveMember, error) {
+	p := m.Path
 	parts := strings.Split(p, "/")
 	switch {
 	case p == ".":
-		return a.want(m, MemberDir, isDir, true)
+		return want(m, MemberDir, true)
 	case p == LayoutFile:
-		return a.document(a.want(m, MemberLayoutFile, isDir, false))
+		return document(want(m, MemberLayoutFile, false))
 	case p == IndexFile:
-		return a.document(a.want(m, MemberIndex, isDir, false))
+		return document(want(m, MemberIndex, false))
 	case parts[0] == BlobsDir && len(parts) <= 2:
 		if len(parts) == 2 && !knownAlgorithm(parts[1]) {
-			return a.skip(m, isDir, "blobs of an algorithm this tool cannot check")
+			return skip(m, SkipAlgorithm, "blobs of an algorithm this tool cannot check"), nil
 		}
-		return a.want(m, MemberDir, isDir, true)
+		return want(m, MemberDir, true)
 	case parts[0] == BlobsDir && len(parts) == 3:
 		if !knownAlgorithm(parts[1]) {
-			return a.skip(m, isDir, "a blob of an algorithm this tool cannot check")
+			return skip(m, SkipAlgorithm, "a blob of an algorithm this tool cannot check"), nil
 		}
 		d := digest.Digest(parts[1] + ":" + parts[2])
 		if err := ValidateDigest(d); err != nil {
-			return refuse("not a blob name: %v", err)
+			return m, refusal(m.Name, ErrUnsafeArchive, ErrBlobName, "not a blob name: %v", err)
 		}
 		m.Digest = d
-		return a.want(m, MemberBlob, isDir, false)
+		return want(m, MemberBlob, false)
 	case parts[0] == BlobsDir:
-		return refuse("not blobs/<algorithm>/<encoded digest>")
+		return m, refusal(m.Name, ErrUnsafeArchive, ErrBlobName, "not blobs/<algorithm>/<encoded digest>")
 	case p == "manifest.json" || p == "repositories":
-		return a.skip(m, isDir, "docker save's "+p+": ignored (the OCI part of the archive is used)")
+		return skip(m, SkipDockerSave, "docker save's "+p+": ignored (the OCI part of the archive is used)"), nil
 	case parts[0] == IngestDir:
-		return a.skip(m, isDir, "a temporary file left in the layout the archive was made from")
+		return skip(m, SkipIngest, "a temporary file left in the layout the archive was made from"), nil
 	}
-	return a.skip(m, isDir, "not part of an OCI layout")
+	return skip(m, SkipNotLayout, "not part of an OCI layout"), nil
 }
 
-// want returns m as kind if its type is the one that name must have.
-func (a *ArchiveReader) want(m ArchiveMember, kind MemberKind, isDir, dir bool) (ArchiveMember, error) {
-	if isDir != dir {
+// want returns m as kind, refused if its type is not the one that kind
+// must have.
+func want(m ArchiveMember, kind MemberKind, dir bool) (ArchiveMember, error) {
+	m.Kind = kind
+	if m.Dir != dir {
 		what := "a regular file"
 		if dir {
 			what = "a directory"
 		}
-		return ArchiveMember{}, fmt.Errorf("%s: %w: must be %s", quoteName(m.Name), ErrUnsafeArchive, what)
+		return m, refusal(m.Name, ErrUnsafeArchive, ErrMemberType, "must be %s", what)
 	}
-	m.Kind = kind
 	return m, nil
 }
 
-func (a *ArchiveReader) skip(m ArchiveMember, isDir bool, note string) (ArchiveMember, error) {
-	m.Kind, m.Note = MemberSkipped, note
-	if isDir {
+func skip(m ArchiveMember, why SkipReason, note string) ArchiveMember {
+	m.Kind, m.Skip, m.Note = MemberSkipped, why, note
+	if m.Dir {
 		m.Note = ""
 	}
-	return m, nil
+	return m
 }
 
 // document applies the size cap of oci-layout and index.json.
-func (a *ArchiveReader) document(m ArchiveMember, err error) (ArchiveMember, error) {
+func document(m ArchiveMember, err error) (ArchiveMember, error) {
 	if err == nil && m.Size > MaxDocumentSize {
-		err = fmt.Errorf("%s: %w: %d bytes, at most %d allowed", quoteName(m.Name), ErrTooLarge, m.Size, MaxDocumentSize)
+		err = refusal(m.Name, ErrTooLarge, nil, "%d bytes, at most %d allowed", m.Size, MaxDocumentSize)
 	}
 	return m, err
+}
+
+// MemberError is the error of a refused member, for a caller that reports
+// refusals itself (verify, which names the member in its own way). Its
+// text is "NAME: SENTINEL: REASON"; it wraps ErrUnsafeArchive or
+// ErrTooLarge and, for a kind of refusal that has one, ErrMemberType,
+// ErrDuplicateMember or ErrBlobName.
+type MemberError struct {
+	Name   string // the member's name as stored
+	Reason string // why it is refused
+	errs   []error
+}
+
+func (e *MemberError) Error() string {
+	return quoteName(e.Name) + ": " + e.errs[0].Error() + ": " + e.Reason
+}
+
+func (e *MemberError) Unwrap() []error { return e.errs }
+
+// refusal returns the MemberError of the member name, wrapping base and
+// kind (when not nil).
+func refusal(name string, base, kind error, format string, args ...any) error {
+	e := &MemberError{Name: name, Reason: fmt.Sprintf(format, args...), errs: []error{base}}
+	if kind != nil {
+		e.errs = append(e.errs, kind)
+	}
+	return e
 }
 
 // canonicalName strips an optional "./" and a directory's trailing "/" and

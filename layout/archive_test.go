@@ -103,20 +103,22 @@ func TestArchiveReaderKinds(t *testing.T) {
 		path string
 		kind MemberKind
 		note string
+		dir  bool
+		skip SkipReason
 	}{
-		{".", MemberDir, ""}, {"oci-layout", MemberLayoutFile, ""}, {"index.json", MemberIndex, ""},
-		{"blobs", MemberDir, ""}, {"blobs/sha256", MemberDir, ""}, {"blobs/sha256/" + d.Encoded(), MemberBlob, ""},
-		{"blobs/md5", MemberSkipped, ""}, {"blobs/md5/0123", MemberSkipped, "algorithm"},
-		{"manifest.json", MemberSkipped, "docker save"}, {"ingest/blob-1", MemberSkipped, "temporary"},
-		{"notes/readme.txt", MemberSkipped, "not part of an OCI layout"}, {"notes", MemberSkipped, ""},
+		{".", MemberDir, "", true, 0}, {"oci-layout", MemberLayoutFile, "", false, 0}, {"index.json", MemberIndex, "", false, 0},
+		{"blobs", MemberDir, "", true, 0}, {"blobs/sha256", MemberDir, "", true, 0}, {"blobs/sha256/" + d.Encoded(), MemberBlob, "", false, 0},
+		{"blobs/md5", MemberSkipped, "", true, SkipAlgorithm}, {"blobs/md5/0123", MemberSkipped, "algorithm", false, SkipAlgorithm},
+		{"manifest.json", MemberSkipped, "docker save", false, SkipDockerSave}, {"ingest/blob-1", MemberSkipped, "temporary", false, SkipIngest},
+		{"notes/readme.txt", MemberSkipped, "not part of an OCI layout", false, SkipNotLayout}, {"notes", MemberSkipped, "", true, SkipNotLayout},
 	}
 	if len(members) != len(want) {
 		t.Fatalf("%d members, want %d: %+v", len(members), len(want), members)
 	}
 	for i, w := range want {
 		m := members[i]
-		if m.Path != w.path || m.Kind != w.kind || !strings.Contains(m.Note, w.note) || (w.note == "" && m.Note != "") {
-			t.Errorf("member %d = %+v, want %s kind %d note %q", i, m, w.path, w.kind, w.note)
+		if m.Path != w.path || m.Kind != w.kind || !strings.Contains(m.Note, w.note) || (w.note == "" && m.Note != "") || m.Dir != w.dir || m.Skip != w.skip {
+			t.Errorf("member %d = %+v, want %s kind %d note %q dir %v skip %d", i, m, w.path, w.kind, w.note, w.dir, w.skip)
 		}
 	}
 	if members[5].Digest != d || members[5].Size != int64(len(blob)) {
@@ -162,31 +164,70 @@ func TestArchiveReaderRead(t *testing.T) {
 
 func TestArchiveReaderRefusals(t *testing.T) {
 	long := "d/" + strings.Repeat("x", 120) // no USTAR prefix split can hold it
+	blobName := "blobs/sha256/" + digest.FromString("x").Encoded()
+	// kind is the sentinel of the kind of refusal (nil: a name's); member,
+	// what Next returns with the error.
 	tests := []struct {
 		name    string
 		members []testMember
 		want    error
+		kind    error
+		member  ArchiveMember
 		msg     string
 		fatal   bool
 	}{
-		{"symlink", []testMember{{name: "index.json", typeflag: tar.TypeSymlink}}, ErrUnsafeArchive, "symlink", false},
-		{"absolute", []testMember{{name: "/oci-layout", data: "x"}}, ErrUnsafeArchive, "absolute", false},
-		{"dot-dot", []testMember{{name: "a/../../b", data: "x"}}, ErrUnsafeArchive, `".."`, false},
-		{"backslash", []testMember{{name: `a\b`, data: "x"}}, ErrUnsafeArchive, "backslash", false},
-		{"blob with a bad name", []testMember{{name: "blobs/sha256/ABC", data: "x"}}, ErrUnsafeArchive, "not a blob name", false},
-		{"too deep under blobs", []testMember{{name: "blobs/sha256/a/b", data: "x"}}, ErrUnsafeArchive, "blobs/<algorithm>", false},
-		{"blobs as a file", []testMember{{name: "blobs", data: "x"}}, ErrUnsafeArchive, "directory", false},
-		{"PAX path", []testMember{{name: long, data: "x", format: tar.FormatPAX}}, ErrUnsafeArchive, "PAX path", true},
-		{"GNU long name", []testMember{{name: long, data: "x", format: tar.FormatGNU}}, ErrUnsafeArchive, "GNU long-name", true},
-		{"oversize index.json", []testMember{{name: "index.json", data: strings.Repeat(" ", MaxDocumentSize+1)}}, ErrTooLarge, "index.json", false},
+		{"symlink", []testMember{{name: "index.json", typeflag: tar.TypeSymlink}}, ErrUnsafeArchive, ErrMemberType, ArchiveMember{Name: "index.json", Path: "index.json", Kind: MemberIndex}, "symlink", false},
+		{"symlink as a blob", []testMember{{name: blobName, typeflag: tar.TypeSymlink}}, ErrUnsafeArchive, ErrMemberType, ArchiveMember{Name: blobName, Path: blobName, Kind: MemberBlob, Digest: digest.FromString("x")}, "symlink", false},
+		{"symlink elsewhere", []testMember{{name: "notes", typeflag: tar.TypeSymlink}}, ErrUnsafeArchive, ErrMemberType, ArchiveMember{Name: "notes", Path: "notes", Kind: MemberSkipped, Skip: SkipNotLayout, Note: "not part of an OCI layout"}, "symlink", false},
+		{"blob as a directory", []testMember{{name: blobName + "/", typeflag: tar.TypeDir}}, ErrUnsafeArchive, ErrMemberType, ArchiveMember{Name: blobName + "/", Path: blobName, Kind: MemberBlob, Dir: true, Digest: digest.FromString("x")}, "regular file", false},
+		{"absolute", []testMember{{name: "/oci-layout", data: "x"}}, ErrUnsafeArchive, nil, ArchiveMember{Name: "/oci-layout"}, "absolute", false},
+		{"dot-dot", []testMember{{name: "a/../../b", data: "x"}}, ErrUnsafeArchive, nil, ArchiveMember{Name: "a/../../b"}, `".."`, false},
+		{"backslash", []testMember{{name: `a\b`, data: "x"}}, ErrUnsafeArchive, nil, ArchiveMember{Name: `a\b`}, "backslash", false},
+		{"blob with a bad name", []testMember{{name: "blobs/sha256/ABC", data: "x"}}, ErrUnsafeArchive, ErrBlobName, ArchiveMember{Name: "blobs/sha256/ABC", Path: "blobs/sha256/ABC", Size: 1}, "not a blob name", false},
+		{"too deep under blobs", []testMember{{name: "blobs/sha256/a/b", data: "x"}}, ErrUnsafeArchive, ErrBlobName, ArchiveMember{Name: "blobs/sha256/a/b", Path: "blobs/sha256/a/b", Size: 1}, "blobs/<algorithm>", false},
+		{"blobs as a file", []testMember{{name: "blobs", data: "x"}}, ErrUnsafeArchive, ErrMemberType, ArchiveMember{Name: "blobs", Path: "blobs", Kind: MemberDir, Size: 1}, "directory", false},
+		{"directory and file", []testMember{{name: "x/", typeflag: tar.TypeDir}, {name: "x", data: "x"}}, ErrUnsafeArchive, ErrDuplicateMember, ArchiveMember{Name: "x", Path: "x", Kind: MemberSkipped, Skip: SkipNotLayout, Note: "not part of an OCI layout", Size: 1}, "a directory in one member", false},
+		{"PAX path", []testMember{{name: long, data: "x", format: tar.FormatPAX}}, ErrUnsafeArchive, nil, ArchiveMember{Name: long}, "PAX path", true},
+		{"GNU long name", []testMember{{name: long, data: "x", format: tar.FormatGNU}}, ErrUnsafeArchive, nil, ArchiveMember{Name: long}, "GNU long-name", true},
+		{"oversize index.json", []testMember{{name: "index.json", data: strings.Repeat(" ", MaxDocumentSize+1)}}, ErrTooLarge, nil, ArchiveMember{Name: "index.json", Path: "index.json", Kind: MemberIndex, Size: MaxDocumentSize + 1}, "index.json", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// The refused member sits between two good ones.
 			members := append(append([]testMember{{name: "oci-layout", data: "{}"}}, tt.members...), testMember{name: "after", data: strings.Repeat("z", 700)})
-			ar, got, errs := readAll(t, testArchive(t, members, 0))
+			ar := NewArchiveReader(bytes.NewReader(testArchive(t, members, 0)))
+			var got []ArchiveMember
+			var errs []error
+			for {
+				m, err := ar.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					errs = append(errs, err)
+					if m != tt.member {
+						t.Errorf("Next() with %v = %+v, want %+v", err, m, tt.member)
+					}
+					if ar.Broken() != nil {
+						break
+					}
+					continue
+				}
+				got = append(got, m)
+			}
 			if len(errs) != 1 || !errors.Is(errs[0], tt.want) || !strings.Contains(errs[0].Error(), tt.msg) {
 				t.Fatalf("errors = %v, want one %v saying %q", errs, tt.want, tt.msg)
+			}
+			for _, kind := range []error{ErrMemberType, ErrDuplicateMember, ErrBlobName} {
+				if want := kind == tt.kind; errors.Is(errs[0], kind) != want {
+					t.Errorf("errors.Is(%v, %v) = %v, want %v", errs[0], kind, !want, want)
+				}
+			}
+			if tt.kind != nil && !errors.Is(errs[0], ErrUnsafeArchive) {
+				t.Errorf("%v does not wrap ErrUnsafeArchive", errs[0])
+			}
+			if tt.name == "directory and file" {
+				got = append(got[:1], got[2:]...) // without the directory x/
 			}
 			if (ar.Broken() != nil) != tt.fatal {
 				t.Errorf("Broken() = %v, want broken %v", ar.Broken(), tt.fatal)
@@ -209,8 +250,31 @@ func TestArchiveReaderDuplicateDocument(t *testing.T) {
 		t.Errorf("the same bytes twice: %v", errs)
 	}
 	other := testArchive(t, []testMember{{name: "index.json", data: "{}"}, {name: "./index.json", data: "{ }"}, {name: "x", data: "x"}}, 0)
-	if _, _, errs := readAll(t, other); len(errs) != 1 || !errors.Is(errs[0], ErrUnsafeArchive) {
-		t.Errorf("other bytes the second time: %v, want ErrUnsafeArchive", errs)
+	ar := NewArchiveReader(bytes.NewReader(other))
+	var names []string
+	var errs []error
+	for {
+		m, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The second copy, read to its end: named, and no obstacle to
+			// the next member.
+			errs = append(errs, err)
+			if m.Name != "./index.json" || m.Kind != MemberIndex || ar.Broken() != nil {
+				t.Errorf("Next() with %v = %+v, broken %v, want ./index.json and going on", err, m, ar.Broken())
+				break
+			}
+			continue
+		}
+		names = append(names, m.Name)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], ErrUnsafeArchive) || !errors.Is(errs[0], ErrDuplicateMember) {
+		t.Errorf("other bytes the second time: %v, want ErrUnsafeArchive and ErrDuplicateMember", errs)
+	}
+	if strings.Join(names, ",") != "index.json,./index.json,x" {
+		t.Errorf("members read = %q, want all three", names)
 	}
 }
 

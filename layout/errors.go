@@ -48,4 +48,21 @@ var (
 	// (empty, not a tar, truncated, corrupt, or missing oci-layout or
 	// index.json).
 	ErrBadArchive = errors.New("bad archive")
+
+	// The kinds of refusal that a reader reporting findings (verify) tells
+	// apart. An error wrapping one of them also wraps ErrUnsafeArchive; a
+	// refusal wrapping none of them is of a name (unsafe, not canonical, or
+	// set by a PAX or GNU record) or of the archive's structure.
+
+	// ErrMemberType: a member is a link, device, FIFO, sparse file or other
+	// special type, or a directory where its name needs a regular file (or
+	// the reverse).
+	ErrMemberType = errors.New("member of the wrong type")
+	// ErrDuplicateMember: a second oci-layout or index.json with different
+	// bytes, or a name that is a directory in one member and a file in
+	// another.
+	ErrDuplicateMember = errors.New("duplicate member")
+	// ErrBlobName: a name under blobs/ that is not blobs/<alg>/<encoded>
+	// with a valid digest.
+	ErrBlobName = errors.New("not a blob name")
 )

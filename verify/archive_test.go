@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -99,15 +100,10 @@ func rawHeader(name string, typ byte, size int64, gnu bool, realSize int64) []by
 
 func padBlock(b []byte) []byte { return append(b, make([]byte, (512-len(b)%512)%512)...) }
 
-// sparseTar is a tar of one sparse entry named name: no data, all hole,
-// realSize bytes long when read. pax selects the PAX 1.0 format, otherwise
-// the old GNU one.
-func sparseTar(name string, realSize int64, pax bool) []byte {
-	if !pax {
-		return append(rawHeader(name, tar.TypeGNUSparse, 0, true, realSize), make([]byte, 1024)...)
-	}
+// paxRecords encodes PAX extended header records ("LEN key=value\n").
+func paxRecords(kvs ...[2]string) []byte {
 	var recs []byte
-	for _, kv := range [][2]string{{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.name", name}, {"GNU.sparse.realsize", fmt.Sprint(realSize)}} {
+	for _, kv := range kvs {
 		rec := " " + kv[0] + "=" + kv[1] + "\n"
 		n := len(rec) + 2
 		if len(fmt.Sprint(n+len(rec)))+len(rec) != n {
@@ -115,6 +111,27 @@ func sparseTar(name string, realSize int64, pax bool) []byte {
 		}
 		recs = append(recs, fmt.Sprintf("%d%s", n, rec)...)
 	}
+	return recs
+}
+
+// extended is a member preceded by an extension header of type typ (PAX
+// 'x' or 'g', GNU 'L') holding ext: the member's own header names it
+// short, the extension may say otherwise. No end-of-archive marker.
+func extended(typ byte, ext []byte, short string, body []byte) []byte {
+	out := rawHeader("././@Ext", typ, int64(len(ext)), typ == tar.TypeGNULongName, 0)
+	out = append(out, padBlock(bytes.Clone(ext))...)
+	out = append(out, rawHeader(short, tar.TypeReg, int64(len(body)), typ == tar.TypeGNULongName, 0)...)
+	return append(out, padBlock(bytes.Clone(body))...)
+}
+
+// sparseTar is a tar of one sparse entry named name: no data, all hole,
+// realSize bytes long when read. pax selects the PAX 1.0 format, otherwise
+// the old GNU one.
+func sparseTar(name string, realSize int64, pax bool) []byte {
+	if !pax {
+		return append(rawHeader(name, tar.TypeGNUSparse, 0, true, realSize), make([]byte, 1024)...)
+	}
+	recs := paxRecords([2]string{"GNU.sparse.major", "1"}, [2]string{"GNU.sparse.minor", "0"}, [2]string{"GNU.sparse.name", name}, [2]string{"GNU.sparse.realsize", fmt.Sprint(realSize)})
 	out := rawHeader("PaxHeaders/"+name, tar.TypeXHeader, int64(len(recs)), false, 0)
 	out = append(out, padBlock(recs)...)
 	sparseMap := padBlock([]byte("0\n"))
@@ -168,6 +185,8 @@ func TestArchiveRules(t *testing.T) {
 		{"blob as symlink", replace(mdPath, member{name: mdPath, typ: tar.TypeSymlink, link: "/etc/passwd"}), Options{}, NotRegularFile, Error, mdPath},
 		{"blob as hard link", replace(mdPath, member{name: mdPath, typ: tar.TypeLink, link: "oci-layout"}), Options{}, NotRegularFile, Error, mdPath},
 		{"index.json as symlink", replace("index.json", member{name: "index.json", typ: tar.TypeSymlink, link: "x"}), Options{}, NotRegularFile, Error, "index.json"},
+		{"index.json as a directory", replace("index.json", member{name: "index.json/", typ: tar.TypeDir}), Options{}, NotRegularFile, Error, "index.json/"},
+		{"oci-layout too large", replace("oci-layout", member{name: "oci-layout", typ: tar.TypeReg, body: bytes.Repeat([]byte(" "), 4<<20+1)}), Options{}, TooLarge, Error, "oci-layout"},
 		{"oci-layout missing", edit(func(ms []member) []member {
 			var out []member
 			for _, m := range ms {
@@ -288,6 +307,95 @@ func TestArchiveRules(t *testing.T) {
 			t.Errorf("VerifyArchive(text):\n%s", dump(rep))
 		}
 	})
+}
+
+// TestArchiveRefusals: verify judges members by layout.ArchiveReader's
+// rules (the ones import applies), reports each refusal with its code at
+// the member's name, and goes on wherever the reader can. Every finding is
+// listed, as "SEVERITY CODE location".
+func TestArchiveRefusals(t *testing.T) {
+	f := newFx(t)
+	md := f.std(nil)
+	base := membersOf(t, f.dir)
+	mdPath := blobPath(md)
+	var indexBody, mdBody []byte
+	for _, m := range base {
+		switch m.name {
+		case "index.json":
+			indexBody = m.body
+		case mdPath:
+			mdBody = m.body
+		}
+	}
+	whole := tarMembers(t, base)
+	// tail appends raw members to the archive of base, then the end marker.
+	tail := func(raw ...[]byte) []byte {
+		out := bytes.Clone(whole[:len(whole)-1024])
+		for _, r := range raw {
+			out = append(out, r...)
+		}
+		return append(out, make([]byte, 1024)...)
+	}
+	plus := func(ms ...member) []byte { return tarMembers(t, append(append([]member(nil), base...), ms...)) }
+	long := "notes/" + strings.Repeat("x", 120)
+	cases := []struct {
+		name string
+		data []byte
+		want []string
+	}{
+		// Names a reader ignoring the extension records sees otherwise:
+		// reading stops at them (the reader cannot go on safely).
+		{"PAX path override", tail(extended(tar.TypeXHeader, paxRecords([2]string{"path", "notes.txt"}), "harmless", []byte("x"))),
+			[]string{"E UNSAFE_MEMBER notes.txt"}},
+		{"PAX path override to index.json", tail(extended(tar.TypeXHeader, paxRecords([2]string{"path", "index.json"}), "harmless", []byte(`{"schemaVersion":2,"manifests":[]}`))),
+			[]string{"E UNSAFE_MEMBER index.json"}},
+		{"GNU long name", tail(extended(tar.TypeGNULongName, []byte(long+"\x00"), "short", []byte("x"))),
+			[]string{"E UNSAFE_MEMBER " + long}},
+		{"PAX global header", tail(extended(tar.TypeXGlobalHeader, paxRecords([2]string{"comment", "hi"}), "after-global", []byte("x"))),
+			[]string{"E UNSAFE_MEMBER ././@Ext"}},
+		// A stream that ends where a header should be, with no
+		// end-of-archive marker: cut at a member boundary.
+		{"cut at a member boundary", whole[:len(whole)-1024], []string{"E ARCHIVE_CORRUPT test.tar"}},
+		// A second copy with the same bytes: every reader sees the same.
+		{"byte-identical copies", plus(member{name: "./index.json", typ: tar.TypeReg, body: indexBody}, member{name: "./" + mdPath, typ: tar.TypeReg, body: mdBody}), nil},
+		// A second copy of a blob with other bytes: it is not the blob.
+		{"blob copy with other bytes", plus(member{name: "./" + mdPath, typ: tar.TypeReg, body: []byte("x")}), []string{"E DIGEST_MISMATCH ./" + mdPath}},
+		// Import refuses a link wherever it is, so verify fails it too.
+		{"symlink outside the layout", plus(member{name: "evil", typ: tar.TypeSymlink, link: "/etc/passwd"}), []string{"E UNSAFE_MEMBER evil"}},
+		{"unknown algorithm", plus(member{name: "blobs/md5/0123", typ: tar.TypeReg, body: []byte("x")}), []string{"W UNKNOWN_ALGORITHM blobs/md5/0123"}},
+		{"file for an unknown algorithm's directory", plus(member{name: "blobs/md5", typ: tar.TypeReg}), []string{"E BAD_BLOB_NAME blobs/md5"}},
+		// Many refusals before the layout's members: each is reported, and
+		// the layout after them verifies as usual.
+		{"one pass, every refusal", tarMembers(t, append([]member{
+			{name: "evil", typ: tar.TypeSymlink, link: "/etc/passwd"},
+			{name: "a//b", typ: tar.TypeReg, body: []byte("x")},
+			{name: `a\b`, typ: tar.TypeReg, body: []byte("x")},
+			{name: "../evil", typ: tar.TypeReg, body: []byte("x")},
+			{name: "dev", typ: tar.TypeChar},
+			{name: "blobs/sha256/zz", typ: tar.TypeReg, body: []byte("x")},
+			{name: "x/", typ: tar.TypeDir},
+			{name: "x", typ: tar.TypeReg, body: []byte("x")},
+		}, append(base, member{name: "index.json", typ: tar.TypeReg, body: []byte("{}")})...)), []string{
+			"E BAD_BLOB_NAME blobs/sha256/zz", "E DUPLICATE_MEMBER index.json", "E DUPLICATE_MEMBER x",
+			"E UNSAFE_MEMBER ../evil", `E UNSAFE_MEMBER a//b`, `E UNSAFE_MEMBER a\b`, "E UNSAFE_MEMBER dev", "E UNSAFE_MEMBER evil",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := verifyBytes(t, tc.data, Options{})
+			var got []string
+			for _, g := range rep.Findings {
+				got = append(got, fmt.Sprintf("%s %s %s", g.Severity.letter(), g.Code, g.Location))
+			}
+			sort.Strings(got)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("VerifyArchive() findings = %q, want %q:\n%s", got, tc.want, dump(rep))
+			}
+			if want := len(tc.want) == 0 || tc.want[0][0] != 'E'; rep.OK() != want {
+				t.Errorf("Report.OK() = %v, want %v", rep.OK(), want)
+			}
+		})
+	}
 }
 
 func TestArchiveMemberOrdersAndNames(t *testing.T) {

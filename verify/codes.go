@@ -9,7 +9,7 @@ const (
 	BadLayoutVersion  Code = "BAD_LAYOUT_VERSION"  // oci-layout is not {"imageLayoutVersion":"1.0.0"}
 	IndexMissing      Code = "INDEX_MISSING"       // no index.json
 	BlobsNotDirectory Code = "BLOBS_NOT_DIRECTORY" // blobs/ is missing, a symlink or not a directory
-	NotRegularFile    Code = "NOT_REGULAR_FILE"    // a file that must be regular is a symlink, FIFO, directory, link or device
+	NotRegularFile    Code = "NOT_REGULAR_FILE"    // a file that must be regular is a symlink, FIFO, directory, link, device or sparse archive member
 	TooLarge          Code = "TOO_LARGE"           // a JSON document is over 4 MiB
 	BadJSON           Code = "BAD_JSON"            // not UTF-8 JSON, trailing data, or not the expected JSON type
 	DuplicateKey      Code = "DUPLICATE_KEY"       // an object has a duplicate or case-variant key
@@ -68,9 +68,9 @@ const (
 
 // Archives.
 const (
-	ArchiveCorrupt  Code = "ARCHIVE_CORRUPT"  // the archive is not a readable tar to its end
-	UnsafeMember    Code = "UNSAFE_MEMBER"    // an archive member name is absolute or has ".."
-	DuplicateMember Code = "DUPLICATE_MEMBER" // two archive members have the same name
+	ArchiveCorrupt  Code = "ARCHIVE_CORRUPT"  // the archive is not a complete tar: not a tar, cut short (even at a member boundary), corrupt, or data after its end
+	UnsafeMember    Code = "UNSAFE_MEMBER"    // a member the archive rules refuse: an unsafe or non-canonical name, a name set by PAX or GNU records, a link, device or FIFO outside the layout's names
+	DuplicateMember Code = "DUPLICATE_MEMBER" // a second oci-layout or index.json with other bytes, or a name that is a directory and a file
 	StrayMember     Code = "STRAY_MEMBER"     // an archive member that is not part of a layout
 )
 

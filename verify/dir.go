@@ -121,6 +121,9 @@ type topFile struct {
 	data    []byte
 	missing bool
 	problem error // not regular, too large, unreadable
+	// refused: missing, but an archive member by this name was refused
+	// (and reported): it is not missing as well.
+	refused bool
 }
 
 // readTopFile reads a file at the layout's root: regular, at most

@@ -22,7 +22,12 @@
 // An archive (a tar file, or "-" for standard input) is read once as a
 // stream in any member order; only JSON documents of at most
 // layout.MaxDocumentSize bytes are held in memory and nothing is written to
-// disk.
+// disk. Its members are judged by layout.ArchiveReader, the rules import
+// applies to a hostile archive: each member it refuses is a finding
+// (UNSAFE_MEMBER, NOT_REGULAR_FILE, BAD_BLOB_NAME, DUPLICATE_MEMBER, …) and
+// reading goes on, except after a refusal the reader cannot go on from (a
+// corrupt or cut stream, a name changed by a PAX or GNU record, a sparse
+// file), where the rest of the archive is read but not judged.
 //
 // The returned error is only for operational failure (the target cannot be
 // read) or a bad target or option string (ErrBadTarget, ErrBadOption);

@@ -121,6 +121,7 @@ func newRun(target string, opts Options) (*checker, error) {
 // error only for operational failures.
 func (c *checker) topProblem(t topFile, missing Code) (bool, error) {
 	switch {
+	case t.missing && t.refused:
 	case t.missing:
 		c.add(missing, Error, t.name, "", "%s is missing", t.name)
 	case errors.Is(t.problem, layout.ErrNotRegular):
