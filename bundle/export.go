@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -246,14 +245,14 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	for !noReferrers {
 		added := false
 		for _, e := range idx.Manifests {
-			if g.seen[e.Digest] {
+			if g.walker.Visited(e.Digest) {
 				continue
 			}
 			subject, err := g.subject(ctx, e)
 			if err != nil {
 				return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
 			}
-			if subject == "" || !g.seen[subject] {
+			if subject == "" || !g.walker.Visited(subject) {
 				continue
 			}
 			out.Manifests = append(out.Manifests, e)
@@ -372,40 +371,16 @@ func (c *archiveCounter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Media types whose documents name other blobs.
-const (
-	dockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
-	dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
-)
-
-func isIndexType(mt string) bool {
-	return mt == ocispec.MediaTypeImageIndex || mt == dockerManifestList
-}
-
-func isManifestType(mt string) bool {
-	return mt == ocispec.MediaTypeImageManifest || mt == dockerManifest
-}
-
-// document is the part of a manifest or index that names other blobs.
-type document struct {
-	MediaType string               `json:"mediaType"`
-	Config    *ocispec.Descriptor  `json:"config"`
-	Layers    []ocispec.Descriptor `json:"layers"`
-	Manifests []ocispec.Descriptor `json:"manifests"`
-	Subject   *ocispec.Descriptor  `json:"subject"`
-}
-
 // graphWalk collects the blobs under some roots, each once, parents before
-// children (pre-order: a manifest, its config, its layers; an index, then
-// each manifest's graph in turn).
+// children (layout.Walker's pre-order), every blob present with its size.
 type graphWalk struct {
-	store *layout.Store
-	seen  map[digest.Digest]bool
-	order []ocispec.Descriptor
+	store  *layout.Store
+	walker *layout.Walker
+	order  []ocispec.Descriptor
 }
 
 func newGraphWalk(store *layout.Store) *graphWalk {
-	return &graphWalk{store: store, seen: map[digest.Digest]bool{}}
+	return &graphWalk{store: store, walker: store.NewWalker(layout.WalkOptions{Exists: true})}
 }
 
 // walk adds the graph under desc. Documents are read verified and parsed
@@ -413,91 +388,19 @@ func newGraphWalk(store *layout.Store) *graphWalk {
 // error wraps layout.ErrBlobNotFound or layout.ErrSizeMismatch and names
 // it), so that nothing is written before the graph is known to be whole.
 func (g *graphWalk) walk(ctx context.Context, desc ocispec.Descriptor) error {
-	return g.visit(ctx, desc, 0)
-}
-
-func (g *graphWalk) visit(ctx context.Context, desc ocispec.Descriptor, depth int) error {
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	if depth > maxDepth {
-		return fmt.Errorf("%s: %w: indexes nested deeper than %d", desc.Digest, layout.ErrBadDocument, maxDepth)
-	}
-	if err := layout.ValidateDigest(desc.Digest); err != nil {
-		return err
-	}
-	if desc.Size < 0 {
-		return fmt.Errorf("%s: %w: negative size", desc.Digest, layout.ErrBadDocument)
-	}
-	if g.seen[desc.Digest] {
+	return g.walker.Walk(ctx, desc, func(d ocispec.Descriptor, _ *layout.Document) error {
+		g.order = append(g.order, d)
 		return nil
-	}
-	ok, err := g.store.Exists(ctx, desc)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("%s: %w", desc.Digest, layout.ErrBlobNotFound)
-	}
-	g.seen[desc.Digest] = true
-	g.order = append(g.order, desc)
-	if !isIndexType(desc.MediaType) && !isManifestType(desc.MediaType) {
-		return nil
-	}
-	doc, err := g.read(ctx, desc)
-	if err != nil {
-		return err
-	}
-	var children []ocispec.Descriptor
-	if isIndexType(desc.MediaType) {
-		children = doc.Manifests
-	} else {
-		children = append([]ocispec.Descriptor{*doc.Config}, doc.Layers...)
-	}
-	for _, c := range children {
-		if err := g.visit(ctx, c, depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
-// read fetches (verified, capped) and strictly parses a manifest or index,
-// refusing the ambiguous shapes of CVE-2021-41190 and a document whose own
-// mediaType differs from its descriptor's.
-func (g *graphWalk) read(ctx context.Context, desc ocispec.Descriptor) (document, error) {
-	var doc document
-	data, err := g.store.FetchAll(ctx, desc, layout.MaxDocumentSize)
-	if err != nil {
-		return doc, err
-	}
-	if err := layout.DecodeStrict(data, &doc); err != nil {
-		return doc, fmt.Errorf("%s: %w", desc.Digest, err)
-	}
-	switch {
-	case doc.MediaType != "" && desc.MediaType != "" && doc.MediaType != desc.MediaType:
-		err = fmt.Errorf("mediaType %q, but the descriptor says %q", doc.MediaType, desc.MediaType)
-	case doc.Manifests != nil && (doc.Layers != nil || doc.Config != nil):
-		err = errors.New("ambiguous document: both manifests and layers/config")
-	case isManifestType(desc.MediaType) && doc.Config == nil:
-		err = errors.New("a manifest with no config")
-	}
-	if err != nil {
-		return doc, fmt.Errorf("%s: %w: %v", desc.Digest, layout.ErrBadDocument, err)
-	}
-	return doc, nil
-}
-
-// subject returns the digest of the subject of the manifest or index desc
-// names, or "" when it has none (or is not a manifest or index).
+// subject returns the digest of the subject of the document desc names, or
+// "" when it has none (or is not a document).
 func (g *graphWalk) subject(ctx context.Context, desc ocispec.Descriptor) (digest.Digest, error) {
-	if !isIndexType(desc.MediaType) && !isManifestType(desc.MediaType) {
+	if !layout.IsDocument(desc.MediaType) {
 		return "", nil
 	}
-	if err := layout.ValidateDigest(desc.Digest); err != nil {
-		return "", err
-	}
-	doc, err := g.read(ctx, desc)
+	doc, err := g.store.ReadDocument(ctx, desc)
 	if err != nil || doc.Subject == nil {
 		return "", err
 	}

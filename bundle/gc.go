@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
@@ -101,104 +100,28 @@ func GC(ctx context.Context, dir string, opts GCOptions) (GCResult, error) {
 	return res, nil
 }
 
-// Document media types whose children GC follows. The Docker types and the
-// withdrawn OCI artifact manifest are found in layouts written by peers.
-var documentTypes = map[string]bool{
-	ocispec.MediaTypeImageIndex:                                 true,
-	ocispec.MediaTypeImageManifest:                              true,
-	"application/vnd.docker.distribution.manifest.list.v2+json": true,
-	"application/vnd.docker.distribution.manifest.v2+json":      true,
-	"application/vnd.oci.artifact.manifest.v1+json":             true,
-}
-
-// gcDocument holds the descriptor fields of every manifest and index kind.
-type gcDocument struct {
-	Config    *ocispec.Descriptor  `json:"config"`
-	Layers    []ocispec.Descriptor `json:"layers"`
-	Manifests []ocispec.Descriptor `json:"manifests"`
-	Blobs     []ocispec.Descriptor `json:"blobs"`
-	Subject   *ocispec.Descriptor  `json:"subject"`
-}
-
 // reachableBlobs returns the digests of every blob reachable from
-// index.json. A descriptor in a manifest position (an index.json entry, an
-// index's manifests, a subject) is read as a document when its media type is
-// a document type, or when it has no known type but parses as one; configs
-// and layers are leaves.
+// index.json, read as layout.WalkOptions Lenient and Subjects describe: a
+// descriptor in a document position is read as a document when its media
+// type is a document type, or when it has no known type but decodes as one;
+// configs, layers and blobs are leaves.
 func reachableBlobs(ctx context.Context, store *layout.Store) (map[digest.Digest]bool, error) {
 	idx, err := store.ReadIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[digest.Digest]bool{}
-	var visit func(d ocispec.Descriptor, subject bool, depth int) error
-	visit = func(d ocispec.Descriptor, subject bool, depth int) error {
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		if err := layout.ValidateDigest(d.Digest); err != nil {
-			return err
-		}
-		if seen[d.Digest] {
-			return nil
-		}
-		if depth > maxDepth {
-			return fmt.Errorf("%s: %w: documents nested deeper than %d", d.Digest, layout.ErrBadDocument, maxDepth)
-		}
-		known := documentTypes[d.MediaType]
-		if !known && d.Size > layout.MaxDocumentSize {
-			seen[d.Digest] = true // too large to be a manifest: a leaf
-			return nil
-		}
-		data, err := store.FetchAll(ctx, d, layout.MaxDocumentSize)
-		if errors.Is(err, layout.ErrBlobNotFound) && subject {
-			return nil // a referrer may arrive before its subject
-		}
-		seen[d.Digest] = true
-		if err != nil {
-			return fmt.Errorf("cannot tell what %s references: %w", d.Digest, err)
-		}
-		var doc gcDocument
-		if err := layout.DecodeStrict(data, &doc); err != nil {
-			if !known {
-				return nil // not a document: a leaf
-			}
-			return fmt.Errorf("cannot tell what %s references: %w", d.Digest, err)
-		}
-		if doc.Config != nil {
-			if err := leaf(*doc.Config, seen); err != nil {
-				return err
-			}
-		}
-		for _, l := range append(doc.Layers, doc.Blobs...) {
-			if err := leaf(l, seen); err != nil {
-				return err
-			}
-		}
-		for _, m := range doc.Manifests {
-			if err := visit(m, false, depth+1); err != nil {
-				return err
-			}
-		}
-		if doc.Subject != nil {
-			return visit(*doc.Subject, true, depth+1)
-		}
-		return nil
-	}
+	reachable := map[digest.Digest]bool{}
+	w := store.NewWalker(layout.WalkOptions{Lenient: true, Subjects: true})
 	for _, m := range idx.Manifests {
-		if err := visit(m, false, 0); err != nil {
-			return nil, err
+		err := w.Walk(ctx, m, func(d ocispec.Descriptor, _ *layout.Document) error {
+			reachable[d.Digest] = true
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot tell what %s references: %w", m.Digest, err)
 		}
 	}
-	return seen, nil
-}
-
-func leaf(d ocispec.Descriptor, seen map[digest.Digest]bool) error {
-	if err := layout.ValidateDigest(d.Digest); err != nil {
-		return err
-	}
-	seen[d.Digest] = true
-	return nil
+	return reachable, nil
 }
 
 // WriteGCText writes res for people: one line per removed file, then a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -248,17 +247,10 @@ func checkLayoutVersion(data []byte) error {
 // parseArchiveIndex parses the archive's index.json and checks every entry
 // before anything is merged: a valid digest, a media type, a valid tag.
 func parseArchiveIndex(data []byte) (ocispec.Index, error) {
-	idx, err := layout.ParseIndex(data)
+	doc, err := layout.ParseDocument(data, ocispec.MediaTypeImageIndex)
+	idx := doc.Index()
 	if err != nil {
 		return idx, err
-	}
-	var probe struct {
-		Layers json.RawMessage `json:"layers"`
-		Config json.RawMessage `json:"config"`
-	}
-	_ = json.Unmarshal(data, &probe)
-	if probe.Layers != nil || probe.Config != nil {
-		return idx, fmt.Errorf("%w: ambiguous document: both manifests and layers/config", layout.ErrBadDocument)
 	}
 	for i, e := range idx.Manifests {
 		if err := layout.ValidateDigest(e.Digest); err != nil {

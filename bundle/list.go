@@ -60,63 +60,27 @@ type graph struct {
 	created      string
 }
 
-// walkGraph reads the documents under desc (manifests and nested indexes,
-// verified) and adds up the sizes of every blob once.
+// walkGraph reads the documents under root (verified, strictly) and adds up
+// the sizes of every blob once, and the layers of every manifest.
 func walkGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor) (graph, error) {
 	var g graph
-	seen := map[digest.Digest]bool{}
-	add := func(d ocispec.Descriptor) bool {
-		if seen[d.Digest] {
-			return false
-		}
-		seen[d.Digest] = true
+	err := store.NewWalker(layout.WalkOptions{}).Walk(ctx, root, func(d ocispec.Descriptor, doc *layout.Document) error {
 		g.size += d.Size
-		return true
-	}
-	var walk func(desc ocispec.Descriptor, depth int) error
-	walk = func(desc ocispec.Descriptor, depth int) error {
-		if depth > maxDepth {
-			return fmt.Errorf("%s: %w: indexes nested deeper than %d", desc.Digest, layout.ErrBadDocument, maxDepth)
-		}
-		if !add(desc) {
+		if doc == nil {
 			return nil
 		}
-		switch desc.MediaType {
-		case ocispec.MediaTypeImageIndex:
-			idx, err := store.ReadIndexBlob(ctx, desc)
-			if err != nil {
-				return err
+		if d.Digest == root.Digest && layout.IsManifest(d.MediaType) {
+			g.artifactType = doc.ArtifactType
+			if g.artifactType == "" {
+				g.artifactType = doc.Config.MediaType
 			}
-			for _, m := range idx.Manifests {
-				if err := walk(m, depth+1); err != nil {
-					return err
-				}
-			}
-		case ocispec.MediaTypeImageManifest:
-			m, err := store.ReadManifest(ctx, desc)
-			if err != nil {
-				return err
-			}
-			if depth == 0 {
-				g.artifactType = m.ArtifactType
-				if g.artifactType == "" {
-					g.artifactType = m.Config.MediaType
-				}
-				g.created = m.Annotations[ocispec.AnnotationCreated]
-			}
-			add(m.Config)
-			for _, l := range m.Layers {
-				add(l)
-				g.layers++
-			}
+			g.created = doc.Annotations[ocispec.AnnotationCreated]
 		}
+		g.layers += len(doc.Layers)
 		return nil
-	}
-	return g, walk(root, 0)
+	})
+	return g, err
 }
-
-// maxDepth bounds the nesting of indexes.
-const maxDepth = 32
 
 // WriteListText writes entries as an aligned table.
 func WriteListText(w io.Writer, entries []ListEntry) error {

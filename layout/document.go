@@ -2,77 +2,164 @@ package layout
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
+	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// ParseManifest strictly decodes an image manifest and refuses a document
-// that could be read as something else: schemaVersion other than 2, a
-// mediaType other than the manifest type, or a "manifests" field next to
-// "layers"/"config" (the ambiguity of CVE-2021-41190). Errors wrap ErrBadJSON
-// or ErrBadDocument.
-func ParseManifest(data []byte) (ocispec.Manifest, error) {
-	var m ocispec.Manifest
-	if err := DecodeStrict(data, &m); err != nil {
-		return m, err
+// Media types of documents that name other blobs, besides the OCI index and
+// image manifest. The Docker types and the withdrawn OCI artifact manifest
+// are found in layouts written by peers.
+const (
+	MediaTypeDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	MediaTypeDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+	MediaTypeArtifactManifest   = "application/vnd.oci.artifact.manifest.v1+json"
+)
+
+// IsIndex reports whether mediaType is that of an index: an OCI image index
+// or a Docker manifest list.
+func IsIndex(mediaType string) bool {
+	return mediaType == ocispec.MediaTypeImageIndex || mediaType == MediaTypeDockerManifestList
+}
+
+// IsManifest reports whether mediaType is that of an image manifest: OCI or
+// Docker.
+func IsManifest(mediaType string) bool {
+	return mediaType == ocispec.MediaTypeImageManifest || mediaType == MediaTypeDockerManifest
+}
+
+// IsDocument reports whether mediaType is that of a document whose fields
+// name other blobs: an index, an image manifest or an artifact manifest.
+func IsDocument(mediaType string) bool {
+	return IsIndex(mediaType) || IsManifest(mediaType) || mediaType == MediaTypeArtifactManifest
+}
+
+// Document is every kind of manifest and index read as one: the union of
+// the fields that name other blobs (config, layers, manifests, blobs,
+// subject) and of those that describe the document. A null field reads as
+// an absent one.
+type Document struct {
+	SchemaVersion int                  `json:"schemaVersion"`
+	MediaType     string               `json:"mediaType,omitempty"`
+	ArtifactType  string               `json:"artifactType,omitempty"`
+	Config        *ocispec.Descriptor  `json:"config,omitempty"`
+	Layers        []ocispec.Descriptor `json:"layers,omitempty"`
+	Manifests     []ocispec.Descriptor `json:"manifests,omitempty"`
+	Blobs         []ocispec.Descriptor `json:"blobs,omitempty"`
+	Subject       *ocispec.Descriptor  `json:"subject,omitempty"`
+	Annotations   map[string]string    `json:"annotations,omitempty"`
+}
+
+// ParseDocument strictly decodes the document of type mediaType (that of
+// the descriptor naming it) and checks its shape: mediaType must be a
+// document type (IsDocument); the document's own mediaType, when present,
+// must be mediaType; an index or image manifest must have schemaVersion 2;
+// an index must have manifests and no layers or config, an image manifest
+// a config and no manifests (the ambiguity of CVE-2021-41190). Errors wrap
+// ErrBadJSON or ErrBadDocument.
+func ParseDocument(data []byte, mediaType string) (Document, error) {
+	doc, err := decodeDocument(data, mediaType)
+	if err != nil {
+		return doc, err
 	}
-	var probe struct {
-		Manifests json.RawMessage `json:"manifests"`
+	if IsIndex(mediaType) && (doc.Layers != nil || doc.Config != nil) || IsManifest(mediaType) && doc.Manifests != nil {
+		return doc, fmt.Errorf("%w: ambiguous document: both manifests and layers/config", ErrBadDocument)
 	}
-	_ = json.Unmarshal(data, &probe)
+	return doc, nil
+}
+
+// decodeDocument is ParseDocument without the ambiguity check, which
+// index.json is not held to (see ParseIndex).
+func decodeDocument(data []byte, mediaType string) (Document, error) {
+	var doc Document
+	if !IsDocument(mediaType) {
+		return doc, fmt.Errorf("%w: mediaType %q is not that of a manifest or index", ErrBadDocument, mediaType)
+	}
+	if err := DecodeStrict(data, &doc); err != nil {
+		return doc, err
+	}
+	versioned := IsIndex(mediaType) || IsManifest(mediaType)
 	switch {
-	case m.SchemaVersion != 2:
-		return m, fmt.Errorf("%w: schemaVersion is %d, not 2", ErrBadDocument, m.SchemaVersion)
-	case m.MediaType != "" && m.MediaType != ocispec.MediaTypeImageManifest:
-		return m, fmt.Errorf("%w: mediaType is %q, not an image manifest", ErrBadDocument, m.MediaType)
-	case probe.Manifests != nil:
-		return m, fmt.Errorf("%w: ambiguous document: both manifests and layers/config", ErrBadDocument)
-	case m.Config.Digest == "":
-		return m, fmt.Errorf("%w: no config", ErrBadDocument)
+	case versioned && doc.SchemaVersion != 2:
+		return doc, fmt.Errorf("%w: schemaVersion is %d, not 2", ErrBadDocument, doc.SchemaVersion)
+	case doc.MediaType != "" && doc.MediaType != mediaType:
+		return doc, fmt.Errorf("%w: mediaType is %q, not %q", ErrBadDocument, doc.MediaType, mediaType)
+	case IsIndex(mediaType) && doc.Manifests == nil:
+		return doc, fmt.Errorf("%w: manifests is missing or null", ErrBadDocument)
+	case IsManifest(mediaType) && (doc.Config == nil || doc.Config.Digest == ""):
+		return doc, fmt.Errorf("%w: no config", ErrBadDocument)
 	}
-	return m, nil
+	return doc, nil
 }
 
-// ReadManifest fetches (verified, at most MaxDocumentSize) and parses the
-// image manifest desc names; a document whose mediaType differs from desc's
-// is refused with ErrBadDocument.
+// ReadDocument fetches (verified, at most MaxDocumentSize) and parses with
+// ParseDocument the document desc names, as a document of desc's media
+// type. A missing blob wraps ErrBlobNotFound.
+func (s *Store) ReadDocument(ctx context.Context, desc ocispec.Descriptor) (Document, error) {
+	doc, err := s.readDocument(ctx, desc, desc.MediaType)
+	if err != nil {
+		return doc, fmt.Errorf("%s: %w", desc.Digest, err)
+	}
+	return doc, nil
+}
+
+// readDocument reads desc as a document of type mediaType, which a
+// descriptor's own media type must not contradict.
+func (s *Store) readDocument(ctx context.Context, desc ocispec.Descriptor, mediaType string) (Document, error) {
+	data, err := s.FetchAll(ctx, desc, MaxDocumentSize)
+	if err != nil {
+		return Document{}, err
+	}
+	doc, err := ParseDocument(data, mediaType)
+	if err == nil && doc.MediaType != "" && desc.MediaType != "" && doc.MediaType != desc.MediaType {
+		err = fmt.Errorf("%w: mediaType %q, but the descriptor says %q", ErrBadDocument, doc.MediaType, desc.MediaType)
+	}
+	return doc, err
+}
+
+// ParseManifest is ParseDocument for an OCI image manifest.
+func ParseManifest(data []byte) (ocispec.Manifest, error) {
+	doc, err := ParseDocument(data, ocispec.MediaTypeImageManifest)
+	return doc.manifest(), err
+}
+
+// ReadManifest is ReadDocument for an OCI image manifest: desc's media type
+// may be left empty, and a document whose mediaType differs from desc's is
+// refused with ErrBadDocument.
 func (s *Store) ReadManifest(ctx context.Context, desc ocispec.Descriptor) (ocispec.Manifest, error) {
-	data, err := s.FetchAll(ctx, desc, MaxDocumentSize)
+	doc, err := s.readDocument(ctx, desc, ocispec.MediaTypeImageManifest)
 	if err != nil {
-		return ocispec.Manifest{}, err
+		return doc.manifest(), fmt.Errorf("manifest %s: %w", desc.Digest, err)
 	}
-	m, err := ParseManifest(data)
-	if err == nil && m.MediaType != "" && desc.MediaType != "" && m.MediaType != desc.MediaType {
-		err = fmt.Errorf("%w: mediaType %q, but the descriptor says %q", ErrBadDocument, m.MediaType, desc.MediaType)
-	}
-	if err != nil {
-		return m, fmt.Errorf("manifest %s: %w", desc.Digest, err)
-	}
-	return m, nil
+	return doc.manifest(), nil
 }
 
-// ReadIndexBlob fetches and parses the image index desc names, with the same
-// rules as ReadManifest (and ParseIndex).
+// ReadIndexBlob is ReadDocument for an OCI image index, with the same rules
+// as ReadManifest.
 func (s *Store) ReadIndexBlob(ctx context.Context, desc ocispec.Descriptor) (ocispec.Index, error) {
-	data, err := s.FetchAll(ctx, desc, MaxDocumentSize)
+	doc, err := s.readDocument(ctx, desc, ocispec.MediaTypeImageIndex)
 	if err != nil {
-		return ocispec.Index{}, err
+		return doc.Index(), fmt.Errorf("index %s: %w", desc.Digest, err)
 	}
-	idx, err := ParseIndex(data)
-	if err == nil {
-		var probe struct {
-			Layers json.RawMessage `json:"layers"`
-			Config json.RawMessage `json:"config"`
-		}
-		_ = json.Unmarshal(data, &probe)
-		if probe.Layers != nil || probe.Config != nil {
-			err = fmt.Errorf("%w: ambiguous document: both manifests and layers/config", ErrBadDocument)
-		}
+	return doc.Index(), nil
+}
+
+func (d Document) manifest() ocispec.Manifest {
+	m := ocispec.Manifest{
+		Versioned: specs.Versioned{SchemaVersion: d.SchemaVersion}, MediaType: d.MediaType, ArtifactType: d.ArtifactType,
+		Layers: d.Layers, Subject: d.Subject, Annotations: d.Annotations,
 	}
-	if err != nil {
-		return idx, fmt.Errorf("index %s: %w", desc.Digest, err)
+	if d.Config != nil {
+		m.Config = *d.Config
 	}
-	return idx, nil
+	return m
+}
+
+// Index returns d as an image index (its manifest fields dropped).
+func (d Document) Index() ocispec.Index {
+	return ocispec.Index{
+		Versioned: specs.Versioned{SchemaVersion: d.SchemaVersion}, MediaType: d.MediaType, ArtifactType: d.ArtifactType,
+		Manifests: d.Manifests, Subject: d.Subject, Annotations: d.Annotations,
+	}
 }
