@@ -38,6 +38,7 @@ fuzz:
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./compress
+	./scripts/bench-registry.sh
 
 clean:
 	rm -rf bin demo-out

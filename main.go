@@ -52,6 +52,7 @@ func exitCode(err error) int {
 		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
 		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, bundle.ErrTagConflict, bundle.ErrBadPart,
+		bundle.ErrUnauthorized, bundle.ErrNotInRegistry,
 	}
 	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
 		verify.ErrBadTarget, verify.ErrBadOption,
@@ -184,6 +185,8 @@ func newApp() *cli.App {
 			extractCommand(),
 			exportCommand(),
 			importCommand(),
+			pushCommand(),
+			pullCommand(),
 		},
 	}
 	app.Action = func(c *cli.Context) error {

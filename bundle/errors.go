@@ -40,3 +40,13 @@ var (
 	// ErrBadPart: a part of a split archive does not match its checksum list.
 	ErrBadPart = errors.New("damaged part")
 )
+
+// Sentinel errors of push and pull.
+var (
+	// ErrUnauthorized: the registry refused the credentials, or gave none
+	// access (HTTP 401 or 403).
+	ErrUnauthorized = errors.New("registry refused access")
+	// ErrNotInRegistry: the registry has no such repository, tag or
+	// manifest (HTTP 404).
+	ErrNotInRegistry = errors.New("not found in the registry")
+)

@@ -1,0 +1,155 @@
+package bundle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
+
+	"github.com/ocibundle/ocibundle/layout"
+)
+
+// orasStore adapts a layout.Store to oras-go's content interfaces
+// (content.Storage, content.Resolver, content.PredecessorFinder), so that
+// oras.Copy and ExtendedCopy read from and write into a layout through the
+// store's own rules: Push is layout.Store.Put (verified while written,
+// committed atomically, a no-op for a blob already present), Fetch is
+// layout.Store.Fetch (a reader that fails instead of returning io.EOF when
+// the bytes do not match the descriptor).
+//
+// It never touches index.json: Tag is refused, and the push and pull
+// workflows name what they copied in index.json themselves, last, under the
+// blob lock. Bytes read by Fetch and written by Push are reported to
+// progress.
+type orasStore struct {
+	store    *layout.Store
+	progress Progress
+	// recheckManifests makes Exists report manifests and indexes as missing,
+	// so that a copy into the layout always walks below them: an
+	// interrupted import (which commits parents first) may have left a
+	// manifest whose layers are not there, and oras.Copy skips the whole
+	// graph under a node that exists. Put of a present blob reads nothing.
+	recheckManifests bool
+}
+
+// Fetch opens the blob desc names through the store's verifying reader.
+// A missing blob wraps both layout.ErrBlobNotFound and errdef.ErrNotFound.
+func (o *orasStore) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
+	rc, err := o.store.Fetch(ctx, desc)
+	if errors.Is(err, layout.ErrBlobNotFound) {
+		return nil, fmt.Errorf("%w (%w)", err, errdef.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &countingReader{ReadCloser: rc, p: o.progress}, nil
+}
+
+// Push stores r as the blob desc names with layout.Store.Put: verified on
+// ingest, atomic, idempotent (a present blob is not read again).
+func (o *orasStore) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	return o.store.Put(ctx, desc, &countingReader{ReadCloser: io.NopCloser(r), p: o.progress})
+}
+
+// Exists reports whether the layout has the blob desc names (see
+// recheckManifests for manifests).
+func (o *orasStore) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
+	if o.recheckManifests && (isManifestType(desc.MediaType) || isIndexType(desc.MediaType)) {
+		return false, nil
+	}
+	return o.store.Exists(ctx, desc)
+}
+
+// Resolve finds the index.json entry a tag names, or the manifest a digest
+// names ("sha256:…"). A name that resolves to nothing wraps errdef.ErrNotFound.
+func (o *orasStore) Resolve(ctx context.Context, ref string) (ocispec.Descriptor, error) {
+	r := layout.Reference{Path: o.store.Root()}
+	if d, err := digest.Parse(ref); err == nil {
+		r.Digest = d
+	} else {
+		r.Tag = ref
+	}
+	desc, err := o.store.Resolve(ctx, r)
+	if errors.Is(err, layout.ErrTagNotFound) || errors.Is(err, layout.ErrBlobNotFound) {
+		return desc, fmt.Errorf("%w (%w)", err, errdef.ErrNotFound)
+	}
+	return desc, err
+}
+
+// Tag is refused: index.json changes only through the workflows' own
+// update, made last (see Pull).
+func (o *orasStore) Tag(ctx context.Context, desc ocispec.Descriptor, ref string) error {
+	return fmt.Errorf("tag %s in %s: %w: index.json is updated by the workflow", ref, o.store.Root(), errdef.ErrUnsupported)
+}
+
+// Predecessors returns the referrers of desc that the layout's index.json
+// lists: entries whose manifest or index has desc as its subject. Manifests
+// that merely contain desc are not returned, so oras.ExtendedCopy copies a
+// bundle with its signatures and SBOMs, never the indexes around it.
+func (o *orasStore) Predecessors(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	idx, err := o.store.ReadIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := newGraphWalk(o.store)
+	var out []ocispec.Descriptor
+	for _, e := range idx.Manifests {
+		if e.Digest == desc.Digest || hasDigest(out, e.Digest) {
+			continue
+		}
+		subject, err := g.subject(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("looking for referrers of %s in index.json: %w", desc.Digest, err)
+		}
+		if subject == desc.Digest {
+			e.Annotations = withoutRefName(e.Annotations)
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func hasDigest(descs []ocispec.Descriptor, d digest.Digest) bool {
+	for _, x := range descs {
+		if x.Digest == d {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutRefName drops the layout's tag from an index.json entry's
+// annotations: it names the entry in this layout, not the manifest.
+func withoutRefName(m map[string]string) map[string]string {
+	if _, ok := m[ocispec.AnnotationRefName]; !ok {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if k != ocispec.AnnotationRefName {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// countingReader reports the bytes read through it to a Progress.
+type countingReader struct {
+	io.ReadCloser
+	p Progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.ReadCloser.Read(b)
+	if n > 0 {
+		c.p.Add(int64(n))
+	}
+	return n, err
+}

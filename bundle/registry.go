@@ -1,0 +1,562 @@
+package bundle
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/errcode"
+	"oras.land/oras-go/v2/registry/remote/retry"
+
+	"github.com/ocibundle/ocibundle/layout"
+)
+
+// RegistryOptions say how Push and Pull reach a registry and what they copy.
+type RegistryOptions struct {
+	// PlainHTTP speaks HTTP instead of HTTPS (registries on loopback).
+	PlainHTTP bool
+	// Insecure accepts any TLS certificate (self-signed test registries).
+	Insecure bool
+	// CAFile is a PEM file of certificates trusted besides the system's.
+	CAFile string
+	// Username and Password, when Username is set, are the only
+	// credentials used; otherwise the Docker config file is read
+	// (DOCKER_CONFIG/config.json, else ~/.docker/config.json, with its
+	// credential helpers). The password never appears in an error.
+	Username string
+	Password string
+	// Concurrency is the number of blobs copied at once (oras-go's default
+	// when 0).
+	Concurrency int
+	// IncludeReferrers also copies the manifests whose subject is the
+	// bundle (signatures, SBOMs), and theirs in turn.
+	IncludeReferrers bool
+	Progress         Progress
+}
+
+// PushResult describes a push.
+type PushResult struct {
+	Source    string        `json:"source"`
+	Reference string        `json:"reference"` // REGISTRY/REPO:TAG, or @DIGEST when untagged
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"mediaType"`
+	Size      int64         `json:"size"`
+	Tag       string        `json:"tag,omitempty"`
+	Blobs     int           `json:"blobs"`   // blobs in the graph, manifests included
+	Sent      int           `json:"sent"`    // blobs sent (manifests included)
+	Skipped   int           `json:"skipped"` // blobs the registry had (sent: no)
+	Bytes     int64         `json:"bytes"`   // bytes sent
+	Referrers []Referrer    `json:"referrers"`
+}
+
+// Referrer is a manifest copied because its subject was.
+type Referrer struct {
+	Digest       digest.Digest `json:"digest"`
+	MediaType    string        `json:"mediaType"`
+	ArtifactType string        `json:"artifactType,omitempty"`
+}
+
+// PullResult describes a pull.
+type PullResult struct {
+	Reference string          `json:"reference"`
+	Layout    string          `json:"layout"`
+	Digest    digest.Digest   `json:"digest"`
+	MediaType string          `json:"mediaType"`
+	Size      int64           `json:"size"`
+	Entries   []ImportedEntry `json:"entries"` // what index.json gained
+	Blobs     int             `json:"blobs"`   // blobs in the graph, manifests included
+	Written   int             `json:"written"` // newly committed to the layout
+	Bytes     int64           `json:"bytes"`   // bytes received
+	Referrers []Referrer      `json:"referrers"`
+	Warnings  []string        `json:"warnings"`
+}
+
+// Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
+// holding one bundle) with oras.Copy (oras.ExtendedCopy with
+// opts.IncludeReferrers: the index.json entries whose subject is in the
+// bundle's graph go along) to dst, REGISTRY/REPO[:TAG]. The tag defaults to
+// the layout tag (src's, or the entry's only one); an untagged bundle is
+// pushed by digest. The whole graph must be in the layout before anything
+// is sent; every blob is read through the layout's verifying reader, so a
+// damaged blob stops the push with layout.ErrDigestMismatch or
+// ErrSizeMismatch. Blobs the registry has are not sent again, so a push
+// that failed half-way resumes where it stopped. The layout's blob lock is
+// held shared throughout, so a gc waits.
+//
+// Errors: ErrUnauthorized (401, 403), ErrNotInRegistry (404),
+// layout.ErrDigestMismatch (content that does not match its digest),
+// layout.ErrBadReference (dst), and otherwise operational (an unknown
+// host, a registry that stops answering).
+func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushResult, err error) {
+	defer func() { err = redact(err, opts.Password) }()
+	ref, err := registry.ParseReference(dst)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w: %v", dst, layout.ErrBadReference, err)
+	}
+	if _, derr := ref.Digest(); derr == nil {
+		return res, fmt.Errorf("%s: %w: push to REGISTRY/REPO[:TAG]; the registry names the manifest by its own digest", dst, layout.ErrBadReference)
+	}
+	store, root, err := resolve(ctx, src)
+	if err != nil {
+		return res, err
+	}
+	tag := ref.Reference
+	if tag == "" {
+		if r, perr := layout.ParseReference(src); perr == nil && r.Tag != "" {
+			tag = r.Tag
+		} else {
+			tag = root.Annotations[ocispec.AnnotationRefName]
+		}
+	}
+	if tag != "" {
+		ref.Reference = tag
+		if err := ref.ValidateReferenceAsTag(); err != nil {
+			return res, fmt.Errorf("%s: %w: %v", dst, layout.ErrBadReference, err)
+		}
+	}
+	repo, err := newRepository(ref, opts)
+	if err != nil {
+		return res, err
+	}
+	release, err := store.HoldBlobs(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+
+	progress := progressOrNop(opts.Progress)
+	srcStore := &orasStore{store: store, progress: progress}
+	// Everything that will be sent, present and of the right size, before
+	// the first byte goes out; the total for the progress bar.
+	g := newGraphWalk(store)
+	if err := g.walk(ctx, root); err != nil {
+		return res, err
+	}
+	var referrers []ocispec.Descriptor
+	if opts.IncludeReferrers {
+		if referrers, err = layoutReferrers(ctx, srcStore, root); err != nil {
+			return res, err
+		}
+		for _, r := range referrers {
+			if err := g.walk(ctx, r); err != nil {
+				return res, err
+			}
+		}
+	}
+	var total int64
+	for _, d := range g.order {
+		total += d.Size
+	}
+	res = PushResult{
+		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tag: tag,
+		Blobs: len(g.order), Referrers: []Referrer{},
+	}
+	for _, r := range referrers {
+		res.Referrers = append(res.Referrers, Referrer{Digest: r.Digest, MediaType: r.MediaType, ArtifactType: r.ArtifactType})
+	}
+	dstRef := tag
+	if dstRef == "" {
+		dstRef = root.Digest.String()
+		ref.Reference = dstRef
+	}
+	res.Reference = ref.String()
+
+	// A node the registry has is skipped with all that lies below it (the
+	// registry accepted it only with its children); the root is put again
+	// to set the tag, which sends no blob.
+	var sent, sentBytes atomic.Int64
+	copyOpts := oras.CopyGraphOptions{
+		Concurrency: opts.Concurrency,
+		PostCopy: func(ctx context.Context, d ocispec.Descriptor) error {
+			sent.Add(1)
+			sentBytes.Add(d.Size)
+			return nil
+		},
+	}
+	progress.Start("push", total)
+	defer progress.Finish()
+	if opts.IncludeReferrers {
+		_, err = oras.ExtendedCopy(ctx, srcStore, root.Digest.String(), repo, dstRef, oras.ExtendedCopyOptions{
+			ExtendedCopyGraphOptions: oras.ExtendedCopyGraphOptions{CopyGraphOptions: copyOpts},
+		})
+	} else {
+		_, err = oras.Copy(ctx, srcStore, root.Digest.String(), repo, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts})
+	}
+	if err != nil {
+		return res, registryError(res.Reference, err)
+	}
+	res.Sent, res.Bytes = int(sent.Load()), sentBytes.Load()
+	res.Skipped = res.Blobs - res.Sent
+	return res, nil
+}
+
+// layoutReferrers returns the referrers of root that the layout's index.json
+// lists, and theirs in turn, each once.
+func layoutReferrers(ctx context.Context, s *orasStore, root ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	var out []ocispec.Descriptor
+	queue := []ocispec.Descriptor{root}
+	seen := map[digest.Digest]bool{root.Digest: true}
+	for len(queue) > 0 {
+		preds, err := s.Predecessors(ctx, queue[0])
+		if err != nil {
+			return nil, err
+		}
+		queue = queue[1:]
+		for _, p := range preds {
+			if !seen[p.Digest] {
+				seen[p.Digest] = true
+				out = append(out, p)
+				queue = append(queue, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Pull copies the manifest src names (REGISTRY/REPO:TAG or
+// REGISTRY/REPO@DIGEST) and its graph into the layout at dir (created when
+// missing) with oras.CopyGraph (oras.ExtendedCopyGraph with
+// opts.IncludeReferrers: the registry's referrers of it, and theirs, go
+// along). Every blob goes through layout.Store.Put: hashed while written
+// under dir/ingest and committed only when its digest and size match the
+// descriptor (otherwise layout.ErrDigestMismatch or ErrSizeMismatch). After
+// the copy the graph must be whole and pass verify's checks (as Import's);
+// only then is index.json updated, atomically: each of tags (default: the
+// tag of src; none for a digest) is set on the manifest, moving it if it
+// named another, and each referrer gets an untagged entry. The blob lock
+// is held shared from the first blob to that update.
+//
+// An interrupted pull leaves index.json as it was and the blobs it
+// committed verified and unreferenced; running it again skips them (its
+// manifests are fetched again, to find what lies below them). Errors as
+// Push's.
+func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOptions) (res PullResult, err error) {
+	defer func() { err = redact(err, opts.Password) }()
+	ref, err := registry.ParseReference(src)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w: %v", src, layout.ErrBadReference, err)
+	}
+	if ref.Reference == "" {
+		return res, fmt.Errorf("%s: %w: name a tag (REGISTRY/REPO:TAG) or a digest (REGISTRY/REPO@DIGEST)", src, layout.ErrBadReference)
+	}
+	if len(tags) == 0 {
+		if _, derr := ref.Digest(); derr != nil {
+			tags = []string{ref.Reference}
+		}
+	}
+	for _, t := range tags {
+		if err := layout.ValidateTag(t); err != nil {
+			return res, err
+		}
+	}
+	// A directory that exists must be a layout (or empty) before the
+	// registry is asked anything; a missing one is created once the
+	// manifest is found.
+	var store *layout.Store
+	if _, serr := os.Stat(dir); serr == nil {
+		if store, err = layout.Create(dir); err != nil {
+			return res, err
+		}
+	}
+	repo, err := newRepository(ref, opts)
+	if err != nil {
+		return res, err
+	}
+	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Referrers: []Referrer{}, Warnings: []string{}}
+	root, err := repo.Resolve(ctx, ref.Reference)
+	if err != nil {
+		return res, registryError(src, err)
+	}
+	if !isManifestType(root.MediaType) && !isIndexType(root.MediaType) {
+		return res, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
+	}
+	if err := layout.ValidateDigest(root.Digest); err != nil {
+		return res, fmt.Errorf("%s: %w", src, err)
+	}
+	res.Digest, res.MediaType, res.Size = root.Digest, root.MediaType, root.Size
+
+	if store == nil {
+		if store, err = layout.Create(dir); err != nil {
+			return res, err
+		}
+	}
+	release, err := store.HoldBlobs(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+
+	progress := progressOrNop(opts.Progress)
+	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
+	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
+	progress.Start("pull", -1)
+	var referrers []ocispec.Descriptor
+	if opts.IncludeReferrers {
+		var mu sync.Mutex
+		err = oras.ExtendedCopyGraph(ctx, repo, dst, root, oras.ExtendedCopyGraphOptions{
+			CopyGraphOptions: copyOpts,
+			FindPredecessors: func(ctx context.Context, src content.ReadOnlyGraphStorage, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+				preds, err := src.Predecessors(ctx, desc)
+				mu.Lock()
+				defer mu.Unlock()
+				for _, p := range preds {
+					if p.Digest != root.Digest && !hasDigest(referrers, p.Digest) {
+						referrers = append(referrers, p)
+					}
+				}
+				return preds, err
+			},
+		})
+	} else {
+		err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+	}
+	progress.Finish()
+	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
+	if err != nil {
+		return res, registryError(src, err)
+	}
+
+	// The graph, whole in the layout, and verify's rules, as for an import.
+	entries := []ocispec.Descriptor{}
+	for _, d := range append([]ocispec.Descriptor{root}, referrers...) {
+		e, err := indexEntry(ctx, store, d)
+		if err != nil {
+			return res, err
+		}
+		entries = append(entries, e)
+	}
+	g := newGraphWalk(store)
+	for _, e := range entries {
+		if err := g.walk(ctx, e); err != nil {
+			return res, fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
+		}
+	}
+	res.Blobs = len(g.order)
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	for _, t := range tags {
+		e := entries[0]
+		e.Annotations = map[string]string{ocispec.AnnotationRefName: t}
+		idx.Manifests = append(idx.Manifests, e)
+	}
+	if len(tags) == 0 {
+		idx.Manifests = append(idx.Manifests, entries[0])
+	}
+	idx.Manifests = append(idx.Manifests, entries[1:]...)
+	for _, r := range entries[1:] {
+		res.Referrers = append(res.Referrers, Referrer{Digest: r.Digest, MediaType: r.MediaType, ArtifactType: r.ArtifactType})
+	}
+	indexDoc, err := json.Marshal(idx)
+	if err != nil {
+		return res, err
+	}
+	warnings, err := verifyGraph(ctx, store, indexDoc, g.order)
+	res.Warnings = append(res.Warnings, warnings...)
+	if err != nil {
+		return res, err
+	}
+	err = store.UpdateIndex(ctx, func(cur *ocispec.Index) error {
+		res.Entries = res.Entries[:0]
+		for _, e := range idx.Manifests {
+			ie := ImportedEntry{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Status: "added"}
+			if ie.Tag == "" {
+				if findDigest(cur.Manifests, e.Digest) {
+					ie.Status = "unchanged"
+				} else {
+					layout.AddUntagged(cur, e)
+				}
+			} else {
+				if prev, ok := findTag(cur.Manifests, ie.Tag); ok {
+					ie.Status = "unchanged"
+					if prev != e.Digest {
+						ie.Status, ie.Previous = "replaced", prev
+					}
+				}
+				if err := layout.SetTag(cur, e, ie.Tag); err != nil {
+					return err
+				}
+			}
+			res.Entries = append(res.Entries, ie)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// pullTarget is the layout as the destination of a pull: it counts the
+// blobs it commits and the bytes it receives.
+type pullTarget struct {
+	orasStore
+	written  atomic.Int64
+	received atomic.Int64
+}
+
+func (p *pullTarget) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	had, err := p.store.Exists(ctx, desc)
+	if err != nil {
+		return err
+	}
+	cr := &countingReader{ReadCloser: io.NopCloser(r), p: p.progress}
+	err = p.store.Put(ctx, desc, readCounter{cr, &p.received})
+	if err == nil && !had {
+		p.written.Add(1)
+	}
+	return err
+}
+
+type readCounter struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c readCounter) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// indexEntry is the index.json entry for the manifest or index d names in
+// the layout: media type, digest, size, and the document's artifactType.
+func indexEntry(ctx context.Context, store *layout.Store, d ocispec.Descriptor) (ocispec.Descriptor, error) {
+	data, err := store.FetchAll(ctx, d, layout.MaxDocumentSize)
+	if err != nil {
+		return d, err
+	}
+	var probe struct {
+		ArtifactType string `json:"artifactType"`
+	}
+	if err := layout.DecodeStrict(data, &probe); err != nil {
+		return d, fmt.Errorf("%s: %w", d.Digest, err)
+	}
+	return ocispec.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, ArtifactType: probe.ArtifactType}, nil
+}
+
+// newRepository returns the oras-go client for ref: TLS as opts say,
+// oras-go's retrying transport (429 and 5xx answers, timeouts), and the
+// credentials of opts or the Docker config.
+func newRepository(ref registry.Reference, opts RegistryOptions) (*remote.Repository, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if opts.CAFile != "" || opts.Insecure {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: opts.Insecure}
+		if opts.CAFile != "" {
+			pool, err := x509.SystemCertPool()
+			if err != nil || pool == nil {
+				pool = x509.NewCertPool()
+			}
+			pem, err := os.ReadFile(opts.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("--ca-file: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--ca-file %s: %w: no PEM certificate in it", opts.CAFile, ErrBadInput)
+			}
+			cfg.RootCAs = pool
+		}
+		transport.TLSClientConfig = cfg
+	}
+	client := &auth.Client{
+		Client: &http.Client{Transport: retry.NewTransport(transport)},
+		Cache:  auth.NewCache(),
+		Header: http.Header{"User-Agent": {"ocibundle"}},
+	}
+	if opts.Username != "" {
+		client.Credential = auth.StaticCredential(ref.Registry, auth.Credential{Username: opts.Username, Password: opts.Password})
+	} else {
+		store, err := credentials.NewStoreFromDocker(credentials.StoreOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("docker config: %w", err)
+		}
+		client.Credential = credentials.Credential(store)
+	}
+	repo := &remote.Repository{Reference: ref, PlainHTTP: opts.PlainHTTP, Client: client}
+	return repo, nil
+}
+
+// registryError turns an error of oras-go into one line that names ref and
+// wraps the sentinel that decides the exit code.
+func registryError(ref string, err error) error {
+	var ce *oras.CopyError
+	if errors.As(err, &ce) {
+		err = ce.Err // "failed to perform …" adds nothing to the cause
+	}
+	var er *errcode.ErrorResponse
+	var dns *net.DNSError
+	var ue *url.Error
+	switch {
+	case errors.As(err, &er) && (er.StatusCode == http.StatusUnauthorized || er.StatusCode == http.StatusForbidden):
+		return fmt.Errorf("%s: %w: %s %q: %s (check --username/--password-stdin or the Docker config)", ref, ErrUnauthorized, er.Method, withoutQuery(er.URL), statusDetail(er))
+	case errors.Is(err, auth.ErrBasicCredentialNotFound):
+		return fmt.Errorf("%s: %w: the registry wants a user name and password (--username/--password-stdin or the Docker config)", ref, ErrUnauthorized)
+	case errors.As(err, &er) && er.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%s: %w: %s %q: %s", ref, ErrNotInRegistry, er.Method, withoutQuery(er.URL), statusDetail(er))
+	case errors.Is(err, errdef.ErrNotFound) && !errors.Is(err, layout.ErrBlobNotFound):
+		return fmt.Errorf("%s: %w: %v", ref, ErrNotInRegistry, err)
+	case errors.Is(err, content.ErrMismatchedDigest), errors.Is(err, content.ErrTrailingData), errors.Is(err, content.ErrInvalidDescriptorSize):
+		return fmt.Errorf("%s: %w: %v", ref, layout.ErrDigestMismatch, err)
+	case errors.As(err, &dns):
+		return fmt.Errorf("%s: unknown host %s: %w", ref, dns.Name, err)
+	case errors.As(err, &ue):
+		// An upload URL carries the registry's state (and, on some
+		// registries, a signature) in its query: not for a log line.
+		u, perr := url.Parse(ue.URL)
+		if perr != nil {
+			return fmt.Errorf("%s: %s: %w", ref, ue.Op, ue.Err)
+		}
+		return fmt.Errorf("%s: %s %q: %w", ref, ue.Op, withoutQuery(u), ue.Err)
+	}
+	return fmt.Errorf("%s: %w", ref, err)
+}
+
+// withoutQuery is u without its query and user information.
+func withoutQuery(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	c.RawQuery, c.User, c.Fragment = "", nil, ""
+	return c.String()
+}
+
+func statusDetail(er *errcode.ErrorResponse) string {
+	s := fmt.Sprintf("%d %s", er.StatusCode, http.StatusText(er.StatusCode))
+	if len(er.Errors) > 0 {
+		s += ": " + er.Errors[0].Message
+	}
+	return s
+}
+
+// redact hides password in err's message, keeping what it wraps.
+func redact(err error, password string) error {
+	if err == nil || password == "" || !strings.Contains(err.Error(), password) {
+		return err
+	}
+	return &redacted{err: err, msg: strings.ReplaceAll(err.Error(), password, "***")}
+}
+
+type redacted struct {
+	err error
+	msg string
+}
+
+func (r *redacted) Error() string { return r.msg }
+func (r *redacted) Unwrap() error { return r.err }

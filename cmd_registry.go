@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ocibundle/ocibundle/bundle"
+)
+
+// registryFlags are the flags push and pull share.
+func registryFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("include-referrers", "", "also copy the manifests whose subject is the bundle (signatures, SBOMs)"),
+		&cli.IntFlag{Name: "concurrency", Value: 3, Usage: "blobs copied at once", EnvVars: envVars("concurrency")},
+		stringFlag("username", "u", "", "registry user name (with --password-stdin); otherwise the Docker config's credentials"),
+		boolFlag("password-stdin", "", "read the registry password from standard input"),
+		boolFlag("plain-http", "", "speak HTTP, not HTTPS (a registry on loopback)"),
+		stringFlag("ca-file", "", "", "PEM file of certificate authorities to trust besides the system's"),
+		boolFlag("insecure", "", "accept any TLS certificate (self-signed test registries)"),
+		boolFlag("json", "", "print the result as JSON"),
+	}
+}
+
+// pushCommand is `ocibundle push`.
+func pushCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "push",
+		Usage:     "copy a bundle from a layout to a registry (blobs the registry has are skipped)",
+		ArgsUsage: "LAYOUT[:TAG|@DIGEST] REGISTRY/REPO[:TAG]",
+		Flags:     registryFlags(),
+		Action:    pushAction,
+	}
+}
+
+// pullCommand is `ocibundle pull`.
+func pullCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pull",
+		Usage:     "copy a manifest and its blobs from a registry into a layout, verified; index.json is updated last",
+		ArgsUsage: "REGISTRY/REPO:TAG | REGISTRY/REPO@DIGEST",
+		Flags: append([]cli.Flag{
+			stringFlag("output", "o", "", "the layout to pull into (created if missing)"),
+			sliceFlag("tag", "t", "tag the manifest in the layout (repeatable; default: the registry tag)"),
+		}, registryFlags()...),
+		Action: pullAction,
+	}
+}
+
+// registryOptions reads the shared flags; the password comes only from
+// standard input.
+func registryOptions(c *cli.Context) (bundle.RegistryOptions, error) {
+	progress, err := newProgress(c)
+	if err != nil {
+		return bundle.RegistryOptions{}, err
+	}
+	opts := bundle.RegistryOptions{
+		PlainHTTP:        c.Bool("plain-http"),
+		Insecure:         c.Bool("insecure"),
+		CAFile:           c.String("ca-file"),
+		Username:         c.String("username"),
+		Concurrency:      c.Int("concurrency"),
+		IncludeReferrers: c.Bool("include-referrers"),
+	}
+	if progress != nil {
+		opts.Progress = progress
+	}
+	if opts.Concurrency < 1 {
+		return opts, usagef("%s: --concurrency %d: want 1 or more", c.Command.Name, opts.Concurrency)
+	}
+	if c.Bool("password-stdin") {
+		if opts.Username == "" {
+			return opts, usagef("%s: --password-stdin needs --username", c.Command.Name)
+		}
+		if opts.Password, err = readPassword(os.Stdin); err != nil {
+			return opts, fmt.Errorf("%s: --password-stdin: %w", c.Command.Name, err)
+		}
+		if opts.Password == "" {
+			return opts, usagef("%s: --password-stdin: standard input is empty", c.Command.Name)
+		}
+	} else if opts.Username != "" {
+		return opts, usagef("%s: --username needs --password-stdin (a password is never taken on the command line)", c.Command.Name)
+	}
+	return opts, nil
+}
+
+// readPassword reads the first line of r, without its line ending.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func pushAction(c *cli.Context) error {
+	if c.NArg() != 2 {
+		return usagef("push: want LAYOUT[:TAG|@DIGEST] and REGISTRY/REPO[:TAG], got %d arguments", c.NArg())
+	}
+	opts, err := registryOptions(c)
+	if err != nil {
+		return err
+	}
+	res, err := bundle.Push(c.Context, c.Args().Get(0), c.Args().Get(1), opts)
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		return bundle.WriteJSON(c.App.Writer, res)
+	}
+	var b strings.Builder
+	for _, r := range res.Referrers {
+		fmt.Fprintf(&b, "referrer %s %s\n", r.Digest, r.ArtifactType)
+	}
+	fmt.Fprintf(&b, "pushed %s %s: %d blobs, %d sent (%d bytes), %d already there\n", res.Reference, res.Digest, res.Blobs, res.Sent, res.Bytes, res.Skipped)
+	_, err = io.WriteString(c.App.Writer, b.String())
+	return err
+}
+
+func pullAction(c *cli.Context) error {
+	out := c.String("output")
+	if out == "" {
+		return usagef("pull: -o LAYOUT is required")
+	}
+	src, err := oneArg(c, "REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST")
+	if err != nil {
+		return err
+	}
+	opts, err := registryOptions(c)
+	if err != nil {
+		return err
+	}
+	res, err := bundle.Pull(c.Context, src, out, c.StringSlice("tag"), opts)
+	errw := c.App.ErrWriter
+	if errw == nil {
+		errw = os.Stderr
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(errw, "ocibundle: pull: warning: %s\n", w)
+	}
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	if c.Bool("json") {
+		return bundle.WriteJSON(c.App.Writer, res)
+	}
+	var b strings.Builder
+	for _, e := range res.Entries {
+		tag := e.Tag
+		if tag == "" {
+			tag = "-"
+		}
+		fmt.Fprintf(&b, "%-9s %s %s\n", e.Status, e.Digest, tag)
+	}
+	fmt.Fprintf(&b, "pulled %s into %s: %d blobs (%d written), %d bytes received\n", res.Reference, res.Layout, res.Blobs, res.Written, res.Bytes)
+	_, err = io.WriteString(c.App.Writer, b.String())
+	return err
+}

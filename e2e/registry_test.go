@@ -1,0 +1,637 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// regServer is Debian's docker-registry (distribution) on a free loopback
+// port with its storage in a temporary directory, started by the test and
+// stopped when it ends.
+type regServer struct {
+	t       *testing.T
+	addr    string // host:port
+	storage string
+	config  string
+	cmd     *exec.Cmd
+	log     *bytes.Buffer
+}
+
+// startDistribution starts a registry; with an htpasswd file it requires basic
+// auth (distribution accepts bcrypt entries only).
+func startDistribution(t *testing.T, htpasswd string) *regServer {
+	t.Helper()
+	bin := requireTool(t, "docker-registry")
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	r := &regServer{t: t, addr: addr, storage: filepath.Join(dir, "storage"), config: filepath.Join(dir, "config.yml")}
+	cfg := fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+`, r.storage, addr)
+	if htpasswd != "" {
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: ocibundle-test\n    path: %s\n", htpasswd)
+	}
+	if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.start(bin)
+	t.Cleanup(r.stop)
+	return r
+}
+
+// start runs the registry with the same configuration (address, storage)
+// and waits until /v2/ answers.
+func (r *regServer) start(bin string) {
+	r.t.Helper()
+	r.log = &bytes.Buffer{}
+	r.cmd = exec.Command(bin, "serve", r.config)
+	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	if err := r.cmd.Start(); err != nil {
+		r.t.Fatalf("docker-registry serve: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + r.addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			r.stop()
+			r.t.Fatalf("docker-registry on %s: not answering after 20s: %v\n%s", r.addr, err, r.log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill stops the registry at once (SIGKILL), as a crash would.
+func (r *regServer) stop() {
+	if r.cmd != nil && r.cmd.Process != nil {
+		_ = r.cmd.Process.Signal(syscall.SIGKILL)
+		_ = r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// blobData lists the committed blobs in the registry's storage (digest hex
+// → path of its data file).
+func (r *regServer) blobData() map[string]string {
+	out := map[string]string{}
+	root := filepath.Join(r.storage, "docker", "registry", "v2", "blobs", "sha256")
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "data" && !d.IsDir() {
+			out[filepath.Base(filepath.Dir(p))] = p
+		}
+		return nil
+	})
+	return out
+}
+
+// regPack packs a small tree into a new layout tagged 1.0 and returns the
+// source directory, the layout and the manifest digest. The bundle has 3
+// blobs: manifest, config and one layer.
+func regPack(t *testing.T, work string) (src, lay string, d digest.Digest) {
+	t.Helper()
+	src = filepath.Join(work, "release")
+	writeFile(t, filepath.Join(src, "README.md"), []byte("release notes\n"), 0o644)
+	writeFile(t, filepath.Join(src, "bin", "app.sh"), []byte("#!/bin/sh\necho app\n"), 0o755)
+	writeFile(t, filepath.Join(src, "data", "big.txt"), bigText(2<<20), 0o644)
+	stamp(t, src, time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC))
+	lay = filepath.Join(work, "layout")
+	d = digestOut(t, mustRun(t, work, nil, "pack", "-o", lay, "-t", "1.0", src))
+	return src, lay, d
+}
+
+type regPushJSON struct {
+	Reference string        `json:"reference"`
+	Digest    digest.Digest `json:"digest"`
+	Blobs     int           `json:"blobs"`
+	Sent      int           `json:"sent"`
+	Skipped   int           `json:"skipped"`
+	Bytes     int64         `json:"bytes"`
+	Referrers []struct {
+		Digest digest.Digest `json:"digest"`
+	} `json:"referrers"`
+}
+
+type regPullJSON struct {
+	Digest    digest.Digest `json:"digest"`
+	Blobs     int           `json:"blobs"`
+	Written   int           `json:"written"`
+	Bytes     int64         `json:"bytes"`
+	Referrers []struct {
+		Digest digest.Digest `json:"digest"`
+	} `json:"referrers"`
+}
+
+func regJSON(t *testing.T, out string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+}
+
+// regRun runs ocibundle with stdin.
+func regRun(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("ocibundle %s: %v", strings.Join(args, " "), err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// regOneLine fails unless stderr is exactly one "ocibundle: …" line.
+func regOneLine(t *testing.T, what string, r result) {
+	t.Helper()
+	if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "ocibundle: ") {
+		t.Errorf("%s: stderr is not one line:\n%s", what, r.stderr)
+	}
+}
+
+// noDockerConfig points DOCKER_CONFIG at an empty directory, so that the
+// user's credentials never take part.
+func noDockerConfig(t *testing.T) []string {
+	return []string{"DOCKER_CONFIG=" + t.TempDir()}
+}
+
+// TestRegistryRoundTrip: pack → push → pull into a fresh layout → verify →
+// extract equals the source; the manifest digest is the same in the layout,
+// the registry (as oras and crane see it) and the pulled layout; crane's
+// pull of our push has the same blobs as our pull; a second push sends
+// nothing and a second pull writes nothing.
+func TestRegistryRoundTrip(t *testing.T) {
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	src, lay, d := regPack(t, work)
+	repo := reg.addr + "/site/release"
+
+	var push regPushJSON
+	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--json", lay+":1.0", repo), &push)
+	if push.Digest != d || push.Reference != repo+":1.0" || push.Sent != push.Blobs || push.Blobs != 3 {
+		t.Errorf("push = %+v, want digest %s to %s:1.0 with 3 blobs sent", push, d, repo)
+	}
+
+	pulled := filepath.Join(work, "pulled")
+	var pull regPullJSON
+	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--json", "-o", pulled, repo+":1.0"), &pull)
+	if pull.Digest != d || pull.Written != 3 || pull.Blobs != 3 {
+		t.Errorf("pull = %+v, want digest %s, 3 blobs written", pull, d)
+	}
+	arcVerify(t, pulled)
+	if got := xtTags(xtComplete(t, pulled)); got["1.0"] != d.String() {
+		t.Errorf("pulled index.json tags = %v, want 1.0 → %s", got, d)
+	}
+	if a, b := readFile(t, filepath.Join(lay, "index.json")), readFile(t, filepath.Join(pulled, "index.json")); a != b {
+		t.Errorf("pulled index.json differs from the packed one:\n%s\n%s", b, a)
+	}
+	out := filepath.Join(work, "out")
+	mustRun(t, work, nil, "extract", "-o", out, pulled+":1.0")
+	xtCompare(t, "extract of the pulled bundle", xtTree(t, filepath.Join(out, "release")), xtTree(t, src), "mode", "data", "link", "mtime")
+
+	// Peers read the registry.
+	oras := requireTool(t, "oras")
+	r := runCmd(t, work, env, oras, "manifest", "fetch", "--plain-http", repo+":1.0")
+	if r.code != 0 || digest.FromString(r.stdout) != d {
+		t.Errorf("oras manifest fetch: exit %d, digest %s, want %s\n%s", r.code, digest.FromString(r.stdout), d, r.stderr)
+	}
+	crane := requireTool(t, "crane")
+	r = runCmd(t, work, env, crane, "manifest", "--insecure", repo+":1.0")
+	if r.code != 0 || digest.FromString(r.stdout) != d {
+		t.Errorf("crane manifest: exit %d, digest %s, want %s\n%s", r.code, digest.FromString(r.stdout), d, r.stderr)
+	}
+	craneDir := filepath.Join(work, "crane")
+	if r = runCmd(t, work, env, crane, "pull", "--insecure", "--format", "oci", repo+":1.0", craneDir); r.code != 0 {
+		t.Fatalf("crane pull: exit %d\n%s", r.code, r.stderr)
+	}
+	if got, want := arcBlobs(t, craneDir), arcBlobs(t, pulled); !mapsEqual(got, want) {
+		t.Errorf("crane pull has blobs %v, our pull %v", keys(got), keys(want))
+	}
+
+	// Again: the registry has everything, the layout has everything.
+	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--json", lay+":1.0", repo), &push)
+	if push.Sent != 0 || push.Skipped != 3 || push.Bytes != 0 {
+		t.Errorf("second push = %+v, want 0 sent, 3 skipped", push)
+	}
+	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--json", "-o", pulled, repo+":1.0"), &pull)
+	if pull.Written != 0 || pull.Digest != d {
+		t.Errorf("second pull = %+v, want nothing written", pull)
+	}
+
+	// By digest, with another local tag; and push of an untagged reference
+	// under an explicit tag.
+	byDigest := filepath.Join(work, "by-digest")
+	mustRun(t, work, env, "pull", "--plain-http", "-o", byDigest, "-t", "site-1.0", repo+"@"+d.String())
+	if got := xtTags(xtComplete(t, byDigest)); len(got) != 1 || got["site-1.0"] != d.String() {
+		t.Errorf("pull by digest -t site-1.0: tags %v", got)
+	}
+	mustRun(t, work, env, "push", "--plain-http", lay+"@"+d.String(), repo+":copy")
+	if r = runCmd(t, work, env, oras, "manifest", "fetch", "--plain-http", repo+":copy"); digest.FromString(r.stdout) != d {
+		t.Errorf("push LAYOUT@DIGEST REPO:copy: the registry's copy is %s, want %s", digest.FromString(r.stdout), d)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestRegistryReferrers: a signature attached in the layout (by oras) is
+// pushed with --include-referrers, listed by `oras discover`, and pulled
+// back with --include-referrers as an untagged index.json entry.
+func TestRegistryReferrers(t *testing.T) {
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	oras := requireTool(t, "oras")
+	work := t.TempDir()
+	_, lay, d := regPack(t, work)
+	writeFile(t, filepath.Join(work, "sbom.json"), []byte(`{"sbom":true}`), 0o644)
+	r := runCmd(t, work, env, oras, "attach", "--oci-layout", lay+":1.0", "--artifact-type", "application/vnd.example.sbom", "sbom.json")
+	if r.code != 0 {
+		t.Fatalf("oras attach: exit %d\n%s", r.code, r.stderr)
+	}
+	repo := reg.addr + "/site/signed"
+
+	// Without the flag, only the bundle goes.
+	mustRun(t, work, env, "push", "--plain-http", lay+":1.0", repo)
+	r = runCmd(t, work, env, oras, "discover", "--plain-http", "--format", "json", repo+":1.0")
+	if r.code != 0 || strings.Contains(r.stdout, "application/vnd.example.sbom") {
+		t.Errorf("oras discover after a push without --include-referrers: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	var push regPushJSON
+	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--include-referrers", "--json", lay+":1.0", repo), &push)
+	if len(push.Referrers) != 1 || push.Digest != d {
+		t.Fatalf("push --include-referrers = %+v, want one referrer", push)
+	}
+	sbom := push.Referrers[0].Digest
+	r = runCmd(t, work, env, oras, "discover", "--plain-http", "--format", "json", repo+":1.0")
+	if r.code != 0 || !strings.Contains(r.stdout, sbom.String()) {
+		t.Errorf("oras discover does not list the referrer %s: exit %d\n%s%s", sbom, r.code, r.stdout, r.stderr)
+	}
+
+	plain := filepath.Join(work, "plain")
+	mustRun(t, work, env, "pull", "--plain-http", "-o", plain, repo+":1.0")
+	if idx := xtComplete(t, plain); len(idx.Manifests) != 1 {
+		t.Errorf("pull without --include-referrers: index.json has %d entries, want 1", len(idx.Manifests))
+	}
+	pulled := filepath.Join(work, "pulled")
+	var pull regPullJSON
+	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--include-referrers", "--json", "-o", pulled, repo+":1.0"), &pull)
+	if len(pull.Referrers) != 1 || pull.Referrers[0].Digest != sbom || pull.Blobs != 3+2 {
+		// The SBOM adds its manifest and layer; its empty config is ours.
+		t.Errorf("pull --include-referrers = %+v, want referrer %s and 5 blobs", pull, sbom)
+	}
+	idx := xtComplete(t, pulled)
+	found := false
+	for _, m := range idx.Manifests {
+		if m.Digest == sbom && m.Annotations[ocispec.AnnotationRefName] == "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("pulled index.json has no untagged entry for the referrer %s: %+v", sbom, idx.Manifests)
+	}
+	arcVerify(t, pulled)
+}
+
+// regHtpasswd writes an htpasswd file with one bcrypt entry.
+func regHtpasswd(t *testing.T, user, password string) string {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(p, []byte(user+":"+string(hash)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestRegistryAuth: basic auth with --username and --password-stdin, and
+// with the Docker config file; a wrong or missing password is exit 1 with
+// a clear one-line message that never shows the password.
+func TestRegistryAuth(t *testing.T) {
+	const user, password, wrong = "ci", "right-Pa55word", "wrong-S3cret-xyz"
+	reg := startDistribution(t, regHtpasswd(t, user, password))
+	work := t.TempDir()
+	_, lay, d := regPack(t, work)
+	repo := reg.addr + "/private/release"
+	env := noDockerConfig(t)
+
+	for _, tc := range []struct {
+		name     string
+		stdin    string
+		args     []string
+		want     int
+		contains string
+	}{
+		{"no credentials", "", nil, 1, "registry refused access"},
+		{"wrong password", wrong + "\n", []string{"-u", user, "--password-stdin"}, 1, "registry refused access"},
+		{"unknown user", password + "\n", []string{"-u", "nobody", "--password-stdin"}, 1, "registry refused access"},
+		{"password without user", password, []string{"--password-stdin"}, 2, "--password-stdin needs --username"},
+		{"user without password", "", []string{"-u", user}, 2, "needs --password-stdin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, args := range [][]string{
+				append(append([]string{"push", "--plain-http"}, tc.args...), lay+":1.0", repo),
+				append(append([]string{"pull", "--plain-http", "-o", filepath.Join(t.TempDir(), "l")}, tc.args...), repo+":1.0"),
+			} {
+				r := regRun(t, env, tc.stdin, args...)
+				if r.code != tc.want || !strings.Contains(r.stderr, tc.contains) {
+					t.Errorf("ocibundle %s: exit %d, want %d with %q\n%s", args[0], r.code, tc.want, tc.contains, r.stderr)
+				}
+				regOneLine(t, args[0], r)
+				if strings.Contains(r.stderr+r.stdout, wrong) || strings.Contains(r.stderr+r.stdout, password) {
+					t.Errorf("ocibundle %s: the password is in the output:\n%s%s", args[0], r.stdout, r.stderr)
+				}
+			}
+		})
+	}
+
+	r := regRun(t, env, password+"\n", "push", "--plain-http", "--json", "-u", user, "--password-stdin", lay+":1.0", repo)
+	if r.code != 0 {
+		t.Fatalf("push with the right password: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, password) {
+		t.Errorf("push --json shows the password:\n%s%s", r.stdout, r.stderr)
+	}
+	pulled := filepath.Join(work, "pulled")
+	r = regRun(t, env, password, "pull", "--plain-http", "-u", user, "--password-stdin", "-o", pulled, repo+":1.0")
+	if r.code != 0 {
+		t.Fatalf("pull with the right password: exit %d\n%s", r.code, r.stderr)
+	}
+	arcVerify(t, pulled)
+
+	// The Docker config file (DOCKER_CONFIG), as `docker login` writes it.
+	cfgDir := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	writeFile(t, filepath.Join(cfgDir, "config.json"), []byte(`{"auths":{"`+reg.addr+`":{"auth":"`+auth+`"}}}`), 0o600)
+	var pull regPullJSON
+	regJSON(t, mustRun(t, work, []string{"DOCKER_CONFIG=" + cfgDir}, "pull", "--plain-http", "--json", "-o", filepath.Join(work, "cfg"), repo+":1.0"), &pull)
+	if pull.Digest != d {
+		t.Errorf("pull with the Docker config: digest %s, want %s", pull.Digest, d)
+	}
+	wrongAuth := base64.StdEncoding.EncodeToString([]byte(user + ":" + wrong))
+	writeFile(t, filepath.Join(cfgDir, "config.json"), []byte(`{"auths":{"`+reg.addr+`":{"auth":"`+wrongAuth+`"}}}`), 0o600)
+	r = run(t, work, []string{"DOCKER_CONFIG=" + cfgDir}, "push", "--plain-http", lay+":1.0", repo+":2.0")
+	if r.code != 1 || !strings.Contains(r.stderr, "registry refused access") || strings.Contains(r.stderr, wrong) {
+		t.Errorf("push with a wrong password in the Docker config: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+}
+
+// TestRegistryErrors: an unknown host is exit 3, a missing tag or
+// repository exit 1, a blob the registry serves with other bytes exit 1
+// (and the layout keeps its index.json), each one line.
+func TestRegistryErrors(t *testing.T) {
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	_, lay, d := regPack(t, work)
+	repo := reg.addr + "/site/errors"
+	mustRun(t, work, env, "push", "--plain-http", lay+":1.0", repo)
+
+	notLayout := filepath.Join(work, "not-a-layout")
+	writeFile(t, filepath.Join(notLayout, "file.txt"), []byte("mine\n"), 0o644)
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		want     int
+		contains string
+	}{
+		{"pull into a directory that is not a layout", []string{"pull", "--plain-http", "-o", notLayout, repo + ":1.0"}, 1, "not an OCI image layout"},
+		{"unknown host push", []string{"push", lay + ":1.0", "registry.invalid/x:1"}, 3, "unknown host"},
+		{"unknown host pull", []string{"pull", "-o", filepath.Join(work, "u"), "registry.invalid/x:1"}, 3, "unknown host"},
+		{"missing tag", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + ":nope"}, 1, "not found in the registry"},
+		{"missing repository", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), reg.addr + "/no/such:1.0"}, 1, "not found in the registry"},
+		{"missing digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + "@" + digest.FromString("x").String()}, 1, "not found in the registry"},
+		{"no tag or digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo}, 2, "name a tag"},
+		{"push to a digest", []string{"push", "--plain-http", lay + ":1.0", repo + "@" + d.String()}, 2, "REGISTRY/REPO[:TAG]"},
+		{"missing local tag", []string{"push", "--plain-http", lay + ":2.0", repo}, 1, "tag not found"},
+		{"bad concurrency", []string{"push", "--plain-http", "--concurrency", "0", lay + ":1.0", repo}, 2, "--concurrency"},
+		{"https to a plain registry", []string{"pull", "-o", filepath.Join(work, "h"), repo + ":1.0"}, 3, "http"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, work, env, tc.args...)
+			if r.code != tc.want || !strings.Contains(r.stderr, tc.contains) {
+				t.Errorf("ocibundle %s: exit %d, want %d with %q\n%s", strings.Join(tc.args, " "), r.code, tc.want, tc.contains, r.stderr)
+			}
+			regOneLine(t, tc.name, r)
+		})
+	}
+
+	// The registry serves a layer with one byte changed: the pull stops
+	// with a digest mismatch, commits nothing bad, and leaves index.json
+	// as it was.
+	manifest := readFile(t, filepath.Join(lay, "blobs", "sha256", d.Encoded()))
+	var m ocispec.Manifest
+	if err := json.Unmarshal([]byte(manifest), &m); err != nil {
+		t.Fatal(err)
+	}
+	layer := m.Layers[len(m.Layers)-1].Digest
+	data := reg.blobData()[layer.Encoded()]
+	b, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(data, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(work, "bad")
+	r := run(t, work, env, "pull", "--plain-http", "-o", bad, repo+":1.0")
+	if r.code != 1 || !strings.Contains(r.stderr, "digest mismatch") || !strings.Contains(r.stderr, layer.String()) {
+		t.Errorf("pull of a damaged layer: exit %d, want 1 with digest mismatch naming %s\n%s", r.code, layer, r.stderr)
+	}
+	regOneLine(t, "damaged layer", r)
+	if idx := xtComplete(t, bad); len(idx.Manifests) != 0 {
+		t.Errorf("after a failed pull, index.json has %d entries, want 0", len(idx.Manifests))
+	}
+	if _, err := os.Stat(filepath.Join(bad, "blobs", "sha256", layer.Encoded())); err == nil {
+		t.Errorf("the damaged layer %s was committed", layer)
+	}
+	arcVerify(t, bad)
+}
+
+// regBigBundle packs n incompressible files of size bytes each as n layers
+// (no compression), so that a transfer takes long enough to be cut.
+func regBigBundle(t *testing.T, work string, n, size int) (string, digest.Digest) {
+	t.Helper()
+	var paths []string
+	for i := 0; i < n; i++ {
+		p := filepath.Join(work, "src", fmt.Sprintf("part%d.bin", i))
+		buf := make([]byte, size)
+		seed := sha256.Sum256([]byte{byte(i)})
+		for off := 0; off < size; off += len(seed) {
+			seed = sha256.Sum256(seed[:])
+			copy(buf[off:], seed[:])
+		}
+		writeFile(t, p, buf, 0o644)
+		paths = append(paths, p)
+	}
+	lay := filepath.Join(work, "layout")
+	args := append([]string{"pack", "-c", "none", "-o", lay, "-t", "big"}, paths...)
+	return lay, digestOut(t, mustRun(t, work, nil, args...))
+}
+
+// regCut starts ocibundle with args, kills the registry as soon as ready()
+// says a transfer is under way, and returns the command's result.
+func regCut(t *testing.T, reg *regServer, env []string, ready func() bool, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	var err error
+wait:
+	for {
+		select {
+		case err = <-done:
+			t.Fatalf("ocibundle %s finished (%v) before the registry could be killed; make the bundle bigger", args[0], err)
+		default:
+		}
+		if ready() {
+			reg.stop()
+			err = <-done
+			break wait
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("ocibundle %s: no transfer seen in 60s", args[0])
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// TestRegistryKilled: the registry killed mid-push is exit 3; started
+// again, the same push completes and skips the blobs it has. Killed
+// mid-pull, exit 3 and a valid layout with index.json untouched; the same
+// pull then completes and skips the blobs already committed.
+func TestRegistryKilled(t *testing.T) {
+	const parts, size = 8, 24 << 20
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay, d := regBigBundle(t, work, parts, size)
+	repo := reg.addr + "/site/big"
+	bin := requireTool(t, "docker-registry")
+
+	// One big blob committed in the registry, and not all of them.
+	r := regCut(t, reg, env, func() bool {
+		n := 0
+		for _, p := range reg.blobData() {
+			if fi, err := os.Stat(p); err == nil && fi.Size() >= size {
+				n++
+			}
+		}
+		return n >= 1
+	}, "push", "--plain-http", "--concurrency", "1", "--json", lay+":big", repo)
+	if r.code != 3 {
+		t.Fatalf("push to a registry killed mid-push: exit %d, want 3\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	regOneLine(t, "killed mid-push", r)
+	t.Logf("killed mid-push: %s", strings.TrimSpace(r.stderr))
+	reg.start(bin)
+	var push regPushJSON
+	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--concurrency", "1", "--json", lay+":big", repo), &push)
+	if push.Digest != d || push.Skipped < 1 || push.Sent >= push.Blobs || push.Bytes >= int64(parts*size) {
+		t.Errorf("push after the restart = %+v, want some of the %d blobs skipped", push, push.Blobs)
+	}
+
+	pulled := filepath.Join(work, "pulled")
+	r = regCut(t, reg, env, func() bool {
+		entries, _ := os.ReadDir(filepath.Join(pulled, "blobs", "sha256"))
+		for _, e := range entries {
+			if fi, err := e.Info(); err == nil && fi.Size() >= size {
+				return true
+			}
+		}
+		return false
+	}, "pull", "--plain-http", "--concurrency", "1", "-o", pulled, repo+":big")
+	if r.code != 3 {
+		t.Fatalf("pull from a registry killed mid-pull: exit %d, want 3\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	regOneLine(t, "killed mid-pull", r)
+	t.Logf("killed mid-pull: %s", strings.TrimSpace(r.stderr))
+	if idx := xtComplete(t, pulled); len(idx.Manifests) != 0 {
+		t.Errorf("after an interrupted pull, index.json has %d entries, want 0", len(idx.Manifests))
+	}
+	arcVerify(t, pulled)
+	reg.start(bin)
+	var pull regPullJSON
+	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--json", "-o", pulled, repo+":big"), &pull)
+	if pull.Digest != d || pull.Written >= pull.Blobs || pull.Bytes >= int64(parts*size) {
+		t.Errorf("pull after the restart = %+v, want fewer than %d blobs written", pull, pull.Blobs)
+	}
+	arcVerify(t, pulled)
+}
