@@ -58,7 +58,7 @@ func (o *orasStore) Push(ctx context.Context, desc ocispec.Descriptor, r io.Read
 // Exists reports whether the layout has the blob desc names (see
 // recheckManifests for manifests).
 func (o *orasStore) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
-	if o.recheckManifests && (isManifestType(desc.MediaType) || isIndexType(desc.MediaType)) {
+	if o.recheckManifests && layout.IsDocument(desc.MediaType) {
 		return false, nil
 	}
 	return o.store.Exists(ctx, desc)

@@ -288,7 +288,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, registryError(src, err)
 	}
-	if !isManifestType(root.MediaType) && !isIndexType(root.MediaType) {
+	if !layout.IsDocument(root.MediaType) {
 		return res, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
 	}
 	if err := layout.ValidateDigest(root.Digest); err != nil {
@@ -308,9 +308,23 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	defer release()
 
 	progress := progressOrNop(opts.Progress)
+	total := int64(-1)
+	if layout.IsManifest(root.MediaType) {
+		// The manifest names every blob with its size: the bar's total.
+		// (oras-go fetches it again for the copy; it is small.)
+		if data, err := content.FetchAll(ctx, repo, root); err == nil {
+			var m ocispec.Manifest
+			if json.Unmarshal(data, &m) == nil {
+				total = root.Size + m.Config.Size
+				for _, l := range m.Layers {
+					total += l.Size
+				}
+			}
+		}
+	}
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
-	progress.Start("pull", -1)
+	progress.Start("pull", total)
 	var referrers []ocispec.Descriptor
 	if opts.IncludeReferrers {
 		var mu sync.Mutex
@@ -502,6 +516,7 @@ func registryError(ref string, err error) error {
 	var er *errcode.ErrorResponse
 	var dns *net.DNSError
 	var ue *url.Error
+	var cve *tls.CertificateVerificationError
 	switch {
 	case errors.As(err, &er) && (er.StatusCode == http.StatusUnauthorized || er.StatusCode == http.StatusForbidden):
 		return fmt.Errorf("%s: %w: %s %q: %s (check --username/--password-stdin or the Docker config)", ref, ErrUnauthorized, er.Method, withoutQuery(er.URL), statusDetail(er))
@@ -513,6 +528,8 @@ func registryError(ref string, err error) error {
 		return fmt.Errorf("%s: %w: %v", ref, ErrNotInRegistry, err)
 	case errors.Is(err, content.ErrMismatchedDigest), errors.Is(err, content.ErrTrailingData), errors.Is(err, content.ErrInvalidDescriptorSize):
 		return fmt.Errorf("%s: %w: %v", ref, layout.ErrDigestMismatch, err)
+	case errors.As(err, &cve):
+		return fmt.Errorf("%s: %w (--ca-file FILE trusts another certificate authority; --insecure skips the check)", ref, err)
 	case errors.As(err, &dns):
 		return fmt.Errorf("%s: unknown host %s: %w", ref, dns.Name, err)
 	case errors.As(err, &ue):
