@@ -2,13 +2,22 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,11 +41,19 @@ type regServer struct {
 	config  string
 	cmd     *exec.Cmd
 	log     *bytes.Buffer
+	tls     bool
 }
 
 // startDistribution starts a registry; with an htpasswd file it requires basic
 // auth (distribution accepts bcrypt entries only).
 func startDistribution(t *testing.T, htpasswd string) *regServer {
+	t.Helper()
+	return startDistributionWith(t, htpasswd, "", "")
+}
+
+// startDistributionWith starts a registry, serving HTTPS with the PEM files
+// cert and key when they are set.
+func startDistributionWith(t *testing.T, htpasswd, cert, key string) *regServer {
 	t.Helper()
 	bin := requireTool(t, "docker-registry")
 	dir := t.TempDir()
@@ -46,7 +63,7 @@ func startDistribution(t *testing.T, htpasswd string) *regServer {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	r := &regServer{t: t, addr: addr, storage: filepath.Join(dir, "storage"), config: filepath.Join(dir, "config.yml")}
+	r := &regServer{t: t, addr: addr, storage: filepath.Join(dir, "storage"), config: filepath.Join(dir, "config.yml"), tls: cert != ""}
 	cfg := fmt.Sprintf(`version: 0.1
 log:
   level: error
@@ -60,6 +77,9 @@ storage:
 http:
   addr: %s
 `, r.storage, addr)
+	if cert != "" {
+		cfg += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", cert, key)
+	}
 	if htpasswd != "" {
 		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: ocibundle-test\n    path: %s\n", htpasswd)
 	}
@@ -82,8 +102,14 @@ func (r *regServer) start(bin string) {
 		r.t.Fatalf("docker-registry serve: %v", err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
+	client, scheme := &http.Client{}, "http"
+	if r.tls {
+		// Only "is it up"; the tests judge the certificate.
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+		scheme = "https"
+	}
 	for {
-		resp, err := http.Get("http://" + r.addr + "/v2/")
+		resp, err := client.Get(scheme + "://" + r.addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
 			return
@@ -634,4 +660,78 @@ func TestRegistryKilled(t *testing.T) {
 		t.Errorf("pull after the restart = %+v, want fewer than %d blobs written", pull, pull.Blobs)
 	}
 	arcVerify(t, pulled)
+}
+
+// regCert writes a self-signed certificate for 127.0.0.1 (its own CA) and
+// its key, and returns their paths.
+func regCert(t *testing.T) (cert, key string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "ocibundle test registry"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{netip.MustParseAddr("127.0.0.1").AsSlice()},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeFile(t, cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	writeFile(t, key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return cert, key
+}
+
+// TestRegistryTLS: a registry with a self-signed certificate and htpasswd
+// auth is refused (exit 3, naming --ca-file and --insecure) until the
+// certificate is trusted with --ca-file or the check skipped with
+// --insecure; then push and pull work over HTTPS with the password.
+func TestRegistryTLS(t *testing.T) {
+	const user, password = "ci", "tls-Pa55word"
+	cert, key := regCert(t)
+	reg := startDistributionWith(t, regHtpasswd(t, user, password), cert, key)
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	_, lay, d := regPack(t, work)
+	repo := reg.addr + "/tls/release"
+	login := []string{"-u", user, "--password-stdin"}
+
+	r := regRun(t, env, password, append(append([]string{"push"}, login...), lay+":1.0", repo)...)
+	if r.code != 3 || !strings.Contains(r.stderr, "certificate") || !strings.Contains(r.stderr, "--ca-file") {
+		t.Errorf("push to an untrusted certificate: exit %d, want 3 naming the certificate and --ca-file\n%s", r.code, r.stderr)
+	}
+	regOneLine(t, "untrusted certificate", r)
+	t.Logf("untrusted certificate: %s", strings.TrimSpace(r.stderr))
+	var push regPushJSON
+	r = regRun(t, env, password, append(append([]string{"push", "--json", "--ca-file", cert}, login...), lay+":1.0", repo)...)
+	if r.code != 0 {
+		t.Fatalf("push --ca-file: exit %d\n%s", r.code, r.stderr)
+	}
+	regJSON(t, r.stdout, &push)
+	if push.Digest != d || push.Sent != push.Blobs {
+		t.Errorf("push --ca-file = %+v, want %s sent", push, d)
+	}
+	pulled := filepath.Join(work, "pulled")
+	r = regRun(t, env, password, append(append([]string{"pull", "--insecure", "-o", pulled}, login...), repo+":1.0")...)
+	if r.code != 0 {
+		t.Fatalf("pull --insecure: exit %d\n%s", r.code, r.stderr)
+	}
+	arcVerify(t, pulled)
+	if got := xtTags(xtComplete(t, pulled)); got["1.0"] != d.String() {
+		t.Errorf("pull --insecure: tags %v, want 1.0 → %s", got, d)
+	}
 }
