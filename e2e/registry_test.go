@@ -735,3 +735,57 @@ func TestRegistryTLS(t *testing.T) {
 		t.Errorf("pull --insecure: tags %v, want 1.0 → %s", got, d)
 	}
 }
+
+// TestRegistryPullHoldsOffGC: a gc started while a pull has committed blobs
+// that index.json does not name yet waits for the pull (the blob lock)
+// instead of collecting them; the pull completes whole.
+func TestRegistryPullHoldsOffGC(t *testing.T) {
+	const parts, size = 6, 24 << 20
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay, d := regBigBundle(t, work, parts, size)
+	repo := reg.addr + "/site/gc"
+	mustRun(t, work, env, "push", "--plain-http", lay+":big", repo)
+
+	pulled := filepath.Join(work, "pulled")
+	cmd := exec.Command(bin, "pull", "--plain-http", "--concurrency", "1", "-o", pulled, repo+":big")
+	cmd.Env = append(os.Environ(), env...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pullDone := make(chan time.Time, 1)
+	go func() {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("pull: %v\n%s", err, errb.String())
+		}
+		pullDone <- time.Now()
+	}()
+	// Wait for a committed blob that index.json does not name yet.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		entries, _ := os.ReadDir(filepath.Join(pulled, "blobs", "sha256"))
+		if len(entries) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("pull: no blob committed in 60s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	gc := run(t, work, nil, "gc", pulled)
+	gcEnd := time.Now()
+	if gc.code != 0 {
+		t.Fatalf("gc during a pull: exit %d\n%s", gc.code, gc.stderr)
+	}
+	pullEnd := <-pullDone
+	if gcEnd.Before(pullEnd) {
+		t.Errorf("gc finished %v before the pull it should have waited for", pullEnd.Sub(gcEnd))
+	}
+	if got := xtTags(xtComplete(t, pulled)); got["big"] != d.String() {
+		t.Errorf("after a pull and a gc: tags %v, want big → %s", got, d)
+	}
+	arcVerify(t, pulled)
+}
