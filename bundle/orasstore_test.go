@@ -184,6 +184,11 @@ func TestPushPullRefuseBadReferences(t *testing.T) {
 			t.Errorf("Push(%q) = %v, want layout.ErrBadReference", dst, err)
 		}
 	}
+	// A layout tag that is not a registry tag, with no tag in dst.
+	pathTag, _ := packedLayout(t, "release/1.0")
+	if _, err := Push(ctx, pathTag+":release/1.0", "127.0.0.1:1/r", RegistryOptions{}); !errors.Is(err, layout.ErrBadReference) || !strings.Contains(err.Error(), "REGISTRY/REPO:TAG") {
+		t.Errorf("Push(layout tag release/1.0, no tag) = %v, want layout.ErrBadReference naming REGISTRY/REPO:TAG", err)
+	}
 	out := filepath.Join(t.TempDir(), "l")
 	for _, src := range []string{"no-registry", "127.0.0.1:1/r"} {
 		if _, err := Pull(ctx, src, out, nil, RegistryOptions{}); !errors.Is(err, layout.ErrBadReference) {

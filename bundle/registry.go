@@ -128,11 +128,10 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		} else {
 			tag = root.Annotations[ocispec.AnnotationRefName]
 		}
-	}
-	if tag != "" {
+		// A layout tag may be a path ("release/1.0"); a registry tag may not.
 		ref.Reference = tag
-		if err := ref.ValidateReferenceAsTag(); err != nil {
-			return res, fmt.Errorf("%s: %w: %v", dst, layout.ErrBadReference, err)
+		if err := ref.ValidateReferenceAsTag(); tag != "" && err != nil {
+			return res, fmt.Errorf("%s: %w: the layout tag %q is not a registry tag; name one as REGISTRY/REPO:TAG", dst, layout.ErrBadReference, tag)
 		}
 	}
 	repo, err := newRepository(ref, opts)

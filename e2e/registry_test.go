@@ -145,6 +145,20 @@ func (r *regServer) blobData() map[string]string {
 	return out
 }
 
+// linked lists the blobs the registry has linked into repository name
+// (digest hex): those it answers HEAD for, and so those a push skips.
+func (r *regServer) linked(name string) map[string]bool {
+	out := map[string]bool{}
+	dir := filepath.Join(r.storage, "docker", "registry", "v2", "repositories", filepath.FromSlash(name), "_layers", "sha256")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), "link")); err == nil {
+			out[e.Name()] = true
+		}
+	}
+	return out
+}
+
 // regPack packs a small tree into a new layout tagged 1.0 and returns the
 // source directory, the layout and the manifest digest. The bundle has 3
 // blobs: manifest, config and one layer.
@@ -612,15 +626,16 @@ func TestRegistryKilled(t *testing.T) {
 	repo := reg.addr + "/site/big"
 	bin := requireTool(t, "docker-registry")
 
-	// One big blob committed in the registry, and not all of them.
+	// One big blob committed in the registry and linked into the
+	// repository, and not all of them.
 	r := regCut(t, reg, env, func() bool {
-		n := 0
-		for _, p := range reg.blobData() {
-			if fi, err := os.Stat(p); err == nil && fi.Size() >= size {
-				n++
+		data := reg.blobData()
+		for hex := range reg.linked("site/big") {
+			if fi, err := os.Stat(data[hex]); err == nil && fi.Size() >= size {
+				return true
 			}
 		}
-		return n >= 1
+		return false
 	}, "push", "--plain-http", "--concurrency", "1", "--json", lay+":big", repo)
 	if r.code != 3 {
 		t.Fatalf("push to a registry killed mid-push: exit %d, want 3\n%s%s", r.code, r.stdout, r.stderr)
