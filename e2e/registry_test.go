@@ -804,3 +804,53 @@ func TestRegistryPullHoldsOffGC(t *testing.T) {
 	}
 	arcVerify(t, pulled)
 }
+
+// TestRegistryMultiPlatform: a two-platform image index that crane built in
+// the registry is pulled whole (index, both manifests, their configs and
+// layers), verifies clean, and pushed back to another repository under the
+// same digest, as crane sees it.
+func TestRegistryMultiPlatform(t *testing.T) {
+	crane := requireTool(t, "crane")
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "rootfs", "etc", "motd"), []byte("multi\n"), 0o644)
+	layer := filepath.Join(work, "layer.tar")
+	writeTar(t, layer, filepath.Join(work, "rootfs"))
+	repo := reg.addr + "/peer/multi"
+	craneRun := func(args ...string) string {
+		t.Helper()
+		r := runCmd(t, work, env, crane, append(args, "--insecure")...)
+		if r.code != 0 {
+			t.Fatalf("crane %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		return r.stdout
+	}
+	for _, plat := range []string{"linux/amd64", "linux/arm64"} {
+		tag := repo + ":" + strings.ReplaceAll(plat, "/", "-")
+		craneRun("append", "--oci-empty-base", "-f", layer, "-t", tag)
+		craneRun("mutate", "--set-platform", plat, "-t", tag, tag)
+	}
+	craneRun("index", "append", "-m", repo+":linux-amd64", "-m", repo+":linux-arm64", "-t", repo+":index")
+	want := digest.Digest(strings.TrimSpace(craneRun("digest", repo+":index")))
+
+	pulled := filepath.Join(work, "pulled")
+	var pull regPullJSON
+	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--json", "-o", pulled, repo+":index"), &pull)
+	// The index, two manifests, two configs, and the layer both share.
+	if pull.Digest != want || pull.Blobs != 6 {
+		t.Errorf("pull of the index = %+v, want %s and 6 blobs", pull, want)
+	}
+	arcVerify(t, pulled)
+	mustRun(t, work, env, "push", "--plain-http", pulled+":index", reg.addr+"/copy/multi")
+	if got := digest.Digest(strings.TrimSpace(craneRun("digest", reg.addr+"/copy/multi:index"))); got != want {
+		t.Errorf("crane digest of our push = %s, want %s", got, want)
+	}
+	for _, plat := range []string{"linux/amd64", "linux/arm64"} {
+		a := craneRun("manifest", "--platform", plat, repo+":index")
+		b := craneRun("manifest", "--platform", plat, reg.addr+"/copy/multi:index")
+		if a != b {
+			t.Errorf("%s manifest differs after pull and push:\n%s\n%s", plat, a, b)
+		}
+	}
+}
