@@ -771,12 +771,12 @@ func TestRegistryPullHoldsOffGC(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	pullDone := make(chan time.Time, 1)
+	pullDone := make(chan struct{})
 	go func() {
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("pull: %v\n%s", err, errb.String())
 		}
-		pullDone <- time.Now()
+		close(pullDone)
 	}()
 	// Wait for a committed blob that index.json does not name yet.
 	deadline := time.Now().Add(60 * time.Second)
@@ -791,14 +791,16 @@ func TestRegistryPullHoldsOffGC(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	gc := run(t, work, nil, "gc", pulled)
-	gcEnd := time.Now()
 	if gc.code != 0 {
 		t.Fatalf("gc during a pull: exit %d\n%s", gc.code, gc.stderr)
 	}
-	pullEnd := <-pullDone
-	if gcEnd.Before(pullEnd) {
-		t.Errorf("gc finished %v before the pull it should have waited for", pullEnd.Sub(gcEnd))
+	// The pull holds the blob lock until index.json names the bundle, so
+	// a gc that waited for it finds the tag there when it is done.
+	idx, err := os.ReadFile(filepath.Join(pulled, "index.json"))
+	if err != nil || !strings.Contains(string(idx), d.String()) {
+		t.Errorf("gc finished before the pull named its bundle (gc did not wait): index.json %s, %v", idx, err)
 	}
+	<-pullDone
 	if got := xtTags(xtComplete(t, pulled)); got["big"] != d.String() {
 		t.Errorf("after a pull and a gc: tags %v, want big → %s", got, d)
 	}
