@@ -115,7 +115,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 				res.Warnings = append(res.Warnings, fmt.Sprintf("%s: skipped: %s", m.Name, m.Note))
 			}
 		case layout.MemberLayoutFile, layout.MemberIndex:
-			data, err := layout.ReadDocument(ar, layout.MaxDocumentSize)
+			data, err := layout.ReadCapped(ar, layout.MaxDocumentSize)
 			if err != nil {
 				return res, fmt.Errorf("%s: %w", m.Name, err)
 			}

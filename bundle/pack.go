@@ -336,7 +336,7 @@ func ReadAnnotationFile(path string) (AnnotationFile, error) {
 		return af, badInput(path, err)
 	}
 	defer f.Close()
-	data, err := layout.ReadDocument(f, layout.MaxDocumentSize)
+	data, err := layout.ReadCapped(f, layout.MaxDocumentSize)
 	if err != nil {
 		return af, fmt.Errorf("%s: %w: %w", path, ErrBadInput, err)
 	}

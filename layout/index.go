@@ -29,7 +29,7 @@ func (s *Store) ReadIndex(ctx context.Context) (ocispec.Index, error) {
 		return ocispec.Index{}, fmt.Errorf("%s: %w", IndexFile, err)
 	}
 	defer f.Close()
-	data, err := ReadDocument(f, MaxDocumentSize)
+	data, err := ReadCapped(f, MaxDocumentSize)
 	if err != nil {
 		return ocispec.Index{}, fmt.Errorf("%s: %w", IndexFile, err)
 	}

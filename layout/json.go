@@ -14,8 +14,8 @@ import (
 // (index.json, manifests, indexes, configs that are parsed).
 const MaxDocumentSize = 4 << 20
 
-// ReadDocument reads all of r, refusing more than limit bytes with ErrTooLarge.
-func ReadDocument(r io.Reader, limit int64) ([]byte, error) {
+// ReadCapped reads all of r, refusing more than limit bytes with ErrTooLarge.
+func ReadCapped(r io.Reader, limit int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err

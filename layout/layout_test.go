@@ -118,13 +118,13 @@ func FuzzCheckStrictJSON(f *testing.F) {
 	})
 }
 
-func TestReadDocument(t *testing.T) {
-	if _, err := ReadDocument(bytes.NewReader(make([]byte, 11)), 10); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("ReadDocument(11 bytes, 10) = %v, want ErrTooLarge", err)
+func TestReadCapped(t *testing.T) {
+	if _, err := ReadCapped(bytes.NewReader(make([]byte, 11)), 10); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("ReadCapped(11 bytes, 10) = %v, want ErrTooLarge", err)
 	}
-	data, err := ReadDocument(bytes.NewReader(make([]byte, 10)), 10)
+	data, err := ReadCapped(bytes.NewReader(make([]byte, 10)), 10)
 	if err != nil || len(data) != 10 {
-		t.Errorf("ReadDocument(10 bytes, 10) = %d bytes, %v; want 10, nil", len(data), err)
+		t.Errorf("ReadCapped(10 bytes, 10) = %d bytes, %v; want 10, nil", len(data), err)
 	}
 }
 

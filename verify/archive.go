@@ -116,7 +116,7 @@ func (c *checker) archiveMember(ctx context.Context, a *archiveRead, m layout.Ar
 		if !t.missing {
 			return nil // a second copy: the reader checks it has the same bytes
 		}
-		data, err := layout.ReadDocument(a.ar, layout.MaxDocumentSize)
+		data, err := layout.ReadCapped(a.ar, layout.MaxDocumentSize)
 		if err != nil {
 			return err
 		}

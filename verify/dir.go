@@ -140,7 +140,7 @@ func readTopFile(root, name string) topFile {
 		return t
 	}
 	defer f.Close()
-	t.data, t.problem = layout.ReadDocument(f, layout.MaxDocumentSize)
+	t.data, t.problem = layout.ReadCapped(f, layout.MaxDocumentSize)
 	return t
 }
 

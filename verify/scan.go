@@ -47,7 +47,7 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 	}
 	switch {
 	case keep == captureAll:
-		data, err := layout.ReadDocument(counted, layout.MaxDocumentSize)
+		data, err := layout.ReadCapped(counted, layout.MaxDocumentSize)
 		if err == nil {
 			res.data = data
 		}
