@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -80,9 +79,6 @@ func exportAction(c *cli.Context) error {
 	if out == "-" {
 		// The archive is standard output; the report goes to stderr.
 		report = c.App.ErrWriter
-		if report == nil {
-			report = os.Stderr
-		}
 		res, err = bundle.Export(c.Context, os.Stdout, c.Args().Slice(), opts)
 		res.Archive = "-"
 	} else {
@@ -91,10 +87,7 @@ func exportAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	if c.Bool("json") {
-		return bundle.WriteJSON(report, res)
-	}
-	return bundle.WriteExportText(report, res)
+	return emit(c, report, res, func(w io.Writer) error { return bundle.WriteExportText(w, res) })
 }
 
 func importAction(c *cli.Context) error {
@@ -162,20 +155,11 @@ func importAction(c *cli.Context) error {
 	if parts != nil {
 		err = parts.Explain(err)
 	}
-	errw := c.App.ErrWriter
-	if errw == nil {
-		errw = os.Stderr
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(errw, "ocibundle: import: warning: %s\n", w)
-	}
+	warn(c, res.Warnings)
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	if c.Bool("json") {
-		return bundle.WriteJSON(c.App.Writer, res)
-	}
-	return bundle.WriteImportText(c.App.Writer, res)
+	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteImportText(w, res) })
 }
 
 // partsSize adds up the sizes of the parts that can be stat'ed (for the

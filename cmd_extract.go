@@ -3,7 +3,7 @@ package main
 // Commands of issue 5: extract, tag, untag, gc.
 
 import (
-	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -25,11 +25,7 @@ func tagCommand() *cli.Command {
 			if err != nil {
 				return cmdErr(c, err)
 			}
-			if c.Bool("json") {
-				return bundle.WriteJSON(c.App.Writer, res)
-			}
-			_, err = fmt.Fprintln(c.App.Writer, res.Digest)
-			return err
+			return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
 		},
 	}
 }
@@ -49,11 +45,7 @@ func untagCommand() *cli.Command {
 			if err != nil {
 				return cmdErr(c, err)
 			}
-			if c.Bool("json") {
-				return bundle.WriteJSON(c.App.Writer, res)
-			}
-			_, err = fmt.Fprintln(c.App.Writer, res.Digest)
-			return err
+			return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
 		},
 	}
 }
@@ -76,10 +68,7 @@ func gcCommand() *cli.Command {
 			if err != nil {
 				return cmdErr(c, err)
 			}
-			if c.Bool("json") {
-				return bundle.WriteJSON(c.App.Writer, res)
-			}
-			return bundle.WriteGCText(c.App.Writer, res)
+			return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteGCText(w, res) })
 		},
 	}
 }
@@ -124,10 +113,7 @@ func extractCommand() *cli.Command {
 			if err != nil {
 				return cmdErr(c, err)
 			}
-			if c.Bool("json") {
-				return bundle.WriteJSON(c.App.Writer, res)
-			}
-			return bundle.WriteExtractText(c.App.Writer, res)
+			return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteExtractText(w, res) })
 		},
 	}
 }

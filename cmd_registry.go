@@ -109,16 +109,7 @@ func pushAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	if c.Bool("json") {
-		return bundle.WriteJSON(c.App.Writer, res)
-	}
-	var b strings.Builder
-	for _, r := range res.Referrers {
-		fmt.Fprintf(&b, "referrer %s %s\n", r.Digest, r.ArtifactType)
-	}
-	fmt.Fprintf(&b, "pushed %s %s: %d blobs, %d sent (%d bytes), %d already there\n", res.Reference, res.Digest, res.Blobs, res.Sent, res.Bytes, res.Skipped)
-	_, err = io.WriteString(c.App.Writer, b.String())
-	return err
+	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WritePushText(w, res) })
 }
 
 func pullAction(c *cli.Context) error {
@@ -135,28 +126,9 @@ func pullAction(c *cli.Context) error {
 		return err
 	}
 	res, err := bundle.Pull(c.Context, src, out, c.StringSlice("tag"), opts)
-	errw := c.App.ErrWriter
-	if errw == nil {
-		errw = os.Stderr
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(errw, "ocibundle: pull: warning: %s\n", w)
-	}
+	warn(c, res.Warnings)
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	if c.Bool("json") {
-		return bundle.WriteJSON(c.App.Writer, res)
-	}
-	var b strings.Builder
-	for _, e := range res.Entries {
-		tag := e.Tag
-		if tag == "" {
-			tag = "-"
-		}
-		fmt.Fprintf(&b, "%-9s %s %s\n", e.Status, e.Digest, tag)
-	}
-	fmt.Fprintf(&b, "pulled %s into %s: %d blobs (%d written), %d bytes received\n", res.Reference, res.Layout, res.Blobs, res.Written, res.Bytes)
-	_, err = io.WriteString(c.App.Writer, b.String())
-	return err
+	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WritePullText(w, res) })
 }

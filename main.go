@@ -122,13 +122,15 @@ func newApp() *cli.App {
 		Name:                 "ocibundle",
 		Usage:                "move files across air gaps as standard OCI image layouts",
 		HideHelpCommand:      true,
+		Writer:               os.Stdout,
+		ErrWriter:            os.Stderr,
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {}, // main prints and exits
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		},
 		Flags: []cli.Flag{
-			boolFlag("quiet", "q", "no progress bars"),
+			boolFlag("quiet", "q", "no progress bars, no warnings"),
 			stringFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never"),
 		},
 		Commands: []*cli.Command{
@@ -290,10 +292,31 @@ func packAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
+	return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
+}
+
+// emit writes a command's result: as JSON with --json, else with text.
+func emit(c *cli.Context, w io.Writer, result any, text func(io.Writer) error) error {
 	if c.Bool("json") {
-		return bundle.WriteJSON(c.App.Writer, res)
+		return bundle.WriteJSON(w, result)
 	}
-	_, err = fmt.Fprintln(c.App.Writer, res.Digest)
+	return text(w)
+}
+
+// warn writes each warning as one line on stderr, unless --quiet.
+func warn(c *cli.Context, warnings []string) {
+	if c.Bool("quiet") {
+		return
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(c.App.ErrWriter, "ocibundle: %s: warning: %s\n", c.Command.Name, w)
+	}
+}
+
+// printDigest writes a digest on a line of its own, the text result of the
+// commands whose result is one manifest.
+func printDigest(w io.Writer, d fmt.Stringer) error {
+	_, err := fmt.Fprintln(w, d)
 	return err
 }
 
@@ -336,10 +359,7 @@ func lsAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	if c.Bool("json") {
-		return bundle.WriteJSON(c.App.Writer, entries)
-	}
-	return bundle.WriteListText(c.App.Writer, entries)
+	return emit(c, c.App.Writer, entries, func(w io.Writer) error { return bundle.WriteListText(w, entries) })
 }
 
 func inspectAction(c *cli.Context) error {
@@ -351,10 +371,7 @@ func inspectAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	if c.Bool("json") {
-		return bundle.WriteJSON(c.App.Writer, in)
-	}
-	return bundle.WriteInspectText(c.App.Writer, in)
+	return emit(c, c.App.Writer, in, func(w io.Writer) error { return bundle.WriteInspectText(w, in) })
 }
 
 func verifyAction(c *cli.Context) error {

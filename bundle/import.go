@@ -376,9 +376,7 @@ func findTag(entries []ocispec.Descriptor, tag string) (digest.Digest, bool) {
 // WriteImportText writes res for people.
 func WriteImportText(w io.Writer, res ImportResult) error {
 	var b bytes.Buffer
-	for _, e := range res.Entries {
-		fmt.Fprintf(&b, "%-9s %s %s\n", e.Status, e.Digest, orDash(e.Tag))
-	}
+	writeEntries(&b, res.Entries)
 	fmt.Fprintf(&b, "imported %s: %d blobs (%d written), archive %s, %d bytes\n", res.Layout, res.Blobs, res.Written, res.Digest, res.Size)
 	_, err := w.Write(b.Bytes())
 	return err
@@ -407,4 +405,12 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeEntries writes one line per index.json entry an import or pull
+// merged: status, digest, tag.
+func writeEntries(w io.Writer, entries []ImportedEntry) {
+	for _, e := range entries {
+		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(e.Tag))
+	}
 }

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -576,3 +577,25 @@ type redacted struct {
 
 func (r *redacted) Error() string { return r.msg }
 func (r *redacted) Unwrap() error { return r.err }
+
+// WritePushText writes res for people: the referrers sent along, then one
+// summary line.
+func WritePushText(w io.Writer, res PushResult) error {
+	var b bytes.Buffer
+	for _, r := range res.Referrers {
+		fmt.Fprintf(&b, "referrer %s %s\n", r.Digest, r.ArtifactType)
+	}
+	fmt.Fprintf(&b, "pushed %s %s: %d blobs, %d sent (%d bytes), %d already there\n", res.Reference, res.Digest, res.Blobs, res.Sent, res.Bytes, res.Skipped)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WritePullText writes res for people: what index.json gained, then one
+// summary line.
+func WritePullText(w io.Writer, res PullResult) error {
+	var b bytes.Buffer
+	writeEntries(&b, res.Entries)
+	fmt.Fprintf(&b, "pulled %s into %s: %d blobs (%d written), %d bytes received\n", res.Reference, res.Layout, res.Blobs, res.Written, res.Bytes)
+	_, err := w.Write(b.Bytes())
+	return err
+}
