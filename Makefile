@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.tools/bin:/usr/local/go/bin:$(PATH)
 .PHONY: build test tools demo lint fuzz bench clean
 
 build:
-	go build -trimpath -o bin/ocibundle .
+	CGO_ENABLED=0 go build -trimpath -o bin/ocibundle .
 
 # Peer tools for the interop tests (oras, crane, regctl, staticcheck into
 # .tools/bin; skopeo, umoci, zstd from Debian when root). Missing tools fail
