@@ -573,7 +573,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader, scope string) error {
 			x.touched[p] = true
 		}
 	}
-	if sparse(hdr) {
+	if layout.IsSparse(hdr) {
 		// archive/tar expands holes itself: a few bytes could declare a
 		// file of any size, bounded by nothing but the disk.
 		return fmt.Errorf("%s: %w: sparse file", name, ErrUnsafe)
@@ -594,19 +594,6 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader, scope string) error {
 		return fmt.Errorf("%s: %w: FIFO", name, ErrUnsafe)
 	}
 	return fmt.Errorf("%s: %w: tar entry type %q", name, ErrUnsafe, hdr.Typeflag)
-}
-
-// sparse reports a GNU sparse entry, in the old GNU form or the PAX forms.
-func sparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
 }
 
 // mode turns tar mode bits into the permission to set.

@@ -350,15 +350,12 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 	case ext.pax > MaxPAXHeader:
 		return m, a.fail(refusal(name, ErrTooLarge, nil, "PAX records of %d bytes, at most %d allowed", ext.pax, MaxPAXHeader))
 	}
-	sparse := hdr.Typeflag == tar.TypeGNUSparse
-	for k := range hdr.PAXRecords {
-		switch {
-		case k == "path" || k == "linkpath":
+	for _, k := range []string{"path", "linkpath"} {
+		if _, ok := hdr.PAXRecords[k]; ok {
 			return fatal("a name set by a PAX %s record (the header says %q)", k, final.name)
-		case strings.HasPrefix(k, "GNU.sparse."):
-			sparse = true
 		}
 	}
+	sparse := IsSparse(hdr)
 	why := ""
 	if len(name) > MaxMemberName {
 		why = fmt.Sprintf("a name of %d bytes, at most %d allowed", len(name), MaxMemberName)
@@ -683,4 +680,20 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// IsSparse reports a GNU sparse tar entry, in the old GNU form or the PAX
+// forms. archive/tar expands the holes of such an entry itself, so a few
+// header bytes can declare any amount of data: every reader of hostile tars
+// (archives, layers) refuses or skips them.
+func IsSparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 // Bounds of the deep checks, so that memory stays bounded whatever the
@@ -151,7 +152,7 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult) bool {
 			return false
 		}
 		st.entry(hdr, res)
-		if isSparse(hdr) {
+		if layout.IsSparse(hdr) {
 			continue // its holes would read as zeros, up to any size it claims
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
@@ -208,19 +209,6 @@ func (st *tarState) entry(hdr *tar.Header, res *layerResult) {
 	default:
 		res.add(TarSpecialFile, Warning, "entry %q has unknown type %q", name, hdr.Typeflag)
 	}
-}
-
-// isSparse reports a GNU sparse entry (old format, or PAX records).
-func isSparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
 }
 
 // unsafeName reports a tar name that is absolute or has a ".." element.
