@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,9 +79,29 @@ func isAny(err error, targets []error) bool {
 }
 
 func main() {
+	// OCIBUNDLE_CPUPROFILE=FILE writes a CPU profile of the whole command
+	// (make bench, issue 6); it is stopped before os.Exit, which skips defers.
+	var prof *os.File
+	if name := os.Getenv("OCIBUNDLE_CPUPROFILE"); name != "" {
+		f, err := os.Create(name)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", err)
+			os.Exit(exitOperational)
+		}
+		prof = f
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newApp().RunContext(ctx, os.Args)
 	stop()
+	if prof != nil {
+		pprof.StopCPUProfile()
+		if cerr := prof.Close(); cerr != nil {
+			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", cerr)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ocibundle: %v\n", err)
 	}
