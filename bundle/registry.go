@@ -197,11 +197,11 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	progress.Start("push", total)
 	defer progress.Finish()
 	if opts.IncludeReferrers {
-		_, err = oras.ExtendedCopy(ctx, srcStore, root.Digest.String(), repo, dstRef, oras.ExtendedCopyOptions{
+		_, err = oras.ExtendedCopy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.ExtendedCopyOptions{
 			ExtendedCopyGraphOptions: oras.ExtendedCopyGraphOptions{CopyGraphOptions: copyOpts},
 		})
 	} else {
-		_, err = oras.Copy(ctx, srcStore, root.Digest.String(), repo, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts})
+		_, err = oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts})
 	}
 	if err != nil {
 		return res, registryError(res.Reference, err)
@@ -504,6 +504,22 @@ func newRepository(ref registry.Reference, opts RegistryOptions) (*remote.Reposi
 	}
 	repo := &remote.Repository{Reference: ref, PlainHTTP: opts.PlainHTTP, Client: client}
 	return repo, nil
+}
+
+// pushTarget is the registry as push's destination. A registry killed in
+// the middle of an upload can answer HEAD for that blob with a server error
+// once it runs again (seen with distribution 2.8: a half-committed upload);
+// push then sends the blob again, which the registry commits afresh, rather
+// than failing on a blob it would send anyway. Every other error stays one.
+type pushTarget struct{ *remote.Repository }
+
+func (t pushTarget) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
+	ok, err := t.Repository.Exists(ctx, desc)
+	var er *errcode.ErrorResponse
+	if errors.As(err, &er) && er.StatusCode >= http.StatusInternalServerError {
+		return false, nil
+	}
+	return ok, err
 }
 
 // registryError turns an error of oras-go into one line that names ref and
