@@ -36,8 +36,11 @@ fuzz:
 		go test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime $(FUZZTIME) ./$${f%%:*}; \
 	done
 
+# The issue-6 harness (scripts/bench.sh: BENCH_SIZE=200M for a quick run; it
+# writes BENCHMARKS.md), the Go micro-benchmarks, and push/pull against a registry.
 bench:
-	go test -run '^$$' -bench . -benchmem ./compress
+	./scripts/bench.sh
+	go test -run '^$$' -bench . -benchmem ./compress ./bundle ./layout ./verify
 	./scripts/bench-registry.sh
 
 clean:

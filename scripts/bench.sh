@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The issue-6 harness: ocibundle's commands side by side with their baselines
+# on one deterministic dataset of BENCH_SIZE (default 1G), in one run,
+# alternating, RUNS times (default 3, medians). Prints a table and writes it
+# with the machine description and the exact commands to BENCHMARKS.md.
+# The dataset is kept in BENCH_WORK (default $TMPDIR/ocibundle-bench) and
+# reused by later runs of the same size. Warm page cache throughout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+export PATH="$repo/.tools/bin:/usr/local/go/bin:$PATH"
+for t in zstd openssl sha256sum tar oras skopeo /usr/bin/time numfmt; do
+	command -v "$t" >/dev/null || { echo "bench: $t is not installed (make tools)" >&2; exit 1; }
+done
+size_arg=${BENCH_SIZE:-1G}
+size=$(numfmt --from=iec "$size_arg")
+runs=${RUNS:-3}
+work=${BENCH_WORK:-${TMPDIR:-/tmp}/ocibundle-bench}
+case $(realpath -m "$work") in "$repo"|"$repo"/*) echo "bench: BENCH_WORK must be outside the repository" >&2; exit 1 ;; esac
+data=$work/data-$size
+run=$work/run
+mkdir -p "$work"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- dataset: deterministic, built once per size ------------------------------
+stream_random() { openssl enc -aes-256-ctr -nosalt -pass pass:ocibundle-bench -pbkdf2 -in /dev/zero 2>/dev/null; }
+stream_text() { while :; do find /usr/local/go/src -name '*.go' -size -64k | LC_ALL=C sort | xargs cat 2>/dev/null || return 0; done; }
+stream_logs() { awk 'BEGIN{srand(6); split("INFO WARN DEBUG ERROR",l," "); for(i=0;;i++) printf "2026-11-%02d %02d:%02d:%02d.%06d %-5s worker=%d req=%08x path=/api/v1/items/%d took=%dms\n", i%28+1, i%24, i%60, (i*7)%60, i%1000000, l[int(rand()*4)+1], int(rand()*16), int(rand()*2^31), int(rand()*100000), int(rand()*900)}'; }
+stream_bin() { while :; do find /usr/local/go/bin /usr/local/go/pkg/tool -type f | LC_ALL=C sort | xargs cat 2>/dev/null || return 0; done; }
+take() { # N FILE STREAM: the first N bytes of STREAM into FILE (the stream ends by SIGPIPE)
+	{ "$3" || true; } | head -c "$1" >"$2"
+}
+if [[ ! -f $data/.done ]]; then
+	echo "bench: generating $size_arg of data in $data"
+	rm -rf "$data"
+	mkdir -p "$data"/{src,logs,bin,random,small}
+	p=$((size / 20))                   # 5% units
+	take $((p * 3)) "$data/src/all.go.txt" stream_text
+	take $((p * 2)) "$data/src/more.go.txt" stream_text
+	take $((p * 4)) "$data/logs/app.log" stream_logs
+	take $((p * 4)) "$data/bin/tools.bin" stream_bin
+	take $((p * 2)) "$data/random/a.bin" stream_random
+	take $((p * 2)) "$data/random/b.bin" stream_random
+	# many small files: 3% text in 8 KiB pieces, 2% random in 4 KiB pieces
+	take $((size * 3 / 100)) "$work/small.txt" stream_text
+	split -a 6 -b 8k "$work/small.txt" "$data/small/t"
+	take $((size * 2 / 100)) "$work/small.rnd" stream_random
+	split -a 6 -b 4k "$work/small.rnd" "$data/small/r"
+	rm -f "$work/small.txt" "$work/small.rnd"
+	find "$data" -exec touch -h -d '2026-01-01 00:00:00Z' {} +
+	touch "$data/.done"
+fi
+bytes=$(find "$data" -type f ! -name .done -printf '%s\n' | awk '{s+=$1} END{print s}')
+nfiles=$(find "$data" -type f ! -name .done | wc -l)
+
+# --- binary and fixtures (untimed) ---------------------------------------------
+rm -rf "$run"
+mkdir -p "$run"
+CGO_ENABLED=0 go build -trimpath -o "$run/ocibundle" .
+ob=$run/ocibundle
+parts=("$data"/bin "$data"/logs "$data"/random "$data"/small "$data"/src)
+"$ob" pack -q -o "$run/L" -t bench "${parts[@]}" >/dev/null
+tar -C "$data" --exclude=.done -cf - . | zstd -T0 -3 -q -o "$run/X.tar.zst"
+"$ob" export -q -o "$run/A.tar" "$run/L:bench" >/dev/null
+skopeo_ok=1
+if ! skopeo copy -q "oci:$run/L:bench" "oci-archive:$run/skopeo-probe.tar" 2>"$run/skopeo.err"; then
+	skopeo_ok=0
+	echo "bench: skopeo refuses the layout: $(tr '\n' ' ' <"$run/skopeo.err")" >&2
+fi
+rm -f "$run/skopeo-probe.tar"
+
+# --- timed commands --------------------------------------------------------------
+# Each case: OP TOOL, then the shell command (run by bash -c in $run). Outputs go
+# to $run/out, removed (untimed) before every run.
+declare -a cases=(
+	"pack|ocibundle|$ob pack -q -o out/L -t bench ${parts[*]}"
+	"pack|tar -c + zstd -3|tar -C $data --exclude=.done -cf - . | zstd -T0 -3 -q -o out/x.tar.zst"
+	"pack|oras push --oci-layout|cd $data && oras push --oci-layout $run/out/L:bench bin logs random small src >/dev/null"
+	"verify|ocibundle|$ob verify -q L"
+	"verify|openssl dgst -sha256|openssl dgst -sha256 L/blobs/sha256/* >/dev/null"
+	"verify|sha256sum|sha256sum L/blobs/sha256/* >/dev/null"
+	"verify --deep|ocibundle|$ob verify -q --deep L"
+	"verify --deep|zstd -dc + openssl|zstd -dc X.tar.zst | openssl dgst -sha256 >/dev/null"
+	"export|ocibundle|$ob export -q -o out/a.tar L:bench"
+	"export|tar -c|tar -C L -cf out/a.tar ."
+	"import|ocibundle|$ob import -q -o out/L A.tar"
+	"import|tar -x|mkdir out/L && tar -C out/L -xf A.tar"
+	"extract|ocibundle|$ob extract -q -o out/e L:bench"
+	"extract|tar -x --zstd|mkdir out/e && tar -C out/e -x --zstd -f X.tar.zst"
+)
+if ((skopeo_ok)); then
+	cases+=("export|skopeo copy oci-archive|skopeo copy -q oci:L:bench oci-archive:out/a.tar")
+fi
+results=$run/results.tsv
+: >"$results"
+once() { # OP TOOL CMD: one timed run, appended to results
+	rm -rf "$run/out" && mkdir -p "$run/out"
+	sync
+	local tf=$run/time.txt
+	if ! (cd "$run" && /usr/bin/time -f '%e %M' -o "$tf" bash -c "$3" >/dev/null 2>"$run/err.txt"); then
+		echo "bench: $1 / $2 failed: $(cat "$run/err.txt")" >&2
+		exit 1
+	fi
+	if [[ $1 == pack && $2 != oras* ]]; then
+		local c
+		c=$(find "$run/out" -type f -printf '%s\n' | awk '{s+=$1} END{print s}')
+		printf '%s\t%s\tsize\t%s\n' "$1" "$2" "$c" >>"$results"
+	fi
+	printf '%s\t%s\t%s\n' "$1" "$2" "$(tr ' ' '\t' <"$tf")" >>"$results"
+}
+ops=(pack verify "verify --deep" export import extract)
+for r in $(seq "$runs"); do
+	echo "bench: round $r of $runs"
+	for op in "${ops[@]}"; do
+		sel=()
+		for c in "${cases[@]}"; do [[ ${c%%|*} == "$op" ]] && sel+=("$c"); done
+		# alternate: forward on odd rounds, reversed on even ones
+		if ((r % 2 == 0)); then
+			rev=()
+			for ((i = ${#sel[@]} - 1; i >= 0; i--)); do rev+=("${sel[i]}"); done
+			sel=("${rev[@]}")
+		fi
+		for c in "${sel[@]}"; do
+			IFS='|' read -r o tool cmd <<<"$c"
+			once "$o" "$tool" "$cmd"
+		done
+	done
+done
+rm -rf "$run/out"
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- table ------------------------------------------------------------------------
+table=$(awk -F'\t' -v bytes="$bytes" '
+function median(k,   n, a, i, j, t) {
+	n = split(v[k], a, " ")
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1]+0 > a[j]+0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+	return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+}
+$3 == "size" { sz[$1 SUBSEP $2] = $4; next }
+{ k = $1 SUBSEP $2; if (!(k in v)) { order[++n] = k }; v[k] = v[k] " " $3; m[k] = m[k] " " $4 }
+END {
+	printf "| command | tool | median s | MB/s | ocibundle speed vs this | peak RSS MiB (median) | output / zstd -3 |\n"
+	printf "|---|---|---:|---:|---:|---:|---:|\n"
+	for (i = 1; i <= n; i++) { k = order[i]; split(k, p, SUBSEP); t[k] = median(k); if (p[2] == "ocibundle") ob[p[1]] = t[k] }
+	for (i = 1; i <= n; i++) {
+		k = order[i]; split(k, p, SUBSEP)
+		save = v[k]; v[k] = m[k]; rss = median(k) / 1024; v[k] = save
+		ratio = p[2] == "ocibundle" ? "" : sprintf("%.2fx", t[k] / ob[p[1]])
+		cr = ""
+		if (p[1] == "pack" && (k in sz)) cr = sprintf("%.4f", sz[k] / sz["pack" SUBSEP "tar -c + zstd -3"])
+		printf "| %s | %s | %.2f | %.0f | %s | %.0f | %s |\n", p[1], p[2], t[k], bytes / 1e6 / t[k], ratio, rss, cr
+	}
+}' "$results")
+echo
+echo "$table"
+cp "$results" "$work/results-last.tsv"
+
+# --- BENCHMARKS.md ----------------------------------------------------------------
+{
+	echo "# Benchmarks (issue 6)"
+	echo
+	echo "Written by \`scripts/bench.sh\` (\`make bench\`) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)."
+	echo "Dataset: $size_arg requested, $bytes bytes in $nfiles files (Go source text, synthetic logs,"
+	echo "copies of the Go toolchain binaries, AES-CTR pseudo-random data; a few large files and many 4–8 KiB ones),"
+	echo "deterministic, warm page cache. $runs rounds, each command and its baselines alternating (order reversed"
+	echo "on even rounds); medians. MB/s is dataset bytes (10^6) per second for every row, so rows compare."
+	echo "\"ocibundle speed vs this\" = baseline time / ocibundle time (above 1 means ocibundle is faster)."
+	echo "Peak RSS is /usr/bin/time %M of the whole command (for pipelines, the largest process)."
+	echo "\"output / zstd -3\" is the bytes written (for ocibundle the whole layout) over the tar.zst size."
+	echo
+	echo "## Machine"
+	echo
+	echo "- nproc: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "- memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); kernel: $(uname -r)"
+	echo "- $(go version); zstd $(zstd -V | grep -o 'v[0-9.]*' | head -1); $(openssl version | cut -d' ' -f1-2); oras $(oras version | awk '/Version/ {print $2}'); $(skopeo --version)"
+	echo "- load average (1, 5, 15 min): at start $load_start, at end $load_end"
+	echo
+	echo "## Results"
+	echo
+	echo "$table"
+	echo
+	if ((!skopeo_ok)); then
+		echo "skopeo refused the layout, so it has no row: \`$(tr '\n' ' ' <"$run/skopeo.err" | sed 's/ *$//')\`"
+		echo
+	fi
+	echo "## Commands"
+	echo
+	echo "Run in the work directory; L is a layout packed from the five top directories (five layers),"
+	echo "X.tar.zst the tar|zstd -3 of the dataset, A.tar ocibundle's export of L; out/ is emptied before each run."
+	echo
+	echo '```'
+	for c in "${cases[@]}"; do
+		IFS='|' read -r o tool cmd <<<"$c"
+		echo "$o / $tool: ${cmd//$work/\$WORK}"
+	done
+	echo '```'
+} >"$repo/BENCHMARKS.md.new"
+mv "$repo/BENCHMARKS.md.new" "$repo/BENCHMARKS.md"
+echo "bench: wrote BENCHMARKS.md"
