@@ -24,9 +24,20 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- dataset: deterministic, built once per size ------------------------------
 stream_random() { openssl enc -aes-256-ctr -nosalt -pass pass:ocibundle-bench -pbkdf2 -in /dev/zero 2>/dev/null; }
-stream_text() { while :; do find /usr/local/go/src -name '*.go' -size -64k | LC_ALL=C sort | xargs cat 2>/dev/null || return 0; done; }
+# A corpus stream repeats one file list until head closes the pipe (cat then
+# dies of SIGPIPE, the only way the loop ends; an unreadable file does not).
+repeat_files() { # LIST: the files NUL-separated in LIST, again and again
+	[[ -s $1 ]] || { echo "bench: $1 lists no files" >&2; return 1; }
+	local rc
+	while :; do
+		rc=0
+		xargs -0 -r cat <"$1" 2>/dev/null || rc=$?
+		((rc == 125 || rc >= 128)) && return 0 # xargs: 125 = cat killed by a signal
+	done
+}
 stream_logs() { awk 'BEGIN{srand(6); split("INFO WARN DEBUG ERROR",l," "); for(i=0;;i++) printf "2026-11-%02d %02d:%02d:%02d.%06d %-5s worker=%d req=%08x path=/api/v1/items/%d took=%dms\n", i%28+1, i%24, i%60, (i*7)%60, i%1000000, l[int(rand()*4)+1], int(rand()*16), int(rand()*2^31), int(rand()*100000), int(rand()*900)}'; }
-stream_bin() { while :; do find /usr/local/go/bin /usr/local/go/pkg/tool -type f | LC_ALL=C sort | xargs cat 2>/dev/null || return 0; done; }
+stream_text() { repeat_files "$work/text.list"; }
+stream_bin() { repeat_files "$work/bin.list"; }
 take() { # N FILE STREAM: the first N bytes of STREAM into FILE (the stream ends by SIGPIPE)
 	{ "$3" || true; } | head -c "$1" >"$2"
 }
@@ -34,11 +45,13 @@ if [[ ! -f $data/.done ]]; then
 	echo "bench: generating $size_arg of data in $data"
 	rm -rf "$data"
 	mkdir -p "$data"/{src,logs,bin,random,small}
+	find /usr/local/go/src -type f -name '*.go' -size -64k -print0 | LC_ALL=C sort -z >"$work/text.list"
+	find /usr/local/go/bin /usr/local/go/pkg/tool -type f -print0 | LC_ALL=C sort -z >"$work/bin.list"
 	p=$((size / 20))                   # 5% units
 	take $((p * 3)) "$data/src/all.go.txt" stream_text
 	take $((p * 2)) "$data/src/more.go.txt" stream_text
-	take $((p * 4)) "$data/logs/app.log" stream_logs
-	take $((p * 4)) "$data/bin/tools.bin" stream_bin
+	take $((p * 5)) "$data/logs/app.log" stream_logs
+	take $((p * 5)) "$data/bin/tools.bin" stream_bin
 	take $((p * 2)) "$data/random/a.bin" stream_random
 	take $((p * 2)) "$data/random/b.bin" stream_random
 	# many small files: 3% text in 8 KiB pieces, 2% random in 4 KiB pieces
