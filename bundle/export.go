@@ -3,7 +3,6 @@ package bundle
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,13 +88,14 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 	progress := progressOrNop(opts.Progress)
 	progress.Start("export", plan.total)
 	defer progress.Finish()
-	h := sha256.New()
+	h := newBackgroundHash()
+	defer h.finish()
 	cw := &archiveCounter{w: io.MultiWriter(w, h), p: progress}
 	if err := writeArchive(ctx, cw, plan.store, plan.index, plan.blobs, opts.ModTime); err != nil {
 		return ExportResult{}, err
 	}
 	return ExportResult{
-		Digest:  digest.NewDigest(digest.SHA256, h),
+		Digest:  h.Digest(),
 		Size:    cw.n,
 		Blobs:   len(plan.blobs),
 		Bundles: plan.bundles,
@@ -139,7 +139,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 			os.Remove(f.Name())
 		}
 	}()
-	if res, err = Export(ctx, f, refs, opts); err != nil {
+	if res, err = Export(ctx, layout.NewWriteBehind(f), refs, opts); err != nil {
 		return res, err
 	}
 	if err = f.Chmod(0o644); err != nil {
@@ -155,19 +155,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 		return res, err
 	}
 	res.Archive = file
-	return res, syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return d.Close()
+	return res, layout.SyncDir(dir)
 }
 
 // planExport resolves refs, selects the index.json entries and the

@@ -3,14 +3,12 @@ package bundle
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -93,7 +91,8 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	}
 	progress.Start("import", total)
 	defer progress.Finish()
-	h := sha256.New()
+	h := newBackgroundHash()
+	defer h.finish()
 	counted := &archiveCounter{w: h, p: progress}
 	ar := layout.NewArchiveReader(io.TeeReader(r, counted))
 
@@ -138,7 +137,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	if _, err := ar.Drain(); err != nil {
 		return res, err
 	}
-	res.Digest, res.Size = digest.NewDigest(digest.SHA256, h), counted.n
+	res.Digest, res.Size = h.Digest(), counted.n
 
 	if layoutDoc == nil {
 		return res, fmt.Errorf("%w: no %s member: not an OCI layout archive", layout.ErrBadArchive, layout.LayoutFile)
@@ -163,7 +162,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 			return res, fmt.Errorf("%s: the graph is incomplete or invalid: %w", layout.IndexFile, err)
 		}
 	}
-	warnings, err := verifyGraph(ctx, im.store, indexDoc, g.order)
+	warnings, err := verifyGraph(ctx, im.store, indexDoc, im.written)
 	res.Warnings = append(res.Warnings, warnings...)
 	if err != nil {
 		return res, err
@@ -182,6 +181,7 @@ type importer struct {
 	dir     string
 	store   *layout.Store
 	release func()
+	written map[digest.Digest]bool // blobs this import hashed and committed
 }
 
 func (im *importer) open(ctx context.Context) error {
@@ -229,6 +229,10 @@ func (im *importer) blob(ctx context.Context, ar *layout.ArchiveReader, m layout
 	if err := im.store.Put(ctx, desc, ar); err != nil {
 		return false, fmt.Errorf("%s: %w", m.Name, err)
 	}
+	if im.written == nil {
+		im.written = map[digest.Digest]bool{}
+	}
+	im.written[m.Digest] = true
 	return true, nil
 }
 
@@ -268,18 +272,13 @@ func parseArchiveIndex(data []byte) (ocispec.Index, error) {
 	return idx, nil
 }
 
-// verifyGraph runs verify's checks on the imported graph: it streams an
-// archive of it (the archive's index.json and the blobs, from the layout)
-// into verify.VerifyArchive, so the rules are verify's own and every blob,
-// including those the layout already had, is hashed once more. Warnings are
-// returned as strings; any error finding fails with verify.ErrFailed.
-func verifyGraph(ctx context.Context, store *layout.Store, index []byte, blobs []ocispec.Descriptor) ([]string, error) {
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(writeArchive(ctx, pw, store, index, blobs, time.Time{}))
-	}()
-	rep, err := verify.VerifyArchive(ctx, pr, "imported graph", verify.Options{})
-	pr.CloseWithError(errors.New("verify stopped reading"))
+// verifyGraph runs verify's checks on the graph index names in the layout,
+// so the rules are verify's own. Blobs in hashed were hashed as they were
+// ingested; every other blob of the graph (one the layout already had) is
+// hashed once more. Warnings are returned as strings; any error finding
+// fails with verify.ErrFailed.
+func verifyGraph(ctx context.Context, store *layout.Store, index []byte, hashed map[digest.Digest]bool) ([]string, error) {
+	rep, err := verify.VerifyGraph(ctx, store.Root(), index, "imported graph", verify.Options{Hashed: hashed})
 	if err != nil {
 		return nil, err
 	}

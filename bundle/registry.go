@@ -384,7 +384,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, err
 	}
-	warnings, err := verifyGraph(ctx, store, indexDoc, g.order)
+	warnings, err := verifyGraph(ctx, store, indexDoc, dst.hashed())
 	res.Warnings = append(res.Warnings, warnings...)
 	if err != nil {
 		return res, err
@@ -423,6 +423,16 @@ type pullTarget struct {
 	orasStore
 	written  atomic.Int64
 	received atomic.Int64
+	mu       sync.Mutex
+	fresh    map[digest.Digest]bool // blobs committed (so hashed) by this pull
+}
+
+// hashed returns the blobs this pull committed; call it when the copy is
+// over.
+func (p *pullTarget) hashed() map[digest.Digest]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fresh
 }
 
 func (p *pullTarget) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
@@ -434,6 +444,12 @@ func (p *pullTarget) Push(ctx context.Context, desc ocispec.Descriptor, r io.Rea
 	err = p.store.Put(ctx, desc, readCounter{cr, &p.received})
 	if err == nil && !had {
 		p.written.Add(1)
+		p.mu.Lock()
+		if p.fresh == nil {
+			p.fresh = map[digest.Digest]bool{}
+		}
+		p.fresh[desc.Digest] = true
+		p.mu.Unlock()
 	}
 	return err
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 // Part is one piece of a split archive.
@@ -64,6 +66,7 @@ type SplitWriter struct {
 	base  string
 	size  int64
 	f     *os.File
+	wb    *layout.WriteBehind
 	h     hash.Hash
 	n     int64
 	parts []Part
@@ -87,7 +90,7 @@ func (s *SplitWriter) Write(p []byte) (int, error) {
 			if err != nil {
 				return written, err
 			}
-			s.f, s.h, s.n = f, sha256.New(), 0
+			s.f, s.wb, s.h, s.n = f, layout.NewWriteBehind(f), sha256.New(), 0
 			s.made = append(s.made, name)
 			s.parts = append(s.parts, Part{Name: name})
 		}
@@ -95,7 +98,7 @@ func (s *SplitWriter) Write(p []byte) (int, error) {
 		if room := s.size - s.n; int64(len(chunk)) > room {
 			chunk = chunk[:room]
 		}
-		n, err := s.f.Write(chunk)
+		n, err := s.wb.Write(chunk)
 		s.h.Write(chunk[:n])
 		s.n += int64(n)
 		written += n
@@ -187,7 +190,7 @@ func WriteChecksumFile(file string, parts []Part, whole digest.Digest) (string, 
 		os.Remove(f.Name())
 		return "", err
 	}
-	return name, syncDir(dir)
+	return name, layout.SyncDir(dir)
 }
 
 // maxChecksumFile caps a checksum list read from the user.

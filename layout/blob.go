@@ -132,8 +132,19 @@ func (s *Store) Put(ctx context.Context, desc ocispec.Descriptor, r io.Reader) e
 		return err
 	}
 	defer w.Abort()
-	if _, err := io.Copy(w, NewVerifier(r, desc)); err != nil {
+	// The writer hashes what it writes: reading one byte past the end
+	// notices extra data, and its digest is the check.
+	if _, err := io.Copy(w, io.LimitReader(r, desc.Size+1)); err != nil {
 		return err
+	}
+	switch {
+	case w.n > desc.Size:
+		return fmt.Errorf("%s: %w: more than %d bytes", desc.Digest, ErrSizeMismatch, desc.Size)
+	case w.n < desc.Size:
+		return fmt.Errorf("%s: %w: %d bytes, %d expected", desc.Digest, ErrSizeMismatch, w.n, desc.Size)
+	}
+	if got := w.d.Digest(); got != desc.Digest {
+		return fmt.Errorf("%s: %w (got %s)", desc.Digest, ErrDigestMismatch, got)
 	}
 	_, err = w.Commit(ctx, desc.MediaType)
 	return err
@@ -145,6 +156,7 @@ func (s *Store) Put(ctx context.Context, desc ocispec.Descriptor, r io.Reader) e
 type Writer struct {
 	s    *Store
 	f    *os.File
+	wb   *WriteBehind
 	d    digest.Digester
 	n    int64
 	done bool
@@ -160,11 +172,11 @@ func (s *Store) newWriter(alg digest.Algorithm) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{s: s, f: f, d: alg.Digester()}, nil
+	return &Writer{s: s, f: f, wb: NewWriteBehind(f), d: alg.Digester()}, nil
 }
 
 func (w *Writer) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	n, err := w.wb.Write(p)
 	w.d.Hash().Write(p[:n])
 	w.n += int64(n)
 	return n, err

@@ -205,5 +205,5 @@ func (c *Collector) Remove(f File) error {
 	if err := os.RemoveAll(p); err != nil {
 		return fmt.Errorf("remove %s: %w", f.Path, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }

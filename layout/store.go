@@ -177,19 +177,7 @@ func (s *Store) commit(f *os.File, name string) error {
 	if err := os.Rename(f.Name(), dst); err != nil {
 		return fmt.Errorf("rename %s: %w", name, err)
 	}
-	return syncDir(filepath.Dir(dst))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return d.Close()
+	return SyncDir(filepath.Dir(dst))
 }
 
 // openRegular opens path for reading, refusing symlinks and anything that is

@@ -249,6 +249,10 @@ func (c *checker) hashAll(ctx context.Context, root string) error {
 	var todo []*blob
 	var total int64
 	for _, b := range c.blobs {
+		if b.exists && b.regular && !b.hashed && c.opts.Hashed[b.digest] {
+			c.record(b, scanResult{sum: b.digest, n: b.size})
+			continue
+		}
 		if b.exists && b.regular && !b.hashed {
 			todo = append(todo, b)
 			total += b.size

@@ -34,6 +34,10 @@ type Options struct {
 	Progress Progress
 	// Stdin is the archive read for the target "-" (os.Stdin when nil).
 	Stdin io.Reader
+	// Hashed names blobs the caller has just hashed against their digests
+	// (import and pull ingest every blob verified): VerifyGraph reads only
+	// the documents among them, and no layer twice.
+	Hashed map[digest.Digest]bool
 }
 
 // Verify audits target: a layout directory (every bundle in it), LAYOUT:TAG
@@ -97,6 +101,34 @@ func VerifyArchive(ctx context.Context, r io.Reader, name string, opts Options) 
 		return nil, err
 	}
 	if err := c.verifyArchive(ctx, r, layout.Reference{Path: name}); err != nil {
+		return nil, err
+	}
+	c.finalize()
+	c.rep.finish(time.Since(start))
+	return c.rep, nil
+}
+
+// VerifyGraph audits the graph that index, an index.json document that is
+// not (yet) the layout's, names in the layout directory root: every rule
+// verify applies to LAYOUT:TAG, for each of index's entries, and every blob
+// of the graph present with its size and digest (blobs in opts.Hashed are
+// taken as hashed). Import and pull check what they are about to name with
+// it. name is the target named in the report.
+func VerifyGraph(ctx context.Context, root string, index []byte, name string, opts Options) (*Report, error) {
+	start := time.Now()
+	c, err := newRun(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.src = &dirSource{root: root, c: c}
+	if err := c.checkGraph(ctx, topFile{name: layout.IndexFile, data: index}, layout.Reference{Path: root}); err != nil {
+		return nil, err
+	}
+	c.whole = false // other bundles of the layout are not this graph's
+	if c.fatal != nil {
+		return nil, c.fatal
+	}
+	if err := c.hashAll(ctx, root); err != nil {
 		return nil, err
 	}
 	c.finalize()
