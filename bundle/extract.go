@@ -501,7 +501,11 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 	if x.image {
 		x.entries, x.touched = map[string]bool{}, map[string]bool{}
 	}
-	tr := tar.NewReader(content)
+	// Reading, hashing and decompressing the layer run on one goroutine,
+	// the tar entries and file writes on this one.
+	ahead := newReadAhead(content)
+	defer ahead.Close()
+	tr := tar.NewReader(ahead)
 	for {
 		if err := context.Cause(ctx); err != nil {
 			return err
@@ -520,8 +524,9 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 			return err
 		}
 	}
-	// The bytes after the end-of-archive marker belong to the digest too.
-	if _, err := io.Copy(io.Discard, content); err != nil {
+	// The bytes after the end-of-archive marker belong to the digest too;
+	// at their end the goroutine is done with content.
+	if _, err := io.Copy(io.Discard, ahead); err != nil {
 		return corrupt(err)
 	}
 	if p.contentSize >= 0 && content.n != p.contentSize {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 // Errors of the environment, which entryErr passes through as they are.
@@ -125,7 +127,7 @@ func (x *extractor) publish(staging string, t target) error {
 		if err := unix.Renameat(unix.AT_FDCWD, staging, unix.AT_FDCWD, t.path); err != nil {
 			return fmt.Errorf("publish %s: %w", t.path, err)
 		}
-		return syncPath(filepath.Dir(t.path))
+		return layout.SyncDir(filepath.Dir(t.path))
 	}
 	merged := map[string]bool{}
 	for _, check := range []bool{true, false} {
@@ -149,7 +151,7 @@ func (x *extractor) publish(staging string, t target) error {
 		return err
 	}
 	removeStaging(staging)
-	return syncPath(t.path)
+	return layout.SyncDir(t.path)
 }
 
 // merge moves the entries of the staged directory src into dst, never
@@ -395,18 +397,6 @@ func removeStaging(staging string) {
 		return nil
 	})
 	_ = os.RemoveAll(staging)
-}
-
-func syncPath(p string) error {
-	d, err := os.Open(p)
-	if err != nil {
-		return err
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return fmt.Errorf("sync %s: %w", p, err)
-	}
-	return d.Close()
 }
 
 // processUmask returns the umask without changing it: from

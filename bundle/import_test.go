@@ -555,3 +555,43 @@ func TestImportHoldsOffGC(t *testing.T) {
 		t.Errorf("after import and gc:\n%s", b.String())
 	}
 }
+
+// A blob the layout already has is not written again, so the graph check
+// must hash it (only blobs the import wrote are taken as hashed): a corrupt
+// copy on disk fails the import, naming the blob, and index.json stays as
+// it was.
+func TestImportRehashesBlobsTheLayoutHad(t *testing.T) {
+	dir, res := packedLayout(t, "v1")
+	data, _ := exportBytes(t, []string{dir}, ExportOptions{})
+	dst := filepath.Join(t.TempDir(), "dst")
+	_, err := Import(ctx, dst, bytes.NewReader(data), ImportOptions{})
+	must(t, err)
+	store, err := layout.Open(dst)
+	must(t, err)
+	m, err := store.ReadManifest(ctx, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: res.Digest, Size: res.Size})
+	must(t, err)
+	layer := m.Layers[0]
+	p, _ := layout.BlobPath(layer.Digest)
+	blob := filepath.Join(dst, filepath.FromSlash(p))
+	content, err := os.ReadFile(blob)
+	must(t, err)
+	content[len(content)/2] ^= 0xff // same size, other bytes
+	must(t, os.Chmod(blob, 0o644))
+	must(t, os.WriteFile(blob, content, 0o444))
+	// The same bundle under a new tag: every blob is there already.
+	must(t, os.WriteFile(filepath.Join(dst, "index.json"), []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`), 0o644))
+	before, err := os.ReadFile(filepath.Join(dst, "index.json"))
+	must(t, err)
+	got, err := Import(ctx, dst, bytes.NewReader(data), ImportOptions{})
+	if !errors.Is(err, verify.ErrFailed) || !strings.Contains(err.Error(), layer.Digest.Encoded()) || !strings.Contains(err.Error(), "DIGEST_MISMATCH") {
+		t.Fatalf("Import over a corrupt blob = %+v, %v; want verify.ErrFailed naming %s", got, err, layer.Digest)
+	}
+	if got.Written != 0 {
+		t.Errorf("Import wrote %d blobs; the layout had all of them", got.Written)
+	}
+	after, err := os.ReadFile(filepath.Join(dst, "index.json"))
+	must(t, err)
+	if !bytes.Equal(before, after) {
+		t.Errorf("index.json changed by a failed import:\n%s", after)
+	}
+}
