@@ -88,7 +88,7 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 	progress := progressOrNop(opts.Progress)
 	progress.Start("export", plan.total)
 	defer progress.Finish()
-	h := newBackgroundHash()
+	h := newBackgroundHash(digest.SHA256)
 	defer h.finish()
 	cw := &archiveCounter{w: io.MultiWriter(w, h), p: progress}
 	if err := writeArchive(ctx, cw, plan.store, plan.index, plan.blobs, opts.ModTime); err != nil {

@@ -496,7 +496,8 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 	defer zr.Close()
 	content := &contentReader{r: zr, limit: p.contentSize}
 	if p.contentDigest != "" {
-		content.d = p.contentDigest.Algorithm().Digester()
+		content.h = newBackgroundHash(p.contentDigest.Algorithm())
+		defer content.h.finish() // after ahead.Close: nothing writes to it then
 	}
 	if x.image {
 		x.entries, x.touched = map[string]bool{}, map[string]bool{}
@@ -532,8 +533,10 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 	if p.contentSize >= 0 && content.n != p.contentSize {
 		return fmt.Errorf("%w: uncompressed size %d, annotated %d", layout.ErrSizeMismatch, content.n, p.contentSize)
 	}
-	if content.d != nil && content.d.Digest() != p.contentDigest {
-		return fmt.Errorf("%w: uncompressed content is %s, want %s", layout.ErrDigestMismatch, content.d.Digest(), p.contentDigest)
+	if content.h != nil {
+		if got := content.h.Digest(); got != p.contentDigest {
+			return fmt.Errorf("%w: uncompressed content is %s, want %s", layout.ErrDigestMismatch, got, p.contentDigest)
+		}
 	}
 	return nil
 }
@@ -1023,12 +1026,12 @@ func (re readErrors) Read(p []byte) (int, error) {
 	return n, corrupt(err)
 }
 
-// contentReader counts and hashes the uncompressed stream, and stops with
-// ErrSizeMismatch as soon as it passes limit (when limit >= 0): a
-// decompression bomb is cut off at the annotated size.
+// contentReader counts and hashes (when h is set) the uncompressed stream,
+// and stops with ErrSizeMismatch as soon as it passes limit (when limit >=
+// 0): a decompression bomb is cut off at the annotated size.
 type contentReader struct {
 	r     io.Reader
-	d     digest.Digester
+	h     *backgroundHash
 	n     int64
 	limit int64
 }
@@ -1042,8 +1045,8 @@ func (c *contentReader) Read(p []byte) (int, error) {
 	if c.limit >= 0 && c.n > c.limit {
 		return 0, fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, c.limit)
 	}
-	if c.d != nil {
-		c.d.Hash().Write(p[:n])
+	if c.h != nil {
+		c.h.Write(p[:n])
 	}
 	return n, err
 }

@@ -91,7 +91,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	}
 	progress.Start("import", total)
 	defer progress.Finish()
-	h := newBackgroundHash()
+	h := newBackgroundHash(digest.SHA256)
 	defer h.finish()
 	counted := &archiveCounter{w: h, p: progress}
 	ar := layout.NewArchiveReader(io.TeeReader(r, counted))

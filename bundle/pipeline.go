@@ -1,19 +1,20 @@
 package bundle
 
 import (
-	"crypto/sha256"
 	"hash"
 	"io"
 
 	"github.com/opencontainers/go-digest"
 )
 
-// backgroundHash computes the sha256 of what is written to it on a goroutine
-// of its own, so that the digest of a whole archive runs on another core
-// beside the per-blob hashing of the same bytes. Write copies into 1 MiB
+// backgroundHash computes a digest of what is written to it on a goroutine
+// of its own, so that the digest of a whole archive, or of a layer's
+// uncompressed content, runs on another core beside the work on the same
+// bytes. Write copies into 1 MiB
 // chunks (four in flight at most); Digest waits for the last one. finish
 // stops the goroutine; it is safe to call more than once.
 type backgroundHash struct {
+	alg    digest.Algorithm
 	h      hash.Hash
 	buf    []byte
 	full   chan []byte
@@ -25,8 +26,9 @@ type backgroundHash struct {
 // The goroutines of backgroundHash and readAhead take 1 MiB chunks, 4 in flight.
 const pipeChunk, pipeChunks = 1 << 20, 4
 
-func newBackgroundHash() *backgroundHash {
-	b := &backgroundHash{h: sha256.New(), full: make(chan []byte, pipeChunks), free: make(chan []byte, pipeChunks), done: make(chan struct{})}
+// newBackgroundHash starts a hash with alg, which must be available.
+func newBackgroundHash(alg digest.Algorithm) *backgroundHash {
+	b := &backgroundHash{alg: alg, h: alg.Hash(), full: make(chan []byte, pipeChunks), free: make(chan []byte, pipeChunks), done: make(chan struct{})}
 	for range pipeChunks {
 		b.free <- make([]byte, 0, pipeChunk)
 	}
@@ -66,10 +68,10 @@ func (b *backgroundHash) finish() {
 	<-b.done
 }
 
-// Digest is the sha256 of everything written; nothing may be written after.
+// Digest is the digest of everything written; nothing may be written after.
 func (b *backgroundHash) Digest() digest.Digest {
 	b.finish()
-	return digest.NewDigest(digest.SHA256, b.h)
+	return digest.NewDigest(b.alg, b.h)
 }
 
 // readAhead reads r on a goroutine of its own, up to pipeChunks chunks of

@@ -28,7 +28,7 @@ func TestBackgroundHashMatchesSHA256(t *testing.T) {
 		if step == 1 && testing.Short() {
 			continue
 		}
-		h := newBackgroundHash()
+		h := newBackgroundHash(digest.SHA256)
 		for p := data; len(p) > 0; {
 			n := min(step, len(p))
 			if k, err := h.Write(p[:n]); k != n || err != nil {
@@ -41,8 +41,13 @@ func TestBackgroundHashMatchesSHA256(t *testing.T) {
 		}
 		h.finish() // a second finish does nothing
 	}
-	if got, want := newBackgroundHash().Digest(), digest.FromBytes(nil); got != want {
+	if got, want := newBackgroundHash(digest.SHA256).Digest(), digest.FromBytes(nil); got != want {
 		t.Errorf("nothing written: digest %s, want %s", got, want)
+	}
+	h := newBackgroundHash(digest.SHA512)
+	h.Write(data)
+	if got, want := h.Digest(), digest.SHA512.FromBytes(data); got != want {
+		t.Errorf("sha512: digest %s, want %s", got, want)
 	}
 }
 

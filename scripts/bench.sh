@@ -73,7 +73,18 @@ mkdir -p "$run"
 CGO_ENABLED=0 go build -trimpath -o "$run/ocibundle" .
 ob=$run/ocibundle
 parts=("$data"/bin "$data"/logs "$data"/random "$data"/small "$data"/src)
-"$ob" pack -q -o "$run/L" -t bench "${parts[@]}" >/dev/null
+d_default=$("$ob" pack -q -o "$run/L" -t bench "${parts[@]}")
+# The bytes must not depend on --jobs or on the cores (untimed).
+d_jobs1=$("$ob" pack -q --jobs 1 -o "$run/Lj" -t bench "${parts[@]}")
+rm -rf "$run/Lj"
+d_jobs8=$(GOMAXPROCS=1 "$ob" pack -q --jobs 8 -o "$run/Lj" -t bench "${parts[@]}")
+rm -rf "$run/Lj"
+if [[ $d_default == "$d_jobs1" && $d_default == "$d_jobs8" ]]; then
+	same_bytes="identical: $d_default for --jobs $(nproc) (the default), --jobs 1, and --jobs 8 under GOMAXPROCS=1"
+else
+	same_bytes="DIFFERENT: --jobs $(nproc) $d_default, --jobs 1 $d_jobs1, --jobs 8 GOMAXPROCS=1 $d_jobs8"
+	echo "bench: pack output depends on --jobs or GOMAXPROCS: $same_bytes" >&2
+fi
 "$ob" pack -q -o "$run/L1" -t one "$data/random/a.bin" >/dev/null # a single-blob bundle
 one_bytes=$(stat -c %s "$data/random/a.bin")
 tar -C "$data" --exclude=.done -cf - . | zstd -T0 -3 -q -o "$run/X.tar.zst"
@@ -117,7 +128,16 @@ if ((skopeo_ok)); then
 fi
 results=$run/results.tsv
 : >"$results"
+# Outputs of thousands of files (extract) are not deleted just before the
+# next run: on ext4 without a journal, as here, creating a file skips inodes
+# freed in the last half minute one by one (recently_deleted() in the
+# kernel's profile), which made the run after a deletion of 9,000 files up
+# to twice as slow, whichever tool it was. They go to trash/, emptied at the
+# start of each round, minutes before the next extract.
 once() { # OP TOOL CMD: one timed run, appended to results
+	if [[ -d $run/out/e ]]; then
+		mkdir -p "$run/trash" && mv "$run/out/e" "$run/trash/e.$RANDOM$RANDOM"
+	fi
 	rm -rf "$run/out" && mkdir -p "$run/out"
 	sync
 	local tf=$run/time.txt
@@ -135,6 +155,7 @@ once() { # OP TOOL CMD: one timed run, appended to results
 ops=(pack verify "verify (1 blob)" "verify --deep" export import extract)
 for r in $(seq "$runs"); do
 	echo "bench: round $r of $runs"
+	rm -rf "$run/trash"
 	for op in "${ops[@]}"; do
 		sel=()
 		for c in "${cases[@]}"; do [[ ${c%%|*} == "$op" ]] && sel+=("$c"); done
@@ -150,7 +171,7 @@ for r in $(seq "$runs"); do
 		done
 	done
 done
-rm -rf "$run/out"
+rm -rf "$run/out" "$run/trash"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- table ------------------------------------------------------------------------
@@ -202,6 +223,8 @@ cp "$results" "$work/results-$size.tsv"
 	echo "- load average (1, 5, 15 min): at start $load_start, at end $load_end"
 	echo
 	echo "## Results"
+	echo
+	echo "Pack's manifest digest (so every byte of the layers) $same_bytes."
 	echo
 	echo "$table"
 	echo
