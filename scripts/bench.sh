@@ -85,8 +85,11 @@ else
 	same_bytes="DIFFERENT: --jobs $(nproc) $d_default, --jobs 1 $d_jobs1, --jobs 8 GOMAXPROCS=1 $d_jobs8"
 	echo "bench: pack output depends on --jobs or GOMAXPROCS: $same_bytes" >&2
 fi
-"$ob" pack -q -o "$run/L1" -t one "$data/random/a.bin" >/dev/null # a single-blob bundle
-one_bytes=$(stat -c %s "$data/random/a.bin")
+# A single-blob bundle: the whole dataset as one uncompressed tar layer.
+tar -C "$data" --exclude=.done -cf "$run/one.tar" .
+"$ob" pack -q -c none -o "$run/L1" -t one "$run/one.tar" >/dev/null
+one_bytes=$(stat -c %s "$run/one.tar")
+rm -f "$run/one.tar"
 tar -C "$data" --exclude=.done -cf - . | zstd -T0 -3 -q -o "$run/X.tar.zst"
 "$ob" export -q -o "$run/A.tar" "$run/L:bench" >/dev/null
 skopeo_ok=1
@@ -210,7 +213,7 @@ cp "$results" "$work/results-$size.tsv"
 	echo "copies of the Go toolchain binaries, AES-CTR pseudo-random data; a few large files and many 4–8 KiB ones),"
 	echo "deterministic, warm page cache. $runs rounds, each command and its baselines alternating (order reversed"
 	echo "on even rounds); medians. MB/s is dataset bytes (10^6) per second for every row, so rows compare"
-	echo "(for \"verify (1 blob)\", the $one_bytes bytes of the one file packed)."
+	echo "(for \"verify (1 blob)\", the $one_bytes bytes of its one layer)."
 	echo "\"ocibundle speed vs this\" = baseline time / ocibundle time (above 1 means ocibundle is faster)."
 	echo "Peak RSS is /usr/bin/time %M of the whole command (for pipelines, the largest process)."
 	echo "\"output / zstd -3\" is the bytes written (for ocibundle the whole layout) over the tar.zst size."
@@ -235,7 +238,8 @@ cp "$results" "$work/results-$size.tsv"
 	echo "## Commands"
 	echo
 	echo "Run in the work directory; L is a layout packed from the five top directories (five layers),"
-	echo "L1 a layout of one file (random/a.bin: one layer blob), X.tar.zst the tar|zstd -3 of the dataset,"
+	echo "L1 a layout of one file (the tar of the dataset, packed with -c none: one layer blob of $one_bytes bytes),"
+	echo "X.tar.zst the tar|zstd -3 of the dataset,"
 	echo "A.tar ocibundle's export of L; out/ is emptied before each run. \"+ sync\" rows make the output"
 	echo "durable (fsync of the file; syncfs for tar -x), as ocibundle does before it reports success."
 	echo
