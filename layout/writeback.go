@@ -13,8 +13,9 @@ const writeBehindChunk = 8 << 20
 // the kernel to start writing every 8 MiB out as soon as it is written
 // (sync_file_range with SYNC_FILE_RANGE_WRITE on Linux; nothing elsewhere).
 // The disk then works while the program computes the next bytes, and the
-// final Sync waits for the last few MiB instead of the whole file. It is a
-// hint: the Sync is what makes the bytes durable and reports errors.
+// final fsync (the caller's) waits for the last few MiB instead of the whole
+// file. It is a hint: the fsync is what makes the bytes durable and reports
+// errors.
 type WriteBehind struct {
 	f       *os.File
 	off     int64 // bytes written
@@ -34,9 +35,6 @@ func (w *WriteBehind) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// Sync makes everything written durable (fsync).
-func (w *WriteBehind) Sync() error { return w.f.Sync() }
 
 // SyncDir makes a directory's entries durable (fsync of the directory), after
 // a rename into it.
