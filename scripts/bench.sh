@@ -64,7 +64,7 @@ if [[ ! -f $data/.done ]]; then
 	find "$data" -exec touch -h -d '2026-01-01 00:00:00Z' {} +
 	touch "$data/.done"
 fi
-bytes=$(find "$data" -type f ! -name .done -printf '%s\n' | awk '{s+=$1} END{print s}')
+bytes=$(find "$data" -type f ! -name .done -printf '%s\n' | awk '{s+=$1} END{printf "%.0f\n", s}')
 nfiles=$(find "$data" -type f ! -name .done | wc -l)
 
 # --- binary and fixtures (untimed) ---------------------------------------------
@@ -150,7 +150,7 @@ once() { # OP TOOL CMD: one timed run, appended to results
 	fi
 	if [[ $1 == pack && $2 != oras* ]]; then
 		local c
-		c=$(find "$run/out" -type f -printf '%s\n' | awk '{s+=$1} END{print s}')
+		c=$(find "$run/out" -type f -printf '%s\n' | awk '{s+=$1} END{printf "%.0f\n", s}')
 		printf '%s\t%s\tsize\t%s\n' "$1" "$2" "$c" >>"$results"
 	fi
 	printf '%s\t%s\t%s\n' "$1" "$2" "$(tr ' ' '\t' <"$tf")" >>"$results"
