@@ -126,7 +126,7 @@ func (f *File) Commit(ctx context.Context, target string, perm fs.FileMode) erro
 	}
 	if err := os.Rename(f.tmp, target); err != nil {
 		f.Abort()
-		return fmt.Errorf("rename %s: %w", target, err)
+		return err // a *os.LinkError naming both paths
 	}
 	f.done = true
 	if err := SyncDir(filepath.Dir(target)); err != nil {
