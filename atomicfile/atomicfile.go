@@ -1,11 +1,3 @@
-// Package atomicfile is the one way ocibundle commits a file: blobs,
-// index.json and oci-layout of a layout, export archives, split parts and
-// checksum lists. The content is written to a temporary file on the same
-// file system as the target, synced, closed, renamed over the target, and
-// the target's directory is synced, as containerd's content store commits
-// (and unlike go-containerregistry and oras-go, which write index.json in
-// place, so that a crash leaves it truncated). A reader of the target sees
-// the old file or the whole new one, never a part.
 package atomicfile
 
 import (

@@ -1,6 +1,3 @@
-// Package progress is the one interface through which long operations report
-// how many bytes they have moved. The workflows (bundle, verify) call it;
-// main backs it with a progress bar. It imports nothing of ocibundle.
 package progress
 
 // Progress receives the byte counts of a long operation. Implementations
