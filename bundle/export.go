@@ -129,7 +129,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 		res.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Parts, res.Digest)
 		return res, err
 	}
-	f, err := atomicfile.NextTo(file)
+	f, err := atomicfile.NextTo(file, 0o644)
 	if err != nil {
 		return ExportResult{}, err
 	}
@@ -137,7 +137,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 	if res, err = Export(ctx, f, refs, opts); err != nil {
 		return res, err
 	}
-	if err = f.Commit(ctx, file, 0o644); err != nil {
+	if err = f.Commit(ctx, file); err != nil {
 		return res, err
 	}
 	res.Archive = file
