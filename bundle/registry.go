@@ -155,13 +155,12 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	var referrers []ocispec.Descriptor
 	if opts.IncludeReferrers {
-		if referrers, err = layoutReferrers(ctx, srcStore, root); err != nil {
+		idx, err := store.ReadIndex(ctx)
+		if err != nil {
 			return res, err
 		}
-		for _, r := range referrers {
-			if err := g.walk(ctx, r); err != nil {
-				return res, err
-			}
+		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
+			return res, fmt.Errorf("looking for referrers in index.json: %w", err)
 		}
 	}
 	var total int64
@@ -196,42 +195,40 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	progress.Start("push", total)
 	defer progress.Finish()
-	if opts.IncludeReferrers {
-		_, err = oras.ExtendedCopy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.ExtendedCopyOptions{
-			ExtendedCopyGraphOptions: oras.ExtendedCopyGraphOptions{CopyGraphOptions: copyOpts},
-		})
-	} else {
-		_, err = oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts})
-	}
-	if err != nil {
+	if _, err = oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts}); err != nil {
 		return res, registryError(res.Reference, err)
+	}
+	// Each referrer after its subject; the registry indexes it by its
+	// subject (the referrers API, or the sha256-<hex> tag schema).
+	for _, r := range referrers {
+		if err := oras.CopyGraph(ctx, srcStore, pushTarget{repo}, referrerDescriptor(r), copyOpts); err != nil {
+			return res, registryError(res.Reference, err)
+		}
 	}
 	res.Sent, res.Bytes = int(sent.Load()), sentBytes.Load()
 	res.Skipped = res.Blobs - res.Sent
 	return res, nil
 }
 
-// layoutReferrers returns the referrers of root that the layout's index.json
-// lists, and theirs in turn, each once.
-func layoutReferrers(ctx context.Context, s *orasStore, root ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+// referrerDescriptor is the descriptor of a referrer as an index.json
+// entry holds it, without the layout's tag: that names the entry in this
+// layout, not the manifest.
+func referrerDescriptor(e ocispec.Descriptor) ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: e.MediaType, Digest: e.Digest, Size: e.Size, ArtifactType: e.ArtifactType}
+}
+
+// registryReferrers is a repository's referrers API as a
+// layout.ReferrerFinder (oras-go falls back to the sha256-<hex> tag schema
+// on a registry without the API).
+type registryReferrers struct{ repo *remote.Repository }
+
+func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 	var out []ocispec.Descriptor
-	queue := []ocispec.Descriptor{root}
-	seen := map[digest.Digest]bool{root.Digest: true}
-	for len(queue) > 0 {
-		preds, err := s.Predecessors(ctx, queue[0])
-		if err != nil {
-			return nil, err
-		}
-		queue = queue[1:]
-		for _, p := range preds {
-			if !seen[p.Digest] {
-				seen[p.Digest] = true
-				out = append(out, p)
-				queue = append(queue, p)
-			}
-		}
-	}
-	return out, nil
+	err := r.repo.Referrers(ctx, subject, "", func(refs []ocispec.Descriptor) error {
+		out = append(out, refs...)
+		return nil
+	})
+	return out, err
 }
 
 // Pull copies the manifest src names (REGISTRY/REPO:TAG or
@@ -325,33 +322,34 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
 	progress.Start("pull", total)
-	var referrers []ocispec.Descriptor
-	if opts.IncludeReferrers {
-		var mu sync.Mutex
-		err = oras.ExtendedCopyGraph(ctx, repo, dst, root, oras.ExtendedCopyGraphOptions{
-			CopyGraphOptions: copyOpts,
-			FindPredecessors: func(ctx context.Context, src content.ReadOnlyGraphStorage, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-				preds, err := src.Predecessors(ctx, desc)
-				mu.Lock()
-				defer mu.Unlock()
-				for _, p := range preds {
-					if p.Digest != root.Digest && !hasDigest(referrers, p.Digest) {
-						referrers = append(referrers, p)
-					}
-				}
-				return preds, err
-			},
-		})
+	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+	// The graph, whole in the layout; then, with opts.IncludeReferrers, the
+	// registry's referrers of each of its documents, copied and walked in
+	// turn.
+	g := newGraphWalk(store)
+	if err == nil {
+		if err = g.walk(ctx, root); err != nil {
+			err = fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
+		}
 	} else {
-		err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+		err = registryError(src, err)
+	}
+	var referrers []ocispec.Descriptor
+	if err == nil && opts.IncludeReferrers {
+		referrers, err = layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+			if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
+				return nil, registryError(src, err)
+			}
+			return g.take(ctx, r)
+		})
 	}
 	progress.Finish()
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
 	if err != nil {
-		return res, registryError(src, err)
+		return res, err
 	}
 
-	// The graph, whole in the layout, and verify's rules, as for an import.
+	// verify's rules, as for an import.
 	entries := []ocispec.Descriptor{}
 	for _, d := range append([]ocispec.Descriptor{root}, referrers...) {
 		e, err := indexEntry(ctx, store, d)
@@ -359,12 +357,6 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 			return res, err
 		}
 		entries = append(entries, e)
-	}
-	g := newGraphWalk(store)
-	for _, e := range entries {
-		if err := g.walk(ctx, e); err != nil {
-			return res, fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
-		}
 	}
 	res.Blobs = len(g.order)
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
