@@ -71,11 +71,31 @@ type PushResult struct {
 	Referrers []Referrer    `json:"referrers"`
 }
 
-// Referrer is a manifest copied because its subject was.
+// Referrer describes a manifest whose subject is another (a signature, an
+// SBOM): one inspect lists, or one copied because its subject was.
 type Referrer struct {
+	ArtifactType string        `json:"artifactType,omitempty"`
 	Digest       digest.Digest `json:"digest"`
 	MediaType    string        `json:"mediaType"`
-	ArtifactType string        `json:"artifactType,omitempty"`
+	Size         int64         `json:"size"` // bytes of the referrer's manifest
+	// Created is its org.opencontainers.image.created annotation, when set.
+	Created string `json:"created,omitempty"`
+}
+
+// newReferrer describes the referrer d names, doc its document (nil when
+// not read): the artifact type is the document's artifactType, else its
+// config's media type (distribution-spec v1.1, "Listing Referrers").
+func newReferrer(d ocispec.Descriptor, doc *layout.Document) Referrer {
+	r := Referrer{ArtifactType: d.ArtifactType, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}
+	if doc == nil {
+		return r
+	}
+	r.ArtifactType = doc.ArtifactType
+	if r.ArtifactType == "" && doc.Config != nil {
+		r.ArtifactType = doc.Config.MediaType
+	}
+	r.Created = doc.Annotations[ocispec.AnnotationCreated]
+	return r
 }
 
 // PullResult describes a pull.
@@ -172,7 +192,7 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		Blobs: len(g.order), Referrers: []Referrer{},
 	}
 	for _, r := range referrers {
-		res.Referrers = append(res.Referrers, Referrer{Digest: r.Digest, MediaType: r.MediaType, ArtifactType: r.ArtifactType})
+		res.Referrers = append(res.Referrers, newReferrer(r, nil))
 	}
 	dstRef := tag
 	if dstRef == "" {
@@ -370,7 +390,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	idx.Manifests = append(idx.Manifests, entries[1:]...)
 	for _, r := range entries[1:] {
-		res.Referrers = append(res.Referrers, Referrer{Digest: r.Digest, MediaType: r.MediaType, ArtifactType: r.ArtifactType})
+		res.Referrers = append(res.Referrers, newReferrer(r, nil))
 	}
 	indexDoc, err := json.Marshal(idx)
 	if err != nil {
