@@ -122,6 +122,7 @@ func packAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
+	reportMoves(c, res.Moved)
 	return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
 }
 

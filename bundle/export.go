@@ -69,8 +69,9 @@ type exportPlan struct {
 // Export writes an archive of the bundles refs name to w and returns its
 // digest and size. All refs must name the same layout (otherwise
 // layout.ErrBadReference); a bare LAYOUT
-// exports every entry of its index.json (and its index annotations),
-// LAYOUT:TAG and LAYOUT@DIGEST select entries. Manifests listed in the
+// exports every entry of its index.json, LAYOUT:TAG and LAYOUT@DIGEST
+// select entries (each as index.json holds it, its annotations included);
+// index.json's own annotations go along either way. Manifests listed in the
 // layout's index.json whose subject is in the exported graph go along unless
 // opts.NoReferrers.
 //
@@ -205,9 +206,11 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	for _, ref := range parsed {
 		whole = whole || (ref.Tag == "" && ref.Digest == "")
 	}
+	// index.json's own annotations ($index, --index-annotation) describe
+	// the layout's content: they travel with a selection too.
+	out.Annotations = idx.Annotations
 	if whole {
 		out.Manifests = append(out.Manifests, idx.Manifests...)
-		out.Annotations = idx.Annotations
 	} else {
 		for _, ref := range parsed {
 			desc, err := store.Resolve(ctx, ref)

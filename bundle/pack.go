@@ -69,7 +69,9 @@ type PackResult struct {
 	Size      int64         `json:"size"`
 	MediaType string        `json:"mediaType"`
 	Tags      []string      `json:"tags"`
-	Layers    []PackedLayer `json:"layers"`
+	// Moved lists the tags pack moved from another manifest to this one.
+	Moved  []layout.TagMove `json:"moved"`
+	Layers []PackedLayer    `json:"layers"`
 }
 
 // PackedLayer describes one layer of a packed bundle.
@@ -189,28 +191,24 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 	}
 	desc.ArtifactType = opts.ArtifactType
 
-	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) error {
-		for k, v := range opts.IndexAnnotations {
-			if idx.Annotations == nil {
-				idx.Annotations = map[string]string{}
-			}
-			idx.Annotations[k] = v
-		}
-		if len(opts.Tags) == 0 {
-			layout.AddUntagged(idx, desc)
-		}
-		for _, tag := range opts.Tags {
-			if err := layout.SetTag(idx, desc, tag); err != nil {
-				return err
-			}
-		}
-		return nil
+	// Pack authors: its tags move (the tag rule, layout.Merge).
+	in := ocispec.Index{Annotations: opts.IndexAnnotations}
+	if len(opts.Tags) == 0 {
+		in.Manifests = append(in.Manifests, layout.Entry(desc, "", nil))
+	}
+	for _, tag := range opts.Tags {
+		in.Manifests = append(in.Manifests, layout.Entry(desc, tag, nil))
+	}
+	var merged []layout.MergedEntry
+	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) (err error) {
+		merged, err = layout.Merge(idx, in, true)
+		return err
 	})
 	if err != nil {
 		return PackResult{}, err
 	}
 	tags := append([]string{}, opts.Tags...)
-	return PackResult{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType, Tags: tags, Layers: packed}, nil
+	return PackResult{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType, Tags: tags, Moved: layout.Moves(merged), Layers: packed}, nil
 }
 
 // packLayers writes one layer per tree, up to opts.Jobs at once, and returns

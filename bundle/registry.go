@@ -50,10 +50,14 @@ type RegistryOptions struct {
 	// Concurrency is the number of blobs copied at once (oras-go's default
 	// when 0).
 	Concurrency int
-	// IncludeReferrers also copies the manifests whose subject is the
-	// bundle (signatures, SBOMs), and theirs in turn.
+	// IncludeReferrers also copies the referrers (signatures, SBOMs) of
+	// every manifest of the graph, and theirs in turn
+	// (layout.CollectReferrers).
 	IncludeReferrers bool
-	Progress         Progress
+	// Force lets Pull move a layout tag that names another manifest; without
+	// it Pull fails with layout.ErrTagConflict (the tag rule).
+	Force    bool
+	Progress Progress
 }
 
 // PushResult describes a push.
@@ -259,9 +263,13 @@ func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descri
 // under dir/ingest and committed only when its digest and size match the
 // descriptor (otherwise layout.ErrDigestMismatch or ErrSizeMismatch). After
 // the copy the graph must be whole and pass verify's checks (as Import's);
-// only then is index.json updated, atomically: each of tags (default: the
-// tag of src; none for a digest) is set on the manifest, moving it if it
-// named another, and each referrer gets an untagged entry. The blob lock
+// only then is index.json updated, atomically, with layout.Merge: each of
+// tags (default: the tag of src; none for a digest) is set on the manifest,
+// and each referrer gets an untagged entry. Pull receives: a tag that names
+// another manifest fails with layout.ErrTagConflict naming both digests
+// unless opts.Force, checked before the first blob is fetched, and nothing
+// is merged; an entry already there stays as it is, its annotations
+// included. The blob lock
 // is held shared from the first blob to that update.
 //
 // An interrupted pull leaves index.json as it was and the blobs it
@@ -313,10 +321,19 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	res.Digest, res.MediaType, res.Size = root.Digest, root.MediaType, root.Size
 
-	if store == nil {
-		if store, err = layout.Create(dir); err != nil {
+	if store != nil {
+		// Pull receives: a tag that would move without opts.Force fails
+		// before any blob is fetched (and again, under the lock, at the
+		// merge).
+		cur, err := store.ReadIndex(ctx)
+		if err != nil {
 			return res, err
 		}
+		if _, err := layout.Merge(&cur, ocispec.Index{Manifests: tagEntries(root, tags)}, opts.Force); err != nil {
+			return res, fmt.Errorf("%s: %w", dir, err)
+		}
+	} else if store, err = layout.Create(dir); err != nil {
+		return res, err
 	}
 	release, err := store.HoldBlobs(ctx)
 	if err != nil {
@@ -380,14 +397,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	res.Blobs = len(g.order)
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
-	for _, t := range tags {
-		e := entries[0]
-		e.Annotations = map[string]string{ocispec.AnnotationRefName: t}
-		idx.Manifests = append(idx.Manifests, e)
-	}
-	if len(tags) == 0 {
-		idx.Manifests = append(idx.Manifests, entries[0])
-	}
+	idx.Manifests = append(idx.Manifests, tagEntries(entries[0], tags)...)
 	idx.Manifests = append(idx.Manifests, entries[1:]...)
 	for _, r := range entries[1:] {
 		res.Referrers = append(res.Referrers, newReferrer(r, nil))
@@ -401,32 +411,21 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, err
 	}
-	err = store.UpdateIndex(ctx, func(cur *ocispec.Index) error {
-		res.Entries = res.Entries[:0]
-		for _, e := range idx.Manifests {
-			ie := ImportedEntry{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Status: "added"}
-			if ie.Tag == "" {
-				if findDigest(cur.Manifests, e.Digest) {
-					ie.Status = "unchanged"
-				} else {
-					layout.AddUntagged(cur, e)
-				}
-			} else {
-				if prev, ok := findTag(cur.Manifests, ie.Tag); ok {
-					ie.Status = "unchanged"
-					if prev != e.Digest {
-						ie.Status, ie.Previous = "replaced", prev
-					}
-				}
-				if err := layout.SetTag(cur, e, ie.Tag); err != nil {
-					return err
-				}
-			}
-			res.Entries = append(res.Entries, ie)
-		}
-		return nil
-	})
+	res.Entries, err = mergeIndex(ctx, store, idx, opts.Force)
 	return res, err
+}
+
+// tagEntries are the index.json entries naming desc with each of tags, or
+// one untagged entry when there is no tag.
+func tagEntries(desc ocispec.Descriptor, tags []string) []ocispec.Descriptor {
+	if len(tags) == 0 {
+		return []ocispec.Descriptor{layout.Entry(desc, "", nil)}
+	}
+	var out []ocispec.Descriptor
+	for _, t := range tags {
+		out = append(out, layout.Entry(desc, t, nil))
+	}
+	return out
 }
 
 // pullTarget is the layout as the destination of a pull: it counts the

@@ -71,15 +71,7 @@ func refIndexOfTwo(t *testing.T, work string, env []string) (lay string, child, 
 // refEntries reads the entries of the layout's index.json.
 func refEntries(t *testing.T, lay string) []ocispec.Descriptor {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(lay, "index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idx ocispec.Index
-	if err := json.Unmarshal(data, &idx); err != nil {
-		t.Fatal(err)
-	}
-	return idx.Manifests
+	return trIndex(t, lay).Manifests
 }
 
 // hasEntry reports whether the layout's index.json names d.
