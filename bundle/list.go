@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // ListEntry is one index.json entry of a layout.
@@ -69,7 +70,7 @@ func walkGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor
 		if doc == nil {
 			return nil
 		}
-		if d.Digest == root.Digest && layout.IsManifest(d.MediaType) {
+		if d.Digest == root.Digest && profile.IsManifest(d.MediaType) {
 			g.artifactType = doc.ArtifactType
 			if g.artifactType == "" {
 				g.artifactType = doc.Config.MediaType

@@ -11,6 +11,7 @@ import (
 	"oras.land/oras-go/v2/errdef"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // orasStore adapts a layout.Store to oras-go's content interfaces
@@ -58,7 +59,7 @@ func (o *orasStore) Push(ctx context.Context, desc ocispec.Descriptor, r io.Read
 // Exists reports whether the layout has the blob desc names (see
 // recheckManifests for manifests).
 func (o *orasStore) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
-	if o.recheckManifests && layout.IsDocument(desc.MediaType) {
+	if o.recheckManifests && profile.IsDocument(desc.MediaType) {
 		return false, nil
 	}
 	return o.store.Exists(ctx, desc)

@@ -17,28 +17,15 @@ import (
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/layout"
-)
-
-// Annotation keys written on layers.
-const (
-	AnnotationContentDigest = "io.ocibundle.content.digest"
-	AnnotationContentSize   = "io.ocibundle.content.size"
-	AnnotationContentFiles  = "io.ocibundle.content.files"
-	// ORAS's keys: with them `oras pull` unpacks a gzip tar layer into a
-	// directory.
-	AnnotationORASDigest = "io.deis.oras.content.digest"
-	AnnotationORASUnpack = "io.deis.oras.content.unpack"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // reservedLayerKeys are the layer annotations pack computes; a user value
 // would make them lie.
 var reservedLayerKeys = map[string]bool{
-	ocispec.AnnotationTitle: true, AnnotationContentDigest: true, AnnotationContentSize: true,
-	AnnotationContentFiles: true, AnnotationORASDigest: true, AnnotationORASUnpack: true,
+	ocispec.AnnotationTitle: true, profile.AnnotationContentDigest: true, profile.AnnotationContentSize: true,
+	profile.AnnotationContentFiles: true, profile.AnnotationORASDigest: true, profile.AnnotationORASUnpack: true,
 }
-
-// DefaultArtifactType is the manifest artifactType pack writes by default.
-const DefaultArtifactType = "application/vnd.ocibundle.bundle.v1"
 
 // PackOptions are the knobs of Pack. The zero value packs with zstd at the
 // default level, no tags and no annotations.
@@ -49,7 +36,7 @@ type PackOptions struct {
 	IndexAnnotations    map[string]string
 	ConfigAnnotations   map[string]string
 	LayerAnnotations    map[string]map[string]string
-	ArtifactType        string // DefaultArtifactType when empty
+	ArtifactType        string // profile.DefaultArtifactType when empty
 	Compression         compress.Codec
 	Level               compress.Level
 	// Created, when set, is written as org.opencontainers.image.created.
@@ -105,7 +92,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		opts.Compression = compress.Zstd
 	}
 	if opts.ArtifactType == "" {
-		opts.ArtifactType = DefaultArtifactType
+		opts.ArtifactType = profile.DefaultArtifactType
 	}
 	progress := progressOrNop(opts.Progress)
 
@@ -275,18 +262,18 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 		return ocispec.Descriptor{}, PackedLayer{}, err
 	}
 	ann := map[string]string{
-		ocispec.AnnotationTitle: t.title,
-		AnnotationContentDigest: content.Digest().String(),
-		AnnotationContentSize:   strconv.FormatInt(counter.n, 10),
-		AnnotationContentFiles:  strconv.Itoa(st.files),
+		ocispec.AnnotationTitle:         t.title,
+		profile.AnnotationContentDigest: content.Digest().String(),
+		profile.AnnotationContentSize:   strconv.FormatInt(counter.n, 10),
+		profile.AnnotationContentFiles:  strconv.Itoa(st.files),
 	}
 	// ORAS's unpack annotations go on gzip layers of directories only:
 	// `oras pull` makes DIR/TITLE a directory before it unpacks, so a file
 	// layer carrying them cannot be pulled at all. A file layer arrives as
 	// the file TITLE holding the layer blob, as zstd layers do.
 	if opts.Compression == compress.Gzip && t.entries[0].info.IsDir() {
-		ann[AnnotationORASDigest] = content.Digest().String()
-		ann[AnnotationORASUnpack] = "true"
+		ann[profile.AnnotationORASDigest] = content.Digest().String()
+		ann[profile.AnnotationORASUnpack] = "true"
 	}
 	for k, v := range opts.LayerAnnotations[t.title] {
 		ann[k] = v

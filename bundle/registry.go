@@ -31,6 +31,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/retry"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // RegistryOptions say how Push and Pull reach a registry and what they copy.
@@ -313,7 +314,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, registryError(src, err)
 	}
-	if !layout.IsDocument(root.MediaType) {
+	if !profile.IsDocument(root.MediaType) {
 		return res, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
 	}
 	if err := layout.ValidateDigest(root.Digest); err != nil {
@@ -343,7 +344,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 
 	progress := progressOrNop(opts.Progress)
 	total := int64(-1)
-	if layout.IsManifest(root.MediaType) {
+	if profile.IsManifest(root.MediaType) {
 		// The manifest names every blob with its size: the bar's total.
 		// (oras-go fetches it again for the copy; it is small.)
 		if data, err := content.FetchAll(ctx, repo, root); err == nil {

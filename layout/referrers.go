@@ -6,6 +6,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // A referrer of a manifest or index is a manifest or index whose subject
@@ -43,7 +45,7 @@ func (s *Store) Referrers(ctx context.Context, entries []ocispec.Descriptor) (*R
 	r := &ReferrerSet{bySubject: map[digest.Digest][]ocispec.Descriptor{}}
 	seen := map[digest.Digest]bool{}
 	for _, e := range entries {
-		if seen[e.Digest] || !IsDocument(e.MediaType) {
+		if seen[e.Digest] || !profile.IsDocument(e.MediaType) {
 			continue
 		}
 		seen[e.Digest] = true
