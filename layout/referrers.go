@@ -31,10 +31,29 @@ type ReferrerFinder interface {
 	Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error)
 }
 
-// ReferrerSet holds the referrers that a layout's index.json names, grouped
-// by subject. Build it once with Store.Referrers and ask for each subject.
+// ReferrerSet holds referrers grouped by subject: those a layout's
+// index.json names (Store.Referrers), or those a reader of a layout has
+// found otherwise (verify peeks at index.json's entries). The zero value is
+// empty and ready to use.
 type ReferrerSet struct {
 	bySubject map[digest.Digest][]ocispec.Descriptor
+}
+
+// Add records ref, a descriptor of a document whose subject is subject.
+func (r *ReferrerSet) Add(subject digest.Digest, ref ocispec.Descriptor) {
+	if r.bySubject == nil {
+		r.bySubject = map[digest.Digest][]ocispec.Descriptor{}
+	}
+	r.bySubject[subject] = append(r.bySubject[subject], ref)
+}
+
+// Len is the number of referrers in r.
+func (r *ReferrerSet) Len() int {
+	n := 0
+	for _, refs := range r.bySubject {
+		n += len(refs)
+	}
+	return n
 }
 
 // Referrers reads every entry of entries (normally index.json's) that is a
@@ -42,7 +61,7 @@ type ReferrerSet struct {
 // subject. A document that cannot be read fails it (ErrBlobNotFound,
 // ErrBadDocument, … wrapped with the entry's digest). Reads only.
 func (s *Store) Referrers(ctx context.Context, entries []ocispec.Descriptor) (*ReferrerSet, error) {
-	r := &ReferrerSet{bySubject: map[digest.Digest][]ocispec.Descriptor{}}
+	r := &ReferrerSet{}
 	seen := map[digest.Digest]bool{}
 	for _, e := range entries {
 		if seen[e.Digest] || !profile.IsDocument(e.MediaType) {
@@ -57,14 +76,14 @@ func (s *Store) Referrers(ctx context.Context, entries []ocispec.Descriptor) (*R
 			return nil, err
 		}
 		if doc.Subject != nil {
-			r.bySubject[doc.Subject.Digest] = append(r.bySubject[doc.Subject.Digest], e)
+			r.Add(doc.Subject.Digest, e)
 		}
 	}
 	return r, nil
 }
 
-// Referrers returns the entries whose document refers to subject, in
-// index.json order, as index.json holds them (annotations included).
+// Referrers returns the referrers of subject in the order added, as added
+// (for Store.Referrers: as index.json holds them, annotations included).
 func (r *ReferrerSet) Referrers(_ context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 	return r.bySubject[subject.Digest], nil
 }

@@ -215,6 +215,9 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 	for _, e := range roots {
 		c.walk(ctx, e.desc, t.name, e.ptr, 1, c.missingSeverity())
 	}
+	if !c.whole {
+		c.walkReferrers(ctx, t.name, entries)
+	}
 	c.checkPin(t.name, roots)
 	return context.Cause(ctx)
 }
