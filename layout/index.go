@@ -145,10 +145,11 @@ func Moves(entries []MergedEntry) []TagMove {
 //     an untagged entry for the same digest.
 //
 // in's index annotations are set on idx, a key in both taking in's value.
-// Every entry is checked (ValidateDigest, ValidateTag, ErrTagConflict)
-// before idx changes; on error idx is left as it was.
+// Every entry is checked (ValidateDigest, ValidateTag, ErrTagConflict, also
+// for two incoming entries giving one tag different digests) before idx
+// changes; on error idx is left as it was.
 func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, error) {
-	tagged := map[string]digest.Digest{}
+	tagged, incoming := map[string]digest.Digest{}, map[string]digest.Digest{}
 	for _, m := range idx.Manifests {
 		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok {
 			tagged[tag] = m.Digest
@@ -165,6 +166,10 @@ func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, 
 		if err := ValidateTag(tag); err != nil {
 			return nil, err
 		}
+		if prev, ok := incoming[tag]; ok && prev != e.Digest {
+			return nil, fmt.Errorf("tag %q: %w: the incoming entries name both %s and %s", tag, ErrTagConflict, prev, e.Digest)
+		}
+		incoming[tag] = e.Digest
 		if prev, ok := tagged[tag]; ok && prev != e.Digest && !moveTags {
 			return nil, fmt.Errorf("tag %q: %w: the layout has %s, the incoming %s (--force moves it)", tag, ErrTagConflict, prev, e.Digest)
 		}
@@ -190,27 +195,39 @@ func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, 
 	return out, nil
 }
 
-// setTag makes tag name entry in idx: it keeps an entry that already does,
-// takes the place of the entry the tag named or of an untagged entry for
-// the same digest, or is appended.
+// setTag makes tag name entry in idx: it keeps an entry that already does;
+// otherwise entry takes the place of the entry the tag named, or of an
+// untagged entry for the same digest (whichever comes first; the other is
+// dropped), or is appended.
 func setTag(idx *ocispec.Index, entry ocispec.Descriptor, tag string) (status string, previous digest.Digest) {
-	for i, m := range idx.Manifests {
-		if name, ok := m.Annotations[ocispec.AnnotationRefName]; ok && name == tag {
-			if m.Digest == entry.Digest {
-				return EntryUnchanged, ""
-			}
-			idx.Manifests[i] = entry
-			return EntryReplaced, m.Digest
+	for _, m := range idx.Manifests {
+		if m.Annotations[ocispec.AnnotationRefName] == tag && m.Digest == entry.Digest {
+			return EntryUnchanged, ""
 		}
 	}
-	for i, m := range idx.Manifests {
-		if _, ok := m.Annotations[ocispec.AnnotationRefName]; !ok && m.Digest == entry.Digest {
-			idx.Manifests[i] = entry
-			return EntryAdded, ""
+	status = EntryAdded
+	out := make([]ocispec.Descriptor, 0, len(idx.Manifests)+1)
+	placed := false
+	for _, m := range idx.Manifests {
+		name, tagged := m.Annotations[ocispec.AnnotationRefName]
+		switch {
+		case tagged && name == tag:
+			status, previous = EntryReplaced, m.Digest
+		case !tagged && m.Digest == entry.Digest:
+		default:
+			out = append(out, m)
+			continue
+		}
+		if !placed {
+			out = append(out, entry)
+			placed = true
 		}
 	}
-	idx.Manifests = append(idx.Manifests, entry)
-	return EntryAdded, ""
+	if !placed {
+		out = append(out, entry)
+	}
+	idx.Manifests = out
+	return status, previous
 }
 
 func hasDigest(entries []ocispec.Descriptor, d digest.Digest) bool {
