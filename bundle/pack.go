@@ -179,13 +179,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 	desc.ArtifactType = opts.ArtifactType
 
 	// Pack authors: its tags move (the tag rule, layout.Merge).
-	in := ocispec.Index{Annotations: opts.IndexAnnotations}
-	if len(opts.Tags) == 0 {
-		in.Manifests = append(in.Manifests, layout.Entry(desc, "", nil))
-	}
-	for _, tag := range opts.Tags {
-		in.Manifests = append(in.Manifests, layout.Entry(desc, tag, nil))
-	}
+	in := ocispec.Index{Annotations: opts.IndexAnnotations, Manifests: layout.Entries(desc, opts.Tags)}
 	var merged []layout.MergedEntry
 	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) (err error) {
 		merged, err = layout.Merge(idx, in, true)

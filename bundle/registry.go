@@ -330,7 +330,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		if err != nil {
 			return res, err
 		}
-		if _, err := layout.Merge(&cur, ocispec.Index{Manifests: tagEntries(root, tags)}, opts.Force); err != nil {
+		if _, err := layout.Merge(&cur, ocispec.Index{Manifests: layout.Entries(root, tags)}, opts.Force); err != nil {
 			return res, fmt.Errorf("%s: %w", dir, err)
 		}
 	} else if store, err = layout.Create(dir); err != nil {
@@ -398,7 +398,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	res.Blobs = len(g.order)
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
-	idx.Manifests = append(idx.Manifests, tagEntries(entries[0], tags)...)
+	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
 	idx.Manifests = append(idx.Manifests, entries[1:]...)
 	for _, r := range entries[1:] {
 		res.Referrers = append(res.Referrers, newReferrer(r, nil))
@@ -414,19 +414,6 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	res.Entries, err = mergeIndex(ctx, store, idx, opts.Force)
 	return res, err
-}
-
-// tagEntries are the index.json entries naming desc with each of tags, or
-// one untagged entry when there is no tag.
-func tagEntries(desc ocispec.Descriptor, tags []string) []ocispec.Descriptor {
-	if len(tags) == 0 {
-		return []ocispec.Descriptor{layout.Entry(desc, "", nil)}
-	}
-	var out []ocispec.Descriptor
-	for _, t := range tags {
-		out = append(out, layout.Entry(desc, t, nil))
-	}
-	return out
 }
 
 // pullTarget is the layout as the destination of a pull: it counts the

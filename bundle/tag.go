@@ -41,10 +41,7 @@ func Tag(ctx context.Context, ref string, tags []string) (TagResult, error) {
 		return TagResult{}, err
 	}
 	// Tag authors: its tags move (the tag rule, layout.Merge).
-	var in ocispec.Index
-	for _, tag := range tags {
-		in.Manifests = append(in.Manifests, layout.Entry(desc, tag, nil))
-	}
+	in := ocispec.Index{Manifests: layout.Entries(desc, tags)}
 	entry := in.Manifests[0]
 	var merged []layout.MergedEntry
 	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) error {

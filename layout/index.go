@@ -262,6 +262,20 @@ func Entry(desc ocispec.Descriptor, tag string, ann map[string]string) ocispec.D
 	return e
 }
 
+// Entries are the index.json entries naming desc with each of tags (see
+// Entry), or one untagged entry when tags is empty: what Merge takes from
+// a command that names one manifest.
+func Entries(desc ocispec.Descriptor, tags []string) []ocispec.Descriptor {
+	if len(tags) == 0 {
+		return []ocispec.Descriptor{Entry(desc, "", nil)}
+	}
+	out := make([]ocispec.Descriptor, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, Entry(desc, t, nil))
+	}
+	return out
+}
+
 // SetTag is Merge of the one entry Entry(desc, tag, nil), moving the tag:
 // the layout's tag names desc, whatever it named before.
 func SetTag(idx *ocispec.Index, desc ocispec.Descriptor, tag string) error {
