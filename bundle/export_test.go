@@ -200,6 +200,10 @@ func TestExportSelectionAndReferrers(t *testing.T) {
 	}
 }
 
+// referrerCreated is the created annotation of every referrer the tests
+// attach.
+const referrerCreated = "2025-01-02T03:04:05Z"
+
 // referrer stores a manifest whose subject is subject and lists it untagged.
 func referrer(t *testing.T, store *layout.Store, subject ocispec.Descriptor, kind string) ocispec.Descriptor {
 	t.Helper()
@@ -210,6 +214,7 @@ func referrer(t *testing.T, store *layout.Store, subject ocispec.Descriptor, kin
 	m := ocispec.Manifest{
 		MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/vnd.test." + kind,
 		Config: cfg, Layers: []ocispec.Descriptor{payload}, Subject: &subject,
+		Annotations: map[string]string{ocispec.AnnotationCreated: referrerCreated},
 	}
 	m.SchemaVersion = 2
 	data, err := json.Marshal(m)
@@ -541,7 +546,7 @@ func TestInspectReferrers(t *testing.T) {
 	sig := referrer(t, store, root, "sig")
 	in, err = Inspect(ctx, dir+":v1")
 	must(t, err)
-	want := Referrer{ArtifactType: "application/vnd.test.sig", Digest: sig.Digest, MediaType: ocispec.MediaTypeImageManifest, Size: sig.Size}
+	want := Referrer{ArtifactType: "application/vnd.test.sig", Digest: sig.Digest, MediaType: ocispec.MediaTypeImageManifest, Size: sig.Size, Created: referrerCreated}
 	if len(in.Referrers) != 1 || in.Referrers[0] != want {
 		t.Fatalf("Inspect(%s).Referrers = %+v, want [%+v]", res.Digest, in.Referrers, want)
 	}
