@@ -71,10 +71,7 @@ func walkGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor
 			return nil
 		}
 		if d.Digest == root.Digest && profile.IsManifest(d.MediaType) {
-			g.artifactType = doc.ArtifactType
-			if g.artifactType == "" {
-				g.artifactType = doc.Config.MediaType
-			}
+			g.artifactType = profile.ArtifactType(doc.ArtifactType, doc.Config.MediaType)
 			g.created = doc.Annotations[ocispec.AnnotationCreated]
 		}
 		g.layers += len(doc.Layers)

@@ -90,17 +90,17 @@ type Referrer struct {
 }
 
 // newReferrer describes the referrer d names, doc its document (nil when
-// not read): the artifact type is the document's artifactType, else its
-// config's media type (distribution-spec v1.1, "Listing Referrers").
+// not read), its artifact type as profile.ArtifactType says.
 func newReferrer(d ocispec.Descriptor, doc *layout.Document) Referrer {
 	r := Referrer{ArtifactType: d.ArtifactType, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}
 	if doc == nil {
 		return r
 	}
-	r.ArtifactType = doc.ArtifactType
-	if r.ArtifactType == "" && doc.Config != nil {
-		r.ArtifactType = doc.Config.MediaType
+	var config string
+	if doc.Config != nil {
+		config = doc.Config.MediaType
 	}
+	r.ArtifactType = profile.ArtifactType(doc.ArtifactType, config)
 	r.Created = doc.Annotations[ocispec.AnnotationCreated]
 	return r
 }

@@ -76,6 +76,17 @@ func IsImage(configMediaType, artifactType string) bool {
 	return IsImageConfig(configMediaType) && artifactType == ""
 }
 
+// ArtifactType is the artifact type of a manifest with this artifactType
+// and config media type: artifactType when set, else the config's media
+// type (image-spec v1.1.1 manifest.md; distribution-spec v1.1 "Listing
+// Referrers" reports it so).
+func ArtifactType(artifactType, configMediaType string) string {
+	if artifactType != "" {
+		return artifactType
+	}
+	return configMediaType
+}
+
 // Compressions of a tar layer, as TarLayerCompression names them.
 const (
 	CompressionNone = "none"

@@ -96,3 +96,12 @@ func TestSaysTar(t *testing.T) {
 		}
 	}
 }
+
+func TestArtifactType(t *testing.T) {
+	if got := ArtifactType(DefaultArtifactType, ocispec.MediaTypeEmptyJSON); got != DefaultArtifactType {
+		t.Errorf("ArtifactType(set) = %q, want %q", got, DefaultArtifactType)
+	}
+	if got := ArtifactType("", ocispec.MediaTypeImageConfig); got != ocispec.MediaTypeImageConfig {
+		t.Errorf("ArtifactType(unset) = %q, want the config's %q", got, ocispec.MediaTypeImageConfig)
+	}
+}
