@@ -123,6 +123,15 @@ func TestTagRuleImportRefuses(t *testing.T) {
 		t.Errorf("import of an export of L:v1: entry annotations %v, want com.example.note=kept", e.Annotations)
 	}
 
+	// A whole-layout archive always carried them; import dropped them.
+	whole := filepath.Join(work, "whole.tar")
+	mustRun(t, work, nil, "export", "-o", whole, src)
+	dstWhole := filepath.Join(work, "dst-whole")
+	mustRun(t, work, nil, "import", "-o", dstWhole, whole)
+	if idx := trIndex(t, dstWhole); idx.Annotations["com.example.site"] != "north" {
+		t.Errorf("import of a whole-layout archive: index.json annotations %v, want com.example.site=north", idx.Annotations)
+	}
+
 	other := filepath.Join(work, "other")
 	b, _ := trPack(t, work, other, "b")
 	before, err := os.ReadFile(filepath.Join(other, "index.json"))
