@@ -89,20 +89,28 @@ type Referrer struct {
 	Created string `json:"created,omitempty"`
 }
 
-// newReferrer describes the referrer d names, doc its document (nil when
-// not read), its artifact type as profile.ArtifactType says.
-func newReferrer(d ocispec.Descriptor, doc *layout.Document) Referrer {
-	r := Referrer{ArtifactType: d.ArtifactType, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}
-	if doc == nil {
-		return r
+// describeReferrers describes the referrers descs name, each read from
+// store (verified): its artifact type as profile.ArtifactType says, its
+// created annotation. inspect, export, push and pull report referrers
+// with it, so that their JSON names them alike; the result is never nil.
+func describeReferrers(ctx context.Context, store *layout.Store, descs []ocispec.Descriptor) ([]Referrer, error) {
+	out := []Referrer{}
+	for _, d := range descs {
+		doc, err := store.ReadDocument(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		var config string
+		if doc.Config != nil {
+			config = doc.Config.MediaType
+		}
+		out = append(out, Referrer{
+			ArtifactType: profile.ArtifactType(doc.ArtifactType, config),
+			Digest:       d.Digest, MediaType: d.MediaType, Size: d.Size,
+			Created: doc.Annotations[ocispec.AnnotationCreated],
+		})
 	}
-	var config string
-	if doc.Config != nil {
-		config = doc.Config.MediaType
-	}
-	r.ArtifactType = profile.ArtifactType(doc.ArtifactType, config)
-	r.Created = doc.Annotations[ocispec.AnnotationCreated]
-	return r
+	return out, nil
 }
 
 // PullResult describes a pull.
@@ -196,10 +204,10 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	res = PushResult{
 		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tag: tag,
-		Blobs: len(g.order), Referrers: []Referrer{},
+		Blobs: len(g.order),
 	}
-	for _, r := range referrers {
-		res.Referrers = append(res.Referrers, newReferrer(r, nil))
+	if res.Referrers, err = describeReferrers(ctx, store, referrers); err != nil {
+		return res, err
 	}
 	dstRef := tag
 	if dstRef == "" {
@@ -402,8 +410,8 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
 	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
 	idx.Manifests = append(idx.Manifests, entries[1:]...)
-	for _, r := range entries[1:] {
-		res.Referrers = append(res.Referrers, newReferrer(r, nil))
+	if res.Referrers, err = describeReferrers(ctx, store, entries[1:]); err != nil {
+		return res, err
 	}
 	indexDoc, err := json.Marshal(idx)
 	if err != nil {
