@@ -226,7 +226,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	if !noReferrers {
 		referrers, err := g.referrers(ctx, idx.Manifests)
 		if err != nil {
-			return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
+			return nil, err
 		}
 		if plan.referrers, err = describeReferrers(ctx, store, referrers); err != nil {
 			return nil, err
@@ -366,11 +366,15 @@ func (g *graphWalk) take(ctx context.Context, desc ocispec.Descriptor) ([]ocispe
 
 // referrers adds the referrers that entries (index.json's) name of every
 // document walked so far, and theirs in turn, with their graphs, and returns
-// them as entries holds them.
+// them as entries holds them (export and push).
 func (g *graphWalk) referrers(ctx context.Context, entries []ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 	set, err := g.store.Referrers(ctx, entries)
-	if err != nil {
-		return nil, err
+	var refs []ocispec.Descriptor
+	if err == nil {
+		refs, err = layout.CollectReferrers(ctx, g.docs, set, g.take)
 	}
-	return layout.CollectReferrers(ctx, g.docs, set, g.take)
+	if err != nil {
+		return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
+	}
+	return refs, nil
 }

@@ -53,10 +53,10 @@ type RegistryOptions struct {
 	// Concurrency is the number of blobs copied at once (oras-go's default
 	// when 0).
 	Concurrency int
-	// IncludeReferrers also copies the referrers (signatures, SBOMs) of
-	// every manifest of the graph, and theirs in turn
-	// (layout.CollectReferrers).
-	IncludeReferrers bool
+	// NoReferrers leaves out the referrers (signatures, SBOMs) of the
+	// manifests of the graph. By default they are copied, and theirs in
+	// turn (layout.CollectReferrers), as Export takes them.
+	NoReferrers bool
 	// Force lets Pull move a layout tag that names another manifest; without
 	// it Pull fails with layout.ErrTagConflict (the tag rule).
 	Force    bool
@@ -129,16 +129,16 @@ type PullResult struct {
 }
 
 // Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
-// holding one bundle) with oras.Copy (oras.ExtendedCopy with
-// opts.IncludeReferrers: the index.json entries whose subject is in the
-// bundle's graph go along) to dst, REGISTRY/REPO[:TAG]. The tag defaults to
-// the layout tag (src's, or the entry's only one); an untagged bundle is
-// pushed by digest. The whole graph must be in the layout before anything
-// is sent; every blob is read through the layout's verifying reader, so a
-// damaged blob stops the push with layout.ErrDigestMismatch or
-// ErrSizeMismatch. Blobs the registry has are not sent again, so a push
-// that failed half-way resumes where it stopped. The layout's blob lock is
-// held shared throughout, so a gc waits.
+// holding one bundle) with oras.Copy to dst, REGISTRY/REPO[:TAG], then,
+// unless opts.NoReferrers, each referrer index.json names of any manifest of
+// the bundle's graph, and theirs in turn (the referrers Export takes), after
+// its subject. The tag defaults to the layout tag (src's, or the entry's
+// only one); an untagged bundle is pushed by digest. The whole graph must be
+// in the layout before anything is sent; every blob is read through the
+// layout's verifying reader, so a damaged blob stops the push with
+// layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the registry has are
+// not sent again, so a push that failed half-way resumes where it stopped.
+// The layout's blob lock is held shared throughout, so a gc waits.
 //
 // Errors: ErrUnauthorized (401, 403), ErrNotInRegistry (404),
 // layout.ErrDigestMismatch (content that does not match its digest),
@@ -189,13 +189,13 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		return res, err
 	}
 	var referrers []ocispec.Descriptor
-	if opts.IncludeReferrers {
+	if !opts.NoReferrers {
 		idx, err := store.ReadIndex(ctx)
 		if err != nil {
 			return res, err
 		}
 		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
-			return res, fmt.Errorf("looking for referrers in index.json: %w", err)
+			return res, err
 		}
 	}
 	var total int64
@@ -268,20 +268,20 @@ func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descri
 
 // Pull copies the manifest src names (REGISTRY/REPO:TAG or
 // REGISTRY/REPO@DIGEST) and its graph into the layout at dir (created when
-// missing) with oras.CopyGraph (oras.ExtendedCopyGraph with
-// opts.IncludeReferrers: the registry's referrers of it, and theirs, go
-// along). Every blob goes through layout.Store.Put: hashed while written
-// under dir/ingest and committed only when its digest and size match the
-// descriptor (otherwise layout.ErrDigestMismatch or ErrSizeMismatch). After
-// the copy the graph must be whole and pass verify's checks (as Import's);
-// only then is index.json updated, atomically, with layout.Merge: each of
-// tags (default: the tag of src; none for a digest) is set on the manifest,
-// and each referrer gets an untagged entry. Pull receives: a tag that names
-// another manifest fails with layout.ErrTagConflict naming both digests
-// unless opts.Force, checked before the first blob is fetched, and nothing
-// is merged; an entry already there stays as it is, its annotations
-// included. The blob lock
-// is held shared from the first blob to that update.
+// missing) with oras.CopyGraph, then, unless opts.NoReferrers, the
+// registry's referrers of every manifest of the graph, and theirs in turn
+// (the referrers API, or the sha256-<hex> tag schema). Every blob goes
+// through layout.Store.Put: hashed while written under dir/ingest and
+// committed only when its digest and size match the descriptor (otherwise
+// layout.ErrDigestMismatch or ErrSizeMismatch). After the copy the graph
+// must be whole and pass verify's checks (as Import's); only then is
+// index.json updated, atomically, with layout.Merge: each of tags (default:
+// the tag of src; none for a digest) is set on the manifest, and each
+// referrer gets an untagged entry. Pull receives: a tag that names another
+// manifest fails with layout.ErrTagConflict naming both digests unless
+// opts.Force, checked before the first blob is fetched, and nothing is
+// merged; an entry already there stays as it is, its annotations included.
+// The blob lock is held shared from the first blob to that update.
 //
 // An interrupted pull leaves index.json as it was and the blobs it
 // committed verified and unreferenced; running it again skips them (its
@@ -371,7 +371,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
 	progress.Start("pull", total)
 	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
-	// The graph, whole in the layout; then, with opts.IncludeReferrers, the
+	// The graph, whole in the layout; then, unless opts.NoReferrers, the
 	// registry's referrers of each of its documents, copied and walked in
 	// turn.
 	g := newGraphWalk(store)
@@ -383,13 +383,16 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		err = registryError(src, err)
 	}
 	var referrers []ocispec.Descriptor
-	if err == nil && opts.IncludeReferrers {
+	if err == nil && !opts.NoReferrers {
 		referrers, err = layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 			if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
 				return nil, registryError(src, err)
 			}
 			return g.take(ctx, r)
 		})
+		if err != nil {
+			err = fmt.Errorf("looking for referrers in the registry (--no-referrers skips it): %w", err)
+		}
 	}
 	progress.Finish()
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
