@@ -526,9 +526,12 @@ func newRepository(ref registry.Reference, opts RegistryOptions) (*remote.Reposi
 
 // pushTarget is the registry as push's destination. A registry killed in
 // the middle of an upload can answer HEAD for that blob with a server error
-// once it runs again (seen with distribution 2.8: a half-committed upload);
-// push then sends the blob again, which the registry commits afresh, rather
-// than failing on a blob it would send anyway. Every other error stays one.
+// once it runs again, for good (distribution 2.8 writes the repository's
+// link in place, so a kill inside that write leaves it empty: a 500,
+// "invalid checksum digest format"; e2e TestRegistryHalfLinkedBlob). Once
+// the retrying transport gives up, push sends the blob again, which the
+// registry links afresh, rather than failing on a blob it would send
+// anyway. Every other error stays one.
 type pushTarget struct{ *remote.Repository }
 
 func (t pushTarget) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
