@@ -29,8 +29,8 @@ func packCommand() *cli.Command {
 			sliceFlag("index-annotation", "", "index.json annotation K=V (repeatable)"),
 			stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"TITLE":{…}}`),
 			stringFlag("artifact-type", "", bundle.DefaultArtifactType, "the manifest's artifactType"),
-			stringFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none"),
-			stringFlag("level", "l", "default", "compression level: fastest, default, better or best"),
+			enumFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none", parseCodec),
+			enumFlag("level", "l", "default", "compression level: fastest, default, better or best", parseLevel),
 			stringFlag("created", "", "", "write org.opencontainers.image.created: an RFC 3339 time or now"),
 			&cli.IntFlag{Name: "jobs", Value: runtime.GOMAXPROCS(0), Usage: "layers packed at once (never changes the bytes)", EnvVars: envVars("jobs")},
 			jsonFlag(),
@@ -38,6 +38,9 @@ func packCommand() *cli.Command {
 		Action: packAction,
 	}
 }
+
+func parseCodec(s string) error { _, err := compress.ParseCodec(s); return err }
+func parseLevel(s string) error { _, err := compress.ParseLevel(s); return err }
 
 // packMemoryLimit sets Go's soft memory limit for pack, unless GOMEMLIMIT
 // does: each layer's zstd encoder cycles through about 100 MiB of job

@@ -64,6 +64,9 @@ func verifyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := rep.Err(); err != nil && c.Bool("json") {
+		return markedError{cmdErr(c, err), errShown}
+	}
 	return cmdErr(c, rep.Err())
 }
 

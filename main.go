@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 func main() {
@@ -31,12 +33,19 @@ func main() {
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", err)
-			os.Exit(exitOperational)
+			os.Exit(classOperational.Code)
 		}
 		prof = f
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newApp().RunContext(ctx, os.Args)
+	app := newApp()
+	args := normalizeArgs(app, os.Args)
+	err := app.RunContext(layout.WithLockWait(ctx, waitingForLock), args)
+	if err != nil && ctx.Err() != nil {
+		// A signal came: whatever the command was doing failed because of
+		// it, so the outcome is "interrupted", whatever err wraps.
+		err = fmt.Errorf("%w: %w", errInterrupted, context.Canceled)
+	}
 	stop()
 	if prof != nil {
 		pprof.StopCPUProfile()
@@ -44,10 +53,67 @@ func main() {
 			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", cerr)
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ocibundle: %v\n", err)
+	os.Exit(report(os.Stdout, os.Stderr, err, wantJSON(args)))
+}
+
+// errInterrupted is the message of a command stopped by SIGINT or SIGTERM.
+var errInterrupted = errors.New("interrupted")
+
+// waitingForLock tells the user why a command has not started yet.
+func waitingForLock(layout string) {
+	fmt.Fprintf(os.Stderr, "ocibundle: waiting for lock on %s\n", layout)
+}
+
+// report writes err as one line on stderr (and, when asJSON, as the JSON
+// error object of docs/json.md on stdout, unless the command's JSON output
+// already told it) and returns the exit code.
+func report(stdout, stderr io.Writer, err error, asJSON bool) int {
+	class := classify(err)
+	if err == nil {
+		return class.Code
 	}
-	os.Exit(exitCode(err))
+	fmt.Fprintf(stderr, "ocibundle: %v\n", err)
+	if asJSON && !errors.Is(err, errShown) {
+		_ = bundle.WriteJSON(stdout, jsonError{Error: jsonErrorBody{
+			Message: err.Error(), ExitCode: class.Code, Class: class.Name,
+		}})
+	}
+	return class.Code
+}
+
+// errShown marks an error that the command's JSON output already reports
+// (verify --json prints its report, findings included, then fails).
+var errShown = errors.New("reported in the output")
+
+// jsonError is what --json prints on stdout for a failure (docs/json.md).
+type jsonError struct {
+	Error jsonErrorBody `json:"error"`
+}
+
+type jsonErrorBody struct {
+	Message  string `json:"message"`
+	ExitCode int    `json:"exitCode"`
+	Class    string `json:"class"`
+}
+
+// wantJSON reports whether the command line (normalized: flags before "--")
+// or OCIBUNDLE_JSON asks for JSON output. It reads the words, not the parsed
+// flags, so that a command line that fails to parse still gets a JSON error.
+func wantJSON(args []string) bool {
+	on, _ := strconv.ParseBool(os.Getenv("OCIBUNDLE_JSON"))
+	for _, a := range args[1:] {
+		if a == "--" {
+			break
+		}
+		if name, hasValue := flagName(a); isFlag(a) && name == "json" {
+			on = true
+			if hasValue {
+				_, v, _ := strings.Cut(a, "=")
+				on, _ = strconv.ParseBool(v)
+			}
+		}
+	}
+	return on
 }
 
 // envVars gives every flag its OCIBUNDLE_<FLAG> variable.
@@ -67,6 +133,20 @@ func stringFlag(name, alias, value, usage string) *cli.StringFlag {
 	f := &cli.StringFlag{Name: name, Value: value, Usage: usage, EnvVars: envVars(name)}
 	if alias != "" {
 		f.Aliases = []string{alias}
+	}
+	return f
+}
+
+// enumFlag is a string flag whose value parse must accept: any other value,
+// from the command line or the environment, is a usage error (exit 2) naming
+// the flag, the value and, through parse's error, the allowed values.
+func enumFlag(name, alias, value, usage string, parse func(string) error) *cli.StringFlag {
+	f := stringFlag(name, alias, value, usage)
+	f.Action = func(_ *cli.Context, v string) error {
+		if err := parse(v); err != nil {
+			return usagef("--%s %w", name, err)
+		}
+		return nil
 	}
 	return f
 }
@@ -94,11 +174,11 @@ func newApp() *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {}, // main prints and exits
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return usagef("%v", err)
 		},
 		Flags: []cli.Flag{
 			boolFlag("quiet", "q", "no progress bars, no warnings"),
-			stringFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never"),
+			enumFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never", parseProgressMode),
 		},
 		Commands: []*cli.Command{
 			packCommand(),
@@ -122,10 +202,10 @@ func newApp() *cli.App {
 		_ = cli.ShowAppHelp(c)
 		return usagef("name a command")
 	}
-	// The global flags are accepted after the command name too, and a bad
-	// flag is a one-line usage error (exit 2), never a help dump.
+	// A bad flag is a one-line usage error (exit 2), never a help dump. The
+	// global flags are accepted after the command name too: normalizeArgs
+	// moves them before it.
 	for _, cmd := range app.Commands {
-		cmd.Flags = append(cmd.Flags, app.Flags...)
 		cmd.OnUsageError = app.OnUsageError
 	}
 	return app

@@ -188,7 +188,7 @@ func (im *importer) open(ctx context.Context) error {
 	if im.store != nil {
 		return nil
 	}
-	store, err := layout.Create(im.dir)
+	store, err := layout.Create(ctx, im.dir)
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		}
 	}
 
-	store, err := layout.Create(dir)
+	store, err := layout.Create(ctx, dir)
 	if err != nil {
 		return PackResult{}, err
 	}

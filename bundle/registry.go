@@ -275,7 +275,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	// manifest is found.
 	var store *layout.Store
 	if _, serr := os.Stat(dir); serr == nil {
-		if store, err = layout.Create(dir); err != nil {
+		if store, err = layout.Create(ctx, dir); err != nil {
 			return res, err
 		}
 	}
@@ -297,7 +297,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	res.Digest, res.MediaType, res.Size = root.Digest, root.MediaType, root.Size
 
 	if store == nil {
-		if store, err = layout.Create(dir); err != nil {
+		if store, err = layout.Create(ctx, dir); err != nil {
 			return res, err
 		}
 	}

@@ -651,7 +651,7 @@ func TestExtractHostileBinary(t *testing.T) {
 	layer := buf.Bytes()
 	ctx := context.Background()
 	L := filepath.Join(work, "L")
-	s, err := layout.Create(L)
+	s, err := layout.Create(context.Background(), L)
 	if err != nil {
 		t.Fatal(err)
 	}

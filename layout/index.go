@@ -56,7 +56,7 @@ func ParseIndex(data []byte) (ocispec.Index, error) {
 // written as null. Concurrent updates from any number of processes are
 // serialised; none is lost.
 func (s *Store) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error) error {
-	unlock, err := s.lock()
+	unlock, err := s.lock(ctx)
 	if err != nil {
 		return err
 	}
