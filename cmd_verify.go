@@ -51,6 +51,9 @@ func verifyAction(c *cli.Context) error {
 		// names them (each part and the whole are then checked as read).
 		rep, err = verifyParts(c, opts)
 	default:
+		if opts.Stdin, err = archiveStdin(c, target); err != nil {
+			return err
+		}
 		rep, err = verify.Verify(c.Context, target, opts)
 	}
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/layout"
@@ -249,6 +250,19 @@ func warn(c *cli.Context, warnings []string) {
 func printDigest(w io.Writer, d fmt.Stringer) error {
 	_, err := fmt.Fprintln(w, d)
 	return err
+}
+
+// archiveStdin returns standard input for a command whose argument arg is
+// "-" (an archive on standard input), and nil when arg is not "-". A
+// terminal is refused (a usage error): keystrokes are not an archive.
+func archiveStdin(c *cli.Context, arg string) (io.Reader, error) {
+	if arg != "-" {
+		return nil, nil
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil, usagef("%s: - reads an archive from standard input, which is a terminal; redirect a file or a pipe into it", c.Command.Name)
+	}
+	return os.Stdin, nil
 }
 
 // sourceDateEpoch reads SOURCE_DATE_EPOCH (reproducible-builds.org): nil
