@@ -94,6 +94,7 @@ func importAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
+	res.Archive.Path = strings.Join(args, " ")
 	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteImportText(w, res) })
 }
 

@@ -33,11 +33,17 @@ type ExportOptions struct {
 
 // ExportResult is what a sender publishes out of band.
 type ExportResult struct {
-	Archive string           `json:"archive"`
-	Digest  digest.Digest    `json:"digest"` // sha256 of the whole archive
-	Size    int64            `json:"size"`
+	Archive Archive          `json:"archive"`
 	Blobs   int              `json:"blobs"`
 	Bundles []ExportedBundle `json:"bundles"`
+}
+
+// Archive describes an archive written or read (docs/json.md).
+type Archive struct {
+	// Path is the file ("-" for standard output or input).
+	Path   string        `json:"path"`
+	Digest digest.Digest `json:"digest"` // sha256 of the whole archive
+	Size   int64         `json:"size"`   // bytes
 	// Parts and ChecksumFile are set for a split archive.
 	Parts        []Part `json:"parts,omitempty"`
 	ChecksumFile string `json:"checksumFile,omitempty"`
@@ -45,9 +51,9 @@ type ExportResult struct {
 
 // ExportedBundle is one entry of the archive's index.json.
 type ExportedBundle struct {
-	Tag       string        `json:"tag,omitempty"`
 	Digest    digest.Digest `json:"digest"`
 	MediaType string        `json:"mediaType"`
+	Tags      []string      `json:"tags"` // the entry's tag, if any
 	// Referrer is set for a manifest that travels because its subject does.
 	Referrer bool `json:"referrer,omitempty"`
 }
@@ -95,8 +101,7 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 		return ExportResult{}, err
 	}
 	return ExportResult{
-		Digest:  h.Digest(),
-		Size:    cw.n,
+		Archive: Archive{Digest: h.Digest(), Size: cw.n},
 		Blobs:   len(plan.blobs),
 		Bundles: plan.bundles,
 	}, nil
@@ -121,8 +126,8 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 		if err = sw.Close(); err != nil {
 			return res, err
 		}
-		res.Archive, res.Parts = file, sw.Parts()
-		res.ChecksumFile, err = WriteChecksumFile(file, res.Parts, res.Digest)
+		res.Archive.Path, res.Archive.Parts = file, sw.Parts()
+		res.Archive.ChecksumFile, err = WriteChecksumFile(file, res.Archive.Parts, res.Archive.Digest)
 		return res, err
 	}
 	dir, base := filepath.Split(file)
@@ -154,7 +159,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 	if err = os.Rename(f.Name(), file); err != nil {
 		return res, err
 	}
-	res.Archive = file
+	res.Archive.Path = file
 	return res, layout.SyncDir(dir)
 }
 
@@ -220,7 +225,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 		}
 	}
 	for _, e := range out.Manifests {
-		plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType})
+		plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType})
 	}
 	g := newGraphWalk(store)
 	for _, e := range out.Manifests {
@@ -244,7 +249,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 				continue
 			}
 			out.Manifests = append(out.Manifests, e)
-			plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
+			plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
 			if err := g.walk(ctx, e); err != nil {
 				return nil, err
 			}

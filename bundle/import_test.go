@@ -328,7 +328,7 @@ func TestImportRoundTrip(t *testing.T) {
 	if !bytes.Equal(want, have) {
 		t.Errorf("index.json:\n%s\nwant\n%s", have, want)
 	}
-	if got.Written != got.Blobs || got.Digest != digest.FromBytes(data) || got.Size != int64(len(data)) || len(got.Entries) != 2 || got.Entries[0].Status != "added" {
+	if got.Written != got.Blobs || got.Archive.Digest != digest.FromBytes(data) || got.Archive.Size != int64(len(data)) || len(got.Entries) != 2 || got.Entries[0].Status != "added" {
 		t.Errorf("Import() = %+v", got)
 	}
 	rep, err := verify.Verify(ctx, dst, verify.Options{Strict: true})

@@ -77,8 +77,8 @@ type PackedLayer struct {
 	Title         string        `json:"title"`
 	Digest        digest.Digest `json:"digest"`
 	Size          int64         `json:"size"`
-	ContentDigest digest.Digest `json:"content_digest"`
-	ContentSize   int64         `json:"content_size"`
+	ContentDigest digest.Digest `json:"contentDigest"`
+	ContentSize   int64         `json:"contentSize"`
 	Files         int           `json:"files"`
 }
 

@@ -63,7 +63,7 @@ type PushResult struct {
 	Digest    digest.Digest `json:"digest"`
 	MediaType string        `json:"mediaType"`
 	Size      int64         `json:"size"`
-	Tag       string        `json:"tag,omitempty"`
+	Tags      []string      `json:"tags"`    // the registry tag pushed, if any
 	Blobs     int           `json:"blobs"`   // blobs in the graph, manifests included
 	Sent      int           `json:"sent"`    // blobs sent (manifests included)
 	Skipped   int           `json:"skipped"` // blobs the registry had (sent: no)
@@ -85,7 +85,7 @@ type PullResult struct {
 	Digest    digest.Digest   `json:"digest"`
 	MediaType string          `json:"mediaType"`
 	Size      int64           `json:"size"`
-	Entries   []ImportedEntry `json:"entries"` // what index.json gained
+	Entries   []ImportedEntry `json:"bundles"` // what index.json gained
 	Blobs     int             `json:"blobs"`   // blobs in the graph, manifests included
 	Written   int             `json:"written"` // newly committed to the layout
 	Bytes     int64           `json:"bytes"`   // bytes received
@@ -169,11 +169,14 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		total += d.Size
 	}
 	res = PushResult{
-		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tag: tag,
+		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tags: []string{},
 		Blobs: len(g.order), Referrers: []Referrer{},
 	}
 	for _, r := range referrers {
 		res.Referrers = append(res.Referrers, Referrer{Digest: r.Digest, MediaType: r.MediaType, ArtifactType: r.ArtifactType})
+	}
+	if tag != "" {
+		res.Tags = append(res.Tags, tag)
 	}
 	dstRef := tag
 	if dstRef == "" {

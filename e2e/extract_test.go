@@ -147,15 +147,15 @@ func TestTagUntagGC(t *testing.T) {
 		t.Errorf("tags after gc = %v, want v1 → %s", tags, d2)
 	}
 
-	// Exit codes: content 1, usage 2.
+	// Exit codes: content 1, usage 2, a named thing missing 3.
 	for _, c := range []struct {
 		args []string
 		code int
 		msg  string
 	}{
-		{[]string{"untag", L + ":nope"}, 1, "tag not found"},
+		{[]string{"untag", L + ":nope"}, 3, "tag not found"},
 		{[]string{"untag", L}, 2, "LAYOUT:TAG"},
-		{[]string{"tag", L + ":v1", "bad tag"}, 1, "invalid tag"},
+		{[]string{"tag", L + ":v1", "bad tag"}, 2, "invalid tag"},
 		{[]string{"tag", L + ":v1"}, 2, "NEWTAG"},
 		{[]string{"tag", L + "@" + d1, "back"}, 1, "blob not found"},
 		{[]string{"gc", src}, 1, "not an OCI image layout"},
