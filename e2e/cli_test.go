@@ -155,3 +155,20 @@ func jsonField(t *testing.T, doc, key string) string {
 	s, _ := m[key].(string)
 	return s
 }
+
+// TestCLIFlagsAnywhereRegistry: push and pull read flags after their
+// arguments too (issue 11: pull REG/R:v1 -o DIR read -o DIR as arguments).
+func TestCLIFlagsAnywhereRegistry(t *testing.T) {
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	_, lay, d := regPack(t, work)
+	repo := reg.addr + "/site/anywhere"
+	mustRun(t, work, env, "push", lay+":1.0", repo+":v1", "--plain-http")
+	pulled := filepath.Join(work, "pulled")
+	out := mustRun(t, work, env, "pull", repo+":v1", "-o", pulled, "--plain-http", "--json")
+	if got := jsonField(t, out, "digest"); got != d.String() {
+		t.Errorf("pull REPO:v1 -o DIR --plain-http --json: digest %s, want %s", got, d)
+	}
+	mustRun(t, work, nil, "verify", pulled+":v1")
+}
