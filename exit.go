@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"syscall"
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
@@ -35,6 +37,9 @@ var exitTable = []struct {
 	sentinels []error
 }{
 	{classInterrupted, []error{context.Canceled}},
+	// The system said no: these win over a sentinel that wraps them (a
+	// PATH to pack that is missing or unreadable is not a usage error).
+	{classOperational, []error{fs.ErrNotExist, fs.ErrPermission, syscall.ENOSPC}},
 	{classUsage, []error{
 		errUsage,
 		layout.ErrBadReference, layout.ErrBadTag,

@@ -817,8 +817,11 @@ func TestPackBadInput(t *testing.T) {
 		notLayout bool
 		// unprivileged: run ocibundle as a non-root user.
 		unprivileged bool
+		// code is the exit code (README "Exit codes"): 2, usage, unless
+		// set (3: the system said no; 1: the output is not a layout).
+		code int
 	}{
-		{name: "missing path", setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "missing path", code: 3, setup: func(t *testing.T, dir string) ([]string, string) {
 			p := filepath.Join(dir, "does-not-exist")
 			return []string{p}, p
 		}},
@@ -879,13 +882,13 @@ func TestPackBadInput(t *testing.T) {
 		}},
 		// As root a chmod 000 file is still readable, so under root both
 		// packs of this case run as the unprivileged uid/gid 65534.
-		{name: "unreadable file", unprivileged: true, setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "unreadable file", unprivileged: true, code: 3, setup: func(t *testing.T, dir string) ([]string, string) {
 			in := filepath.Join(dir, "in")
 			p := filepath.Join(in, "locked.txt")
 			writeFile(t, p, []byte("secret"), 0o000)
 			return []string{in}, p
 		}},
-		{name: "unreadable directory", unprivileged: true, setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "unreadable directory", unprivileged: true, code: 3, setup: func(t *testing.T, dir string) ([]string, string) {
 			in := filepath.Join(dir, "in")
 			writeFile(t, filepath.Join(in, "a.txt"), []byte("a"), 0o644)
 			p := filepath.Join(in, "locked")
@@ -894,7 +897,7 @@ func TestPackBadInput(t *testing.T) {
 			t.Cleanup(func() { os.Chmod(p, 0o755) }) // so that t.TempDir can remove it
 			return []string{in}, p
 		}},
-		{name: "non-empty directory that is not a layout", notLayout: true, setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "non-empty directory that is not a layout", notLayout: true, code: 1, setup: func(t *testing.T, dir string) ([]string, string) {
 			return []string{goodInput(t, dir)}, ""
 		}},
 	}
@@ -925,8 +928,12 @@ func TestPackBadInput(t *testing.T) {
 			}
 			outBefore := snapshot(t, out)
 			r := ob.run(t, noEpoch, append([]string{"pack", "-o", out}, args...)...)
-			if r.code != 1 {
-				t.Errorf("exit code = %d, want 1 (stderr %q)", r.code, r.stderr)
+			want := c.code
+			if want == 0 {
+				want = 2
+			}
+			if r.code != want {
+				t.Errorf("exit code = %d, want %d (stderr %q)", r.code, want, r.stderr)
 			}
 			checkOneLine(t, "stderr", r.stderr)
 			if !strings.HasPrefix(r.stderr, "ocibundle: pack: ") {
