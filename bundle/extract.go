@@ -21,7 +21,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // ExtractOptions are the knobs of Extract. The zero value extracts every
@@ -41,7 +43,7 @@ type ExtractOptions struct {
 	PreservePermissions bool
 	// SameOwner sets the owner recorded in the tar entries; it needs root.
 	SameOwner bool
-	Progress  Progress
+	Progress  progress.Progress
 	// Stdin is read when the reference is "-" (an archive on standard input).
 	Stdin io.Reader
 }
@@ -199,7 +201,7 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 		image: imageConfigTypes[m.Config.MediaType] && m.ArtifactType == "",
 		dirs:  map[string]dirMeta{}, entries: map[string]bool{},
 	}
-	progress := progressOrNop(opts.Progress)
+	progress := progress.Or(opts.Progress)
 	var total int64
 	for _, p := range plans {
 		if p.as == asTar || p.as == asFile {
@@ -429,7 +431,7 @@ type dirMeta struct {
 }
 
 // layer extracts one planned layer.
-func (x *extractor) layer(ctx context.Context, store *layout.Store, p layerPlan, progress Progress) error {
+func (x *extractor) layer(ctx context.Context, store *layout.Store, p layerPlan, progress progress.Progress) error {
 	name := p.title
 	if name == "" {
 		name = p.desc.Digest.String()
@@ -442,7 +444,7 @@ func (x *extractor) layer(ctx context.Context, store *layout.Store, p layerPlan,
 		return fmt.Errorf("layer %s: %w", name, err)
 	}
 	defer rc.Close()
-	blob := io.Reader(&progressReader{r: rc, p: progress})
+	blob := io.Reader(countio.NewReader(rc, countio.WithProgress(progress)))
 	if p.as == asFile {
 		err = x.blobFile(ctx, p.title, blob)
 	} else {
@@ -473,7 +475,7 @@ func (x *extractor) blobFile(ctx context.Context, name string, r io.Reader) erro
 	if err != nil {
 		return entryErr(name, err)
 	}
-	_, err = io.Copy(f, ctxReader{ctx, r})
+	_, err = io.Copy(f, countio.NewReader(r, countio.WithContext(ctx)))
 	if err == nil {
 		err = f.Chmod(0o666 &^ x.umask)
 	}
@@ -494,11 +496,17 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 		return corrupt(err)
 	}
 	defer zr.Close()
-	content := &contentReader{r: zr, limit: p.contentSize}
+	// content counts and hashes (when the digest is annotated) the
+	// uncompressed stream, and stops with ErrSizeMismatch as soon as it
+	// passes the annotated size: a decompression bomb is cut off there.
+	opts := []countio.Option{countio.WithLimit(p.contentSize, fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, p.contentSize))}
+	var h *backgroundHash
 	if p.contentDigest != "" {
-		content.h = newBackgroundHash(p.contentDigest.Algorithm())
-		defer content.h.finish() // after ahead.Close: nothing writes to it then
+		h = newBackgroundHash(p.contentDigest.Algorithm())
+		defer h.finish() // after ahead.Close: nothing writes to it then
+		opts = append(opts, countio.WithTee(h))
 	}
+	content := countio.NewReader(zr, opts...)
 	if x.image {
 		x.entries, x.touched = map[string]bool{}, map[string]bool{}
 	}
@@ -530,11 +538,11 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 	if _, err := io.Copy(io.Discard, ahead); err != nil {
 		return corrupt(err)
 	}
-	if p.contentSize >= 0 && content.n != p.contentSize {
-		return fmt.Errorf("%w: uncompressed size %d, annotated %d", layout.ErrSizeMismatch, content.n, p.contentSize)
+	if p.contentSize >= 0 && content.N() != p.contentSize {
+		return fmt.Errorf("%w: uncompressed size %d, annotated %d", layout.ErrSizeMismatch, content.N(), p.contentSize)
 	}
-	if content.h != nil {
-		if got := content.h.Digest(); got != p.contentDigest {
+	if h != nil {
+		if got := h.Digest(); got != p.contentDigest {
 			return fmt.Errorf("%w: uncompressed content is %s, want %s", layout.ErrDigestMismatch, got, p.contentDigest)
 		}
 	}
@@ -1024,54 +1032,6 @@ type readErrors struct{ r io.Reader }
 func (re readErrors) Read(p []byte) (int, error) {
 	n, err := re.r.Read(p)
 	return n, corrupt(err)
-}
-
-// contentReader counts and hashes (when h is set) the uncompressed stream,
-// and stops with ErrSizeMismatch as soon as it passes limit (when limit >=
-// 0): a decompression bomb is cut off at the annotated size.
-type contentReader struct {
-	r     io.Reader
-	h     *backgroundHash
-	n     int64
-	limit int64
-}
-
-func (c *contentReader) Read(p []byte) (int, error) {
-	if c.limit >= 0 && int64(len(p)) > c.limit-c.n+1 {
-		p = p[:c.limit-c.n+1]
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.limit >= 0 && c.n > c.limit {
-		return 0, fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, c.limit)
-	}
-	if c.h != nil {
-		c.h.Write(p[:n])
-	}
-	return n, err
-}
-
-type progressReader struct {
-	r io.Reader
-	p Progress
-}
-
-func (pr *progressReader) Read(b []byte) (int, error) {
-	n, err := pr.r.Read(b)
-	pr.p.Add(int64(n))
-	return n, err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := context.Cause(c.ctx); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // WriteExtractText writes a one-line summary of res for people.

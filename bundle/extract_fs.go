@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/atomicfile"
 )
 
 // Errors of the environment, which entryErr passes through as they are.
@@ -127,7 +127,7 @@ func (x *extractor) publish(staging string, t target) error {
 		if err := unix.Renameat(unix.AT_FDCWD, staging, unix.AT_FDCWD, t.path); err != nil {
 			return fmt.Errorf("publish %s: %w", t.path, err)
 		}
-		return layout.SyncDir(filepath.Dir(t.path))
+		return atomicfile.SyncDir(filepath.Dir(t.path))
 	}
 	merged := map[string]bool{}
 	for _, check := range []bool{true, false} {
@@ -151,7 +151,7 @@ func (x *extractor) publish(staging string, t target) error {
 		return err
 	}
 	removeStaging(staging)
-	return layout.SyncDir(t.path)
+	return atomicfile.SyncDir(t.path)
 }
 
 // merge moves the entries of the staged directory src into dst, never
