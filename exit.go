@@ -36,7 +36,7 @@ var exitTable = []struct {
 	class     exitClass
 	sentinels []error
 }{
-	{classInterrupted, []error{context.Canceled}},
+	{classInterrupted, []error{context.Canceled, compress.ErrAborted}},
 	// The system said no: these win over a sentinel that wraps them (a
 	// PATH to pack that is missing or unreadable is not a usage error).
 	{classOperational, []error{fs.ErrNotExist, fs.ErrPermission, syscall.ENOSPC}},
