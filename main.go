@@ -38,16 +38,15 @@ func main() {
 		}
 		prof = f
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	app := newApp()
 	args := normalizeArgs(app, os.Args)
+	ctx := onSignal(wantJSON(args))
 	err := app.RunContext(layout.WithLockWait(ctx, waitingForLock), args)
 	if err != nil && ctx.Err() != nil {
 		// A signal came: whatever the command was doing failed because of
 		// it, so the outcome is "interrupted", whatever err wraps.
-		err = fmt.Errorf("%w: %w", errInterrupted, context.Canceled)
+		err = interrupted
 	}
-	stop()
 	if prof != nil {
 		pprof.StopCPUProfile()
 		if cerr := prof.Close(); cerr != nil {
@@ -58,7 +57,32 @@ func main() {
 }
 
 // errInterrupted is the message of a command stopped by SIGINT or SIGTERM.
-var errInterrupted = errors.New("interrupted")
+var (
+	errInterrupted = errors.New("interrupted")
+	interrupted    = fmt.Errorf("%w: %w", errInterrupted, context.Canceled)
+)
+
+// interruptGrace is how long a command has, after SIGINT or SIGTERM, to
+// stop by itself (every workflow checks its context between and within
+// blobs, files and lock attempts) before main exits 130 anyway: a read that
+// never returns (an idle standard input, a silent network peer) cannot
+// check a context, and the promise is to stop within a second.
+const interruptGrace = 500 * time.Millisecond
+
+// onSignal returns a context that SIGINT or SIGTERM cancels, and starts the
+// watchdog of interruptGrace.
+func onSignal(asJSON bool) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		time.Sleep(interruptGrace)
+		os.Exit(report(os.Stdout, os.Stderr, interrupted, asJSON))
+	}()
+	return ctx
+}
 
 // waitingForLock tells the user why a command has not started yet.
 func waitingForLock(layout string) {

@@ -3,10 +3,12 @@ package e2e
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,11 +50,11 @@ type started struct {
 }
 
 // start runs ocibundle with args in dir without waiting for it.
-func start(t *testing.T, dir string, stdout io.Writer, args ...string) *started {
+func start(t *testing.T, dir string, stdin io.Reader, stdout io.Writer, args ...string) *started {
 	t.Helper()
 	s := &started{cmd: exec.Command(bin, args...), stderr: &lockedBuffer{}, done: make(chan struct{})}
 	s.cmd.Dir = dir
-	s.cmd.Stdout, s.cmd.Stderr = stdout, s.stderr
+	s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = stdin, stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func TestSignalDuringLockWait(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(work, "g.txt"), []byte("more\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			s := start(t, work, io.Discard, "pack", "-o", lay, "-t", "v2", "g.txt")
+			s := start(t, work, nil, io.Discard, "pack", "-o", lay, "-t", "v2", "g.txt")
 			want := "waiting for lock on " + lay
 			s.waitFor(t, "message "+want, 10*time.Second, func() bool { return strings.Contains(s.stderr.String(), want) })
 			code, took := s.signal(t, sig)
@@ -183,7 +185,7 @@ func TestSignalDuringPack(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(work, "big.txt"), bigText(64<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := start(t, work, io.Discard, "pack", "-l", "best", "-o", lay, "-t", "big", "big.txt")
+	s := start(t, work, nil, io.Discard, "pack", "-l", "best", "-o", lay, "-t", "big", "big.txt")
 	s.waitFor(t, "layer bytes in ingest/", 20*time.Second, func() bool {
 		entries, _ := os.ReadDir(filepath.Join(lay, "ingest"))
 		for _, e := range entries {
@@ -219,7 +221,7 @@ func TestSignalDuringExport(t *testing.T) {
 		if split {
 			args = append(args, "--split", "8M")
 		}
-		s := start(t, work, io.Discard, args...)
+		s := start(t, work, nil, io.Discard, args...)
 		s.waitFor(t, "archive bytes on disk", 20*time.Second, func() bool {
 			entries, _ := os.ReadDir(work)
 			for _, e := range entries {
@@ -253,7 +255,7 @@ func TestSignalDuringExport(t *testing.T) {
 	// To standard output: the reader takes 1 MiB, the signal comes, the
 	// reader drains the rest; the archive must end short of its size.
 	pr, pw := io.Pipe()
-	s := start(t, work, pw, "export", "-o", "-", lay+":v1")
+	s := start(t, work, nil, pw, "export", "-o", "-", lay+":v1")
 	if _, err := io.CopyN(io.Discard, pr, 1<<20); err != nil {
 		t.Fatal(err)
 	}
@@ -265,4 +267,42 @@ func TestSignalDuringExport(t *testing.T) {
 	if n := <-got + 1<<20; n >= 128<<20 {
 		t.Errorf("export -o - wrote %d bytes, the whole archive, despite the signal", n)
 	}
+}
+
+// TestSignalDuringStalledInput: an import whose standard input stops
+// sending (a read that no context can interrupt) still exits 130 within 1 s
+// of SIGINT, and the layout stays valid.
+func TestSignalDuringStalledInput(t *testing.T) {
+	work := t.TempDir()
+	randomFile(t, filepath.Join(work, "big.bin"), 4<<20)
+	lay := filepath.Join(work, "L")
+	mustRun(t, work, nil, "pack", "-c", "none", "-o", lay, "-t", "v1", "big.bin")
+	archive := []byte(mustRun(t, work, nil, "export", "-o", "-", lay+":v1"))
+	// An OS pipe, so that the child's standard input is the pipe itself
+	// (exec.Cmd.Wait would wait for a copier of any other reader).
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	dst := filepath.Join(work, "M")
+	s := start(t, work, pr, io.Discard, "import", "-o", dst, "-")
+	pr.Close() // the child has its copy
+	// Half the archive, then nothing: once the import has read all of it
+	// (its rchar in /proc), it is blocked in a read of standard input.
+	half := len(archive) / 2
+	go pw.Write(archive[:half])
+	s.waitFor(t, "the import reading half the archive", 20*time.Second, func() bool {
+		io, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", s.cmd.Process.Pid))
+		var rchar int
+		for _, line := range strings.Split(string(io), "\n") {
+			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+				rchar, _ = strconv.Atoi(v)
+			}
+		}
+		return err == nil && rchar >= half
+	})
+	code, took := s.signal(t, syscall.SIGINT)
+	checkInterrupted(t, "import - with a stalled input", code, took, s.stderr.String())
+	mustRun(t, work, nil, "verify", dst)
 }
