@@ -55,7 +55,7 @@ var exitTable = []struct {
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
-		bundle.ErrTagConflict, bundle.ErrBadPart,
+		layout.ErrTagConflict, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
 	}},
 	{classOperational, []error{

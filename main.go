@@ -189,6 +189,22 @@ func jsonFlag() *cli.BoolFlag {
 	return boolFlag("json", "", "print the result as JSON")
 }
 
+// referrerFlags are the flags export, push and pull share: the referrers
+// (signatures, SBOMs) of every manifest of the graph travel with it unless
+// --no-referrers. --include-referrers, once needed by push and pull, is
+// accepted and does nothing, so that old scripts keep working.
+func referrerFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("no-referrers", "", "leave out the referrers (signatures, SBOMs) of the manifests of the graph; by default they go along, and theirs"),
+		boolFlag("include-referrers", "", "does nothing, kept for old scripts: referrers go along by default and --no-referrers leaves them out"),
+	}
+}
+
+// noReferrers reads referrerFlags.
+func noReferrers(c *cli.Context) bool {
+	return c.Bool("no-referrers")
+}
+
 func newApp() *cli.App {
 	app := &cli.App{
 		Name:                 "ocibundle",
@@ -266,6 +282,17 @@ func warn(c *cli.Context, warnings []string) {
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(c.App.ErrWriter, "ocibundle: %s: warning: %s\n", c.Command.Name, w)
+	}
+}
+
+// reportMoves prints, on stderr, each tag an authoring command (pack, tag)
+// moved from another manifest: `moved TAG: OLD -> NEW` (the tag rule).
+func reportMoves(c *cli.Context, moves []layout.TagMove) {
+	if c.Bool("quiet") {
+		return
+	}
+	for _, m := range moves {
+		fmt.Fprintf(c.App.ErrWriter, "moved %s: %s -> %s\n", m.Tag, m.From, m.To)
 	}
 }
 
