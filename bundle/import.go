@@ -356,6 +356,6 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 // merged: status, digest, tag.
 func writeEntries(w io.Writer, entries []ImportedEntry) {
 	for _, e := range entries {
-		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(e.Tag))
+		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(strings.Join(e.Tags, ",")))
 	}
 }

@@ -386,7 +386,7 @@ func TestImportMemberOrderAndPeers(t *testing.T) {
 	if len(res.Warnings) != 3 || !strings.Contains(res.Warnings[0], "README.txt") || !strings.Contains(res.Warnings[1], "manifest.json") || !strings.Contains(res.Warnings[2], "repositories") {
 		t.Errorf("warnings = %q", res.Warnings)
 	}
-	if len(res.Entries) != 1 || res.Entries[0].Tag != "v1" {
+	if len(res.Entries) != 1 || !reflect.DeepEqual(res.Entries[0].Tags, []string{"v1"}) {
 		t.Errorf("entries = %+v", res.Entries)
 	}
 	if _, err := os.Stat(filepath.Join(dst, "README.txt")); !errors.Is(err, os.ErrNotExist) {

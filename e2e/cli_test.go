@@ -164,9 +164,11 @@ func TestCLIFlagsAnywhereRegistry(t *testing.T) {
 	work := t.TempDir()
 	_, lay, d := regPack(t, work)
 	repo := reg.addr + "/site/anywhere"
-	mustRun(t, work, env, "push", lay+":1.0", repo+":v1", "--plain-http")
+	out := mustRun(t, work, env, "push", lay+":1.0", repo+":v1", "--plain-http", "--json")
+	checkSchema(t, "push", "push", jsonObject(t, "push", out))
 	pulled := filepath.Join(work, "pulled")
-	out := mustRun(t, work, env, "pull", repo+":v1", "-o", pulled, "--plain-http", "--json")
+	out = mustRun(t, work, env, "pull", repo+":v1", "-o", pulled, "--plain-http", "--json")
+	checkSchema(t, "pull", "pull", jsonObject(t, "pull", out))
 	if got := jsonField(t, out, "digest"); got != d.String() {
 		t.Errorf("pull REPO:v1 -o DIR --plain-http --json: digest %s, want %s", got, d)
 	}
