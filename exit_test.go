@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/ocibundle/ocibundle/compress"
 )
 
 // sentinelsInSource finds the exported sentinels of every package of the
@@ -139,7 +140,8 @@ func TestExitTableCodes(t *testing.T) {
 		{fmt.Errorf("write x: %w", syscall.ENOSPC), 3},
 		{fmt.Errorf("open x: %w", fs.ErrPermission), 3},
 		{errors.New("anything else"), 3},
-		{fmt.Errorf("%w: %w", errInterrupted, context.Canceled), 130},
+		{errInterrupted, 130},
+		{fmt.Errorf("pack: %w", compress.ErrAborted), 130},
 	} {
 		if got := exitCode(tc.err); got != tc.want {
 			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)

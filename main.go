@@ -45,7 +45,7 @@ func main() {
 	if err != nil && ctx.Err() != nil {
 		// A signal came: whatever the command was doing failed because of
 		// it, so the outcome is "interrupted", whatever err wraps.
-		err = interrupted
+		err = errInterrupted
 	}
 	if prof != nil {
 		pprof.StopCPUProfile()
@@ -57,10 +57,8 @@ func main() {
 }
 
 // errInterrupted is the message of a command stopped by SIGINT or SIGTERM.
-var (
-	errInterrupted = errors.New("interrupted")
-	interrupted    = fmt.Errorf("%w: %w", errInterrupted, context.Canceled)
-)
+// It matches context.Canceled, which exit.go classifies as interrupted.
+var errInterrupted = markedError{errors.New("interrupted"), context.Canceled}
 
 // interruptGrace is how long a command has, after SIGINT or SIGTERM, to
 // stop by itself (every workflow checks its context between and within
@@ -79,7 +77,7 @@ func onSignal(asJSON bool) context.Context {
 		<-sigs
 		cancel()
 		time.Sleep(interruptGrace)
-		os.Exit(report(os.Stdout, os.Stderr, interrupted, asJSON))
+		os.Exit(report(os.Stdout, os.Stderr, errInterrupted, asJSON))
 	}()
 	return ctx
 }
