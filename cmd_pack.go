@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -101,7 +100,7 @@ func packAction(c *cli.Context) error {
 	for _, s := range c.StringSlice("layer-annotation") {
 		title, kv, ok := strings.Cut(s, ":")
 		if !ok || title == "" {
-			return cmdErr(c, fmt.Errorf("--layer-annotation %q: %w: want TITLE:K=V", s, bundle.ErrBadInput))
+			return usagef("pack: --layer-annotation %q: want TITLE:K=V", s)
 		}
 		if opts.LayerAnnotations == nil {
 			opts.LayerAnnotations = map[string]map[string]string{}
@@ -135,7 +134,7 @@ func addPairs(m map[string]string, pairs []string) (map[string]string, error) {
 	for _, p := range pairs {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("annotation %q: %w: want K=V", p, bundle.ErrBadInput)
+			return nil, usagef("annotation %q: want K=V", p)
 		}
 		if m == nil {
 			m = map[string]string{}

@@ -43,12 +43,13 @@ var exitTable = []struct {
 	{classUsage, []error{
 		errUsage,
 		layout.ErrBadReference, layout.ErrBadTag,
-		bundle.ErrBadInput, bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
+		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
+		bundle.ErrBadInput, // the input tree holds what a layer cannot carry
 		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
 		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadJSON, layout.ErrDuplicateKey,
 		layout.ErrTooLarge, layout.ErrBadDocument,

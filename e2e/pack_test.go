@@ -817,8 +817,9 @@ func TestPackBadInput(t *testing.T) {
 		notLayout bool
 		// unprivileged: run ocibundle as a non-root user.
 		unprivileged bool
-		// code is the exit code (README "Exit codes"): 2, usage, unless
-		// set (3: the system said no; 1: the output is not a layout).
+		// code is the exit code (README "Exit codes"): 1, the input is
+		// what a layer cannot carry, unless set (2: a malformed flag value;
+		// 3: the system said no).
 		code int
 	}{
 		{name: "missing path", code: 3, setup: func(t *testing.T, dir string) ([]string, string) {
@@ -868,16 +869,16 @@ func TestPackBadInput(t *testing.T) {
 			writeFile(t, filepath.Join(b, "2.txt"), []byte("2"), 0o644)
 			return []string{a, b}, b
 		}},
-		{name: "annotation without =", setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "annotation without =", code: 2, setup: func(t *testing.T, dir string) ([]string, string) {
 			return []string{"-a", "novalue", goodInput(t, dir)}, "novalue"
 		}},
-		{name: "annotation with an empty key", setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "annotation with an empty key", code: 2, setup: func(t *testing.T, dir string) ([]string, string) {
 			return []string{"-a", "=v", goodInput(t, dir)}, `"=v"`
 		}},
-		{name: "tag -a", setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "tag -a", code: 2, setup: func(t *testing.T, dir string) ([]string, string) {
 			return []string{"-t", "-a", goodInput(t, dir)}, `"-a"`
 		}},
-		{name: "tag a..b", setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "tag a..b", code: 2, setup: func(t *testing.T, dir string) ([]string, string) {
 			return []string{"-t", "a..b", goodInput(t, dir)}, "a..b"
 		}},
 		// As root a chmod 000 file is still readable, so under root both
@@ -897,7 +898,7 @@ func TestPackBadInput(t *testing.T) {
 			t.Cleanup(func() { os.Chmod(p, 0o755) }) // so that t.TempDir can remove it
 			return []string{in}, p
 		}},
-		{name: "non-empty directory that is not a layout", notLayout: true, code: 1, setup: func(t *testing.T, dir string) ([]string, string) {
+		{name: "non-empty directory that is not a layout", notLayout: true, setup: func(t *testing.T, dir string) ([]string, string) {
 			return []string{goodInput(t, dir)}, ""
 		}},
 	}
@@ -930,7 +931,7 @@ func TestPackBadInput(t *testing.T) {
 			r := ob.run(t, noEpoch, append([]string{"pack", "-o", out}, args...)...)
 			want := c.code
 			if want == 0 {
-				want = 2
+				want = 1
 			}
 			if r.code != want {
 				t.Errorf("exit code = %d, want %d (stderr %q)", r.code, want, r.stderr)
