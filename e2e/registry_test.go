@@ -485,9 +485,9 @@ func TestRegistryAuth(t *testing.T) {
 		want     int
 		contains string
 	}{
-		{"no credentials", "", nil, 1, "registry refused access"},
-		{"wrong password", wrong + "\n", []string{"-u", user, "--password-stdin"}, 1, "registry refused access"},
-		{"unknown user", password + "\n", []string{"-u", "nobody", "--password-stdin"}, 1, "registry refused access"},
+		{"no credentials", "", nil, 3, "registry refused access"},
+		{"wrong password", wrong + "\n", []string{"-u", user, "--password-stdin"}, 3, "registry refused access"},
+		{"unknown user", password + "\n", []string{"-u", "nobody", "--password-stdin"}, 3, "registry refused access"},
 		{"password without user", password, []string{"--password-stdin"}, 2, "--password-stdin needs --username"},
 		{"user without password", "", []string{"-u", user}, 2, "needs --password-stdin"},
 	} {
@@ -534,8 +534,8 @@ func TestRegistryAuth(t *testing.T) {
 	wrongAuth := base64.StdEncoding.EncodeToString([]byte(user + ":" + wrong))
 	writeFile(t, filepath.Join(cfgDir, "config.json"), []byte(`{"auths":{"`+reg.addr+`":{"auth":"`+wrongAuth+`"}}}`), 0o600)
 	r = run(t, work, []string{"DOCKER_CONFIG=" + cfgDir}, "push", "--plain-http", lay+":1.0", repo+":2.0")
-	if r.code != 1 || !strings.Contains(r.stderr, "registry refused access") || strings.Contains(r.stderr, wrong) {
-		t.Errorf("push with a wrong password in the Docker config: exit %d, want 1\n%s", r.code, r.stderr)
+	if r.code != 3 || !strings.Contains(r.stderr, "registry refused access") || strings.Contains(r.stderr, wrong) {
+		t.Errorf("push with a wrong password in the Docker config: exit %d, want 3\n%s", r.code, r.stderr)
 	}
 }
 
@@ -561,12 +561,12 @@ func TestRegistryErrors(t *testing.T) {
 		{"pull into a directory that is not a layout", []string{"pull", "--plain-http", "-o", notLayout, repo + ":1.0"}, 1, "not an OCI image layout"},
 		{"unknown host push", []string{"push", lay + ":1.0", "registry.invalid/x:1"}, 3, "unknown host"},
 		{"unknown host pull", []string{"pull", "-o", filepath.Join(work, "u"), "registry.invalid/x:1"}, 3, "unknown host"},
-		{"missing tag", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + ":nope"}, 1, "not found in the registry"},
-		{"missing repository", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), reg.addr + "/no/such:1.0"}, 1, "not found in the registry"},
-		{"missing digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + "@" + digest.FromString("x").String()}, 1, "not found in the registry"},
+		{"missing tag", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + ":nope"}, 3, "not found in the registry"},
+		{"missing repository", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), reg.addr + "/no/such:1.0"}, 3, "not found in the registry"},
+		{"missing digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + "@" + digest.FromString("x").String()}, 3, "not found in the registry"},
 		{"no tag or digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo}, 2, "name a tag"},
 		{"push to a digest", []string{"push", "--plain-http", lay + ":1.0", repo + "@" + d.String()}, 2, "REGISTRY/REPO[:TAG]"},
-		{"missing local tag", []string{"push", "--plain-http", lay + ":2.0", repo}, 1, "tag not found"},
+		{"missing local tag", []string{"push", "--plain-http", lay + ":2.0", repo}, 3, "tag not found"},
 		{"bad concurrency", []string{"push", "--plain-http", "--concurrency", "0", lay + ":1.0", repo}, 2, "--concurrency"},
 		{"https to a plain registry", []string{"pull", "-o", filepath.Join(work, "h"), repo + ":1.0"}, 3, "http"},
 	} {
