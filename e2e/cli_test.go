@@ -174,3 +174,53 @@ func TestCLIFlagsAnywhereRegistry(t *testing.T) {
 	}
 	mustRun(t, work, nil, "verify", pulled+":v1")
 }
+
+// TestCLIMistakesAgree: a mistyped path and a tag that is not there give
+// the same class, and one line naming the object without Go's system-call
+// prefix, in every command that reads a layout, an archive or its parts
+// (README "Exit codes": 3 for a path or tag that does not exist). verify
+// said "stat L: …", exited 1 for a missing tag and 2 (with "verify: verify:")
+// for a missing part, where import said 3 and "open X: …".
+func TestCLIMistakesAgree(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	archive := filepath.Join(work, "x.tar")
+	mustRun(t, work, nil, "export", "-o", archive, lay+":v1")
+	mustRun(t, work, nil, "export", "-o", filepath.Join(work, "s.tar"), "--split", "1K", lay+":v1")
+	nosuch := filepath.Join(work, "nosuch")
+	part0, missingPart := filepath.Join(work, "s.tar.000"), filepath.Join(work, "nosuch.001")
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		says []string
+	}{
+		{"verify missing layout", []string{"verify", nosuch}, 3, []string{"nosuch", "no such file or directory"}},
+		{"verify missing layout tag", []string{"verify", nosuch + ":v1"}, 3, []string{"nosuch", "no such file or directory"}},
+		{"verify missing archive", []string{"verify", nosuch + ".tar"}, 3, []string{"nosuch.tar", "no such file or directory"}},
+		{"import missing archive", []string{"import", "-o", filepath.Join(work, "I1"), nosuch + ".tar"}, 3, []string{"nosuch.tar", "no such file or directory"}},
+		{"import missing checksum file", []string{"import", "-o", filepath.Join(work, "I2"), nosuch + ".sha256"}, 3, []string{"nosuch.sha256", "no such file or directory"}},
+		{"verify missing part", []string{"verify", part0, missingPart}, 3, []string{"nosuch.001", "no such file or directory"}},
+		{"import missing part", []string{"import", "-o", filepath.Join(work, "I3"), part0, missingPart}, 3, []string{"nosuch.001", "no such file or directory"}},
+		{"extract missing archive", []string{"extract", "-o", filepath.Join(work, "E1"), nosuch + ".tar"}, 3, []string{"nosuch.tar", "no such file or directory"}},
+		{"inspect missing tag", []string{"inspect", lay + ":nope"}, 3, []string{"nope", "tag not found"}},
+		{"export missing tag", []string{"export", "-o", filepath.Join(work, "y.tar"), lay + ":nope"}, 3, []string{"nope", "tag not found"}},
+		{"extract missing tag", []string{"extract", "-o", filepath.Join(work, "E2"), lay + ":nope"}, 3, []string{"nope", "tag not found"}},
+		{"tag missing tag", []string{"tag", lay + ":nope", "v2"}, 3, []string{"nope", "tag not found"}},
+		{"verify missing tag", []string{"verify", lay + ":nope"}, 3, []string{"nope"}},
+		{"verify missing tag in archive", []string{"verify", archive + ":nope"}, 3, []string{"nope"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, work, nil, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("ocibundle %s: exit %d, want %d\nstderr: %s", strings.Join(tc.args, " "), r.code, tc.code, r.stderr)
+			}
+			oneLine(t, tc.name, r.stderr, tc.says...)
+			for _, raw := range []string{"stat ", "open ", "lstat ", "verify: verify:", "import: import:"} {
+				if strings.Contains(r.stderr, raw) {
+					t.Errorf("%s: stderr %q has %q", tc.name, r.stderr, raw)
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 // Severity ranks a finding. Only errors make a report fail.
@@ -75,16 +77,26 @@ func (r *Report) OK() bool { return r.Summary.Errors == 0 }
 
 // Err returns nil when the report holds no error finding, and otherwise an
 // error wrapping ErrFailed with the counts and the first error finding.
+// When the only error is that the target's tag is not there (TAG_NOT_FOUND),
+// nothing was found wrong with content: the error wraps
+// layout.ErrTagNotFound instead, as every command's missing tag does.
 func (r *Report) Err() error {
 	if r.OK() {
 		return nil
 	}
 	var first Finding
+	onlyTag := true
 	for _, f := range r.Findings {
-		if f.Severity == Error {
-			first = f
-			break
+		if f.Severity != Error {
+			continue
 		}
+		if first.Code == "" {
+			first = f
+		}
+		onlyTag = onlyTag && f.Code == TagNotFound
+	}
+	if onlyTag {
+		return fmt.Errorf("%s: %s: %s (%w)", r.Target, first.where(), first.Message, layout.ErrTagNotFound)
 	}
 	return fmt.Errorf("%s: %s: %s (%w: %s)", r.Target, first.where(), first.Message, ErrFailed, r.counts())
 }

@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 )
 
@@ -415,7 +416,13 @@ func TestRules(t *testing.T) {
 			if tc.once && (len(got) != 1 || rep.Summary.Errors > 1) {
 				t.Errorf("Verify() = %d %s findings and %d errors, want exactly one:\n%s", len(got), tc.code, rep.Summary.Errors, dump(rep))
 			}
-			if tc.sev == Error && !errors.Is(rep.Err(), ErrFailed) {
+			switch {
+			case tc.sev == Error && tc.code == TagNotFound:
+				// A target that is not there is not bad content (exit 3).
+				if !errors.Is(rep.Err(), layout.ErrTagNotFound) || errors.Is(rep.Err(), ErrFailed) {
+					t.Errorf("Report.Err() = %v, want an error wrapping layout.ErrTagNotFound, not ErrFailed", rep.Err())
+				}
+			case tc.sev == Error && !errors.Is(rep.Err(), ErrFailed):
 				t.Errorf("Report.Err() = %v, want an error wrapping ErrFailed", rep.Err())
 			}
 		})

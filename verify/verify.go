@@ -73,7 +73,7 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 	}
 	fi, err := os.Stat(ref.Path)
 	if err != nil {
-		return nil, err
+		return nil, layout.PathErr(ref.Path, err)
 	}
 	switch {
 	case fi.IsDir():
@@ -83,6 +83,8 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 		if f, err = os.Open(ref.Path); err == nil {
 			err = c.verifyArchive(ctx, f, ref)
 			f.Close()
+		} else {
+			err = layout.PathErr(ref.Path, err)
 		}
 	default:
 		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, kind(fi.Mode()))
