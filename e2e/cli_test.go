@@ -224,3 +224,25 @@ func TestCLIMistakesAgree(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIAmbiguousAgree: a bare LAYOUT that holds several bundles where a
+// command needs one is a usage error (2) in every command. inspect and
+// extract said so; verify --digest exited 1 (DIGEST_PIN_AMBIGUOUS), as if
+// the content were bad.
+func TestCLIAmbiguousAgree(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	writeFile(t, filepath.Join(work, "g.txt"), []byte("other\n"), 0o644)
+	d := strings.TrimSpace(mustRun(t, work, nil, "pack", "-o", lay, "-t", "v2", "g.txt"))
+	for _, args := range [][]string{
+		{"inspect", lay},
+		{"extract", "-o", filepath.Join(work, "E"), lay},
+		{"verify", "--digest", d, lay},
+	} {
+		r := run(t, work, nil, args...)
+		if r.code != 2 {
+			t.Errorf("ocibundle %s: exit %d, want 2 (name one bundle)\nstderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		oneLine(t, strings.Join(args, " "), r.stderr, "LAYOUT:TAG")
+	}
+}

@@ -75,17 +75,25 @@ type Report struct {
 // OK reports whether the report holds no error finding.
 func (r *Report) OK() bool { return r.Summary.Errors == 0 }
 
+// targetErrors are the error findings about the target as it was named,
+// not about content: a tag index.json does not have, a --digest pin on a
+// target of several bundles. A report whose only errors are of these codes
+// fails as any command fails on the same mistake (exit.go: 3, 2).
+var targetErrors = map[Code]error{
+	TagNotFound:        layout.ErrTagNotFound,
+	DigestPinAmbiguous: ErrBadTarget,
+}
+
 // Err returns nil when the report holds no error finding, and otherwise an
-// error wrapping ErrFailed with the counts and the first error finding.
-// When the only error is that the target's tag is not there (TAG_NOT_FOUND),
-// nothing was found wrong with content: the error wraps
-// layout.ErrTagNotFound instead, as every command's missing tag does.
+// error with the counts and the first error finding. It wraps ErrFailed,
+// unless every error finding is one of targetErrors: then it wraps the
+// first one's sentinel instead (the report still lists them).
 func (r *Report) Err() error {
 	if r.OK() {
 		return nil
 	}
 	var first Finding
-	onlyTag := true
+	onlyTarget := true
 	for _, f := range r.Findings {
 		if f.Severity != Error {
 			continue
@@ -93,10 +101,11 @@ func (r *Report) Err() error {
 		if first.Code == "" {
 			first = f
 		}
-		onlyTag = onlyTag && f.Code == TagNotFound
+		_, ok := targetErrors[f.Code]
+		onlyTarget = onlyTarget && ok
 	}
-	if onlyTag {
-		return fmt.Errorf("%s: %s: %s (%w)", r.Target, first.where(), first.Message, layout.ErrTagNotFound)
+	if onlyTarget {
+		return fmt.Errorf("%s: %s: %s (%w)", r.Target, first.where(), first.Message, targetErrors[first.Code])
 	}
 	return fmt.Errorf("%s: %s: %s (%w: %s)", r.Target, first.where(), first.Message, ErrFailed, r.counts())
 }

@@ -15,7 +15,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
-	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 )
 
@@ -417,10 +416,10 @@ func TestRules(t *testing.T) {
 				t.Errorf("Verify() = %d %s findings and %d errors, want exactly one:\n%s", len(got), tc.code, rep.Summary.Errors, dump(rep))
 			}
 			switch {
-			case tc.sev == Error && tc.code == TagNotFound:
-				// A target that is not there is not bad content (exit 3).
-				if !errors.Is(rep.Err(), layout.ErrTagNotFound) || errors.Is(rep.Err(), ErrFailed) {
-					t.Errorf("Report.Err() = %v, want an error wrapping layout.ErrTagNotFound, not ErrFailed", rep.Err())
+			case tc.sev == Error && targetErrors[tc.code] != nil:
+				// The target as named, not bad content (exit 3 or 2).
+				if !errors.Is(rep.Err(), targetErrors[tc.code]) || errors.Is(rep.Err(), ErrFailed) {
+					t.Errorf("Report.Err() = %v, want an error wrapping %v, not ErrFailed", rep.Err(), targetErrors[tc.code])
 				}
 			case tc.sev == Error && !errors.Is(rep.Err(), ErrFailed):
 				t.Errorf("Report.Err() = %v, want an error wrapping ErrFailed", rep.Err())
