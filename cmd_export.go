@@ -38,6 +38,9 @@ func exportAction(c *cli.Context) error {
 		return err
 	}
 	opts := bundle.ExportOptions{NoReferrers: noReferrers(c), Progress: progress}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() && c.String("split") == "" {
+		return usagef("export: %s is a directory: -o names the archive FILE to write", out)
+	}
 	if s := c.String("split"); s != "" {
 		if out == "-" {
 			return usagef("export: --split needs -o FILE, not standard output")

@@ -246,3 +246,27 @@ func TestCLIAmbiguousAgree(t *testing.T) {
 		oneLine(t, strings.Join(args, " "), r.stderr, "LAYOUT:TAG")
 	}
 }
+
+// TestCLIExportToDirectory: export -o naming a directory is a usage error
+// (2) said before anything is read, as import says of an ARCHIVE that is a
+// directory; it exited 3 after writing the whole archive, with Go's
+// "rename ./.DIR.tmp-… DIR: file exists" naming the temporary file.
+func TestCLIExportToDirectory(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	dir := filepath.Join(work, "media")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, work, nil, "export", "-o", dir, lay+":v1")
+	if r.code != 2 {
+		t.Errorf("export -o DIR: exit %d, want 2\nstderr: %s", r.code, r.stderr)
+	}
+	oneLine(t, "export -o DIR", r.stderr, dir, "directory")
+	if strings.Contains(r.stderr, ".tmp-") || strings.Contains(r.stderr, "rename ") {
+		t.Errorf("export -o DIR: stderr %q names the temporary file or the system call", r.stderr)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 3 { // f.txt, L, media
+		t.Errorf("export -o DIR left files beside it: %v", entries)
+	}
+}
