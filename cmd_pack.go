@@ -74,13 +74,17 @@ func packAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	packMemoryLimit(c.Int("jobs"))
+	jobs, err := countFlag(c, "jobs")
+	if err != nil {
+		return err
+	}
+	packMemoryLimit(jobs)
 	opts := bundle.PackOptions{
 		Tags:         c.StringSlice("tag"),
 		ArtifactType: c.String("artifact-type"),
 		Compression:  codec,
 		Level:        level,
-		Jobs:         c.Int("jobs"),
+		Jobs:         jobs,
 		Progress:     progress,
 	}
 	if f := c.String("annotation-file"); f != "" {

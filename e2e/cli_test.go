@@ -55,6 +55,9 @@ func TestCLIExitCodes(t *testing.T) {
 		{"malformed --digest", []string{"verify", "--digest", "sha256:zz", lay}, 2, []string{"sha256:zz"}},
 		{"missing argument", []string{"extract", "-o", filepath.Join(work, "x")}, 2, []string{"REFERENCE"}},
 		{"unknown flag", []string{"ls", "--bogus", lay}, 2, []string{"bogus"}},
+		{"jobs 0", []string{"pack", "-o", lay, "--jobs", "0", "f.txt"}, 2, []string{"--jobs 0", "1 or more"}},
+		{"jobs negative", []string{"pack", "-o", lay, "--jobs", "-1", "f.txt"}, 2, []string{"--jobs -1", "1 or more"}},
+		{"concurrency 0", []string{"push", "--concurrency", "0", lay + ":v1", "127.0.0.1:1/r"}, 2, []string{"--concurrency 0", "1 or more"}},
 		{"missing layout", []string{"inspect", filepath.Join(work, "nosuch") + ":v1"}, 3, []string{"nosuch", "no such file or directory"}},
 		{"missing layout ls", []string{"ls", filepath.Join(work, "nosuch")}, 3, []string{"nosuch", "no such file or directory"}},
 	} {
