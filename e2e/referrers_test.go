@@ -117,3 +117,34 @@ func TestReferrersOfChildrenTravelAlike(t *testing.T) {
 	}
 	arcVerify(t, pulled)
 }
+
+// TestReferrersListedByWholeExport: export of a bare LAYOUT carries a
+// signature as export of LAYOUT:TAG does, and must say so alike: listed
+// under referrers and marked referrer among bundles. The whole-layout export
+// listed "referrers": [] (the signature, already an index.json entry, was
+// walked as a bundle and never found as a referrer).
+func TestReferrersListedByWholeExport(t *testing.T) {
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay, _, sig := refIndexOfTwo(t, work, env)
+	type exported struct {
+		Bundles []struct {
+			Digest   string `json:"digest"`
+			Referrer bool   `json:"referrer"`
+		} `json:"bundles"`
+		Referrers []map[string]any `json:"referrers"`
+	}
+	for _, ref := range []string{lay + ":multi", lay} {
+		var got exported
+		out := mustRun(t, work, env, "export", "--json", "-o", filepath.Join(work, "x.tar"), ref)
+		regJSON(t, out, &got)
+		if len(got.Referrers) != 1 || got.Referrers[0]["digest"] != sig.String() {
+			t.Errorf("export %s --json: referrers %v, want the signature %s", ref, got.Referrers, sig)
+		}
+		for _, b := range got.Bundles {
+			if b.Digest == sig.String() && !b.Referrer {
+				t.Errorf("export %s --json: bundle %s is not marked referrer", ref, sig)
+			}
+		}
+	}
+}
