@@ -128,6 +128,18 @@ type PullResult struct {
 	Warnings  []string        `json:"warnings"`
 }
 
+// parseRegistryReference parses REGISTRY/REPO[:TAG|@DIGEST]; an error wraps
+// layout.ErrBadReference and names s and the reason once (oras-go's
+// message repeats "invalid reference").
+func parseRegistryReference(s string) (registry.Reference, error) {
+	ref, err := registry.ParseReference(s)
+	if err != nil {
+		reason := strings.TrimPrefix(err.Error(), errdef.ErrInvalidReference.Error()+": ")
+		return ref, fmt.Errorf("%s: %w: %s", s, layout.ErrBadReference, reason)
+	}
+	return ref, nil
+}
+
 // Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
 // holding one bundle) with oras.Copy to dst, REGISTRY/REPO[:TAG], then,
 // unless opts.NoReferrers, each referrer index.json names of any manifest of
@@ -146,9 +158,9 @@ type PullResult struct {
 // host, a registry that stops answering).
 func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushResult, err error) {
 	defer func() { err = redact(err, opts.Password) }()
-	ref, err := registry.ParseReference(dst)
+	ref, err := parseRegistryReference(dst)
 	if err != nil {
-		return res, fmt.Errorf("%s: %w: %v", dst, layout.ErrBadReference, err)
+		return res, err
 	}
 	if _, derr := ref.Digest(); derr == nil {
 		return res, fmt.Errorf("%s: %w: push to REGISTRY/REPO[:TAG]; the registry names the manifest by its own digest", dst, layout.ErrBadReference)
@@ -292,9 +304,9 @@ func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descri
 // Push's.
 func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOptions) (res PullResult, err error) {
 	defer func() { err = redact(err, opts.Password) }()
-	ref, err := registry.ParseReference(src)
+	ref, err := parseRegistryReference(src)
 	if err != nil {
-		return res, fmt.Errorf("%s: %w: %v", src, layout.ErrBadReference, err)
+		return res, err
 	}
 	if ref.Reference == "" {
 		return res, fmt.Errorf("%s: %w: name a tag (REGISTRY/REPO:TAG) or a digest (REGISTRY/REPO@DIGEST)", src, layout.ErrBadReference)

@@ -55,6 +55,8 @@ func TestCLIExitCodes(t *testing.T) {
 		{"malformed --digest", []string{"verify", "--digest", "sha256:zz", lay}, 2, []string{"sha256:zz"}},
 		{"missing argument", []string{"extract", "-o", filepath.Join(work, "x")}, 2, []string{"REFERENCE"}},
 		{"unknown flag", []string{"ls", "--bogus", lay}, 2, []string{"bogus"}},
+		{"malformed registry reference push", []string{"push", lay + ":v1", "BAD REF//"}, 2, []string{"BAD REF//", "invalid reference"}},
+		{"malformed registry reference pull", []string{"pull", "-o", filepath.Join(work, "P"), "BAD REF//"}, 2, []string{"BAD REF//", "invalid reference"}},
 		{"jobs 0", []string{"pack", "-o", lay, "--jobs", "0", "f.txt"}, 2, []string{"--jobs 0", "1 or more"}},
 		{"jobs negative", []string{"pack", "-o", lay, "--jobs", "-1", "f.txt"}, 2, []string{"--jobs -1", "1 or more"}},
 		{"concurrency 0", []string{"push", "--concurrency", "0", lay + ":v1", "127.0.0.1:1/r"}, 2, []string{"--concurrency 0", "1 or more"}},
@@ -69,6 +71,9 @@ func TestCLIExitCodes(t *testing.T) {
 			oneLine(t, tc.name, r.stderr, tc.says...)
 			if strings.Contains(r.stderr, "stat ") || strings.Contains(r.stderr, "usage: ") {
 				t.Errorf("%s: stderr %q has a raw Go prefix", tc.name, r.stderr)
+			}
+			if strings.Count(r.stderr, "invalid reference") > 1 {
+				t.Errorf("%s: stderr %q says invalid reference twice", tc.name, r.stderr)
 			}
 		})
 	}
