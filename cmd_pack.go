@@ -27,7 +27,7 @@ func packCommand() *cli.Command {
 			sliceFlag("annotation", "a", "manifest annotation K=V (repeatable)"),
 			sliceFlag("layer-annotation", "", "layer annotation TITLE:K=V (repeatable)"),
 			sliceFlag("index-annotation", "", "index.json annotation K=V (repeatable)"),
-			stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"TITLE":{…}}`),
+			stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"$config":{…},"TITLE":{…}}`),
 			stringFlag("artifact-type", "", profile.DefaultArtifactType, "the manifest's artifactType"),
 			enumFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none", parseCodec),
 			enumFlag("level", "l", "default", "compression level: fastest, default, better or best", parseLevel),

@@ -278,3 +278,25 @@ func TestCLIExportToDirectory(t *testing.T) {
 		t.Errorf("export -o DIR left files beside it: %v", entries)
 	}
 }
+
+// TestCLIHelpSaysWhatREADMESays: each command's --help names the argument
+// forms and file keys the README documents (extract's help named only a
+// layout reference; pack's --annotation-file help left out $config).
+func TestCLIHelpSaysWhatREADMESays(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"extract", []string{"ARCHIVE[:TAG|@DIGEST]", "| -"}},
+		{"pack", []string{`"$manifest"`, `"$index"`, `"$config"`, `"TITLE"`}},
+		{"import", []string{"ARCHIVE", "PART...", "FILE.sha256"}},
+		{"verify", []string{"ARCHIVE", "PARTS...", "FILE.sha256"}},
+	} {
+		out := mustRun(t, "", nil, tc.cmd, "--help")
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("ocibundle %s --help does not say %q:\n%s", tc.cmd, w, out)
+			}
+		}
+	}
+}
