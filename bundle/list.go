@@ -118,7 +118,8 @@ type Inspection struct {
 	Manifests    []LayerInfo         `json:"manifests"` // empty for a manifest
 	Subject      *ocispec.Descriptor `json:"subject,omitempty"`
 	// Referrers are the manifests index.json names whose subject is this
-	// one (signatures, SBOMs): layout.Store.Referrers.
+	// one or a manifest of its graph (signatures, SBOMs), and theirs in
+	// turn: what export and push carry with it (layout.Store.Referrers).
 	Referrers []Referrer `json:"referrers"`
 	TotalSize int64      `json:"totalSize"`
 }
@@ -184,13 +185,15 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 	return in, nil
 }
 
-// referrersOf describes the referrers of subject that entries name.
+// referrersOf describes the referrers that entries (index.json's) name of
+// subject or of any manifest of its graph, and theirs in turn: what export
+// and push carry with subject (graphWalk.referrers, the same collection).
 func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor) ([]Referrer, error) {
-	set, err := store.Referrers(ctx, entries)
-	if err != nil {
-		return nil, fmt.Errorf("looking for referrers in index.json: %w", err)
+	g := newGraphWalk(store)
+	if err := g.walk(ctx, subject); err != nil {
+		return nil, err
 	}
-	descs, err := set.Referrers(ctx, subject)
+	descs, err := g.referrers(ctx, entries)
 	if err != nil {
 		return nil, err
 	}

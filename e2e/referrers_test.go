@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +147,26 @@ func TestReferrersListedByWholeExport(t *testing.T) {
 				t.Errorf("export %s --json: bundle %s is not marked referrer", ref, sig)
 			}
 		}
+	}
+}
+
+// TestReferrersInspectAgreesWithExport: inspect of an index lists the
+// referrers that export of it carries (a signature on a child manifest):
+// "referrers" means the same in both (docs/json.md). inspect listed only
+// the index's own referrers, [] here, while export listed the signature.
+func TestReferrersInspectAgreesWithExport(t *testing.T) {
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay, _, sig := refIndexOfTwo(t, work, env)
+	exp := refsJSON(t, mustRun(t, work, env, "export", "--json", "-o", filepath.Join(work, "x.tar"), lay+":multi"))
+	ins := refsJSON(t, mustRun(t, work, env, "inspect", "--json", lay+":multi"))
+	if len(exp) != 1 || exp[0]["digest"] != sig.String() {
+		t.Fatalf("export L:multi --json: referrers %v, want the signature %s", exp, sig)
+	}
+	if fmt.Sprint(ins) != fmt.Sprint(exp) {
+		t.Errorf("inspect L:multi --json: referrers %v, want what export carries: %v", ins, exp)
+	}
+	if out := mustRun(t, work, env, "inspect", lay+":multi"); !strings.Contains(out, sig.String()) {
+		t.Errorf("inspect L:multi does not list the signature %s:\n%s", sig, out)
 	}
 }
