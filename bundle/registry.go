@@ -236,7 +236,8 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	// to set the tag, which sends no blob.
 	var sent, sentBytes atomic.Int64
 	copyOpts := oras.CopyGraphOptions{
-		Concurrency: opts.Concurrency,
+		Concurrency:    opts.Concurrency,
+		FindSuccessors: successors,
 		PostCopy: func(ctx context.Context, d ocispec.Descriptor) error {
 			sent.Add(1)
 			sentBytes.Add(d.Size)
@@ -258,6 +259,27 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	res.Sent, res.Bytes = int(sent.Load()), sentBytes.Load()
 	res.Skipped = res.Blobs - res.Sent
 	return res, nil
+}
+
+// successors returns the children of a document (layout.Document: its
+// leaves, then its manifests), the graph layout.Walker walks, for oras-go's
+// copy. oras-go's own content.Successors adds a manifest's subject, so that
+// push and pull of a referrer sent or fetched its subject's graph too: a
+// graph that was neither checked before the first byte nor counted.
+// Referrers travel the other way, each after its subject.
+func successors(ctx context.Context, f content.Fetcher, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	if !profile.IsDocument(desc.MediaType) {
+		return nil, nil
+	}
+	data, err := content.FetchAll(ctx, f, desc)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := layout.ParseDocument(data, desc.MediaType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", desc.Digest, err)
+	}
+	return append(doc.Leaves(), doc.Manifests...), nil
 }
 
 // referrerDescriptor is the descriptor of a referrer as an index.json
@@ -383,7 +405,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		}
 	}
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
-	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
+	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
 	progress.Start("pull", total)
 	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
 	// The graph, whole in the layout; then, unless opts.NoReferrers, the

@@ -170,3 +170,42 @@ func TestReferrersInspectAgreesWithExport(t *testing.T) {
 		t.Errorf("inspect L:multi does not list the signature %s:\n%s", sig, out)
 	}
 }
+
+// TestRegistryReferrerAloneCountsItsGraph: push and pull of a signature by
+// its digest copy the graph they checked and count (the signature, its
+// config and layer), not its subject's too: oras-go's default successors
+// add a manifest's subject, so push said "blobs": 3, "sent": 5,
+// "skipped": -2 and pull "blobs": 3, "written": 5, sending and fetching a
+// graph that was never checked before the first byte.
+func TestRegistryReferrerAloneCountsItsGraph(t *testing.T) {
+	oras := requireTool(t, "oras")
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	writeFile(t, filepath.Join(work, "sig.json"), []byte(`{"signature":"of v1"}`), 0o644)
+	if r := runCmd(t, work, env, oras, "attach", "--oci-layout", lay+":v1", "--artifact-type", "application/vnd.example.signature", "sig.json"); r.code != 0 {
+		t.Fatalf("oras attach: exit %d\n%s", r.code, r.stderr)
+	}
+	var sig digest.Digest
+	for _, e := range refEntries(t, lay) {
+		if e.Annotations[ocispec.AnnotationRefName] == "" {
+			sig = e.Digest
+		}
+	}
+	repo := reg.addr + "/site/sig"
+	var push regPushJSON
+	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--json", lay+"@"+sig.String(), repo), &push)
+	if push.Blobs != 3 || push.Sent != 3 || push.Skipped != 0 {
+		t.Errorf("push of the signature alone: blobs %d, sent %d, skipped %d; want 3, 3, 0", push.Blobs, push.Sent, push.Skipped)
+	}
+	var pull regPullJSON
+	pulled := filepath.Join(work, "pulled")
+	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--json", "-o", pulled, repo+"@"+sig.String()), &pull)
+	if pull.Blobs != 3 || pull.Written != 3 {
+		t.Errorf("pull of the signature alone: blobs %d, written %d; want 3, 3", pull.Blobs, pull.Written)
+	}
+	if blobs, err := os.ReadDir(filepath.Join(pulled, "blobs", "sha256")); err != nil || len(blobs) != 3 {
+		t.Errorf("pull of the signature alone left %d blobs in the layout (%v), want 3", len(blobs), err)
+	}
+}
