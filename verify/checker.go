@@ -53,6 +53,8 @@ type layerRef struct {
 	desc     ocispec.Descriptor
 	diffID   digest.Digest // from the image config, when there is one
 	tar      bool          // unpackable: an image layer or a layer with tar annotations
+	image    bool          // a layer of an image, judged as a root filesystem
+	title    string        // an artifact layer's title, which its entries must stay below
 }
 
 // checker holds the state of one Verify run.

@@ -441,6 +441,13 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			continue
 		}
 		ref := layerRef{loc: loc, ptr: p, desc: desc, tar: image || hasTarAnnotations(desc)}
+		// The layer rules read an image's layers as a root filesystem (as
+		// extract does: an image config and no artifactType), an artifact's
+		// tar layers as the files below their title.
+		ref.image = image && !hasArtifactType
+		if !ref.image {
+			ref.title = desc.Annotations[ocispec.AnnotationTitle]
+		}
 		if i < len(diffIDs) {
 			ref.diffID = diffIDs[i]
 		}

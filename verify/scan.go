@@ -35,7 +35,7 @@ type scanResult struct {
 // when deep is set, decompresses it as a layer on the way. It returns an
 // error only when reading r fails; problems of the content are in the
 // result.
-func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, deep bool, p Progress) (scanResult, error) {
+func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, deep deepScan, p Progress) (scanResult, error) {
 	var res scanResult
 	h := alg.Digester()
 	src := &errReader{ctx: ctx, r: r, p: p}
@@ -51,8 +51,8 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 		if err == nil {
 			res.data = data
 		}
-	case deep:
-		res.deep = inspectLayer(ctx, counted, sniff(head))
+	case deep.on:
+		res.deep = inspectLayer(ctx, counted, sniff(head), deep.allowOutside)
 	}
 	if _, err := io.Copy(io.Discard, counted); err != nil && src.err == nil {
 		src.err = err
@@ -65,6 +65,15 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 	}
 	res.sum, res.n = h.Digest(), counted.n
 	return res, nil
+}
+
+// deepScan says whether scan decompresses a blob as a layer, and how the
+// layer judge treats links that leave it.
+type deepScan struct{ on, allowOutside bool }
+
+// deepScan returns how to scan a blob that is (want) or is not a tar layer.
+func (c *checker) deepScan(want bool) deepScan {
+	return deepScan{on: want, allowOutside: c.opts.AllowOutsideLinks}
 }
 
 // looksJSON reports whether b starts, after white space, with '{'.

@@ -28,6 +28,10 @@ type Options struct {
 	AllowMissing bool
 	// Deep decompresses every tar layer and checks its content.
 	Deep bool
+	// AllowOutsideLinks makes a symlink of a layer whose target leaves the
+	// layer a warning instead of an error (extract --allow-outside-links
+	// writes such links).
+	AllowOutsideLinks bool
 	// Digest, when set, is the manifest digest the target bundle must have.
 	Digest string
 	// Progress receives the bytes hashed; nil shows nothing.
@@ -306,7 +310,7 @@ func (c *checker) checkLayer(l layerRef) {
 	}
 	if !b.deepReported {
 		b.deepReported = true
-		for _, p := range r.problems {
+		for _, p := range append(r.problems, r.judged(l.image, l.title)...) {
 			c.add(p.code, p.sev, b.loc, "", "%s", p.message)
 		}
 	}
