@@ -1,7 +1,5 @@
 package main
 
-// Commands of issue 5: extract, tag, untag, gc.
-
 import (
 	"io"
 	"os"
@@ -11,68 +9,7 @@ import (
 	"github.com/ocibundle/ocibundle/bundle"
 )
 
-func tagCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "tag",
-		Usage:     "point more tags at a bundle; prints its manifest digest",
-		ArgsUsage: "LAYOUT[:TAG|@DIGEST] NEWTAG...",
-		Flags:     []cli.Flag{boolFlag("json", "", "print the result as JSON")},
-		Action: func(c *cli.Context) error {
-			if c.NArg() < 2 {
-				return usagef("tag: want REFERENCE and at least one NEWTAG, got %d arguments", c.NArg())
-			}
-			res, err := bundle.Tag(c.Context, c.Args().First(), c.Args().Tail())
-			if err != nil {
-				return cmdErr(c, err)
-			}
-			return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
-		},
-	}
-}
-
-func untagCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "untag",
-		Usage:     "remove a tag (the manifest stays until gc); prints the digest it named",
-		ArgsUsage: "LAYOUT:TAG",
-		Flags:     []cli.Flag{boolFlag("json", "", "print the result as JSON")},
-		Action: func(c *cli.Context) error {
-			ref, err := oneArg(c, "LAYOUT:TAG")
-			if err != nil {
-				return err
-			}
-			res, err := bundle.Untag(c.Context, ref)
-			if err != nil {
-				return cmdErr(c, err)
-			}
-			return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
-		},
-	}
-}
-
-func gcCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "gc",
-		Usage:     "remove blobs not reachable from index.json and leftover ingest/ files",
-		ArgsUsage: "LAYOUT",
-		Flags: []cli.Flag{
-			boolFlag("dry-run", "n", "list what would be removed, remove nothing"),
-			boolFlag("json", "", "print the result as JSON"),
-		},
-		Action: func(c *cli.Context) error {
-			dir, err := oneArg(c, "LAYOUT")
-			if err != nil {
-				return err
-			}
-			res, err := bundle.GC(c.Context, dir, bundle.GCOptions{DryRun: c.Bool("dry-run")})
-			if err != nil {
-				return cmdErr(c, err)
-			}
-			return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteGCText(w, res) })
-		},
-	}
-}
-
+// extractCommand is `ocibundle extract`.
 func extractCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "extract",

@@ -26,31 +26,6 @@ func registryFlags() []cli.Flag {
 	}
 }
 
-// pushCommand is `ocibundle push`.
-func pushCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "push",
-		Usage:     "copy a bundle from a layout to a registry (blobs the registry has are skipped)",
-		ArgsUsage: "LAYOUT[:TAG|@DIGEST] REGISTRY/REPO[:TAG]",
-		Flags:     registryFlags(),
-		Action:    pushAction,
-	}
-}
-
-// pullCommand is `ocibundle pull`.
-func pullCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "pull",
-		Usage:     "copy a manifest and its blobs from a registry into a layout, verified; index.json is updated last",
-		ArgsUsage: "REGISTRY/REPO:TAG | REGISTRY/REPO@DIGEST",
-		Flags: append([]cli.Flag{
-			stringFlag("output", "o", "", "the layout to pull into (created if missing)"),
-			sliceFlag("tag", "t", "tag the manifest in the layout (repeatable; default: the registry tag)"),
-		}, registryFlags()...),
-		Action: pullAction,
-	}
-}
-
 // registryOptions reads the shared flags; the password comes only from
 // standard input.
 func registryOptions(c *cli.Context) (bundle.RegistryOptions, error) {
@@ -95,40 +70,4 @@ func readPassword(r io.Reader) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
-}
-
-func pushAction(c *cli.Context) error {
-	if c.NArg() != 2 {
-		return usagef("push: want LAYOUT[:TAG|@DIGEST] and REGISTRY/REPO[:TAG], got %d arguments", c.NArg())
-	}
-	opts, err := registryOptions(c)
-	if err != nil {
-		return err
-	}
-	res, err := bundle.Push(c.Context, c.Args().Get(0), c.Args().Get(1), opts)
-	if err != nil {
-		return cmdErr(c, err)
-	}
-	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WritePushText(w, res) })
-}
-
-func pullAction(c *cli.Context) error {
-	out := c.String("output")
-	if out == "" {
-		return usagef("pull: -o LAYOUT is required")
-	}
-	src, err := oneArg(c, "REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST")
-	if err != nil {
-		return err
-	}
-	opts, err := registryOptions(c)
-	if err != nil {
-		return err
-	}
-	res, err := bundle.Pull(c.Context, src, out, c.StringSlice("tag"), opts)
-	warn(c, res.Warnings)
-	if err != nil {
-		return cmdErr(c, err)
-	}
-	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WritePullText(w, res) })
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// barProgress shows a progress bar by bytes on stderr.
+type barProgress struct {
+	mu  sync.Mutex
+	bar *progressbar.ProgressBar
+}
+
+// newProgress returns the progress sink for c: a bar on stderr when asked
+// (--progress always) or when stderr is a terminal (auto), and otherwise nil,
+// whose methods do nothing.
+func newProgress(c *cli.Context) (*barProgress, error) {
+	mode := c.String("progress")
+	if mode != "auto" && mode != "always" && mode != "never" {
+		return nil, usagef("--progress %q: want auto, always or never", mode)
+	}
+	show := mode == "always" || (mode == "auto" && term.IsTerminal(int(os.Stderr.Fd())))
+	if c.Bool("quiet") || !show {
+		return nil, nil
+	}
+	return &barProgress{}, nil
+}
+
+func (p *barProgress) Start(label string, total int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.bar = progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(io.Writer(os.Stderr)),
+		progressbar.OptionSetDescription(label),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+func (p *barProgress) Add(n int64) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Add64(n)
+	}
+}
+
+func (p *barProgress) Finish() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
