@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strconv"
 	"sync"
 	"time"
@@ -61,6 +62,14 @@ type PackOptions struct {
 	// changes the output bytes.
 	Jobs     int
 	Progress Progress
+	// Dereference stores the file or directory a symlink points to instead
+	// of the link (tar -h); KeepLinks stores a symlink whose target leaves
+	// its PATH as it is (extract then needs AllowOutsideLinks). Without
+	// either, such a link is ErrBadInput. They exclude each other.
+	Dereference, KeepLinks bool
+	// Exclude leaves out the entries whose name, or a tail of it after a
+	// "/", matches one of these path.Match patterns (tar's --exclude).
+	Exclude []string
 }
 
 // PackResult describes the manifest Pack wrote.
@@ -106,12 +115,21 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		opts.ArtifactType = DefaultArtifactType
 	}
 	progress := progressOrNop(opts.Progress)
+	if opts.Dereference && opts.KeepLinks {
+		return PackResult{}, fmt.Errorf("%w: --dereference and --keep-links exclude each other", ErrBadInput)
+	}
+	for _, pat := range opts.Exclude {
+		if _, err := path.Match(pat, ""); err != nil {
+			return PackResult{}, fmt.Errorf("--exclude %q: %w: %v", pat, ErrBadInput, err)
+		}
+	}
+	scan := scanOptions{dereference: opts.Dereference, keepLinks: opts.KeepLinks, exclude: opts.Exclude}
 
 	trees := make([]*tree, len(paths))
 	titles := make(map[string]string)
 	var total int64
 	for i, p := range paths {
-		t, err := scanTree(ctx, p)
+		t, err := scanTree(ctx, p, scan)
 		if err != nil {
 			return PackResult{}, err
 		}

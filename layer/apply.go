@@ -107,6 +107,7 @@ func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize 
 		a.judge = NewJudge(opts, a.links)
 	} else {
 		a.judge.opts = opts
+		a.judge.setScope(scope)
 	}
 	tr := tar.NewReader(r)
 	for {
@@ -135,6 +136,7 @@ func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize 
 // blob is the file) with the bytes of r.
 func (a *Applier) WriteFile(ctx context.Context, name string, r io.Reader) error {
 	a.judge.opts = a.judgeOptions(name)
+	a.judge.setScope(name)
 	if _, err := a.judge.Entry(&tar.Header{Name: name, Typeflag: tar.TypeReg}); err != nil {
 		return err
 	}

@@ -60,8 +60,14 @@ type Options struct {
 	// resolved from the image root).
 	Image bool
 	// Scope, in an artifact layer, is its title: every entry must be the
-	// title or below it ("" for none).
+	// title or below it ("" for none), and a symlink may not leave it.
 	Scope string
+	// InferScope, in an artifact layer whose title is not known yet, takes
+	// the top-level name of the first entry as the scope symlinks may not
+	// leave, without refusing entries outside it: the caller holds the
+	// entries to the title once it knows it (verify reads a layer before
+	// the manifest that titles it).
+	InferScope bool
 	// AllowOutsideLinks keeps a symlink whose target leaves the root (or is
 	// absolute, in an artifact) instead of refusing it; Entry.Kept says so.
 	AllowOutsideLinks bool
@@ -103,6 +109,8 @@ type Judge struct {
 	links   map[string]string
 	kept    map[string]bool // links whose leaving the root was waived
 	limited bool
+	// floor is the scope as components: ".." may not go above it.
+	floor []string
 }
 
 // NewJudge returns a judge of one layer. links holds the symlinks already
@@ -112,7 +120,14 @@ func NewJudge(opts Options, links map[string]string) *Judge {
 	if links == nil {
 		links = map[string]string{}
 	}
-	return &Judge{opts: opts, seen: map[string]byte{}, links: links, kept: map[string]bool{}}
+	j := &Judge{opts: opts, seen: map[string]byte{}, links: links, kept: map[string]bool{}}
+	j.setScope(opts.Scope)
+	return j
+}
+
+// setScope makes scope the title entries and links must stay below.
+func (j *Judge) setScope(scope string) {
+	j.opts.Scope, j.floor = scope, splitPath(scope)
 }
 
 // Limited reports whether MaxTracked was reached.
@@ -144,6 +159,10 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 			return refuse(UnsafeName, "the layer's root entry is %s, not a directory", typeName(hdr.Typeflag))
 		}
 		return Entry{}, nil
+	}
+	if j.opts.InferScope && j.floor == nil {
+		first, _, _ := strings.Cut(name, "/")
+		j.floor = []string{first}
 	}
 	if err := j.parents(hdr.Name, name); err != nil {
 		return Entry{}, err
@@ -306,7 +325,10 @@ func (j *Judge) resolve(at []string, rel string) string {
 		case "", ".":
 			continue
 		case "..":
-			if len(at) == 0 {
+			if len(at) <= len(j.floor) {
+				if len(j.floor) > 0 {
+					return fmt.Sprintf("target escapes the layer's title %q", strings.Join(j.floor, "/"))
+				}
 				return "target escapes the root"
 			}
 			at = at[:len(at)-1]

@@ -154,7 +154,10 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult, allowOutside b
 	res.readings = [2]reading{{image: true}, {}}
 	judges := [2]*layer.Judge{}
 	for i := range judges {
-		judges[i] = layer.NewJudge(layer.Options{Image: res.readings[i].image, AllowOutsideLinks: allowOutside, MaxSize: -1, MaxTracked: maxTracked}, nil)
+		judges[i] = layer.NewJudge(layer.Options{
+			Image: res.readings[i].image, InferScope: !res.readings[i].image,
+			AllowOutsideLinks: allowOutside, MaxSize: -1, MaxTracked: maxTracked,
+		}, nil)
 	}
 	for n := 0; ; n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
