@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -25,8 +26,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/internal/layertest"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/verify"
 )
 
 // node is what treeOf records of one entry of a tree.
@@ -553,6 +556,8 @@ var hostileCases = []struct {
 		{{name: ".wh.d"}, {name: "d", typ: tar.TypeSymlink, link: "."}, {name: "q/", typ: tar.TypeDir}},
 		{{name: ".wh.q"}},
 	}, msg: "p -> d/../x"},
+	{name: "root entry a symlink", image: true, entries: [][]tarEntry{{{name: ".", typ: tar.TypeSymlink, link: "/etc"}, {name: "passwd", body: "x"}}}, msg: "root entry is a symlink"},
+	{name: "root entry a file", entries: [][]tarEntry{{{name: ".", body: "x"}}}, msg: "root entry is a regular file"},
 	{name: "huge declared size", entries: [][]tarEntry{{{name: "x/big", body: "tiny", size: 1 << 40}}}, msg: "declares"},
 }
 
@@ -892,6 +897,16 @@ func FuzzExtractTar(f *testing.F) {
 		}
 	}
 	f.Add(tarOf(f, []tarEntry{{name: "a/", typ: tar.TypeDir}, {name: "a/.wh..wh..opq"}, {name: "a/f", body: "x"}}))
+	// Random image layers of every kind of entry (the generator of the
+	// differential test, at a fixed seed).
+	r := rand.New(rand.NewPCG(11, 2))
+	for range 32 {
+		data, err := layertest.Tar(layertest.Random(r, true))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	base := tarOf(f, []tarEntry{
 		{name: "a/", typ: tar.TypeDir}, {name: "a/f", body: "1"}, {name: "l", typ: tar.TypeSymlink, link: "a"},
 	})
@@ -927,6 +942,31 @@ func FuzzExtractTar(f *testing.F) {
 			t.Fatalf("outside changed: %v, %q", sib, kept)
 		}
 	})
+}
+
+// TestExtractImageAbsoluteLink: an image layer keeps an absolute symlink
+// as written (it means the image root, as umoci and containerd read it),
+// and verify --deep agrees.
+func TestExtractImageAbsoluteLink(t *testing.T) {
+	ref := writeLayout(t, true, []testLayer{imageLayer(tarOf(t, []tarEntry{
+		{name: "bin/busybox", body: "#!"}, {name: "bin/sh", typ: tar.TypeSymlink, link: "/bin/busybox"},
+		{name: "etc/localtime", typ: tar.TypeSymlink, link: "/usr/share/zoneinfo/UTC"},
+	}))})
+	rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+	must(t, err)
+	if !rep.OK() {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Errorf("verify --deep of an image with absolute symlinks:\n%s", b.String())
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	_, err = Extract(ctx, ref, out, ExtractOptions{})
+	must(t, err)
+	for link, want := range map[string]string{"bin/sh": "/bin/busybox", "etc/localtime": "/usr/share/zoneinfo/UTC"} {
+		if got, err := os.Readlink(filepath.Join(out, link)); err != nil || got != want {
+			t.Errorf("%s -> %q, %v; want %q", link, got, err, want)
+		}
+	}
 }
 
 // TestExtractIndex: an index of several platforms extracts the manifest for

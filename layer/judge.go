@@ -40,6 +40,9 @@ type Refusal struct {
 	Hard   bool   // Target is a hard link's
 	Kind   Kind
 	Reason string
+	// outside: a symlink whose target leaves the root, which
+	// Options.AllowOutsideLinks may keep (not a loop, not an empty target).
+	outside bool
 }
 
 func (r *Refusal) Error() string {
@@ -283,39 +286,38 @@ func (j *Judge) symlink(hdr *tar.Header, name string) (*Refusal, error) {
 		return nil, nil
 	}
 	r.Name = hdr.Name
-	if r.Kind == LinkEscapes && j.opts.AllowOutsideLinks && r.Reason != reasonLoop {
+	if r.outside && j.opts.AllowOutsideLinks {
 		return r, nil
 	}
 	return nil, r
 }
 
-const reasonLoop = "too many levels of symbolic links"
-
 // linkProblem resolves the symlink name -> target through the links known.
 func (j *Judge) linkProblem(name, target string) *Refusal {
-	refuse := func(format string, args ...any) *Refusal {
-		return &Refusal{Name: name, Target: target, Kind: LinkEscapes, Reason: fmt.Sprintf(format, args...)}
+	refuse := func(outside bool, why string) *Refusal {
+		return &Refusal{Name: name, Target: target, Kind: LinkEscapes, Reason: why, outside: outside}
 	}
 	switch {
 	case target == "" || strings.ContainsRune(target, 0):
-		return refuse("empty target or NUL in target")
+		return refuse(false, "empty target or NUL in target")
 	case path.IsAbs(target) && !j.opts.Image:
-		return refuse("absolute target")
+		return refuse(true, "absolute target")
 	}
 	var at []string
 	if !path.IsAbs(target) {
 		at = splitPath(path.Dir(name))
 	}
-	if why := j.resolve(at, target); why != "" {
-		return refuse("%s", why)
+	if why, outside := j.resolve(at, target); why != "" {
+		return refuse(outside, why)
 	}
 	return nil
 }
 
 // resolve walks rel from the directory at (components below the root),
 // following the links known, and says why it leaves the root ("" if it
-// does not). In an image, an absolute target starts again at the root.
-func (j *Judge) resolve(at []string, rel string) string {
+// does not) and whether that is leaving it (rather than a loop). In an
+// image, an absolute target starts again at the root.
+func (j *Judge) resolve(at []string, rel string) (why string, outside bool) {
 	todo := splitPath(rel)
 	hops := 0
 	for len(todo) > 0 {
@@ -327,9 +329,9 @@ func (j *Judge) resolve(at []string, rel string) string {
 		case "..":
 			if len(at) <= len(j.floor) {
 				if len(j.floor) > 0 {
-					return fmt.Sprintf("target escapes the layer's title %q", strings.Join(j.floor, "/"))
+					return fmt.Sprintf("target escapes the layer's title %q", strings.Join(j.floor, "/")), true
 				}
-				return "target escapes the root"
+				return "target escapes the root", true
 			}
 			at = at[:len(at)-1]
 			continue
@@ -341,17 +343,17 @@ func (j *Judge) resolve(at []string, rel string) string {
 			continue
 		}
 		if hops++; hops > maxHops {
-			return reasonLoop
+			return "too many levels of symbolic links", false
 		}
 		if path.IsAbs(t) {
 			if !j.opts.Image {
-				return fmt.Sprintf("goes through %s, a link to an absolute path", p)
+				return fmt.Sprintf("goes through %s, a link to an absolute path", p), true
 			}
 			at = at[:0]
 		}
 		todo = append(splitPath(t), todo...)
 	}
-	return ""
+	return "", false
 }
 
 func splitPath(p string) []string {
@@ -400,7 +402,7 @@ func (j *Judge) Finish() []*Refusal {
 		if r == nil {
 			continue
 		}
-		if r.Kind == LinkEscapes && j.opts.AllowOutsideLinks && r.Reason != reasonLoop {
+		if r.outside && j.opts.AllowOutsideLinks {
 			j.kept[n] = true
 			continue
 		}

@@ -373,6 +373,7 @@ func TestRules(t *testing.T) {
 		{name: "deep: hard link escapes", build: tarLayer(t, entry{name: "files/h", link: "../x", typ: tar.TypeLink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
 		{name: "deep: device", build: tarLayer(t, entry{name: "files/null", typ: tar.TypeChar}), opts: Options{Deep: true}, code: TarDevice, sev: Error, once: true},
 		{name: "deep: block device", build: tarLayer(t, entry{name: "files/sda", typ: tar.TypeBlock}), opts: Options{Deep: true}, code: TarDevice, sev: Error},
+		{name: "deep: root entry a symlink", build: tarLayer(t, entry{name: ".", link: "/", typ: tar.TypeSymlink}, entry{name: "files/a", body: "x"}), opts: Options{Deep: true}, code: TarUnsafePath, sev: Error},
 		{name: "deep: FIFO", build: tarLayer(t, entry{name: "files/p", typ: tar.TypeFifo}), opts: Options{Deep: true}, code: TarSpecialFile, sev: Error},
 		{name: "deep: artifact file not unpacked", build: func(f *fx) string {
 			l := f.put([]byte("just a file"), ocispec.MediaTypeImageLayer)
