@@ -32,9 +32,11 @@ func TestClean(t *testing.T) {
 
 type hdr = tar.Header
 
-func reg(name string) *hdr         { return &hdr{Name: name, Typeflag: tar.TypeReg} }
-func dir(name string) *hdr         { return &hdr{Name: name, Typeflag: tar.TypeDir} }
-func sym(name, target string) *hdr { return &hdr{Name: name, Typeflag: tar.TypeSymlink, Linkname: target} }
+func reg(name string) *hdr { return &hdr{Name: name, Typeflag: tar.TypeReg} }
+func dir(name string) *hdr { return &hdr{Name: name, Typeflag: tar.TypeDir} }
+func sym(name, target string) *hdr {
+	return &hdr{Name: name, Typeflag: tar.TypeSymlink, Linkname: target}
+}
 func hard(name, target string) *hdr {
 	return &hdr{Name: name, Typeflag: tar.TypeLink, Linkname: target}
 }
