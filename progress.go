@@ -9,6 +9,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // barProgress shows a progress bar by bytes on stderr.
@@ -18,9 +20,10 @@ type barProgress struct {
 }
 
 // newProgress returns the progress sink for c: a bar on stderr when asked
-// (--progress always) or when stderr is a terminal (auto), and otherwise nil,
-// whose methods do nothing.
-func newProgress(c *cli.Context) (*barProgress, error) {
+// (--progress always) or when stderr is a terminal (auto), and otherwise a
+// nil interface (never a nil *barProgress in one: the workflows would take
+// it for a working sink), which the workflows replace with progress.Nop.
+func newProgress(c *cli.Context) (progress.Progress, error) {
 	mode := c.String("progress")
 	if mode != "auto" && mode != "always" && mode != "never" {
 		return nil, usagef("--progress %q: want auto, always or never", mode)
@@ -33,9 +36,6 @@ func newProgress(c *cli.Context) (*barProgress, error) {
 }
 
 func (p *barProgress) Start(label string, total int64) {
-	if p == nil {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.bar = progressbar.NewOptions64(total,
@@ -49,9 +49,6 @@ func (p *barProgress) Start(label string, total int64) {
 }
 
 func (p *barProgress) Add(n int64) {
-	if p == nil {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
@@ -60,9 +57,6 @@ func (p *barProgress) Add(n int64) {
 }
 
 func (p *barProgress) Finish() {
-	if p == nil {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {

@@ -40,9 +40,7 @@ func registryOptions(c *cli.Context) (bundle.RegistryOptions, error) {
 		Username:         c.String("username"),
 		Concurrency:      c.Int("concurrency"),
 		IncludeReferrers: c.Bool("include-referrers"),
-	}
-	if progress != nil {
-		opts.Progress = progress
+		Progress:         progress,
 	}
 	if opts.Concurrency < 1 {
 		return opts, usagef("%s: --concurrency %d: want 1 or more", c.Command.Name, opts.Concurrency)

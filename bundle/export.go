@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -14,7 +13,10 @@ import (
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/atomicfile"
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // ExportOptions are the knobs of Export. The zero value exports the
@@ -28,7 +30,7 @@ type ExportOptions struct {
 	// Split, when above zero, cuts the archive ExportFile writes into parts
 	// of at most Split bytes (FILE.000, FILE.001, …) plus FILE.sha256.
 	Split    int64
-	Progress Progress
+	Progress progress.Progress
 }
 
 // ExportResult is what a sender publishes out of band.
@@ -85,28 +87,30 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 		return ExportResult{}, err
 	}
 	defer plan.release()
-	progress := progressOrNop(opts.Progress)
+	progress := progress.Or(opts.Progress)
 	progress.Start("export", plan.total)
 	defer progress.Finish()
 	h := newBackgroundHash(digest.SHA256)
 	defer h.finish()
-	cw := &archiveCounter{w: io.MultiWriter(w, h), p: progress}
+	cw := countio.NewWriter(io.MultiWriter(w, h), countio.WithContext(ctx), countio.WithProgress(progress))
 	if err := writeArchive(ctx, cw, plan.store, plan.index, plan.blobs, opts.ModTime); err != nil {
 		return ExportResult{}, err
 	}
 	return ExportResult{
 		Digest:  h.Digest(),
-		Size:    cw.n,
+		Size:    cw.N(),
 		Blobs:   len(plan.blobs),
 		Bundles: plan.bundles,
 	}, nil
 }
 
-// ExportFile writes the archive to file, atomically: a temporary file in the
-// same directory renamed into place when complete, so that a failed export
-// leaves no file that looks whole. With opts.Split it writes the parts and
-// FILE.sha256 instead (see SplitWriter); on failure the parts written are
-// removed and FILE.sha256 is not written.
+// ExportFile writes the archive to file, mode 0644, atomically
+// (atomicfile: a temporary file next to it, renamed into place when
+// complete), so that a failed or cancelled export leaves no file and an
+// earlier file is untouched. With opts.Split it writes the parts and
+// FILE.sha256 instead (see SplitWriter), each committed the same way once
+// the whole archive is written; on failure or cancellation no part and no
+// FILE.sha256 is left.
 func ExportFile(ctx context.Context, file string, refs []string, opts ExportOptions) (res ExportResult, err error) {
 	if opts.Split > 0 {
 		sw := NewSplitWriter(file, opts.Split)
@@ -118,44 +122,26 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 		if res, err = Export(ctx, sw, refs, opts); err != nil {
 			return res, err
 		}
-		if err = sw.Close(); err != nil {
+		if err = sw.Commit(ctx); err != nil {
 			return res, err
 		}
 		res.Archive, res.Parts = file, sw.Parts()
-		res.ChecksumFile, err = WriteChecksumFile(file, res.Parts, res.Digest)
+		res.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Parts, res.Digest)
 		return res, err
 	}
-	dir, base := filepath.Split(file)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := atomicfile.NextTo(file)
 	if err != nil {
 		return ExportResult{}, err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if res, err = Export(ctx, layout.NewWriteBehind(f), refs, opts); err != nil {
+	defer f.Abort()
+	if res, err = Export(ctx, f, refs, opts); err != nil {
 		return res, err
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return res, err
-	}
-	if err = f.Sync(); err != nil {
-		return res, fmt.Errorf("sync %s: %w", file, err)
-	}
-	if err = f.Close(); err != nil {
-		return res, fmt.Errorf("close %s: %w", file, err)
-	}
-	if err = os.Rename(f.Name(), file); err != nil {
+	if err = f.Commit(ctx, file, 0o644); err != nil {
 		return res, err
 	}
 	res.Archive = file
-	return res, layout.SyncDir(dir)
+	return res, nil
 }
 
 // planExport resolves refs, selects the index.json entries and the
@@ -343,20 +329,6 @@ func writeArchive(ctx context.Context, w io.Writer, store *layout.Store, index [
 		}
 	}
 	return tw.Close()
-}
-
-// archiveCounter counts the bytes written and reports them as progress.
-type archiveCounter struct {
-	w io.Writer
-	p Progress
-	n int64
-}
-
-func (c *archiveCounter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	c.p.Add(int64(n))
-	return n, err
 }
 
 // graphWalk collects the blobs under some roots, each once, parents before

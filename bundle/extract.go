@@ -16,8 +16,10 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // ExtractOptions are the knobs of Extract. The zero value extracts every
@@ -41,7 +43,7 @@ type ExtractOptions struct {
 	// in an artifact, or climbing above it), as pack --keep-links stores
 	// them. Nothing is ever written through them.
 	AllowOutsideLinks bool
-	Progress          Progress
+	Progress          progress.Progress
 	// Stdin is read when the reference is "-" (an archive on standard input).
 	Stdin io.Reader
 }
@@ -200,7 +202,7 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 		SameOwner: opts.SameOwner, Umask: layer.Umask(),
 	})
 	defer app.Close()
-	progress := progressOrNop(opts.Progress)
+	progress := progress.Or(opts.Progress)
 	var total int64
 	for _, p := range plans {
 		if p.as == asTar || p.as == asFile {
@@ -367,7 +369,7 @@ func (p *layerPlan) decide(image bool, diffIDs []digest.Digest, i int) error {
 }
 
 // extractLayer extracts one planned layer.
-func extractLayer(ctx context.Context, app *layer.Applier, store *layout.Store, p layerPlan, progress Progress) error {
+func extractLayer(ctx context.Context, app *layer.Applier, store *layout.Store, p layerPlan, progress progress.Progress) error {
 	name := p.title
 	if name == "" {
 		name = p.desc.Digest.String()
@@ -380,7 +382,7 @@ func extractLayer(ctx context.Context, app *layer.Applier, store *layout.Store, 
 		return fmt.Errorf("layer %s: %w", name, err)
 	}
 	defer rc.Close()
-	blob := io.Reader(&progressReader{r: rc, p: progress})
+	blob := io.Reader(countio.NewReader(rc, countio.WithProgress(progress)))
 	if p.as == asFile {
 		err = app.WriteFile(ctx, p.title, blob)
 	} else {
@@ -405,11 +407,17 @@ func tarLayer(ctx context.Context, app *layer.Applier, p layerPlan, blob io.Read
 		return corrupt(err)
 	}
 	defer zr.Close()
-	content := &contentReader{r: zr, limit: p.contentSize}
+	// content counts and hashes (when the digest is annotated) the
+	// uncompressed stream, and stops with ErrSizeMismatch as soon as it
+	// passes the annotated size: a decompression bomb is cut off there.
+	opts := []countio.Option{countio.WithLimit(p.contentSize, fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, p.contentSize))}
+	var h *backgroundHash
 	if p.contentDigest != "" {
-		content.h = newBackgroundHash(p.contentDigest.Algorithm())
-		defer content.h.finish() // after ahead.Close: nothing writes to it then
+		h = newBackgroundHash(p.contentDigest.Algorithm())
+		defer h.finish() // after ahead.Close: nothing writes to it then
+		opts = append(opts, countio.WithTee(h))
 	}
+	content := countio.NewReader(zr, opts...)
 	// Reading, hashing and decompressing the layer run on one goroutine,
 	// the tar entries and file writes on this one.
 	ahead := newReadAhead(content)
@@ -429,11 +437,11 @@ func tarLayer(ctx context.Context, app *layer.Applier, p layerPlan, blob io.Read
 	if _, err := io.Copy(io.Discard, ahead); err != nil {
 		return corrupt(err)
 	}
-	if p.contentSize >= 0 && content.n != p.contentSize {
-		return fmt.Errorf("%w: uncompressed size %d, annotated %d", layout.ErrSizeMismatch, content.n, p.contentSize)
+	if p.contentSize >= 0 && content.N() != p.contentSize {
+		return fmt.Errorf("%w: uncompressed size %d, annotated %d", layout.ErrSizeMismatch, content.N(), p.contentSize)
 	}
-	if content.h != nil {
-		if got := content.h.Digest(); got != p.contentDigest {
+	if h != nil {
+		if got := h.Digest(); got != p.contentDigest {
 			return fmt.Errorf("%w: uncompressed content is %s, want %s", layout.ErrDigestMismatch, got, p.contentDigest)
 		}
 	}
@@ -456,42 +464,6 @@ func corrupt(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
-}
-
-// contentReader counts and hashes (when h is set) the uncompressed stream,
-// and stops with ErrSizeMismatch as soon as it passes limit (when limit >=
-// 0): a decompression bomb is cut off at the annotated size.
-type contentReader struct {
-	r     io.Reader
-	h     *backgroundHash
-	n     int64
-	limit int64
-}
-
-func (c *contentReader) Read(p []byte) (int, error) {
-	if c.limit >= 0 && int64(len(p)) > c.limit-c.n+1 {
-		p = p[:c.limit-c.n+1]
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.limit >= 0 && c.n > c.limit {
-		return 0, fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, c.limit)
-	}
-	if c.h != nil {
-		c.h.Write(p[:n])
-	}
-	return n, err
-}
-
-type progressReader struct {
-	r io.Reader
-	p Progress
-}
-
-func (pr *progressReader) Read(b []byte) (int, error) {
-	n, err := pr.r.Read(b)
-	pr.p.Add(int64(n))
-	return n, err
 }
 
 // WriteExtractText writes a one-line summary of res for people.

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ocibundle/ocibundle/atomicfile"
 	"github.com/ocibundle/ocibundle/layer"
-	"github.com/ocibundle/ocibundle/layout"
 )
 
 // target is the output directory of an extract, as found before it starts.
@@ -96,7 +96,7 @@ func publish(app *layer.Applier, staging string, t target) error {
 		if err := unix.Renameat(unix.AT_FDCWD, staging, unix.AT_FDCWD, t.path); err != nil {
 			return fmt.Errorf("publish %s: %w", t.path, err)
 		}
-		return layout.SyncDir(filepath.Dir(t.path))
+		return atomicfile.SyncDir(filepath.Dir(t.path))
 	}
 	merged := map[string]bool{}
 	for _, check := range []bool{true, false} {
@@ -120,7 +120,7 @@ func publish(app *layer.Applier, staging string, t target) error {
 		return err
 	}
 	removeStaging(staging)
-	return layout.SyncDir(t.path)
+	return atomicfile.SyncDir(t.path)
 }
 
 // merge moves the entries of the staged directory src into dst, never

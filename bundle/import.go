@@ -13,7 +13,9 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 	"github.com/ocibundle/ocibundle/verify"
 )
 
@@ -23,7 +25,7 @@ type ImportOptions struct {
 	Force bool
 	// Size is the archive's size when known (for progress), or 0.
 	Size     int64
-	Progress Progress
+	Progress progress.Progress
 }
 
 // ImportResult describes an import. Warnings are filled even when Import
@@ -84,7 +86,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	} else if !errors.Is(serr, fs.ErrNotExist) {
 		return res, serr
 	}
-	progress := progressOrNop(opts.Progress)
+	progress := progress.Or(opts.Progress)
 	total := opts.Size
 	if total <= 0 {
 		total = -1
@@ -93,8 +95,8 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	defer progress.Finish()
 	h := newBackgroundHash(digest.SHA256)
 	defer h.finish()
-	counted := &archiveCounter{w: h, p: progress}
-	ar := layout.NewArchiveReader(io.TeeReader(r, counted))
+	counted := countio.NewReader(r, countio.WithContext(ctx), countio.WithProgress(progress), countio.WithTee(h))
+	ar := layout.NewArchiveReader(counted)
 
 	var layoutDoc, indexDoc []byte
 	for {
@@ -137,7 +139,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	if _, err := ar.Drain(); err != nil {
 		return res, err
 	}
-	res.Digest, res.Size = h.Digest(), counted.n
+	res.Digest, res.Size = h.Digest(), counted.N()
 
 	if layoutDoc == nil {
 		return res, fmt.Errorf("%w: no %s member: not an OCI layout archive", layout.ErrBadArchive, layout.LayoutFile)

@@ -10,7 +10,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/errdef"
 
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // orasStore adapts a layout.Store to oras-go's content interfaces
@@ -27,7 +29,7 @@ import (
 // progress.
 type orasStore struct {
 	store    *layout.Store
-	progress Progress
+	progress progress.Progress
 	// recheckManifests makes Exists report manifests and indexes as missing,
 	// so that a copy into the layout always walks below them: an
 	// interrupted import (which commits parents first) may have left a
@@ -46,13 +48,16 @@ func (o *orasStore) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.Read
 	if err != nil {
 		return nil, err
 	}
-	return &countingReader{ReadCloser: rc, p: o.progress}, nil
+	return struct {
+		io.Reader
+		io.Closer
+	}{countio.NewReader(rc, countio.WithProgress(o.progress)), rc}, nil
 }
 
 // Push stores r as the blob desc names with layout.Store.Put: verified on
 // ingest, atomic, idempotent (a present blob is not read again).
 func (o *orasStore) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
-	return o.store.Put(ctx, desc, &countingReader{ReadCloser: io.NopCloser(r), p: o.progress})
+	return o.store.Put(ctx, desc, countio.NewReader(r, countio.WithProgress(o.progress)))
 }
 
 // Exists reports whether the layout has the blob desc names (see
@@ -138,18 +143,4 @@ func withoutRefName(m map[string]string) map[string]string {
 		return nil
 	}
 	return out
-}
-
-// countingReader reports the bytes read through it to a Progress.
-type countingReader struct {
-	io.ReadCloser
-	p Progress
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.ReadCloser.Read(b)
-	if n > 0 {
-		c.p.Add(int64(n))
-	}
-	return n, err
 }

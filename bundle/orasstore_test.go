@@ -20,6 +20,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // countProgress adds up what it is told.
@@ -103,7 +104,7 @@ func TestOrasStoreErrors(t *testing.T) {
 	dir, res := packedLayout(t, "v1")
 	store, err := layout.Open(dir)
 	must(t, err)
-	s := &orasStore{store: store, progress: noProgress{}}
+	s := &orasStore{store: store, progress: progress.Nop{}}
 	missing := ocispec.Descriptor{MediaType: "application/octet-stream", Digest: digest.FromString("missing"), Size: 7}
 	if _, err := s.Fetch(ctx, missing); !errors.Is(err, errdef.ErrNotFound) || !errors.Is(err, layout.ErrBlobNotFound) {
 		t.Errorf("Fetch(missing) = %v, want errdef.ErrNotFound and layout.ErrBlobNotFound", err)

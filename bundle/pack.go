@@ -17,7 +17,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // Annotation keys written on layers.
@@ -61,7 +63,7 @@ type PackOptions struct {
 	// Jobs bounds the layers compressed at once (1 when < 1). It never
 	// changes the output bytes.
 	Jobs     int
-	Progress Progress
+	Progress progress.Progress
 	// Dereference stores the file or directory a symlink points to instead
 	// of the link (tar -h); KeepLinks stores a symlink whose target leaves
 	// its PATH as it is (extract then needs AllowOutsideLinks). Without
@@ -114,7 +116,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 	if opts.ArtifactType == "" {
 		opts.ArtifactType = DefaultArtifactType
 	}
-	progress := progressOrNop(opts.Progress)
+	progress := progress.Or(opts.Progress)
 	if opts.Dereference && opts.KeepLinks {
 		return PackResult{}, fmt.Errorf("%w: --dereference and --keep-links exclude each other", ErrBadInput)
 	}
@@ -233,7 +235,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 
 // packLayers writes one layer per tree, up to opts.Jobs at once, and returns
 // them in argument order.
-func packLayers(ctx context.Context, store *layout.Store, trees []*tree, clamp time.Time, opts PackOptions, progress Progress) ([]ocispec.Descriptor, []PackedLayer, error) {
+func packLayers(ctx context.Context, store *layout.Store, trees []*tree, clamp time.Time, opts PackOptions, progress progress.Progress) ([]ocispec.Descriptor, []PackedLayer, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	jobs := max(opts.Jobs, 1)
@@ -271,7 +273,7 @@ func packLayers(ctx context.Context, store *layout.Store, trees []*tree, clamp t
 
 // packLayer streams files → tar → compressor → blob writer, hashing the
 // uncompressed tar on the way.
-func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Time, opts PackOptions, progress Progress) (ocispec.Descriptor, PackedLayer, error) {
+func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Time, opts PackOptions, progress progress.Progress) (ocispec.Descriptor, PackedLayer, error) {
 	w, err := store.NewWriter(ctx)
 	if err != nil {
 		return ocispec.Descriptor{}, PackedLayer{}, err
@@ -282,8 +284,8 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 		return ocispec.Descriptor{}, PackedLayer{}, err
 	}
 	content := digest.SHA256.Digester()
-	counter := &countWriter{}
-	st, err := writeTar(ctx, io.MultiWriter(enc, content.Hash(), counter), t, clamp, progress)
+	counter := countio.NewWriter(io.MultiWriter(enc, content.Hash()))
+	st, err := writeTar(ctx, counter, t, clamp, progress)
 	if cerr := enc.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("%s: compress: %w", t.arg, cerr)
 	}
@@ -297,7 +299,7 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 	ann := map[string]string{
 		ocispec.AnnotationTitle: t.title,
 		AnnotationContentDigest: content.Digest().String(),
-		AnnotationContentSize:   strconv.FormatInt(counter.n, 10),
+		AnnotationContentSize:   strconv.FormatInt(counter.N(), 10),
 		AnnotationContentFiles:  strconv.Itoa(st.files),
 	}
 	// ORAS's unpack annotations go on gzip layers of directories only:
@@ -314,15 +316,8 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 	desc.Annotations = ann
 	return desc, PackedLayer{
 		Title: t.title, Digest: desc.Digest, Size: desc.Size,
-		ContentDigest: content.Digest(), ContentSize: counter.n, Files: st.files,
+		ContentDigest: content.Digest(), ContentSize: counter.N(), Files: st.files,
 	}, nil
-}
-
-type countWriter struct{ n int64 }
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	return len(p), nil
 }
 
 func copyMap(m map[string]string) map[string]string {

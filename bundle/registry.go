@@ -30,7 +30,9 @@ import (
 	"oras.land/oras-go/v2/registry/remote/errcode"
 	"oras.land/oras-go/v2/registry/remote/retry"
 
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // RegistryOptions say how Push and Pull reach a registry and what they copy.
@@ -53,7 +55,7 @@ type RegistryOptions struct {
 	// IncludeReferrers also copies the manifests whose subject is the
 	// bundle (signatures, SBOMs), and theirs in turn.
 	IncludeReferrers bool
-	Progress         Progress
+	Progress         progress.Progress
 }
 
 // PushResult describes a push.
@@ -145,7 +147,7 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	defer release()
 
-	progress := progressOrNop(opts.Progress)
+	progress := progress.Or(opts.Progress)
 	srcStore := &orasStore{store: store, progress: progress}
 	// Everything that will be sent, present and of the right size, before
 	// the first byte goes out; the total for the progress bar.
@@ -307,7 +309,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	defer release()
 
-	progress := progressOrNop(opts.Progress)
+	progress := progress.Or(opts.Progress)
 	total := int64(-1)
 	if layout.IsManifest(root.MediaType) {
 		// The manifest names every blob with its size: the bar's total.
@@ -440,8 +442,9 @@ func (p *pullTarget) Push(ctx context.Context, desc ocispec.Descriptor, r io.Rea
 	if err != nil {
 		return err
 	}
-	cr := &countingReader{ReadCloser: io.NopCloser(r), p: p.progress}
-	err = p.store.Put(ctx, desc, readCounter{cr, &p.received})
+	cr := countio.NewReader(r, countio.WithProgress(p.progress))
+	err = p.store.Put(ctx, desc, cr)
+	p.received.Add(cr.N())
 	if err == nil && !had {
 		p.written.Add(1)
 		p.mu.Lock()
@@ -452,17 +455,6 @@ func (p *pullTarget) Push(ctx context.Context, desc ocispec.Descriptor, r io.Rea
 		p.mu.Unlock()
 	}
 	return err
-}
-
-type readCounter struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c readCounter) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // indexEntry is the index.json entry for the manifest or index d names in

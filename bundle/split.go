@@ -3,6 +3,7 @@ package bundle
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -17,7 +18,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/atomicfile"
 )
 
 // Part is one piece of a split archive.
@@ -61,16 +62,18 @@ func ParseSize(s string) (int64, error) {
 
 // SplitWriter writes a stream as parts FILE.000, FILE.001, … of at most size
 // bytes each, hashing each part. A part is created when its first byte
-// arrives, so there is never an empty part.
+// arrives, so there is never an empty part. Each part is written under a
+// temporary name next to it (atomicfile) and synced and closed when full;
+// Commit publishes them all, Remove drops them.
 type SplitWriter struct {
 	base  string
 	size  int64
-	f     *os.File
-	wb    *layout.WriteBehind
+	f     *atomicfile.File // the part being written
 	h     hash.Hash
 	n     int64
 	parts []Part
-	made  []string
+	files []*atomicfile.File // one per part, closed but the last
+	made  int                // parts committed
 }
 
 // NewSplitWriter returns a writer of the parts of file.
@@ -86,19 +89,19 @@ func (s *SplitWriter) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		if s.f == nil {
 			name := PartName(s.base, len(s.parts))
-			f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+			f, err := atomicfile.NextTo(name)
 			if err != nil {
 				return written, err
 			}
-			s.f, s.wb, s.h, s.n = f, layout.NewWriteBehind(f), sha256.New(), 0
-			s.made = append(s.made, name)
+			s.f, s.h, s.n = f, sha256.New(), 0
+			s.files = append(s.files, f)
 			s.parts = append(s.parts, Part{Name: name})
 		}
 		chunk := p
 		if room := s.size - s.n; int64(len(chunk)) > room {
 			chunk = chunk[:room]
 		}
-		n, err := s.wb.Write(chunk)
+		n, err := s.f.Write(chunk)
 		s.h.Write(chunk[:n])
 		s.n += int64(n)
 		written += n
@@ -115,82 +118,67 @@ func (s *SplitWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// closePart syncs and closes the current part and records its digest.
+// closePart syncs and closes the current part, still under its temporary
+// name, and records its digest.
 func (s *SplitWriter) closePart() error {
 	f := s.f
 	s.f = nil
 	last := &s.parts[len(s.parts)-1]
 	last.Digest, last.Size = digest.NewDigest(digest.SHA256, s.h), s.n
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", f.Name(), err)
+		return fmt.Errorf("%s: %w", last.Name, err)
 	}
 	return nil
 }
 
-// Close finishes the last part.
-func (s *SplitWriter) Close() error {
-	if s.f == nil {
-		return nil
+// Commit finishes the last part and publishes every part, mode 0644, in
+// order, unless ctx is cancelled. On failure, Remove drops what is left.
+func (s *SplitWriter) Commit(ctx context.Context) error {
+	if s.f != nil {
+		if err := s.closePart(); err != nil {
+			return err
+		}
 	}
-	return s.closePart()
+	for ; s.made < len(s.files); s.made++ {
+		if err := s.files[s.made].Commit(ctx, s.parts[s.made].Name, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Parts returns the parts written, in order.
 func (s *SplitWriter) Parts() []Part { return s.parts }
 
-// Remove deletes every part written (after a failed export).
+// Remove deletes every part, committed or not (after a failed export).
 func (s *SplitWriter) Remove() {
-	if s.f != nil {
-		s.f.Close()
-		s.f = nil
+	for i, f := range s.files {
+		if i < s.made {
+			os.Remove(s.parts[i].Name)
+		}
+		f.Abort()
 	}
-	for _, name := range s.made {
-		os.Remove(name)
-	}
+	s.f = nil
 }
 
 // ChecksumName is the name of the checksum list of a split archive.
 func ChecksumName(file string) string { return file + ".sha256" }
 
-// WriteChecksumFile writes FILE.sha256 atomically: one "HEX  NAME" line per
-// part, then one for the whole archive under the name FILE, with names
+// WriteChecksumFile writes FILE.sha256, mode 0644, atomically (atomicfile:
+// on failure or cancellation of ctx no list is left): one "HEX  NAME" line
+// per part, then one for the whole archive under the name FILE, with names
 // relative to the list's directory, as sha256sum writes them. In that
 // directory, `sha256sum -c --ignore-missing FILE.sha256` checks the parts,
 // and once they are joined (`cat FILE.[0-9]* > FILE`) `sha256sum -c` checks
 // everything. It returns the list's name.
-func WriteChecksumFile(file string, parts []Part, whole digest.Digest) (string, error) {
+func WriteChecksumFile(ctx context.Context, file string, parts []Part, whole digest.Digest) (string, error) {
 	var b bytes.Buffer
 	for _, p := range parts {
 		fmt.Fprintf(&b, "%s  %s\n", p.Digest.Encoded(), filepath.Base(p.Name))
 	}
 	fmt.Fprintf(&b, "%s  %s\n", whole.Encoded(), filepath.Base(file))
 	name := ChecksumName(file)
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.Write(b.Bytes()); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	for _, step := range []func() error{func() error { return f.Chmod(0o644) }, f.Sync, f.Close} {
-		if err := step(); err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			return "", err
-		}
-	}
-	if err := os.Rename(f.Name(), name); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return name, layout.SyncDir(dir)
+	return name, atomicfile.WriteFile(ctx, filepath.Dir(name), name, b.Bytes(), 0o644)
 }
 
 // maxChecksumFile caps a checksum list read from the user.

@@ -14,7 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layer"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // entry is one file of a packed tree, found by scanTree before any byte is
@@ -232,12 +234,15 @@ type tarStats struct {
 // clamp when it is non-zero, USTAR unless a name or size needs PAX), hard
 // links within the tree stored once, as tar hard links. It closes the tar
 // writer (writing the trailer) but not w.
-func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progress Progress) (tarStats, error) {
+func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progress progress.Progress) (tarStats, error) {
 	var st tarStats
 	tw := tar.NewWriter(w)
 	type inode struct{ dev, ino uint64 }
 	seen := make(map[inode]string)
 	buf := make([]byte, 1<<20)
+	// pw stops a big file at a cancellation of ctx, reports progress, and
+	// hides the tar writer's ReadFrom, so that io.CopyBuffer uses buf.
+	pw := countio.NewWriter(tw, countio.WithContext(ctx), countio.WithProgress(progress))
 	for _, e := range t.entries {
 		if err := context.Cause(ctx); err != nil {
 			return st, err
@@ -266,7 +271,7 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 			return st, fmt.Errorf("%s: tar header: %w", e.path, err)
 		}
 		if f != nil {
-			n, err := io.CopyBuffer(progressWriter{tw, progress}, io.LimitReader(f, hdr.Size), buf)
+			n, err := io.CopyBuffer(pw, io.LimitReader(f, hdr.Size), buf)
 			f.Close()
 			if err != nil {
 				return st, fmt.Errorf("%s: %w", e.path, err)
@@ -336,17 +341,4 @@ func header(e entry, clamp time.Time) *tar.Header {
 		hdr.Typeflag, hdr.Linkname = tar.TypeSymlink, e.link
 	}
 	return hdr
-}
-
-// progressWriter reports every write to a Progress. (It also hides the tar
-// writer's ReadFrom, so that io.CopyBuffer uses the large buffer.)
-type progressWriter struct {
-	w io.Writer
-	p Progress
-}
-
-func (pw progressWriter) Write(b []byte) (int, error) {
-	n, err := pw.w.Write(b)
-	pw.p.Add(int64(n))
-	return n, err
 }

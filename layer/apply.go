@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ocibundle/ocibundle/countio"
 )
 
 // ApplyOptions are the knobs of an Applier.
@@ -142,7 +144,7 @@ func (a *Applier) WriteFile(ctx context.Context, name string, r io.Reader) error
 	}
 	// No size to check, no mtime to set: the blob's digest and size are
 	// the caller's to check.
-	return a.file(name, &tar.Header{Size: -1}, 0o666&^a.opts.Umask, ctxReader{ctx, r})
+	return a.file(name, &tar.Header{Size: -1}, 0o666&^a.opts.Umask, countio.NewReader(r, countio.WithContext(ctx)))
 }
 
 // entry applies one tar entry.
@@ -442,16 +444,4 @@ func (re readErrors) Read(p []byte) (int, error) {
 		err = &ReadError{Name: re.name, Err: err}
 	}
 	return n, err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := context.Cause(c.ctx); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -23,6 +23,7 @@
 //   - Whiteouts (".wh.") only in image layers; no name twice in a layer;
 //     in an artifact, every entry is the layer's title or below it.
 //
-// The package is a leaf: it imports only the standard library and
-// golang.org/x/sys/unix (for the *at system calls the applier needs).
+// The package is a leaf: it imports the standard library,
+// golang.org/x/sys/unix (for the *at system calls the applier needs) and
+// the leaf countio (the one counting reader).
 package layer

@@ -14,6 +14,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layer"
 )
 
@@ -109,7 +110,7 @@ type ArchiveMember struct {
 // reader can go on to the next member; after any other error (Broken
 // reports it) it cannot.
 type ArchiveReader struct {
-	src     *countingReader
+	src     *countio.Reader
 	tr      *tar.Reader
 	cur     ArchiveMember
 	hasCur  bool
@@ -121,6 +122,9 @@ type ArchiveReader struct {
 	capture []byte // the bytes read during one call of tar.Reader.Next
 	hash    hash.Hash
 	seen    map[string]seenMember
+
+	// capturing is set within that call, overflow once capture is full.
+	capturing, overflow bool
 }
 
 type seenMember struct {
@@ -132,13 +136,13 @@ type seenMember struct {
 // sequentially and never seeks.
 func NewArchiveReader(r io.Reader) *ArchiveReader {
 	a := &ArchiveReader{seen: map[string]seenMember{}}
-	a.src = &countingReader{r: bufio.NewReaderSize(r, 1<<20), a: a}
+	a.src = countio.NewReader(bufio.NewReaderSize(r, 1<<20), countio.WithTee(captureWriter{a}))
 	a.tr = tar.NewReader(a.src)
 	return a
 }
 
 // Offset returns the number of bytes of the archive read so far.
-func (a *ArchiveReader) Offset() int64 { return a.src.n }
+func (a *ArchiveReader) Offset() int64 { return a.src.N() }
 
 // Drain reads the rest of the underlying stream (what follows the
 // end-of-archive marker: a tar writer's record padding) and returns how many
@@ -216,16 +220,16 @@ func (a *ArchiveReader) Next() (ArchiveMember, error) {
 	if a.members > MaxMembers {
 		return ArchiveMember{}, a.fail(fmt.Errorf("%w: more than %d members", ErrUnsafeArchive, MaxMembers))
 	}
-	start := a.src.n
+	start := a.src.N()
 	a.capture = a.capture[:0]
-	a.src.capturing, a.src.overflow = true, false
+	a.capturing, a.overflow = true, false
 	hdr, err := a.tr.Next()
-	a.src.capturing = false
+	a.capturing = false
 	if errors.Is(err, io.EOF) {
 		return ArchiveMember{}, a.end(start)
 	}
 	if err != nil {
-		if start == 0 && a.src.err == nil {
+		if start == 0 && a.src.Err() == nil {
 			return ArchiveMember{}, a.fail(notTar(a.capture, err))
 		}
 		return ArchiveMember{}, a.fail(a.streamError(err))
@@ -283,7 +287,7 @@ func (a *ArchiveReader) end(start int64) error {
 		rest = rest[a.pad:]
 	}
 	if len(rest) < blockSize || !isZero(rest[:blockSize]) {
-		return a.fail(fmt.Errorf("%w: truncated after %d bytes: no end-of-archive marker", ErrBadArchive, a.src.n))
+		return a.fail(fmt.Errorf("%w: truncated after %d bytes: no end-of-archive marker", ErrBadArchive, a.src.N()))
 	}
 	a.done = true
 	return io.EOF
@@ -298,14 +302,14 @@ func (a *ArchiveReader) fail(err error) error {
 // streamError classifies an error of tar.Reader.
 func (a *ArchiveReader) streamError(err error) error {
 	switch {
-	case a.src.err != nil:
+	case a.src.Err() != nil:
 		return err // the underlying reader's own error
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: truncated after %d bytes", ErrBadArchive, a.src.n)
+		return fmt.Errorf("%w: truncated after %d bytes", ErrBadArchive, a.src.N())
 	case errors.Is(err, tar.ErrHeader), errors.Is(err, tar.ErrFieldTooLong), errors.Is(err, tar.ErrInsecurePath):
-		return fmt.Errorf("%w: corrupt tar header after %d bytes: %v", ErrBadArchive, a.src.n, err)
+		return fmt.Errorf("%w: corrupt tar header after %d bytes: %v", ErrBadArchive, a.src.N(), err)
 	}
-	return fmt.Errorf("%w: after %d bytes: %v", ErrBadArchive, a.src.n, err)
+	return fmt.Errorf("%w: after %d bytes: %v", ErrBadArchive, a.src.N(), err)
 }
 
 // notTar explains why the first bytes are not a tar archive.
@@ -560,7 +564,7 @@ type rawHeader struct {
 func (a *ArchiveReader) extensions() (extInfo, rawHeader, error) {
 	var info extInfo
 	b := a.capture
-	if a.src.overflow {
+	if a.overflow {
 		return info, rawHeader{}, fmt.Errorf("%w: extension headers of more than %d bytes", ErrTooLarge, MaxPAXHeader)
 	}
 	if int64(len(b)) < a.pad {
@@ -629,35 +633,24 @@ func quoteName(name string) string {
 	return q
 }
 
-// countingReader counts the bytes read from r and, while capturing, keeps
-// them (up to a cap) for ArchiveReader.extensions.
-type countingReader struct {
-	r         io.Reader
-	a         *ArchiveReader
-	n         int64
-	err       error
-	capturing bool
-	overflow  bool
-}
+// captureWriter receives every byte the archive reader reads and keeps
+// them, while capturing, up to a cap, for ArchiveReader.extensions.
+type captureWriter struct{ a *ArchiveReader }
 
 // captureCap bounds what one Next may read besides data: the previous
 // member's padding, extension headers of MaxPAXHeader bytes with their
 // headers, and the member's own header.
 const captureCap = MaxPAXHeader + 8*blockSize
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if err != nil && !errors.Is(err, io.EOF) && c.err == nil {
-		c.err = err
-	}
-	if c.capturing {
-		if room := captureCap - len(c.a.capture); n > room {
-			c.a.capture = append(c.a.capture, p[:room]...)
-			c.overflow = true
+func (c captureWriter) Write(p []byte) (int, error) {
+	a := c.a
+	if a.capturing {
+		if room := captureCap - len(a.capture); len(p) > room {
+			a.capture = append(a.capture, p[:room]...)
+			a.overflow = true
 		} else {
-			c.a.capture = append(c.a.capture, p[:n]...)
+			a.capture = append(a.capture, p...)
 		}
 	}
-	return n, err
+	return len(p), nil
 }

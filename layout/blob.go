@@ -12,6 +12,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/atomicfile"
 )
 
 // Exists reports whether the blob desc names is in the layout. A blob that is
@@ -155,8 +157,7 @@ func (s *Store) Put(ctx context.Context, desc ocispec.Descriptor, r io.Reader) e
 // ingest/; Commit publishes it. Abort (or a failed Commit) removes it.
 type Writer struct {
 	s    *Store
-	f    *os.File
-	wb   *WriteBehind
+	f    *atomicfile.File
 	d    digest.Digester
 	n    int64
 	done bool
@@ -168,15 +169,15 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 }
 
 func (s *Store) newWriter(alg digest.Algorithm) (*Writer, error) {
-	f, err := s.tempFile("blob-*")
+	f, err := atomicfile.New(filepath.Join(s.root, IngestDir), "blob")
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{s: s, f: f, wb: NewWriteBehind(f), d: alg.Digester()}, nil
+	return &Writer{s: s, f: f, d: alg.Digester()}, nil
 }
 
 func (w *Writer) Write(p []byte) (int, error) {
-	n, err := w.wb.Write(p)
+	n, err := w.f.Write(p)
 	w.d.Hash().Write(p[:n])
 	w.n += int64(n)
 	return n, err
@@ -185,9 +186,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 // Size returns the number of bytes written so far.
 func (w *Writer) Size() int64 { return w.n }
 
-// Commit syncs the content and renames it to blobs/<alg>/<hex>, read-only,
-// then syncs the directory; it returns the blob's descriptor. If the blob is
-// already present the temporary file is dropped. Commit is atomic.
+// Commit publishes the content as blobs/<alg>/<hex>, read-only, through
+// atomicfile (sync, rename, sync of the directory), and returns the blob's
+// descriptor. If the blob is already present the temporary file is dropped.
+// Commit is atomic: on failure or cancellation of ctx no blob is published
+// and the temporary file is removed.
 func (w *Writer) Commit(ctx context.Context, mediaType string) (ocispec.Descriptor, error) {
 	if w.done {
 		return ocispec.Descriptor{}, errors.New("blob writer already finished")
@@ -195,24 +198,19 @@ func (w *Writer) Commit(ctx context.Context, mediaType string) (ocispec.Descript
 	w.done = true
 	desc := ocispec.Descriptor{MediaType: mediaType, Digest: w.d.Digest(), Size: w.n}
 	if err := checkContext(ctx); err != nil {
-		w.discard()
+		w.f.Abort()
 		return desc, err
 	}
 	if ok, err := w.s.Exists(ctx, desc); ok || err != nil {
-		w.discard()
-		return desc, err
-	}
-	if err := w.f.Chmod(0o444); err != nil {
-		w.discard()
+		w.f.Abort()
 		return desc, err
 	}
 	path, _ := BlobPath(desc.Digest)
 	if err := os.MkdirAll(filepath.Join(w.s.root, BlobsDir, desc.Digest.Algorithm().String()), 0o755); err != nil {
-		w.discard()
+		w.f.Abort()
 		return desc, err
 	}
-	if err := w.s.commit(w.f, path); err != nil {
-		os.Remove(w.f.Name())
+	if err := w.f.Commit(ctx, filepath.Join(w.s.root, filepath.FromSlash(path)), 0o444); err != nil {
 		return desc, fmt.Errorf("commit blob %s: %w", desc.Digest, err)
 	}
 	return desc, nil
@@ -222,13 +220,8 @@ func (w *Writer) Commit(ctx context.Context, mediaType string) (ocispec.Descript
 func (w *Writer) Abort() {
 	if !w.done {
 		w.done = true
-		w.discard()
+		w.f.Abort()
 	}
-}
-
-func (w *Writer) discard() {
-	w.f.Close()
-	os.Remove(w.f.Name())
 }
 
 // PutBytes stores data as a blob of the given media type and returns its

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocibundle/ocibundle/atomicfile"
 )
 
 // Garbage collection and the blob lock.
@@ -205,5 +207,5 @@ func (c *Collector) Remove(f File) error {
 	if err := os.RemoveAll(p); err != nil {
 		return fmt.Errorf("remove %s: %w", f.Path, err)
 	}
-	return SyncDir(dir)
+	return atomicfile.SyncDir(dir)
 }

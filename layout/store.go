@@ -1,18 +1,18 @@
 package layout
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/atomicfile"
 )
 
 // Names of the fixed entries of a layout.
@@ -130,54 +130,11 @@ func (s *Store) lock() (func(), error) {
 	return func() { d.Close() }, nil // closing the descriptor releases the lock
 }
 
-// tempFile creates a temporary file under ingest/.
-func (s *Store) tempFile(pattern string) (*os.File, error) {
-	dir := filepath.Join(s.root, IngestDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	return os.CreateTemp(dir, pattern)
-}
-
-// writeFile commits data as the file name (relative to the root) atomically:
-// temp file, sync, close, rename, sync the directory.
-func (s *Store) writeFile(name string, data []byte) (err error) {
-	f, err := s.tempFile(filepath.Base(name) + "-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	return s.commit(f, name)
-}
-
-// commit syncs and closes f, renames it to name (relative to the root) and
-// syncs the directory that now holds it. f is closed whatever happens; on
-// error the caller removes the temporary file.
-func (s *Store) commit(f *os.File, name string) error {
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", name, err)
-	}
-	dst := filepath.Join(s.root, filepath.FromSlash(name))
-	if err := os.Rename(f.Name(), dst); err != nil {
-		return fmt.Errorf("rename %s: %w", name, err)
-	}
-	return SyncDir(filepath.Dir(dst))
+// writeFile commits data as the file name (relative to the root), mode
+// 0644, through a temporary file under ingest/ (atomicfile.WriteFile: on
+// failure the old file is untouched and no temporary file is left).
+func (s *Store) writeFile(name string, data []byte) error {
+	return atomicfile.WriteFile(context.Background(), filepath.Join(s.root, IngestDir), filepath.Join(s.root, filepath.FromSlash(name)), data, 0o644)
 }
 
 // openRegular opens path for reading, refusing symlinks and anything that is

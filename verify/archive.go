@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
 )
 
@@ -46,7 +47,7 @@ type archiveRead struct {
 // Only an error reading r is returned.
 func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Reference) error {
 	c.src = archiveSource{}
-	in := &errReader{ctx: ctx, r: r, p: noProgress{}}
+	in := countio.NewReader(r, countio.WithContext(ctx))
 	a := &archiveRead{
 		ar:         layout.NewArchiveReader(in),
 		layoutFile: topFile{name: layout.LayoutFile, missing: true},
@@ -60,16 +61,16 @@ func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Ref
 			return err
 		}
 		m, err := a.ar.Next()
-		if in.err != nil {
-			return in.err
+		if in.Err() != nil {
+			return in.Err()
 		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err == nil {
 			err = c.archiveMember(ctx, a, m)
-			if in.err != nil {
-				return in.err
+			if in.Err() != nil {
+				return in.Err()
 			}
 			if cerr := context.Cause(ctx); cerr != nil {
 				return cerr
@@ -86,8 +87,8 @@ func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Ref
 	// follow, and a reader that checks as it goes (the parts of a split
 	// archive) gets to check everything.
 	_, err := a.ar.Drain()
-	if in.err != nil {
-		return in.err
+	if in.Err() != nil {
+		return in.Err()
 	}
 	if err != nil {
 		c.add(ArchiveCorrupt, Error, c.rep.Target, "", "%v", err)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // MaxDepth caps the nesting of indexes below index.json.
@@ -70,7 +72,7 @@ type checker struct {
 	layers   []layerRef
 	whole    bool // the target is the whole layout: hygiene checks apply
 	bundles  map[digest.Digest]bool
-	progress Progress
+	progress progress.Progress
 	// incomplete is set when a document of the graph could not be read, so
 	// that "unreferenced" can only mean "not referenced by what was read".
 	incomplete bool
@@ -91,7 +93,7 @@ func newChecker(target string, opts Options) *checker {
 		blobs:    map[digest.Digest]*blob{},
 		tags:     map[string]tagEntry{},
 		bundles:  map[digest.Digest]bool{},
-		progress: progressOrNop(opts.Progress),
+		progress: progress.Or(opts.Progress),
 	}
 }
 
@@ -149,26 +151,4 @@ func (c *checker) missingSeverity() Severity {
 		return Warning
 	}
 	return Error
-}
-
-// Progress receives byte counts while blobs are hashed. Implementations must
-// be safe for concurrent use; Verify calls Start once, Add from any
-// goroutine, then Finish. A nil Progress shows nothing.
-type Progress interface {
-	Start(label string, total int64)
-	Add(n int64)
-	Finish()
-}
-
-type noProgress struct{}
-
-func (noProgress) Start(string, int64) {}
-func (noProgress) Add(int64)           {}
-func (noProgress) Finish()             {}
-
-func progressOrNop(p Progress) Progress {
-	if p == nil {
-		return noProgress{}
-	}
-	return p
 }

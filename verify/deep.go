@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layer"
 )
 
@@ -85,16 +86,16 @@ func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, allowO
 		return res
 	}
 	defer dec.Close()
-	de := &decodeErr{r: dec}
 	h := digest.SHA256.Digester()
-	cr := &countReader{r: io.TeeReader(de, h.Hash())}
+	// cr remembers the decoder's first error other than io.EOF.
+	cr := countio.NewReader(dec, countio.WithTee(h.Hash()))
 	ended := checkTar(ctx, cr, res, allowOutside)
 	// The tar ends with zero blocks, and may be padded with more zeros; any
 	// other byte after its end is data that extractors silently drop.
 	if nonzero, err := drainZeros(cr); err == nil && nonzero > 0 && ended {
 		res.add(TarCorrupt, Error, "%d bytes of data after the end of the tar", nonzero)
 	}
-	if de.err != nil {
+	if cr.Err() != nil {
 		// The tar reader saw the decoder's error too; report it once.
 		kept := res.problems[:0]
 		for _, p := range res.problems {
@@ -103,25 +104,11 @@ func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, allowO
 			}
 		}
 		res.problems = kept
-		res.add(LayerCorrupt, Error, "%s: %v", codec, de.err)
+		res.add(LayerCorrupt, Error, "%s: %v", codec, cr.Err())
 		return res
 	}
-	res.diffID, res.size, res.complete = h.Digest(), cr.n, ctx.Err() == nil
+	res.diffID, res.size, res.complete = h.Digest(), cr.N(), ctx.Err() == nil
 	return res
-}
-
-// decodeErr remembers the decoder's first error other than io.EOF.
-type decodeErr struct {
-	r   io.Reader
-	err error
-}
-
-func (d *decodeErr) Read(b []byte) (int, error) {
-	n, err := d.r.Read(b)
-	if err != nil && !errors.Is(err, io.EOF) && d.err == nil {
-		d.err = err
-	}
-	return n, err
 }
 
 // drainZeros reads r to its end and counts the bytes that are not zero.

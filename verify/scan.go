@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"io"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // capture says whether scan keeps the bytes of a blob.
@@ -35,12 +36,15 @@ type scanResult struct {
 // when deep is set, decompresses it as a layer on the way. It returns an
 // error only when reading r fails; problems of the content are in the
 // result.
-func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, deep deepScan, p Progress) (scanResult, error) {
+func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, deep deepScan, p progress.Progress) (scanResult, error) {
 	var res scanResult
 	h := alg.Digester()
-	src := &errReader{ctx: ctx, r: r, p: p}
-	br := bufio.NewReaderSize(io.TeeReader(src, h.Hash()), 64<<10)
-	counted := &countReader{r: br}
+	// src remembers the first error of r, so that a decoder failing on it
+	// is not mistaken for bad content, and stops at the cancellation of ctx,
+	// so that a big blob does not delay it.
+	src := countio.NewReader(r, countio.WithContext(ctx), countio.WithProgress(p), countio.WithTee(h.Hash()))
+	br := bufio.NewReaderSize(src, 64<<10)
+	counted := countio.NewReader(br)
 	head, _ := br.Peek(512)
 	if keep == captureJSON && looksJSON(head) {
 		keep = captureAll
@@ -54,16 +58,17 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 	case deep.on:
 		res.deep = inspectLayer(ctx, counted, sniff(head), deep.allowOutside)
 	}
-	if _, err := io.Copy(io.Discard, counted); err != nil && src.err == nil {
-		src.err = err
+	_, err := io.Copy(io.Discard, counted)
+	if src.Err() != nil {
+		return res, src.Err()
 	}
-	if src.err != nil {
-		return res, src.err
+	if err != nil {
+		return res, err
 	}
 	if ctx.Err() != nil {
 		return res, context.Cause(ctx)
 	}
-	res.sum, res.n = h.Digest(), counted.n
+	res.sum, res.n = h.Digest(), counted.N()
 	return res, nil
 }
 
@@ -94,43 +99,4 @@ func sniff(head []byte) compress.Codec {
 		return compress.Gzip
 	}
 	return compress.None
-}
-
-// errReader remembers the first error of the underlying reader other than
-// io.EOF, so that a decoder failing on it is not mistaken for bad content.
-// It also reports progress, and stops at the cancellation of ctx (when set),
-// so that a big blob does not delay it.
-type errReader struct {
-	ctx context.Context
-	r   io.Reader
-	p   Progress
-	err error
-}
-
-func (e *errReader) Read(b []byte) (int, error) {
-	if e.ctx != nil && e.ctx.Err() != nil {
-		if e.err == nil {
-			e.err = context.Cause(e.ctx)
-		}
-		return 0, e.err
-	}
-	n, err := e.r.Read(b)
-	if n > 0 {
-		e.p.Add(int64(n))
-	}
-	if err != nil && !errors.Is(err, io.EOF) && e.err == nil {
-		e.err = err
-	}
-	return n, err
-}
-
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.n += int64(n)
-	return n, err
 }

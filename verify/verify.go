@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
 )
 
 // Options are the knobs of Verify. The zero value verifies structure,
@@ -34,8 +35,9 @@ type Options struct {
 	AllowOutsideLinks bool
 	// Digest, when set, is the manifest digest the target bundle must have.
 	Digest string
-	// Progress receives the bytes hashed; nil shows nothing.
-	Progress Progress
+	// Progress receives the bytes hashed (label "verify"); nil shows
+	// nothing.
+	Progress progress.Progress
 	// Stdin is the archive read for the target "-" (os.Stdin when nil).
 	Stdin io.Reader
 	// Hashed names blobs the caller has just hashed against their digests

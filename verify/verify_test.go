@@ -248,7 +248,7 @@ func TestOperationalErrors(t *testing.T) {
 	// Cancelled while a blob is being read: the read stops.
 	ctx, cancel = context.WithCancel(context.Background())
 	r := &cancelAfter{r: bytes.NewReader(make([]byte, 1<<20)), cancel: cancel}
-	if _, err := scan(ctx, r, digest.SHA256, captureNone, deepScan{}, noProgress{}); !errors.Is(err, context.Canceled) || r.reads > 2 {
+	if _, err := scan(ctx, r, digest.SHA256, captureNone, deepScan{}, nil); !errors.Is(err, context.Canceled) || r.reads > 2 {
 		t.Errorf("scan(cancelled after one read) error = %v after %d reads, want context.Canceled after at most 2", err, r.reads)
 	}
 }
