@@ -182,7 +182,7 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 		}
 		return refuse(Duplicate, "duplicate entry")
 	}
-	if j.opts.MaxSize >= 0 && hdr.Size > j.opts.MaxSize && (hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA) {
+	if j.opts.MaxSize >= 0 && hdr.Size > j.opts.MaxSize && hdr.Typeflag == tar.TypeReg {
 		return refuse(TooLarge, "declares %d bytes in a layer of %d", hdr.Size, j.opts.MaxSize)
 	}
 	e := Entry{Name: name}
@@ -190,7 +190,7 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		class = seenDir
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		class = seenFile
 	case tar.TypeSymlink:
 		kept, err := j.symlink(hdr, name)
@@ -424,7 +424,7 @@ func (j *Judge) Forget(name string) {
 
 func typeName(flag byte) string {
 	switch flag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		return "a regular file"
 	case tar.TypeSymlink:
 		return "a symlink"

@@ -222,29 +222,34 @@ var refusalCodes = map[layer.Kind]Code{
 // tops remembers the first entry of each top-level name of a layer (up to
 // maxTops), so that checkLayer can hold an artifact's entries to its title
 // once it knows the title.
-type tops []string
+type tops []top
+
+type top struct{ first, name string } // top-level name, first entry below it
 
 const maxTops = 16
 
 func (t *tops) note(name string) {
+	if len(*t) >= maxTops {
+		return
+	}
 	clean, why := layer.Clean(name)
-	if why != "" || clean == "" || len(*t) >= maxTops {
+	if why != "" || clean == "" {
 		return
 	}
 	first, _, _ := strings.Cut(clean, "/")
-	for _, n := range *t {
-		if c, _ := layer.Clean(n); strings.SplitN(c, "/", 2)[0] == first {
+	for _, e := range *t {
+		if e.first == first {
 			return
 		}
 	}
-	*t = append(*t, name)
+	*t = append(*t, top{first, name})
 }
 
 // scopeProblem is the judge's refusal of the first entry outside title.
 func (t tops) scopeProblem(title string) *problem {
-	for _, n := range t {
-		clean, _ := layer.Clean(n)
-		if err := layer.InScope(n, clean, title); err != nil {
+	for _, e := range t {
+		clean, _ := layer.Clean(e.name)
+		if err := layer.InScope(e.name, clean, title); err != nil {
 			return &problem{TarUnsafePath, Error, err.Error()}
 		}
 	}
