@@ -585,6 +585,12 @@ func TestExtractHostile(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ref := hostileLayout(t, c.image, c.entries, c.titles)
 			checkRefused(t, ref, c.msg, ErrUnsafe)
+			// What extract refuses, verify --deep reports as an error.
+			rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+			must(t, err)
+			if rep.OK() {
+				t.Errorf("verify --deep of a layout extract refuses (%s): OK", c.msg)
+			}
 		})
 	}
 	// A PAX sparse entry: archive/tar would expand its holes, whatever their

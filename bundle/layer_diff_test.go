@@ -27,14 +27,23 @@ func TestLayerRulesAgree(t *testing.T) {
 	agreedOK, agreedRefused := 0, 0
 	for i := range rounds {
 		image, allow := r.IntN(2) == 0, r.IntN(4) == 0
-		entries := layertest.Random(r, image)
-		data, err := layertest.Tar(entries)
-		must(t, err)
-		layer := ociLayer("x", data)
-		if image {
-			layer = imageLayer(data)
+		var layers []testLayer
+		var described strings.Builder
+		for l := range 1 + r.IntN(2) {
+			if l > 0 && !image {
+				break // one layer per title: an artifact's layers do not meet
+			}
+			entries := layertest.Random(r, image)
+			data, err := layertest.Tar(entries)
+			must(t, err)
+			fmt.Fprintf(&described, "layer %d:\n%s", l, layertest.Describe(entries))
+			if image {
+				layers = append(layers, imageLayer(data))
+			} else {
+				layers = append(layers, ociLayer("x", data))
+			}
 		}
-		ref := writeLayout(t, image, []testLayer{layer})
+		ref := writeLayout(t, image, layers)
 		rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true, AllowOutsideLinks: allow})
 		must(t, err)
 		out := filepath.Join(t.TempDir(), "out")
@@ -42,8 +51,8 @@ func TestLayerRulesAgree(t *testing.T) {
 		if rep.OK() != (xerr == nil) || (xerr != nil && !errors.Is(xerr, ErrUnsafe)) {
 			var b strings.Builder
 			rep.WriteText(&b)
-			t.Fatalf("round %d (image %v, --allow-outside-links %v): entries\n%s\nverify --deep OK = %v:\n%s\nextract: %v",
-				i, image, allow, layertest.Describe(entries), rep.OK(), b.String(), xerr)
+			t.Fatalf("round %d (image %v, --allow-outside-links %v):\n%s\nverify --deep OK = %v:\n%s\nextract: %v",
+				i, image, allow, described.String(), rep.OK(), b.String(), xerr)
 		}
 		if xerr == nil {
 			agreedOK++

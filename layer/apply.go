@@ -397,6 +397,11 @@ func (a *Applier) at(name string) (*os.Root, string, error) {
 	}
 	a.dropParent()
 	if err := a.root.MkdirAll(dir, 0o700); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			if r := a.belowFile(name); r != nil {
+				return nil, "", r
+			}
+		}
 		return nil, "", entryErr(name, err)
 	}
 	r, err := a.root.OpenRoot(dir)
@@ -405,6 +410,21 @@ func (a *Applier) at(name string) (*os.Root, string, error) {
 	}
 	a.parentDir, a.parentRoot = dir, r
 	return r, base, nil
+}
+
+// belowFile refuses name when a directory above it is a file (in an
+// image, of a lower layer: the judge refuses it within a layer).
+func (a *Applier) belowFile(name string) *Refusal {
+	var above []string
+	for p := path.Dir(name); p != "."; p = path.Dir(p) {
+		above = append(above, p)
+	}
+	for i := len(above) - 1; i >= 0; i-- {
+		if fi, err := a.root.Lstat(above[i]); err == nil && fi.Mode().IsRegular() {
+			return &Refusal{Name: name, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", above[i])}
+		}
+	}
+	return nil
 }
 
 // dropParent closes the cached parent directory, if any.

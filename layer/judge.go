@@ -80,6 +80,8 @@ type Options struct {
 	// link checks (0: no cap); past it, Limited reports true and later
 	// names are judged without that memory.
 	MaxTracked int
+	// Summarize keeps what CheckImage needs of an image layer (Summary).
+	Summarize bool
 }
 
 // Entry is an entry a judge accepts.
@@ -114,6 +116,8 @@ type Judge struct {
 	limited bool
 	// floor is the scope as components: ".." may not go above it.
 	floor []string
+	// whiteouts are the layer's whiteouts, with Options.Summarize.
+	whiteouts []whiteout
 }
 
 // NewJudge returns a judge of one layer. links holds the symlinks already
@@ -276,6 +280,9 @@ func (j *Judge) whiteout(raw, name, base string) (Entry, error) {
 			return Entry{}, &Refusal{Name: raw, Kind: UnsafeName, Reason: fmt.Sprintf("whiteout of %q", hidden)}
 		}
 	}
+	if j.opts.Summarize {
+		j.summarizeWhiteout(raw, name, base)
+	}
 	return Entry{Name: name, Whiteout: true}, nil
 }
 
@@ -406,6 +413,7 @@ func (j *Judge) Finish() []*Refusal {
 			j.kept[n] = true
 			continue
 		}
+		delete(j.links, n) // refused once: not again, nor through it
 		out = append(out, r)
 	}
 	return out

@@ -30,6 +30,7 @@ type blob struct {
 	deep   *layerResult  // the decompressed layer, when scanned deep
 
 	wantDeep     bool // a tar layer that --deep must decompress (layout directories)
+	imageLayer   bool // a layer of an image (layout directories)
 	referenced   bool
 	visited      bool   // its document rules have been checked
 	docMediaType string // the document's own mediaType, once parsed

@@ -43,6 +43,9 @@ type layerResult struct {
 	// an artifact layer [1]; tops are for the artifact's title rule.
 	readings [2]reading
 	tops     tops
+	// summary is the image reading's, for the checks of an image's layers
+	// together (when the blob is known to be an image layer).
+	summary *layer.Summary
 }
 
 func (l *layerResult) add(code Code, sev Severity, format string, args ...any) {
@@ -78,7 +81,7 @@ func (l *layerResult) judged(image bool, title string) []problem {
 // inspectLayer decompresses r with codec, hashes the uncompressed stream
 // and judges its tar entries. It reads r no further than the decoder does;
 // the caller drains the rest.
-func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, allowOutside bool) *layerResult {
+func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, deep deepScan) *layerResult {
 	res := &layerResult{codec: codec}
 	dec, err := compress.NewReader(r, codec)
 	if err != nil {
@@ -89,7 +92,7 @@ func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, allowO
 	h := digest.SHA256.Digester()
 	// cr remembers the decoder's first error other than io.EOF.
 	cr := countio.NewReader(dec, countio.WithTee(h.Hash()))
-	ended := checkTar(ctx, cr, res, allowOutside)
+	ended := checkTar(ctx, cr, res, deep)
 	// The tar ends with zero blocks, and may be padded with more zeros; any
 	// other byte after its end is data that extractors silently drop.
 	if nonzero, err := drainZeros(cr); err == nil && nonzero > 0 && ended {
@@ -136,14 +139,15 @@ func drainZeros(r io.Reader) (int64, error) {
 // archive's layers may stream before the manifest that says which they
 // are; checkLayer picks one). It reports whether it read the tar to its
 // end.
-func checkTar(ctx context.Context, r io.Reader, res *layerResult, allowOutside bool) bool {
+func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan) bool {
 	tr := tar.NewReader(r)
 	res.readings = [2]reading{{image: true}, {}}
 	judges := [2]*layer.Judge{}
 	for i := range judges {
 		judges[i] = layer.NewJudge(layer.Options{
 			Image: res.readings[i].image, InferScope: !res.readings[i].image,
-			AllowOutsideLinks: allowOutside, MaxSize: -1, MaxTracked: maxTracked,
+			AllowOutsideLinks: deep.allowOutside, MaxSize: -1, MaxTracked: maxTracked,
+			Summarize: res.readings[i].image && deep.image,
 		}, nil)
 	}
 	for n := 0; ; n++ {
@@ -177,6 +181,7 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult, allowOutside b
 			return false
 		}
 	}
+	res.summary = judges[0].Summary()
 	for i, j := range judges {
 		for _, r := range j.Finish() {
 			res.readings[i].refused(r)

@@ -457,6 +457,9 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			if ref.tar {
 				lb.wantDeep = true
 			}
+			if ref.image {
+				lb.imageLayer = true
+			}
 		}
 	}
 	c.walkSubject(ctx, loc, obj, depth)

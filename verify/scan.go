@@ -56,7 +56,7 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 			res.data = data
 		}
 	case deep.on:
-		res.deep = inspectLayer(ctx, counted, sniff(head), deep.allowOutside)
+		res.deep = inspectLayer(ctx, counted, sniff(head), deep)
 	}
 	_, err := io.Copy(io.Discard, counted)
 	if src.Err() != nil {
@@ -72,9 +72,11 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 	return res, nil
 }
 
-// deepScan says whether scan decompresses a blob as a layer, and how the
-// layer judge treats links that leave it.
-type deepScan struct{ on, allowOutside bool }
+// deepScan says whether scan decompresses a blob as a layer, how the
+// layer judge treats links that leave it, and whether the blob is known to
+// be an image layer (its summary is then kept for the checks of the image's
+// layers together).
+type deepScan struct{ on, allowOutside, image bool }
 
 // deepScan returns how to scan a blob that is (want) or is not a tar layer.
 func (c *checker) deepScan(want bool) deepScan {

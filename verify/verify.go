@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
 )
@@ -275,12 +276,53 @@ func (c *checker) finalize() {
 			c.add(DigestMismatch, Error, b.loc, "", "digest mismatch (got %s)", b.sum)
 		}
 	}
+	c.checkImages()
 	sort.SliceStable(c.layers, func(i, j int) bool {
 		a, b := c.layers[i], c.layers[j]
 		return a.loc+a.ptr < b.loc+b.ptr
 	})
 	for _, l := range c.layers {
 		c.checkLayer(l)
+	}
+}
+
+// checkImages judges the layers of each image together, as extract
+// applies them (layer.CheckImage): an entry placed through a lower
+// layer's symlink, a link that leaves the root only with the links below
+// it. c.layers holds each manifest's layers in order.
+func (c *checker) checkImages() {
+	var run []layerRef
+	flush := func() {
+		if len(run) > 1 {
+			c.checkImage(run)
+		}
+		run = nil
+	}
+	for _, l := range c.layers {
+		if len(run) > 0 && l.loc != run[0].loc {
+			flush()
+		}
+		if l.image {
+			run = append(run, l)
+		}
+	}
+	flush()
+}
+
+// checkImage judges the layers of one image together, when every one was
+// read to its end (a layer that was not is reported already).
+func (c *checker) checkImage(layers []layerRef) {
+	sums := make([]*layer.Summary, len(layers))
+	for i, l := range layers {
+		b := c.blobs[l.desc.Digest]
+		if b == nil || b.deep == nil || !b.deep.complete || b.deep.summary == nil {
+			return
+		}
+		sums[i] = b.deep.summary
+	}
+	for _, r := range layer.CheckImage(sums, layer.Options{AllowOutsideLinks: c.opts.AllowOutsideLinks, MaxSize: -1}) {
+		b := c.blobs[layers[r.Layer].desc.Digest]
+		c.add(refusalCodes[r.Kind], Error, b.loc, "", "%s", r.Refusal)
 	}
 }
 
