@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // packCommand is `ocibundle pack`.
@@ -28,7 +29,7 @@ func packCommand() *cli.Command {
 			sliceFlag("layer-annotation", "", "layer annotation TITLE:K=V (repeatable)"),
 			sliceFlag("index-annotation", "", "index.json annotation K=V (repeatable)"),
 			stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"TITLE":{…}}`),
-			stringFlag("artifact-type", "", bundle.DefaultArtifactType, "the manifest's artifactType"),
+			stringFlag("artifact-type", "", profile.DefaultArtifactType, "the manifest's artifactType"),
 			stringFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none"),
 			stringFlag("level", "l", "default", "compression level: fastest, default, better or best"),
 			stringFlag("created", "", "", "write org.opencontainers.image.created: an RFC 3339 time or now"),
@@ -128,6 +129,7 @@ func packAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
+	reportMoves(c, res.Moved)
 	return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
 }
 

@@ -17,6 +17,7 @@ func pullCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			stringFlag("output", "o", "", "the layout to pull into (created if missing)"),
 			sliceFlag("tag", "t", "tag the manifest in the layout (repeatable; default: the registry tag)"),
+			boolFlag("force", "", "move tags that already name another manifest in the layout"),
 		}, registryFlags()...),
 		Action: pullAction,
 	}
@@ -35,6 +36,7 @@ func pullAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	opts.Force = c.Bool("force")
 	res, err := bundle.Pull(c.Context, src, out, c.StringSlice("tag"), opts)
 	warn(c, res.Warnings)
 	if err != nil {

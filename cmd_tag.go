@@ -23,6 +23,7 @@ func tagCommand() *cli.Command {
 			if err != nil {
 				return cmdErr(c, err)
 			}
+			reportMoves(c, res.Moved)
 			return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
 		},
 	}

@@ -33,7 +33,7 @@ func exitCode(err error) int {
 		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadTag, layout.ErrTagNotFound,
 		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
 		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
-		layout.ErrUnsafeArchive, layout.ErrBadArchive, bundle.ErrTagConflict, bundle.ErrBadPart,
+		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrTagConflict, bundle.ErrBadPart,
 		bundle.ErrUnauthorized, bundle.ErrNotInRegistry,
 	}
 	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,

@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 func main() {
@@ -161,6 +162,17 @@ func warn(c *cli.Context, warnings []string) {
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(c.App.ErrWriter, "ocibundle: %s: warning: %s\n", c.Command.Name, w)
+	}
+}
+
+// reportMoves prints, on stderr, each tag an authoring command (pack, tag)
+// moved from another manifest: `moved TAG: OLD -> NEW` (the tag rule).
+func reportMoves(c *cli.Context, moves []layout.TagMove) {
+	if c.Bool("quiet") {
+		return
+	}
+	for _, m := range moves {
+		fmt.Fprintf(c.App.ErrWriter, "moved %s: %s -> %s\n", m.Tag, m.From, m.To)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 // registryFlags are the flags push and pull share.
 func registryFlags() []cli.Flag {
 	return []cli.Flag{
-		boolFlag("include-referrers", "", "also copy the manifests whose subject is the bundle (signatures, SBOMs)"),
+		boolFlag("include-referrers", "", "also copy the referrers (signatures, SBOMs) of every manifest of the graph, and theirs"),
 		&cli.IntFlag{Name: "concurrency", Value: 3, Usage: "blobs copied at once", EnvVars: envVars("concurrency")},
 		stringFlag("username", "u", "", "registry user name (with --password-stdin); otherwise the Docker config's credentials"),
 		boolFlag("password-stdin", "", "read the registry password from standard input"),

@@ -31,12 +31,13 @@ type File struct {
 	done    bool  // committed or aborted
 }
 
-// New creates an empty temporary file ".NAME.tmp-RANDOM" in dir (made, mode
-// 0755, if missing), hidden from a plain ls and from globs of NAME. dir must
-// be on the file system of the target that Commit will be given:
-// LAYOUT/ingest/ for a file of a layout, the target's own directory for any
-// other file (NextTo).
-func New(dir, name string) (*File, error) {
+// New creates an empty temporary file ".NAME.tmp-RANDOM" with permissions
+// perm in dir (made, mode 0755, if missing), hidden from a plain ls and from
+// globs of NAME. dir must be on the file system of the target that Commit
+// will be given: LAYOUT/ingest/ for a file of a layout, the target's own
+// directory for any other file (NextTo). The mode is set now, so that the
+// fsync of Close covers it (a read-only perm does not stop the writes).
+func New(dir, name string, perm fs.FileMode) (*File, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -44,12 +45,18 @@ func New(dir, name string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
 	return &File{f: f, tmp: f.Name()}, nil
 }
 
-// NextTo creates the temporary file of target in target's directory.
-func NextTo(target string) (*File, error) {
-	return New(filepath.Dir(target), filepath.Base(target))
+// NextTo creates the temporary file of target, with permissions perm, in
+// target's directory.
+func NextTo(target string, perm fs.FileMode) (*File, error) {
+	return New(filepath.Dir(target), filepath.Base(target), perm)
 }
 
 // Write writes p to the temporary file.
@@ -88,26 +95,17 @@ func (f *File) Close() error {
 	return err
 }
 
-// Commit publishes the content as target with permissions perm: chmod,
-// fsync and close (unless Close did them), then, if ctx is not cancelled,
-// rename over target and fsync target's directory. On a cancellation or
+// Commit publishes the content as target: fsync and close (unless Close
+// did them), then, if ctx is not cancelled, rename over target and fsync
+// target's directory. On a cancellation or
 // any failure up to the rename, the temporary file is removed and target
 // is untouched; the error is ctx's cause or wraps the system's. If only the
 // final directory sync fails, target has been replaced but the rename may
 // not survive a crash; the error says so. Commit after Commit or Abort
 // fails with os.ErrClosed.
-func (f *File) Commit(ctx context.Context, target string, perm fs.FileMode) error {
+func (f *File) Commit(ctx context.Context, target string) error {
 	if f.done {
 		return fmt.Errorf("commit %s: %w", target, os.ErrClosed)
-	}
-	if !f.closed {
-		if err := f.f.Chmod(perm); err != nil {
-			f.Abort()
-			return fmt.Errorf("chmod %s: %w", target, err)
-		}
-	} else if err := os.Chmod(f.tmp, perm); err != nil {
-		f.Abort()
-		return fmt.Errorf("chmod %s: %w", target, err)
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("commit %s: %w", target, err)
@@ -144,7 +142,7 @@ func (f *File) Abort() {
 // temporary file in dir (see New for where dir must be). On failure or
 // cancellation nothing is left and target is untouched, as for Commit.
 func WriteFile(ctx context.Context, dir, target string, data []byte, perm fs.FileMode) error {
-	f, err := New(dir, filepath.Base(target))
+	f, err := New(dir, filepath.Base(target), perm)
 	if err != nil {
 		return err
 	}
@@ -152,7 +150,7 @@ func WriteFile(ctx context.Context, dir, target string, data []byte, perm fs.Fil
 		f.Abort()
 		return fmt.Errorf("write %s: %w", target, err)
 	}
-	return f.Commit(ctx, target, perm)
+	return f.Commit(ctx, target)
 }
 
 // SyncDir makes a directory's entries durable (fsync of the directory), as

@@ -42,7 +42,7 @@ func assertFile(t *testing.T, path string, want []byte, perm fs.FileMode) {
 func TestCommit(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "archive.tar")
-	f, err := atomicfile.NextTo(target)
+	f, err := atomicfile.NextTo(target, 0o640)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestCommit(t *testing.T) {
 	if names := entries(t, dir); len(names) != 1 || names[0][0] != '.' {
 		t.Errorf("before Commit the directory holds %v, want one hidden temporary file", names)
 	}
-	if err := f.Commit(context.Background(), target, 0o640); err != nil {
+	if err := f.Commit(context.Background(), target); err != nil {
 		t.Fatalf("Commit() = %v", err)
 	}
 	assertFile(t, target, data, 0o640)
@@ -67,7 +67,7 @@ func TestCommit(t *testing.T) {
 	}
 	f.Abort() // after Commit: does nothing
 	assertFile(t, target, data, 0o640)
-	if err := f.Commit(context.Background(), target, 0o640); !errors.Is(err, os.ErrClosed) {
+	if err := f.Commit(context.Background(), target); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("Commit() again = %v, want os.ErrClosed", err)
 	}
 	if _, err := f.Write([]byte("x")); !errors.Is(err, os.ErrClosed) {
@@ -87,13 +87,13 @@ func TestCommitFailure(t *testing.T) {
 		want   error
 	}{
 		{"cancelled", func(dir string) string { return filepath.Join(dir, "t") },
-			func(f *atomicfile.File, target string) error { return f.Commit(cancelled, target, 0o644) }, context.Canceled},
+			func(f *atomicfile.File, target string) error { return f.Commit(cancelled, target) }, context.Canceled},
 		{"closed then cancelled", func(dir string) string { return filepath.Join(dir, "t") },
 			func(f *atomicfile.File, target string) error {
 				if err := f.Close(); err != nil {
 					return err
 				}
-				return f.Commit(cancelled, target, 0o644)
+				return f.Commit(cancelled, target)
 			}, context.Canceled},
 		{"rename onto a directory", func(dir string) string {
 			p := filepath.Join(dir, "t")
@@ -101,7 +101,7 @@ func TestCommitFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			return p
-		}, func(f *atomicfile.File, target string) error { return f.Commit(context.Background(), target, 0o644) }, fs.ErrExist},
+		}, func(f *atomicfile.File, target string) error { return f.Commit(context.Background(), target) }, fs.ErrExist},
 		{"abort", func(dir string) string { return filepath.Join(dir, "t") },
 			func(f *atomicfile.File, target string) error { f.Abort(); return os.ErrClosed }, os.ErrClosed},
 	}
@@ -115,7 +115,7 @@ func TestCommitFailure(t *testing.T) {
 				}
 			}
 			before := entries(t, dir)
-			f, err := atomicfile.NextTo(target)
+			f, err := atomicfile.NextTo(target, 0o644)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 var ctx = context.Background()
@@ -141,7 +142,7 @@ func TestPackContent(t *testing.T) {
 	}
 	m, err := store.ReadManifest(ctx, idx.Manifests[0])
 	must(t, err)
-	if m.ArtifactType != DefaultArtifactType || m.Config.MediaType != ocispec.MediaTypeEmptyJSON || string(m.Config.Data) != "{}" {
+	if m.ArtifactType != profile.DefaultArtifactType || m.Config.MediaType != ocispec.MediaTypeEmptyJSON || string(m.Config.Data) != "{}" {
 		t.Errorf("manifest artifactType %q, config %+v", m.ArtifactType, m.Config)
 	}
 	if got, want := m.Annotations[ocispec.AnnotationCreated], epoch.Format(time.RFC3339); got != want {
@@ -189,10 +190,10 @@ func TestPackContent(t *testing.T) {
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("entries = %s\nwant      %s", got, want)
 	}
-	if got := m.Layers[0].Annotations[AnnotationContentFiles]; got != "5" {
+	if got := m.Layers[0].Annotations[profile.AnnotationContentFiles]; got != "5" {
 		t.Errorf("content.files = %s, want 5 (run, run-hard, données, empty, config)", got)
 	}
-	if res.Layers[0].Files != 5 || res.Layers[0].ContentDigest.String() != m.Layers[0].Annotations[AnnotationContentDigest] {
+	if res.Layers[0].Files != 5 || res.Layers[0].ContentDigest.String() != m.Layers[0].Annotations[profile.AnnotationContentDigest] {
 		t.Errorf("result layer = %+v", res.Layers[0])
 	}
 }
@@ -216,7 +217,7 @@ func TestPackBadInput(t *testing.T) {
 		{"same base name", []string{paths[0], filepath.Join(src, "other", "app")}, PackOptions{}, "same base name"},
 		{"bad tag", paths, PackOptions{Tags: []string{"a..b"}}, "a..b"},
 		{"unknown layer title", paths, PackOptions{LayerAnnotations: map[string]map[string]string{"zzz": {"k": "v"}}}, "zzz"},
-		{"reserved layer key", paths, PackOptions{LayerAnnotations: map[string]map[string]string{"app": {AnnotationContentDigest: "x"}}}, AnnotationContentDigest},
+		{"reserved layer key", paths, PackOptions{LayerAnnotations: map[string]map[string]string{"app": {profile.AnnotationContentDigest: "x"}}}, profile.AnnotationContentDigest},
 		{"nothing", nil, PackOptions{}, "nothing to pack"},
 	}
 	for _, tt := range tests {
@@ -267,7 +268,7 @@ func TestListAndInspect(t *testing.T) {
 	if len(entries) != 2 || entries[0].Tag != "v1" || entries[0].Digest != r1.Digest || entries[1].Digest != r2.Digest {
 		t.Fatalf("List() = %+v", entries)
 	}
-	if entries[0].Layers != 2 || entries[0].Created != "2024-01-02T03:04:05Z" || entries[0].ArtifactType != DefaultArtifactType {
+	if entries[0].Layers != 2 || entries[0].Created != "2024-01-02T03:04:05Z" || entries[0].ArtifactType != profile.DefaultArtifactType {
 		t.Errorf("List()[0] = %+v", entries[0])
 	}
 	var wantSize int64 = r1.Size + 2 // manifest + "{}" config
@@ -290,10 +291,10 @@ func TestListAndInspect(t *testing.T) {
 	}
 	// ORAS unpacks gzip directory layers; a file layer must not ask for it
 	// (oras pull would fail: it makes DIR/TITLE a directory first).
-	if dirLayer := in.Layers[0].Annotations; dirLayer[AnnotationORASUnpack] != "true" || dirLayer[AnnotationORASDigest] != dirLayer[AnnotationContentDigest] {
+	if dirLayer := in.Layers[0].Annotations; dirLayer[profile.AnnotationORASUnpack] != "true" || dirLayer[profile.AnnotationORASDigest] != dirLayer[profile.AnnotationContentDigest] {
 		t.Errorf("gzip directory layer annotations = %v, want ORAS unpack and digest", dirLayer)
 	}
-	if fileLayer := in.Layers[1].Annotations; fileLayer[AnnotationORASUnpack] != "" || fileLayer[AnnotationORASDigest] != "" {
+	if fileLayer := in.Layers[1].Annotations; fileLayer[profile.AnnotationORASUnpack] != "" || fileLayer[profile.AnnotationORASDigest] != "" {
 		t.Errorf("gzip file layer annotations = %v, want no ORAS unpack", fileLayer)
 	}
 	in, err = Inspect(ctx, "L@"+r1.Digest.String())

@@ -39,9 +39,6 @@ var (
 
 // Sentinel errors of export and import.
 var (
-	// ErrTagConflict: an imported tag already names a different manifest in
-	// the layout (import --force moves it).
-	ErrTagConflict = errors.New("tag conflict")
 	// ErrBadPart: a part of a split archive does not match its checksum list.
 	ErrBadPart = errors.New("damaged part")
 )

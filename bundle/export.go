@@ -71,8 +71,9 @@ type exportPlan struct {
 // Export writes an archive of the bundles refs name to w and returns its
 // digest and size. All refs must name the same layout (otherwise
 // layout.ErrBadReference); a bare LAYOUT
-// exports every entry of its index.json (and its index annotations),
-// LAYOUT:TAG and LAYOUT@DIGEST select entries. Manifests listed in the
+// exports every entry of its index.json, LAYOUT:TAG and LAYOUT@DIGEST
+// select entries (each as index.json holds it, its annotations included);
+// index.json's own annotations go along either way. Manifests listed in the
 // layout's index.json whose subject is in the exported graph go along unless
 // opts.NoReferrers.
 //
@@ -129,7 +130,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 		res.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Parts, res.Digest)
 		return res, err
 	}
-	f, err := atomicfile.NextTo(file)
+	f, err := atomicfile.NextTo(file, 0o644)
 	if err != nil {
 		return ExportResult{}, err
 	}
@@ -137,7 +138,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 	if res, err = Export(ctx, f, refs, opts); err != nil {
 		return res, err
 	}
-	if err = f.Commit(ctx, file, 0o644); err != nil {
+	if err = f.Commit(ctx, file); err != nil {
 		return res, err
 	}
 	res.Archive = file
@@ -191,9 +192,11 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	for _, ref := range parsed {
 		whole = whole || (ref.Tag == "" && ref.Digest == "")
 	}
+	// index.json's own annotations ($index, --index-annotation) describe
+	// the layout's content: they travel with a selection too.
+	out.Annotations = idx.Annotations
 	if whole {
 		out.Manifests = append(out.Manifests, idx.Manifests...)
-		out.Annotations = idx.Annotations
 	} else {
 		for _, ref := range parsed {
 			desc, err := store.Resolve(ctx, ref)
@@ -214,30 +217,14 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 			return nil, err
 		}
 	}
-	// Referrers: entries of index.json whose subject is in the graph, and
-	// theirs in turn.
-	for !noReferrers {
-		added := false
-		for _, e := range idx.Manifests {
-			if g.walker.Visited(e.Digest) {
-				continue
-			}
-			subject, err := g.subject(ctx, e)
-			if err != nil {
-				return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
-			}
-			if subject == "" || !g.walker.Visited(subject) {
-				continue
-			}
+	if !noReferrers {
+		referrers, err := g.referrers(ctx, idx.Manifests)
+		if err != nil {
+			return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
+		}
+		for _, e := range referrers {
 			out.Manifests = append(out.Manifests, e)
 			plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
-			if err := g.walk(ctx, e); err != nil {
-				return nil, err
-			}
-			added = true
-		}
-		if !added {
-			break
 		}
 	}
 	for _, d := range g.order {
@@ -332,11 +319,13 @@ func writeArchive(ctx context.Context, w io.Writer, store *layout.Store, index [
 }
 
 // graphWalk collects the blobs under some roots, each once, parents before
-// children (layout.Walker's pre-order), every blob present with its size.
+// children (layout.Walker's pre-order), every blob present with its size,
+// and the documents among them.
 type graphWalk struct {
 	store  *layout.Store
 	walker *layout.Walker
 	order  []ocispec.Descriptor
+	docs   []ocispec.Descriptor
 }
 
 func newGraphWalk(store *layout.Store) *graphWalk {
@@ -348,21 +337,31 @@ func newGraphWalk(store *layout.Store) *graphWalk {
 // error wraps layout.ErrBlobNotFound or layout.ErrSizeMismatch and names
 // it), so that nothing is written before the graph is known to be whole.
 func (g *graphWalk) walk(ctx context.Context, desc ocispec.Descriptor) error {
-	return g.walker.Walk(ctx, desc, func(d ocispec.Descriptor, _ *layout.Document) error {
-		g.order = append(g.order, d)
-		return nil
-	})
+	_, err := g.take(ctx, desc)
+	return err
 }
 
-// subject returns the digest of the subject of the document desc names, or
-// "" when it has none (or is not a document).
-func (g *graphWalk) subject(ctx context.Context, desc ocispec.Descriptor) (digest.Digest, error) {
-	if !layout.IsDocument(desc.MediaType) {
-		return "", nil
+// take is walk returning the documents it added, as
+// layout.CollectReferrers wants.
+func (g *graphWalk) take(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	n := len(g.docs)
+	err := g.walker.Walk(ctx, desc, func(d ocispec.Descriptor, doc *layout.Document) error {
+		g.order = append(g.order, d)
+		if doc != nil {
+			g.docs = append(g.docs, d)
+		}
+		return nil
+	})
+	return g.docs[n:], err
+}
+
+// referrers adds the referrers that entries (index.json's) name of every
+// document walked so far, and theirs in turn, with their graphs, and returns
+// them as entries holds them.
+func (g *graphWalk) referrers(ctx context.Context, entries []ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	set, err := g.store.Referrers(ctx, entries)
+	if err != nil {
+		return nil, err
 	}
-	doc, err := g.store.ReadDocument(ctx, desc)
-	if err != nil || doc.Subject == nil {
-		return "", err
-	}
-	return doc.Subject.Digest, nil
+	return layout.CollectReferrers(ctx, g.docs, set, g.take)
 }

@@ -200,6 +200,10 @@ func TestExportSelectionAndReferrers(t *testing.T) {
 	}
 }
 
+// referrerCreated is the created annotation of every referrer the tests
+// attach.
+const referrerCreated = "2025-01-02T03:04:05Z"
+
 // referrer stores a manifest whose subject is subject and lists it untagged.
 func referrer(t *testing.T, store *layout.Store, subject ocispec.Descriptor, kind string) ocispec.Descriptor {
 	t.Helper()
@@ -210,6 +214,7 @@ func referrer(t *testing.T, store *layout.Store, subject ocispec.Descriptor, kin
 	m := ocispec.Manifest{
 		MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/vnd.test." + kind,
 		Config: cfg, Layers: []ocispec.Descriptor{payload}, Subject: &subject,
+		Annotations: map[string]string{ocispec.AnnotationCreated: referrerCreated},
 	}
 	m.SchemaVersion = 2
 	data, err := json.Marshal(m)
@@ -522,5 +527,32 @@ func TestPartsReaderExplain(t *testing.T) {
 	}
 	if _, err := io.ReadAll(NewPartsReader(parts, digest.FromString("other"))); !errors.Is(err, ErrBadPart) {
 		t.Errorf("ReadAll() with another whole digest = %v, want ErrBadPart", err)
+	}
+}
+
+// TestInspectReferrers: inspect lists the manifests whose subject is the
+// inspected one, with artifact type, digest, media type, size and created,
+// in text and JSON; a manifest without referrers gets an empty array.
+func TestInspectReferrers(t *testing.T) {
+	dir, res := packedLayout(t, "v1")
+	store, err := layout.Open(dir)
+	must(t, err)
+	root, err := store.Resolve(ctx, layout.Reference{Path: dir, Tag: "v1"})
+	must(t, err)
+	in, err := Inspect(ctx, dir+":v1")
+	if err != nil || in.Referrers == nil || len(in.Referrers) != 0 {
+		t.Fatalf("Inspect(no referrers) = %+v, %v, want an empty array", in.Referrers, err)
+	}
+	sig := referrer(t, store, root, "sig")
+	in, err = Inspect(ctx, dir+":v1")
+	must(t, err)
+	want := Referrer{ArtifactType: "application/vnd.test.sig", Digest: sig.Digest, MediaType: ocispec.MediaTypeImageManifest, Size: sig.Size, Created: referrerCreated}
+	if len(in.Referrers) != 1 || in.Referrers[0] != want {
+		t.Fatalf("Inspect(%s).Referrers = %+v, want [%+v]", res.Digest, in.Referrers, want)
+	}
+	var text bytes.Buffer
+	must(t, WriteInspectText(&text, in))
+	if !strings.Contains(text.String(), "Referrers:") || !strings.Contains(text.String(), sig.Digest.String()) {
+		t.Errorf("inspect text does not list the referrer %s:\n%s", sig.Digest, text.String())
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 )
 
@@ -84,13 +85,6 @@ const (
 	asSkipped    = "skipped"
 	asUnselected = "unselected"
 )
-
-// Config media types of container images, whose layers form a root
-// filesystem (with whiteouts) rather than a set of titled files.
-var imageConfigTypes = map[string]bool{
-	ocispec.MediaTypeImageConfig:                     true,
-	"application/vnd.docker.container.image.v1+json": true,
-}
 
 // layerPlan is one layer and how to extract it, decided before the
 // filesystem is touched.
@@ -197,7 +191,7 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	defer root.Close()
 
 	app := layer.NewApplier(root, layer.ApplyOptions{
-		Image:             imageConfigTypes[m.Config.MediaType] && m.ArtifactType == "",
+		Image:             profile.IsImage(m.Config.MediaType, m.ArtifactType),
 		AllowOutsideLinks: opts.AllowOutsideLinks, PreservePermissions: opts.PreservePermissions,
 		SameOwner: opts.SameOwner, Umask: layer.Umask(),
 	})
@@ -256,7 +250,7 @@ func pickManifest(ix ocispec.Index) (ocispec.Descriptor, error) {
 // planLayers decides how each layer is extracted, and checks the
 // selection, before anything is written.
 func planLayers(ctx context.Context, store *layout.Store, m ocispec.Manifest, opts ExtractOptions) ([]layerPlan, error) {
-	image := imageConfigTypes[m.Config.MediaType] && m.ArtifactType == ""
+	image := profile.IsImage(m.Config.MediaType, m.ArtifactType)
 	var diffIDs []digest.Digest
 	if image {
 		data, err := store.FetchAll(ctx, m.Config, layout.MaxDocumentSize)
@@ -343,19 +337,19 @@ func (p *layerPlan) decide(image bool, diffIDs []digest.Digest, i int) error {
 		}
 	}
 	switch {
-	case codecErr == nil && p.title != "" && ann[AnnotationContentDigest] != "":
+	case codecErr == nil && p.title != "" && profile.SaysTar(ann):
 		p.as, p.codec, p.scope = asTar, codec, p.title
-		p.contentDigest = digest.Digest(ann[AnnotationContentDigest])
-		if s, ok := ann[AnnotationContentSize]; ok {
+		p.contentDigest = digest.Digest(ann[profile.AnnotationContentDigest])
+		if p.contentDigest == "" {
+			p.contentDigest = digest.Digest(ann[profile.AnnotationORASDigest])
+		}
+		if s, ok := ann[profile.AnnotationContentSize]; ok {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || n < 0 {
-				return fmt.Errorf("%w: %s %q is not a size", layout.ErrBadDocument, AnnotationContentSize, s)
+				return fmt.Errorf("%w: %s %q is not a size", layout.ErrBadDocument, profile.AnnotationContentSize, s)
 			}
 			p.contentSize = n
 		}
-	case codecErr == nil && p.title != "" && ann[AnnotationORASUnpack] == "true":
-		p.as, p.codec, p.scope = asTar, codec, p.title
-		p.contentDigest = digest.Digest(ann[AnnotationORASDigest])
 	case p.title != "":
 		p.as = asFile
 		return nil

@@ -29,6 +29,7 @@ import (
 	"github.com/ocibundle/ocibundle/internal/layertest"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/verify"
 )
 
@@ -410,8 +411,8 @@ type testLayer struct {
 // digest and size annotations.
 func ociLayer(title string, tarData []byte) testLayer {
 	return testLayer{mediaType: ocispec.MediaTypeImageLayer, blob: tarData, ann: map[string]string{
-		ocispec.AnnotationTitle: title, AnnotationContentDigest: digest.FromBytes(tarData).String(),
-		AnnotationContentSize: strconv.Itoa(len(tarData)),
+		ocispec.AnnotationTitle: title, profile.AnnotationContentDigest: digest.FromBytes(tarData).String(),
+		profile.AnnotationContentSize: strconv.Itoa(len(tarData)),
 	}}
 }
 
@@ -454,7 +455,7 @@ func writeLayout(t testing.TB, image bool, layers []testLayer) string {
 			t.Fatal(err)
 		}
 	} else {
-		m.ArtifactType = DefaultArtifactType
+		m.ArtifactType = profile.DefaultArtifactType
 		m.Config = ocispec.DescriptorEmptyJSON
 		if err := s.Put(ctx, m.Config, bytes.NewReader(m.Config.Data)); err != nil {
 			t.Fatal(err)
@@ -684,12 +685,12 @@ func checkRefused(t *testing.T, ref, msg string, want error) {
 func TestExtractBadContent(t *testing.T) {
 	good := tarOf(t, []tarEntry{{name: "x/f", body: "hello"}})
 	wrongDigest := ociLayer("x", good)
-	wrongDigest.ann[AnnotationContentDigest] = digest.FromString("other").String()
+	wrongDigest.ann[profile.AnnotationContentDigest] = digest.FromString("other").String()
 	t.Run("uncompressed digest", func(t *testing.T) {
 		checkRefused(t, artifactLayout(t, []testLayer{wrongDigest}), "uncompressed content", layout.ErrDigestMismatch)
 	})
 	short := ociLayer("x", good)
-	short.ann[AnnotationContentSize] = "1024"
+	short.ann[profile.AnnotationContentSize] = "1024"
 	t.Run("annotated size too small", func(t *testing.T) {
 		checkRefused(t, artifactLayout(t, []testLayer{short}), "more than the annotated 1024 bytes", layout.ErrSizeMismatch)
 	})
@@ -715,7 +716,7 @@ func TestExtractBadContent(t *testing.T) {
 	t.Run("zstd 4 GiB window", func(t *testing.T) {
 		frame := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 22 << 3, 0x01, 0x00, 0x00}
 		l := testLayer{mediaType: ocispec.MediaTypeImageLayerZstd, blob: frame, ann: map[string]string{
-			ocispec.AnnotationTitle: "x", AnnotationContentDigest: digest.FromString("").String(), AnnotationContentSize: "0",
+			ocispec.AnnotationTitle: "x", profile.AnnotationContentDigest: digest.FromString("").String(), profile.AnnotationContentSize: "0",
 		}}
 		ref := artifactLayout(t, []testLayer{l})
 		checkRefused(t, ref, "window", ErrCorrupt)
@@ -745,8 +746,8 @@ func TestExtractBadContent(t *testing.T) {
 			blob = append(blob, frame...)
 		}
 		l := testLayer{mediaType: ocispec.MediaTypeImageLayerZstd, blob: blob, ann: map[string]string{
-			ocispec.AnnotationTitle: "x", AnnotationContentDigest: digest.FromString("unknown").String(),
-			AnnotationContentSize: strconv.Itoa(1 << 20),
+			ocispec.AnnotationTitle: "x", profile.AnnotationContentDigest: digest.FromString("unknown").String(),
+			profile.AnnotationContentSize: strconv.Itoa(1 << 20),
 		}}
 		start := time.Now()
 		checkRefused(t, artifactLayout(t, []testLayer{l}), "declares 4294967296 bytes", ErrUnsafe)
@@ -865,7 +866,7 @@ func TestExtractORAS(t *testing.T) {
 		{mediaType: "application/vnd.oci.image.layer.v1.tar", blob: []byte("plain file\n"), ann: map[string]string{ocispec.AnnotationTitle: "hello.txt"}},
 		{mediaType: "application/x-custom", blob: []byte("nested\n"), ann: map[string]string{ocispec.AnnotationTitle: "sub/dir/n.txt"}},
 		{mediaType: ocispec.MediaTypeImageLayerGzip, blob: gz.Bytes(), ann: map[string]string{
-			ocispec.AnnotationTitle: "docs", AnnotationORASUnpack: "true", AnnotationORASDigest: digest.FromBytes(dirTar).String(),
+			ocispec.AnnotationTitle: "docs", profile.AnnotationORASUnpack: "true", profile.AnnotationORASDigest: digest.FromBytes(dirTar).String(),
 		}},
 	}
 	out := filepath.Join(t.TempDir(), "out")
@@ -882,7 +883,7 @@ func TestExtractORAS(t *testing.T) {
 	// An ORAS directory whose tar reaches out of its title, a title that is
 	// not local, two layers with one title, an untitled layer.
 	outside := append([]testLayer{}, layers[2])
-	outside[0].ann = map[string]string{ocispec.AnnotationTitle: "doc", AnnotationORASUnpack: "true"}
+	outside[0].ann = map[string]string{ocispec.AnnotationTitle: "doc", profile.AnnotationORASUnpack: "true"}
 	checkRefused(t, artifactLayout(t, outside), "outside the layer's title", ErrUnsafe)
 	badTitle := []testLayer{{mediaType: "text/plain", blob: []byte("x"), ann: map[string]string{ocispec.AnnotationTitle: "../x"}}}
 	checkRefused(t, artifactLayout(t, badTitle), `".." in name`, ErrUnsafe)

@@ -40,16 +40,10 @@ type ImportResult struct {
 	Warnings []string        `json:"warnings"`
 }
 
-// ImportedEntry is one index.json entry of the archive and what the merge
-// did with it: "added", "unchanged" or "replaced" (a tag moved by Force).
-type ImportedEntry struct {
-	Tag       string        `json:"tag,omitempty"`
-	Digest    digest.Digest `json:"digest"`
-	MediaType string        `json:"mediaType"`
-	Status    string        `json:"status"`
-	// Previous is the digest a replaced tag named before.
-	Previous digest.Digest `json:"previous,omitempty"`
-}
+// ImportedEntry is one index.json entry of the archive (or of a pull) and
+// what the merge did with it: "added", "unchanged" or "replaced" (a tag
+// moved by Force).
+type ImportedEntry = layout.MergedEntry
 
 // Import reads the archive r (hostile) into the layout at dir, created when
 // missing. Members are judged by layout.ArchiveReader's rules; every blob is
@@ -60,7 +54,7 @@ type ImportedEntry struct {
 // the layout) and pass verify's checks; only then is index.json merged,
 // atomically, under the layout lock: a new tag is added, the same tag with
 // the same digest is unchanged, the same tag with another digest fails with
-// ErrTagConflict unless opts.Force, untagged entries merge by digest. The
+// layout.ErrTagConflict unless opts.Force (the tag rule, layout.Merge), untagged entries merge by digest. The
 // layout's blob lock is held shared (layout.Store.HoldBlobs) from the start
 // to the merge, so a concurrent gc waits instead of collecting blobs that
 // are committed but not yet named.
@@ -72,7 +66,7 @@ type ImportedEntry struct {
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
 // ErrSizeMismatch for a blob whose bytes do not match its name,
 // layout.ErrBlobNotFound for an incomplete graph, verify.ErrFailed for a
-// graph verify rejects, ErrTagConflict; anything else is operational.
+// graph verify rejects, layout.ErrTagConflict; anything else is operational.
 func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (res ImportResult, err error) {
 	res = ImportResult{Layout: dir, Entries: []ImportedEntry{}, Warnings: []string{}}
 	im := &importer{dir: dir}
@@ -311,67 +305,16 @@ func findingWhere(f verify.Finding) string {
 	return f.Location
 }
 
-// mergeIndex merges the archive's entries into the layout's index.json under
-// the lock. Conflicts are found before anything changes.
+// mergeIndex merges the archive's entries and index annotations into the
+// layout's index.json under the lock, with layout.Merge: Import receives, so
+// a tag moves only when forced. Conflicts are found before anything changes.
 func mergeIndex(ctx context.Context, store *layout.Store, idx ocispec.Index, force bool) ([]ImportedEntry, error) {
 	var entries []ImportedEntry
-	err := store.UpdateIndex(ctx, func(cur *ocispec.Index) error {
-		entries = entries[:0]
-		for _, e := range idx.Manifests {
-			ie := ImportedEntry{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Status: "added"}
-			if ie.Tag == "" {
-				if findDigest(cur.Manifests, e.Digest) {
-					ie.Status = "unchanged"
-				} else {
-					layout.AddUntagged(cur, e)
-				}
-				entries = append(entries, ie)
-				continue
-			}
-			if prev, ok := findTag(cur.Manifests, ie.Tag); ok {
-				if prev == e.Digest {
-					ie.Status = "unchanged"
-					entries = append(entries, ie)
-					continue
-				}
-				if !force {
-					return fmt.Errorf("tag %q: %w: the layout has %s, the archive %s (--force moves it)", ie.Tag, ErrTagConflict, prev, e.Digest)
-				}
-				ie.Status, ie.Previous = "replaced", prev
-			}
-			if err := layout.SetTag(cur, e, ie.Tag); err != nil {
-				return err
-			}
-			// SetTag keeps only ref.name; the archive's entry may carry
-			// more (docker save names the image there too).
-			for i := range cur.Manifests {
-				if cur.Manifests[i].Annotations[ocispec.AnnotationRefName] == ie.Tag {
-					cur.Manifests[i].Annotations = copyMap(e.Annotations)
-				}
-			}
-			entries = append(entries, ie)
-		}
-		return nil
+	err := store.UpdateIndex(ctx, func(cur *ocispec.Index) (err error) {
+		entries, err = layout.Merge(cur, idx, force)
+		return err
 	})
 	return entries, err
-}
-
-func findDigest(entries []ocispec.Descriptor, d digest.Digest) bool {
-	for _, m := range entries {
-		if m.Digest == d {
-			return true
-		}
-	}
-	return false
-}
-
-func findTag(entries []ocispec.Descriptor, tag string) (digest.Digest, bool) {
-	for _, m := range entries {
-		if m.Annotations[ocispec.AnnotationRefName] == tag {
-			return m.Digest, true
-		}
-	}
-	return "", false
 }
 
 // WriteImportText writes res for people.

@@ -405,7 +405,7 @@ func TestImportMerge(t *testing.T) {
 	must(t, err)
 
 	_, err = Import(ctx, dst, bytes.NewReader(dataA), ImportOptions{})
-	if !errors.Is(err, ErrTagConflict) || !strings.Contains(err.Error(), ra.Digest.String()) || !strings.Contains(err.Error(), rb.Digest.String()) {
+	if !errors.Is(err, layout.ErrTagConflict) || !strings.Contains(err.Error(), ra.Digest.String()) || !strings.Contains(err.Error(), rb.Digest.String()) {
 		t.Fatalf("Import(conflicting tag) = %v, want ErrTagConflict naming both digests", err)
 	}
 	after, err := os.ReadFile(filepath.Join(dst, "index.json"))

@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // ListEntry is one index.json entry of a layout.
@@ -69,11 +70,8 @@ func walkGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor
 		if doc == nil {
 			return nil
 		}
-		if d.Digest == root.Digest && layout.IsManifest(d.MediaType) {
-			g.artifactType = doc.ArtifactType
-			if g.artifactType == "" {
-				g.artifactType = doc.Config.MediaType
-			}
+		if d.Digest == root.Digest && profile.IsManifest(d.MediaType) {
+			g.artifactType = profile.ArtifactType(doc.ArtifactType, doc.Config.MediaType)
 			g.created = doc.Annotations[ocispec.AnnotationCreated]
 		}
 		g.layers += len(doc.Layers)
@@ -106,7 +104,10 @@ type Inspection struct {
 	Layers       []LayerInfo         `json:"layers,omitempty"`
 	Manifests    []LayerInfo         `json:"manifests,omitempty"`
 	Subject      *ocispec.Descriptor `json:"subject,omitempty"`
-	TotalSize    int64               `json:"totalSize"`
+	// Referrers are the manifests index.json names whose subject is this
+	// one (signatures, SBOMs): layout.Store.Referrers.
+	Referrers []Referrer `json:"referrers"`
+	TotalSize int64      `json:"totalSize"`
 }
 
 // LayerInfo is one descriptor of an inspected bundle.
@@ -141,6 +142,9 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 		return Inspection{}, err
 	}
 	in.TotalSize = g.size
+	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc); err != nil {
+		return Inspection{}, err
+	}
 	switch desc.MediaType {
 	case ocispec.MediaTypeImageIndex:
 		ix, err := store.ReadIndexBlob(ctx, desc)
@@ -165,6 +169,27 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 		}
 	}
 	return in, nil
+}
+
+// referrersOf describes the referrers of subject that entries name.
+func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor) ([]Referrer, error) {
+	set, err := store.Referrers(ctx, entries)
+	if err != nil {
+		return nil, fmt.Errorf("looking for referrers in index.json: %w", err)
+	}
+	descs, err := set.Referrers(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	out := []Referrer{}
+	for _, d := range descs {
+		doc, err := store.ReadDocument(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, newReferrer(d, &doc))
+	}
+	return out, nil
 }
 
 func info(d ocispec.Descriptor) LayerInfo {
@@ -237,6 +262,17 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 			for _, k := range keys {
 				fmt.Fprintf(w, "    %s=%s\n", k, l.Annotations[k])
 			}
+		}
+	}
+	if len(in.Referrers) > 0 {
+		fmt.Fprintf(w, "\nReferrers:\n")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
+		for _, r := range in.Referrers {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), HumanBytes(r.Size), r.Digest)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
 		}
 	}
 	if len(in.Manifests) > 0 {

@@ -12,12 +12,13 @@ import (
 
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 )
 
 // orasStore adapts a layout.Store to oras-go's content interfaces
-// (content.Storage, content.Resolver, content.PredecessorFinder), so that
-// oras.Copy and ExtendedCopy read from and write into a layout through the
+// (content.Storage, content.Resolver), so that oras.Copy and CopyGraph
+// read from and write into a layout through the
 // store's own rules: Push is layout.Store.Put (verified while written,
 // committed atomically, a no-op for a blob already present), Fetch is
 // layout.Store.Fetch (a reader that fails instead of returning io.EOF when
@@ -63,7 +64,7 @@ func (o *orasStore) Push(ctx context.Context, desc ocispec.Descriptor, r io.Read
 // Exists reports whether the layout has the blob desc names (see
 // recheckManifests for manifests).
 func (o *orasStore) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
-	if o.recheckManifests && layout.IsDocument(desc.MediaType) {
+	if o.recheckManifests && profile.IsDocument(desc.MediaType) {
 		return false, nil
 	}
 	return o.store.Exists(ctx, desc)
@@ -89,58 +90,4 @@ func (o *orasStore) Resolve(ctx context.Context, ref string) (ocispec.Descriptor
 // update, made last (see Pull).
 func (o *orasStore) Tag(ctx context.Context, desc ocispec.Descriptor, ref string) error {
 	return fmt.Errorf("tag %s in %s: %w: index.json is updated by the workflow", ref, o.store.Root(), errdef.ErrUnsupported)
-}
-
-// Predecessors returns the referrers of desc that the layout's index.json
-// lists: entries whose manifest or index has desc as its subject. Manifests
-// that merely contain desc are not returned, so oras.ExtendedCopy copies a
-// bundle with its signatures and SBOMs, never the indexes around it.
-func (o *orasStore) Predecessors(ctx context.Context, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-	idx, err := o.store.ReadIndex(ctx)
-	if err != nil {
-		return nil, err
-	}
-	g := newGraphWalk(o.store)
-	var out []ocispec.Descriptor
-	for _, e := range idx.Manifests {
-		if e.Digest == desc.Digest || hasDigest(out, e.Digest) {
-			continue
-		}
-		subject, err := g.subject(ctx, e)
-		if err != nil {
-			return nil, fmt.Errorf("looking for referrers of %s in index.json: %w", desc.Digest, err)
-		}
-		if subject == desc.Digest {
-			e.Annotations = withoutRefName(e.Annotations)
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
-func hasDigest(descs []ocispec.Descriptor, d digest.Digest) bool {
-	for _, x := range descs {
-		if x.Digest == d {
-			return true
-		}
-	}
-	return false
-}
-
-// withoutRefName drops the layout's tag from an index.json entry's
-// annotations: it names the entry in this layout, not the manifest.
-func withoutRefName(m map[string]string) map[string]string {
-	if _, ok := m[ocispec.AnnotationRefName]; !ok {
-		return m
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		if k != ocispec.AnnotationRefName {
-			out[k] = v
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }

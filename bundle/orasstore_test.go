@@ -31,8 +31,8 @@ func (p *countProgress) Add(n int64)         { p.n.Add(n) }
 func (p *countProgress) Finish()             {}
 
 // TestOrasStoreRoundTrip copies a bundle and its referrer out of a layout
-// with oras.ExtendedCopy into oras-go's memory store, and back into a new
-// layout with ExtendedCopyGraph: what arrives is whole and verified.
+// with oras.Copy and CopyGraph into oras-go's memory store, and back into a new
+// layout with CopyGraph: what arrives is whole and verified.
 func TestOrasStoreRoundTrip(t *testing.T) {
 	dir, res := packedLayout(t, "v1")
 	store, err := layout.Open(dir)
@@ -44,16 +44,13 @@ func TestOrasStoreRoundTrip(t *testing.T) {
 
 	var read countProgress
 	src := &orasStore{store: store, progress: &read}
-	if preds, err := src.Predecessors(ctx, root); err != nil || len(preds) != 1 || preds[0].Digest != sig.Digest {
-		t.Fatalf("Predecessors(root) = %v, %v, want [%s]", preds, err, sig.Digest)
-	}
-	if preds, err := src.Predecessors(ctx, layer); err != nil || len(preds) != 0 {
-		t.Errorf("Predecessors(layer) = %v, %v, want none (only referrers count)", preds, err)
-	}
 	mem := memory.New()
-	got, err := oras.ExtendedCopy(ctx, src, "v1", mem, "v1", oras.ExtendedCopyOptions{})
+	got, err := oras.Copy(ctx, src, "v1", mem, "v1", oras.CopyOptions{})
 	if err != nil || got.Digest != res.Digest {
-		t.Fatalf("ExtendedCopy(layout → memory) = %s, %v, want %s", got.Digest, err, res.Digest)
+		t.Fatalf("Copy(layout → memory) = %s, %v, want %s", got.Digest, err, res.Digest)
+	}
+	if err := oras.CopyGraph(ctx, src, mem, sig, oras.CopyGraphOptions{}); err != nil {
+		t.Fatalf("CopyGraph(referrer, layout → memory) = %v", err)
 	}
 	if ok, _ := mem.Exists(ctx, sig); !ok {
 		t.Errorf("the referrer %s was not copied", sig.Digest)
@@ -66,8 +63,10 @@ func TestOrasStoreRoundTrip(t *testing.T) {
 	out, err := layout.Create(filepath.Join(t.TempDir(), "copy"))
 	must(t, err)
 	dst := &orasStore{store: out, progress: &written, recheckManifests: true}
-	if err := oras.ExtendedCopyGraph(ctx, mem, dst, root, oras.ExtendedCopyGraphOptions{}); err != nil {
-		t.Fatalf("ExtendedCopyGraph(memory → layout) = %v", err)
+	for _, d := range []ocispec.Descriptor{root, sig} {
+		if err := oras.CopyGraph(ctx, mem, dst, d, oras.CopyGraphOptions{}); err != nil {
+			t.Fatalf("CopyGraph(%s, memory → layout) = %v", d.Digest, err)
+		}
 	}
 	g := newGraphWalk(out)
 	for _, d := range []ocispec.Descriptor{root, sig} {

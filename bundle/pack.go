@@ -19,29 +19,16 @@ import (
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
-)
-
-// Annotation keys written on layers.
-const (
-	AnnotationContentDigest = "io.ocibundle.content.digest"
-	AnnotationContentSize   = "io.ocibundle.content.size"
-	AnnotationContentFiles  = "io.ocibundle.content.files"
-	// ORAS's keys: with them `oras pull` unpacks a gzip tar layer into a
-	// directory.
-	AnnotationORASDigest = "io.deis.oras.content.digest"
-	AnnotationORASUnpack = "io.deis.oras.content.unpack"
 )
 
 // reservedLayerKeys are the layer annotations pack computes; a user value
 // would make them lie.
 var reservedLayerKeys = map[string]bool{
-	ocispec.AnnotationTitle: true, AnnotationContentDigest: true, AnnotationContentSize: true,
-	AnnotationContentFiles: true, AnnotationORASDigest: true, AnnotationORASUnpack: true,
+	ocispec.AnnotationTitle: true, profile.AnnotationContentDigest: true, profile.AnnotationContentSize: true,
+	profile.AnnotationContentFiles: true, profile.AnnotationORASDigest: true, profile.AnnotationORASUnpack: true,
 }
-
-// DefaultArtifactType is the manifest artifactType pack writes by default.
-const DefaultArtifactType = "application/vnd.ocibundle.bundle.v1"
 
 // PackOptions are the knobs of Pack. The zero value packs with zstd at the
 // default level, no tags and no annotations.
@@ -52,7 +39,7 @@ type PackOptions struct {
 	IndexAnnotations    map[string]string
 	ConfigAnnotations   map[string]string
 	LayerAnnotations    map[string]map[string]string
-	ArtifactType        string // DefaultArtifactType when empty
+	ArtifactType        string // profile.DefaultArtifactType when empty
 	Compression         compress.Codec
 	Level               compress.Level
 	// Created, when set, is written as org.opencontainers.image.created.
@@ -80,7 +67,9 @@ type PackResult struct {
 	Size      int64         `json:"size"`
 	MediaType string        `json:"mediaType"`
 	Tags      []string      `json:"tags"`
-	Layers    []PackedLayer `json:"layers"`
+	// Moved lists the tags pack moved from another manifest to this one.
+	Moved  []layout.TagMove `json:"moved"`
+	Layers []PackedLayer    `json:"layers"`
 }
 
 // PackedLayer describes one layer of a packed bundle.
@@ -114,7 +103,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		opts.Compression = compress.Zstd
 	}
 	if opts.ArtifactType == "" {
-		opts.ArtifactType = DefaultArtifactType
+		opts.ArtifactType = profile.DefaultArtifactType
 	}
 	progress := progress.Or(opts.Progress)
 	if opts.Dereference && opts.KeepLinks {
@@ -209,28 +198,18 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 	}
 	desc.ArtifactType = opts.ArtifactType
 
-	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) error {
-		for k, v := range opts.IndexAnnotations {
-			if idx.Annotations == nil {
-				idx.Annotations = map[string]string{}
-			}
-			idx.Annotations[k] = v
-		}
-		if len(opts.Tags) == 0 {
-			layout.AddUntagged(idx, desc)
-		}
-		for _, tag := range opts.Tags {
-			if err := layout.SetTag(idx, desc, tag); err != nil {
-				return err
-			}
-		}
-		return nil
+	// Pack authors: its tags move (the tag rule, layout.Merge).
+	in := ocispec.Index{Annotations: opts.IndexAnnotations, Manifests: layout.Entries(desc, opts.Tags)}
+	var merged []layout.MergedEntry
+	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) (err error) {
+		merged, err = layout.Merge(idx, in, true)
+		return err
 	})
 	if err != nil {
 		return PackResult{}, err
 	}
 	tags := append([]string{}, opts.Tags...)
-	return PackResult{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType, Tags: tags, Layers: packed}, nil
+	return PackResult{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType, Tags: tags, Moved: layout.Moves(merged), Layers: packed}, nil
 }
 
 // packLayers writes one layer per tree, up to opts.Jobs at once, and returns
@@ -297,18 +276,18 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 		return ocispec.Descriptor{}, PackedLayer{}, err
 	}
 	ann := map[string]string{
-		ocispec.AnnotationTitle: t.title,
-		AnnotationContentDigest: content.Digest().String(),
-		AnnotationContentSize:   strconv.FormatInt(counter.N(), 10),
-		AnnotationContentFiles:  strconv.Itoa(st.files),
+		ocispec.AnnotationTitle:         t.title,
+		profile.AnnotationContentDigest: content.Digest().String(),
+		profile.AnnotationContentSize:   strconv.FormatInt(counter.N(), 10),
+		profile.AnnotationContentFiles:  strconv.Itoa(st.files),
 	}
 	// ORAS's unpack annotations go on gzip layers of directories only:
 	// `oras pull` makes DIR/TITLE a directory before it unpacks, so a file
 	// layer carrying them cannot be pulled at all. A file layer arrives as
 	// the file TITLE holding the layer blob, as zstd layers do.
 	if opts.Compression == compress.Gzip && t.entries[0].info.IsDir() {
-		ann[AnnotationORASDigest] = content.Digest().String()
-		ann[AnnotationORASUnpack] = "true"
+		ann[profile.AnnotationORASDigest] = content.Digest().String()
+		ann[profile.AnnotationORASUnpack] = "true"
 	}
 	for k, v := range opts.LayerAnnotations[t.title] {
 		ann[k] = v

@@ -32,6 +32,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 )
 
@@ -52,10 +53,14 @@ type RegistryOptions struct {
 	// Concurrency is the number of blobs copied at once (oras-go's default
 	// when 0).
 	Concurrency int
-	// IncludeReferrers also copies the manifests whose subject is the
-	// bundle (signatures, SBOMs), and theirs in turn.
+	// IncludeReferrers also copies the referrers (signatures, SBOMs) of
+	// every manifest of the graph, and theirs in turn
+	// (layout.CollectReferrers).
 	IncludeReferrers bool
-	Progress         progress.Progress
+	// Force lets Pull move a layout tag that names another manifest; without
+	// it Pull fails with layout.ErrTagConflict (the tag rule).
+	Force    bool
+	Progress progress.Progress
 }
 
 // PushResult describes a push.
@@ -73,11 +78,31 @@ type PushResult struct {
 	Referrers []Referrer    `json:"referrers"`
 }
 
-// Referrer is a manifest copied because its subject was.
+// Referrer describes a manifest whose subject is another (a signature, an
+// SBOM): one inspect lists, or one copied because its subject was.
 type Referrer struct {
+	ArtifactType string        `json:"artifactType,omitempty"`
 	Digest       digest.Digest `json:"digest"`
 	MediaType    string        `json:"mediaType"`
-	ArtifactType string        `json:"artifactType,omitempty"`
+	Size         int64         `json:"size"` // bytes of the referrer's manifest
+	// Created is its org.opencontainers.image.created annotation, when set.
+	Created string `json:"created,omitempty"`
+}
+
+// newReferrer describes the referrer d names, doc its document (nil when
+// not read), its artifact type as profile.ArtifactType says.
+func newReferrer(d ocispec.Descriptor, doc *layout.Document) Referrer {
+	r := Referrer{ArtifactType: d.ArtifactType, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}
+	if doc == nil {
+		return r
+	}
+	var config string
+	if doc.Config != nil {
+		config = doc.Config.MediaType
+	}
+	r.ArtifactType = profile.ArtifactType(doc.ArtifactType, config)
+	r.Created = doc.Annotations[ocispec.AnnotationCreated]
+	return r
 }
 
 // PullResult describes a pull.
@@ -157,13 +182,12 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	var referrers []ocispec.Descriptor
 	if opts.IncludeReferrers {
-		if referrers, err = layoutReferrers(ctx, srcStore, root); err != nil {
+		idx, err := store.ReadIndex(ctx)
+		if err != nil {
 			return res, err
 		}
-		for _, r := range referrers {
-			if err := g.walk(ctx, r); err != nil {
-				return res, err
-			}
+		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
+			return res, fmt.Errorf("looking for referrers in index.json: %w", err)
 		}
 	}
 	var total int64
@@ -175,7 +199,7 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		Blobs: len(g.order), Referrers: []Referrer{},
 	}
 	for _, r := range referrers {
-		res.Referrers = append(res.Referrers, Referrer{Digest: r.Digest, MediaType: r.MediaType, ArtifactType: r.ArtifactType})
+		res.Referrers = append(res.Referrers, newReferrer(r, nil))
 	}
 	dstRef := tag
 	if dstRef == "" {
@@ -198,42 +222,40 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	progress.Start("push", total)
 	defer progress.Finish()
-	if opts.IncludeReferrers {
-		_, err = oras.ExtendedCopy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.ExtendedCopyOptions{
-			ExtendedCopyGraphOptions: oras.ExtendedCopyGraphOptions{CopyGraphOptions: copyOpts},
-		})
-	} else {
-		_, err = oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts})
-	}
-	if err != nil {
+	if _, err = oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts}); err != nil {
 		return res, registryError(res.Reference, err)
+	}
+	// Each referrer after its subject; the registry indexes it by its
+	// subject (the referrers API, or the sha256-<hex> tag schema).
+	for _, r := range referrers {
+		if err := oras.CopyGraph(ctx, srcStore, pushTarget{repo}, referrerDescriptor(r), copyOpts); err != nil {
+			return res, registryError(res.Reference, err)
+		}
 	}
 	res.Sent, res.Bytes = int(sent.Load()), sentBytes.Load()
 	res.Skipped = res.Blobs - res.Sent
 	return res, nil
 }
 
-// layoutReferrers returns the referrers of root that the layout's index.json
-// lists, and theirs in turn, each once.
-func layoutReferrers(ctx context.Context, s *orasStore, root ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+// referrerDescriptor is the descriptor of a referrer as an index.json
+// entry holds it, without the layout's tag: that names the entry in this
+// layout, not the manifest.
+func referrerDescriptor(e ocispec.Descriptor) ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: e.MediaType, Digest: e.Digest, Size: e.Size, ArtifactType: e.ArtifactType}
+}
+
+// registryReferrers is a repository's referrers API as a
+// layout.ReferrerFinder (oras-go falls back to the sha256-<hex> tag schema
+// on a registry without the API).
+type registryReferrers struct{ repo *remote.Repository }
+
+func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 	var out []ocispec.Descriptor
-	queue := []ocispec.Descriptor{root}
-	seen := map[digest.Digest]bool{root.Digest: true}
-	for len(queue) > 0 {
-		preds, err := s.Predecessors(ctx, queue[0])
-		if err != nil {
-			return nil, err
-		}
-		queue = queue[1:]
-		for _, p := range preds {
-			if !seen[p.Digest] {
-				seen[p.Digest] = true
-				out = append(out, p)
-				queue = append(queue, p)
-			}
-		}
-	}
-	return out, nil
+	err := r.repo.Referrers(ctx, subject, "", func(refs []ocispec.Descriptor) error {
+		out = append(out, refs...)
+		return nil
+	})
+	return out, err
 }
 
 // Pull copies the manifest src names (REGISTRY/REPO:TAG or
@@ -244,9 +266,13 @@ func layoutReferrers(ctx context.Context, s *orasStore, root ocispec.Descriptor)
 // under dir/ingest and committed only when its digest and size match the
 // descriptor (otherwise layout.ErrDigestMismatch or ErrSizeMismatch). After
 // the copy the graph must be whole and pass verify's checks (as Import's);
-// only then is index.json updated, atomically: each of tags (default: the
-// tag of src; none for a digest) is set on the manifest, moving it if it
-// named another, and each referrer gets an untagged entry. The blob lock
+// only then is index.json updated, atomically, with layout.Merge: each of
+// tags (default: the tag of src; none for a digest) is set on the manifest,
+// and each referrer gets an untagged entry. Pull receives: a tag that names
+// another manifest fails with layout.ErrTagConflict naming both digests
+// unless opts.Force, checked before the first blob is fetched, and nothing
+// is merged; an entry already there stays as it is, its annotations
+// included. The blob lock
 // is held shared from the first blob to that update.
 //
 // An interrupted pull leaves index.json as it was and the blobs it
@@ -290,7 +316,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, registryError(src, err)
 	}
-	if !layout.IsDocument(root.MediaType) {
+	if !profile.IsDocument(root.MediaType) {
 		return res, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
 	}
 	if err := layout.ValidateDigest(root.Digest); err != nil {
@@ -298,10 +324,19 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	res.Digest, res.MediaType, res.Size = root.Digest, root.MediaType, root.Size
 
-	if store == nil {
-		if store, err = layout.Create(dir); err != nil {
+	if store != nil {
+		// Pull receives: a tag that would move without opts.Force fails
+		// before any blob is fetched (and again, under the lock, at the
+		// merge).
+		cur, err := store.ReadIndex(ctx)
+		if err != nil {
 			return res, err
 		}
+		if _, err := layout.Merge(&cur, ocispec.Index{Manifests: layout.Entries(root, tags)}, opts.Force); err != nil {
+			return res, fmt.Errorf("%s: %w", dir, err)
+		}
+	} else if store, err = layout.Create(dir); err != nil {
+		return res, err
 	}
 	release, err := store.HoldBlobs(ctx)
 	if err != nil {
@@ -311,7 +346,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 
 	progress := progress.Or(opts.Progress)
 	total := int64(-1)
-	if layout.IsManifest(root.MediaType) {
+	if profile.IsManifest(root.MediaType) {
 		// The manifest names every blob with its size: the bar's total.
 		// (oras-go fetches it again for the copy; it is small.)
 		if data, err := content.FetchAll(ctx, repo, root); err == nil {
@@ -327,33 +362,34 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
 	progress.Start("pull", total)
-	var referrers []ocispec.Descriptor
-	if opts.IncludeReferrers {
-		var mu sync.Mutex
-		err = oras.ExtendedCopyGraph(ctx, repo, dst, root, oras.ExtendedCopyGraphOptions{
-			CopyGraphOptions: copyOpts,
-			FindPredecessors: func(ctx context.Context, src content.ReadOnlyGraphStorage, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-				preds, err := src.Predecessors(ctx, desc)
-				mu.Lock()
-				defer mu.Unlock()
-				for _, p := range preds {
-					if p.Digest != root.Digest && !hasDigest(referrers, p.Digest) {
-						referrers = append(referrers, p)
-					}
-				}
-				return preds, err
-			},
-		})
+	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+	// The graph, whole in the layout; then, with opts.IncludeReferrers, the
+	// registry's referrers of each of its documents, copied and walked in
+	// turn.
+	g := newGraphWalk(store)
+	if err == nil {
+		if err = g.walk(ctx, root); err != nil {
+			err = fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
+		}
 	} else {
-		err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+		err = registryError(src, err)
+	}
+	var referrers []ocispec.Descriptor
+	if err == nil && opts.IncludeReferrers {
+		referrers, err = layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+			if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
+				return nil, registryError(src, err)
+			}
+			return g.take(ctx, r)
+		})
 	}
 	progress.Finish()
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
 	if err != nil {
-		return res, registryError(src, err)
+		return res, err
 	}
 
-	// The graph, whole in the layout, and verify's rules, as for an import.
+	// verify's rules, as for an import.
 	entries := []ocispec.Descriptor{}
 	for _, d := range append([]ocispec.Descriptor{root}, referrers...) {
 		e, err := indexEntry(ctx, store, d)
@@ -362,25 +398,12 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		}
 		entries = append(entries, e)
 	}
-	g := newGraphWalk(store)
-	for _, e := range entries {
-		if err := g.walk(ctx, e); err != nil {
-			return res, fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
-		}
-	}
 	res.Blobs = len(g.order)
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
-	for _, t := range tags {
-		e := entries[0]
-		e.Annotations = map[string]string{ocispec.AnnotationRefName: t}
-		idx.Manifests = append(idx.Manifests, e)
-	}
-	if len(tags) == 0 {
-		idx.Manifests = append(idx.Manifests, entries[0])
-	}
+	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
 	idx.Manifests = append(idx.Manifests, entries[1:]...)
 	for _, r := range entries[1:] {
-		res.Referrers = append(res.Referrers, Referrer{Digest: r.Digest, MediaType: r.MediaType, ArtifactType: r.ArtifactType})
+		res.Referrers = append(res.Referrers, newReferrer(r, nil))
 	}
 	indexDoc, err := json.Marshal(idx)
 	if err != nil {
@@ -391,31 +414,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, err
 	}
-	err = store.UpdateIndex(ctx, func(cur *ocispec.Index) error {
-		res.Entries = res.Entries[:0]
-		for _, e := range idx.Manifests {
-			ie := ImportedEntry{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Status: "added"}
-			if ie.Tag == "" {
-				if findDigest(cur.Manifests, e.Digest) {
-					ie.Status = "unchanged"
-				} else {
-					layout.AddUntagged(cur, e)
-				}
-			} else {
-				if prev, ok := findTag(cur.Manifests, ie.Tag); ok {
-					ie.Status = "unchanged"
-					if prev != e.Digest {
-						ie.Status, ie.Previous = "replaced", prev
-					}
-				}
-				if err := layout.SetTag(cur, e, ie.Tag); err != nil {
-					return err
-				}
-			}
-			res.Entries = append(res.Entries, ie)
-		}
-		return nil
-	})
+	res.Entries, err = mergeIndex(ctx, store, idx, opts.Force)
 	return res, err
 }
 

@@ -89,7 +89,7 @@ func (s *SplitWriter) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		if s.f == nil {
 			name := PartName(s.base, len(s.parts))
-			f, err := atomicfile.NextTo(name)
+			f, err := atomicfile.NextTo(name, 0o644)
 			if err != nil {
 				return written, err
 			}
@@ -131,7 +131,7 @@ func (s *SplitWriter) closePart() error {
 	return nil
 }
 
-// Commit finishes the last part and publishes every part, mode 0644, in
+// Commit finishes the last part and publishes every part (mode 0644) in
 // order, unless ctx is cancelled. On failure, Remove drops what is left.
 func (s *SplitWriter) Commit(ctx context.Context) error {
 	if s.f != nil {
@@ -140,7 +140,7 @@ func (s *SplitWriter) Commit(ctx context.Context) error {
 		}
 	}
 	for ; s.made < len(s.files); s.made++ {
-		if err := s.files[s.made].Commit(ctx, s.parts[s.made].Name, 0o644); err != nil {
+		if err := s.files[s.made].Commit(ctx, s.parts[s.made].Name); err != nil {
 			return err
 		}
 	}

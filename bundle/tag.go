@@ -15,10 +15,13 @@ type TagResult struct {
 	Digest    digest.Digest `json:"digest"`
 	MediaType string        `json:"mediaType"`
 	Tags      []string      `json:"tags"`
+	// Moved lists the tags Tag moved from another manifest to this one.
+	Moved []layout.TagMove `json:"moved"`
 }
 
 // Tag points each of tags at the manifest ref names (LAYOUT:TAG, LAYOUT@DIGEST,
-// or a LAYOUT holding one bundle), moving a tag that named another manifest.
+// or a LAYOUT holding one bundle), moving a tag that named another manifest
+// (the tag rule: Tag authors; the result lists the moves).
 // Every tag is checked before index.json is touched (ErrBadTag), and all of
 // them are added in one atomic index.json update, or none. The manifest must
 // still be in blobs/ when the update runs (under the index lock, so a gc
@@ -37,10 +40,10 @@ func Tag(ctx context.Context, ref string, tags []string) (TagResult, error) {
 	if err != nil {
 		return TagResult{}, err
 	}
-	entry := ocispec.Descriptor{
-		MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size,
-		ArtifactType: desc.ArtifactType, Platform: desc.Platform,
-	}
+	// Tag authors: its tags move (the tag rule, layout.Merge).
+	in := ocispec.Index{Manifests: layout.Entries(desc, tags)}
+	entry := in.Manifests[0]
+	var merged []layout.MergedEntry
 	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) error {
 		ok, err := store.Exists(ctx, entry)
 		if err != nil {
@@ -49,17 +52,13 @@ func Tag(ctx context.Context, ref string, tags []string) (TagResult, error) {
 		if !ok {
 			return fmt.Errorf("%s: %w", entry.Digest, layout.ErrBlobNotFound)
 		}
-		for _, tag := range tags {
-			if err := layout.SetTag(idx, entry, tag); err != nil {
-				return err
-			}
-		}
-		return nil
+		merged, err = layout.Merge(idx, in, true)
+		return err
 	})
 	if err != nil {
 		return TagResult{}, err
 	}
-	return TagResult{Digest: entry.Digest, MediaType: entry.MediaType, Tags: append([]string{}, tags...)}, nil
+	return TagResult{Digest: entry.Digest, MediaType: entry.MediaType, Tags: append([]string{}, tags...), Moved: layout.Moves(merged)}, nil
 }
 
 // Untag removes the tag ref names (LAYOUT:TAG) from index.json, atomically.
@@ -82,7 +81,7 @@ func Untag(ctx context.Context, ref string) (TagResult, error) {
 	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) error {
 		for _, m := range idx.Manifests {
 			if m.Annotations[ocispec.AnnotationRefName] == r.Tag {
-				res = TagResult{Digest: m.Digest, MediaType: m.MediaType, Tags: []string{r.Tag}}
+				res = TagResult{Digest: m.Digest, MediaType: m.MediaType, Tags: []string{r.Tag}, Moved: []layout.TagMove{}}
 			}
 		}
 		return layout.RemoveTag(idx, r.Tag)

@@ -7,15 +7,17 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // Codec names a layer compression.
 type Codec string
 
 const (
-	Zstd Codec = "zstd"
-	Gzip Codec = "gzip"
-	None Codec = "none"
+	Zstd Codec = profile.CompressionZstd
+	Gzip Codec = profile.CompressionGzip
+	None Codec = profile.CompressionNone
 )
 
 // ParseCodec parses "zstd", "gzip" or "none".
@@ -38,25 +40,15 @@ func (c Codec) LayerMediaType() string {
 	return ocispec.MediaTypeImageLayer
 }
 
-// ForMediaType returns the codec of a layer media type: the OCI tar layer
-// types, their Docker equivalents, and the non-distributable variants.
+// ForMediaType returns the codec of a tar layer media type: the OCI types,
+// their Docker equivalents and the non-distributable variants, as the
+// bundle profile's table lists them (profile.TarLayerCompression).
 func ForMediaType(mediaType string) (Codec, error) {
-	switch mediaType {
-	// The non-distributable types are deprecated but still found in the
-	// wild; they are spelled out because their constants are deprecated.
-	case ocispec.MediaTypeImageLayerZstd,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd":
-		return Zstd, nil
-	case ocispec.MediaTypeImageLayerGzip,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-		"application/vnd.docker.image.rootfs.diff.tar.gzip":
-		return Gzip, nil
-	case ocispec.MediaTypeImageLayer,
-		"application/vnd.oci.image.layer.nondistributable.v1.tar",
-		"application/vnd.docker.image.rootfs.diff.tar":
-		return None, nil
+	c, ok := profile.TarLayerCompression(mediaType)
+	if !ok {
+		return "", fmt.Errorf("%q: %w", mediaType, ErrUnknownMediaType)
 	}
-	return "", fmt.Errorf("%q: %w", mediaType, ErrUnknownMediaType)
+	return Codec(c), nil
 }
 
 // Level is a compression effort.

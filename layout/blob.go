@@ -169,7 +169,7 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 }
 
 func (s *Store) newWriter(alg digest.Algorithm) (*Writer, error) {
-	f, err := atomicfile.New(filepath.Join(s.root, IngestDir), "blob")
+	f, err := atomicfile.New(filepath.Join(s.root, IngestDir), "blob", 0o444)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (w *Writer) Commit(ctx context.Context, mediaType string) (ocispec.Descript
 		w.f.Abort()
 		return desc, err
 	}
-	if err := w.f.Commit(ctx, filepath.Join(w.s.root, filepath.FromSlash(path)), 0o444); err != nil {
+	if err := w.f.Commit(ctx, filepath.Join(w.s.root, filepath.FromSlash(path))); err != nil {
 		return desc, fmt.Errorf("commit blob %s: %w", desc.Digest, err)
 	}
 	return desc, nil

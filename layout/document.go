@@ -6,34 +6,9 @@ import (
 
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/profile"
 )
-
-// Media types of documents that name other blobs, besides the OCI index and
-// image manifest. The Docker types and the withdrawn OCI artifact manifest
-// are found in layouts written by peers.
-const (
-	MediaTypeDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
-	MediaTypeDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
-	MediaTypeArtifactManifest   = "application/vnd.oci.artifact.manifest.v1+json"
-)
-
-// IsIndex reports whether mediaType is that of an index: an OCI image index
-// or a Docker manifest list.
-func IsIndex(mediaType string) bool {
-	return mediaType == ocispec.MediaTypeImageIndex || mediaType == MediaTypeDockerManifestList
-}
-
-// IsManifest reports whether mediaType is that of an image manifest: OCI or
-// Docker.
-func IsManifest(mediaType string) bool {
-	return mediaType == ocispec.MediaTypeImageManifest || mediaType == MediaTypeDockerManifest
-}
-
-// IsDocument reports whether mediaType is that of a document whose fields
-// name other blobs: an index, an image manifest or an artifact manifest.
-func IsDocument(mediaType string) bool {
-	return IsIndex(mediaType) || IsManifest(mediaType) || mediaType == MediaTypeArtifactManifest
-}
 
 // Document is every kind of manifest and index read as one: the union of
 // the fields that name other blobs (config, layers, manifests, blobs,
@@ -63,7 +38,7 @@ func ParseDocument(data []byte, mediaType string) (Document, error) {
 	if err != nil {
 		return doc, err
 	}
-	if IsIndex(mediaType) && (doc.Layers != nil || doc.Config != nil) || IsManifest(mediaType) && doc.Manifests != nil {
+	if profile.IsIndex(mediaType) && (doc.Layers != nil || doc.Config != nil) || profile.IsManifest(mediaType) && doc.Manifests != nil {
 		return doc, fmt.Errorf("%w: ambiguous document: both manifests and layers/config", ErrBadDocument)
 	}
 	return doc, nil
@@ -73,21 +48,21 @@ func ParseDocument(data []byte, mediaType string) (Document, error) {
 // index.json is not held to (see ParseIndex).
 func decodeDocument(data []byte, mediaType string) (Document, error) {
 	var doc Document
-	if !IsDocument(mediaType) {
+	if !profile.IsDocument(mediaType) {
 		return doc, fmt.Errorf("%w: mediaType %q is not that of a manifest or index", ErrBadDocument, mediaType)
 	}
 	if err := DecodeStrict(data, &doc); err != nil {
 		return doc, err
 	}
-	versioned := IsIndex(mediaType) || IsManifest(mediaType)
+	versioned := profile.IsIndex(mediaType) || profile.IsManifest(mediaType)
 	switch {
 	case versioned && doc.SchemaVersion != 2:
 		return doc, fmt.Errorf("%w: schemaVersion is %d, not 2", ErrBadDocument, doc.SchemaVersion)
 	case doc.MediaType != "" && doc.MediaType != mediaType:
 		return doc, fmt.Errorf("%w: mediaType is %q, not %q", ErrBadDocument, doc.MediaType, mediaType)
-	case IsIndex(mediaType) && doc.Manifests == nil:
+	case profile.IsIndex(mediaType) && doc.Manifests == nil:
 		return doc, fmt.Errorf("%w: manifests is missing or null", ErrBadDocument)
-	case IsManifest(mediaType) && (doc.Config == nil || doc.Config.Digest == ""):
+	case profile.IsManifest(mediaType) && (doc.Config == nil || doc.Config.Digest == ""):
 		return doc, fmt.Errorf("%w: no config", ErrBadDocument)
 	}
 	return doc, nil

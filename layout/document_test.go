@@ -10,35 +10,9 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-)
 
-func TestMediaTypePredicates(t *testing.T) {
-	tests := []struct {
-		mediaType                   string
-		index, manifest, isDocument bool
-	}{
-		{ocispec.MediaTypeImageIndex, true, false, true},
-		{MediaTypeDockerManifestList, true, false, true},
-		{ocispec.MediaTypeImageManifest, false, true, true},
-		{MediaTypeDockerManifest, false, true, true},
-		{MediaTypeArtifactManifest, false, false, true},
-		{ocispec.MediaTypeImageConfig, false, false, false},
-		{"", false, false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.mediaType, func(t *testing.T) {
-			if got := IsIndex(tt.mediaType); got != tt.index {
-				t.Errorf("IsIndex() = %v, want %v", got, tt.index)
-			}
-			if got := IsManifest(tt.mediaType); got != tt.manifest {
-				t.Errorf("IsManifest() = %v, want %v", got, tt.manifest)
-			}
-			if got := IsDocument(tt.mediaType); got != tt.isDocument {
-				t.Errorf("IsDocument() = %v, want %v", got, tt.isDocument)
-			}
-		})
-	}
-}
+	"github.com/ocibundle/ocibundle/profile"
+)
 
 const emptyConfig = `"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}`
 
@@ -53,16 +27,16 @@ func TestParseDocument(t *testing.T) {
 	}{
 		{"manifest", `{"schemaVersion":2,"mediaType":"` + manifest + `",` + emptyConfig + `,"layers":[]}`, manifest, nil},
 		{"manifest without mediaType", `{"schemaVersion":2,` + emptyConfig + `}`, manifest, nil},
-		{"docker manifest", `{"schemaVersion":2,"mediaType":"` + MediaTypeDockerManifest + `",` + emptyConfig + `,"layers":[]}`, MediaTypeDockerManifest, nil},
+		{"docker manifest", `{"schemaVersion":2,"mediaType":"` + profile.MediaTypeDockerManifest + `",` + emptyConfig + `,"layers":[]}`, profile.MediaTypeDockerManifest, nil},
 		{"index", `{"schemaVersion":2,"mediaType":"` + index + `","manifests":[]}`, index, nil},
-		{"docker manifest list", `{"schemaVersion":2,"mediaType":"` + MediaTypeDockerManifestList + `","manifests":[]}`, MediaTypeDockerManifestList, nil},
-		{"artifact manifest", `{"mediaType":"` + MediaTypeArtifactManifest + `","blobs":[]}`, MediaTypeArtifactManifest, nil},
+		{"docker manifest list", `{"schemaVersion":2,"mediaType":"` + profile.MediaTypeDockerManifestList + `","manifests":[]}`, profile.MediaTypeDockerManifestList, nil},
+		{"artifact manifest", `{"mediaType":"` + profile.MediaTypeArtifactManifest + `","blobs":[]}`, profile.MediaTypeArtifactManifest, nil},
 		{"not a document type", `{"schemaVersion":2,"manifests":[]}`, ocispec.MediaTypeImageConfig, ErrBadDocument},
 		{"no descriptor type", `{"schemaVersion":2,"manifests":[]}`, "", ErrBadDocument},
 		{"schemaVersion 1", `{"schemaVersion":1,` + emptyConfig + `}`, manifest, ErrBadDocument},
 		{"no schemaVersion", `{"manifests":[]}`, index, ErrBadDocument},
 		{"mediaType differs", `{"schemaVersion":2,"mediaType":"` + index + `",` + emptyConfig + `}`, manifest, ErrBadDocument},
-		{"docker type for an OCI manifest", `{"schemaVersion":2,"mediaType":"` + MediaTypeDockerManifest + `",` + emptyConfig + `}`, manifest, ErrBadDocument},
+		{"docker type for an OCI manifest", `{"schemaVersion":2,"mediaType":"` + profile.MediaTypeDockerManifest + `",` + emptyConfig + `}`, manifest, ErrBadDocument},
 		{"manifest without config", `{"schemaVersion":2,"layers":[]}`, manifest, ErrBadDocument},
 		{"manifest with empty config", `{"schemaVersion":2,"config":{}}`, manifest, ErrBadDocument},
 		{"index without manifests", `{"schemaVersion":2}`, index, ErrBadDocument},
@@ -287,7 +261,7 @@ func TestWalkOptions(t *testing.T) {
 		}, nil},
 		{"artifact manifest blobs", WalkOptions{Exists: true}, func(t *testing.T, f walkFixture) (ocispec.Descriptor, []ocispec.Descriptor) {
 			b := leaf(f, "blob")
-			return putDocument(t, f.s, MediaTypeArtifactManifest, map[string]any{"mediaType": MediaTypeArtifactManifest, "blobs": []ocispec.Descriptor{b}}), []ocispec.Descriptor{b}
+			return putDocument(t, f.s, profile.MediaTypeArtifactManifest, map[string]any{"mediaType": profile.MediaTypeArtifactManifest, "blobs": []ocispec.Descriptor{b}}), []ocispec.Descriptor{b}
 		}, nil},
 		{"schemaVersion 1, strict", WalkOptions{}, func(t *testing.T, f walkFixture) (ocispec.Descriptor, []ocispec.Descriptor) {
 			m := ociManifest(f.cfg, nil, f.l1)

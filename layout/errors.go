@@ -22,6 +22,9 @@ var (
 	ErrNotRegular = errors.New("not a regular file")
 	// ErrBadTag: a tag does not match the ref.name grammar.
 	ErrBadTag = errors.New("invalid tag")
+	// ErrTagConflict: an incoming tag already names a different manifest
+	// in index.json, and the command receives (import, pull) without force.
+	ErrTagConflict = errors.New("tag conflict")
 	// ErrTagNotFound: no index.json entry carries the tag.
 	ErrTagNotFound = errors.New("tag not found")
 	// ErrBadReference: a reference is not LAYOUT, LAYOUT:TAG or LAYOUT@DIGEST.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -89,54 +90,207 @@ func (s *Store) writeIndex(idx ocispec.Index) error {
 	return s.writeFile(IndexFile, data)
 }
 
-// SetTag makes tag name desc in idx: every other entry carrying the tag loses
-// it (an entry left with no tag, for a manifest that other entries still
-// name, is dropped), an entry for desc with the tag is kept in place, and
-// otherwise a new entry is appended. An untagged entry for desc is replaced
-// by the tagged one. The manifests it stops naming stay in blobs/ until gc.
-func SetTag(idx *ocispec.Index, desc ocispec.Descriptor, tag string) error {
-	if err := ValidateTag(tag); err != nil {
-		return err
+// The tag rule (README, "Tags"): commands that author a manifest (pack,
+// tag) move a tag that names another manifest and report the move;
+// commands that receive manifests (import, pull) refuse to move one unless
+// forced. Merge is the one merge of index.json that applies it.
+
+// Entry statuses of a merge.
+const (
+	EntryAdded     = "added"
+	EntryUnchanged = "unchanged"
+	EntryReplaced  = "replaced" // a tag moved from Previous to this digest
+)
+
+// MergedEntry is what Merge did with one incoming entry.
+type MergedEntry struct {
+	Tag       string        `json:"tag,omitempty"`
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"mediaType"`
+	Status    string        `json:"status"`
+	// Previous is the digest a replaced tag named before.
+	Previous digest.Digest `json:"previous,omitempty"`
+}
+
+// TagMove is a tag that a merge moved from one manifest to another.
+type TagMove struct {
+	Tag  string        `json:"tag"`
+	From digest.Digest `json:"from"`
+	To   digest.Digest `json:"to"`
+}
+
+// Moves lists the tags that entries moved.
+func Moves(entries []MergedEntry) []TagMove {
+	out := []TagMove{}
+	for _, e := range entries {
+		if e.Status == EntryReplaced {
+			out = append(out, TagMove{Tag: e.Tag, From: e.Previous, To: e.Digest})
+		}
 	}
-	entry := desc
-	entry.Annotations = map[string]string{ocispec.AnnotationRefName: tag}
-	out := idx.Manifests[:0:0]
+	return out
+}
+
+// Merge merges in, an index of incoming entries, into idx: the one merge
+// of index.json, for pack, tag, import and pull (call it inside
+// UpdateIndex). Per incoming entry, in order:
+//   - untagged: added unless idx has an entry for its digest, which stays
+//     as it is;
+//   - its tag already names its digest: the entry stays as it is, its
+//     annotations included (unchanged);
+//   - its tag names another digest: with moveTags the tag moves, the entry
+//     taking the old one's place with the incoming annotations (replaced,
+//     Previous the old digest); without it Merge fails with ErrTagConflict
+//     naming the tag and both digests;
+//   - a new tag: appended with the incoming annotations, or put in place of
+//     an untagged entry for the same digest.
+//
+// in's index annotations are set on idx, a key in both taking in's value.
+// Every entry is checked (ValidateDigest, ValidateTag, ErrTagConflict, also
+// for two incoming entries giving one tag different digests) before idx
+// changes; on error idx is left as it was.
+func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, error) {
+	tagged, incoming := map[string]digest.Digest{}, map[string]digest.Digest{}
+	for _, m := range idx.Manifests {
+		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok {
+			tagged[tag] = m.Digest
+		}
+	}
+	for _, e := range in.Manifests {
+		if err := ValidateDigest(e.Digest); err != nil {
+			return nil, err
+		}
+		tag, ok := e.Annotations[ocispec.AnnotationRefName]
+		if !ok {
+			continue
+		}
+		if err := ValidateTag(tag); err != nil {
+			return nil, err
+		}
+		if prev, ok := incoming[tag]; ok && prev != e.Digest {
+			return nil, fmt.Errorf("tag %q: %w: the incoming entries name both %s and %s", tag, ErrTagConflict, prev, e.Digest)
+		}
+		incoming[tag] = e.Digest
+		if prev, ok := tagged[tag]; ok && prev != e.Digest && !moveTags {
+			return nil, fmt.Errorf("tag %q: %w: the layout has %s, the incoming %s (--force moves it)", tag, ErrTagConflict, prev, e.Digest)
+		}
+	}
+	out := []MergedEntry{}
+	for _, e := range in.Manifests {
+		me := MergedEntry{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Status: EntryAdded}
+		if _, ok := e.Annotations[ocispec.AnnotationRefName]; ok {
+			me.Status, me.Previous = setTag(idx, e, me.Tag)
+		} else if hasDigest(idx.Manifests, e.Digest) {
+			me.Status = EntryUnchanged
+		} else {
+			idx.Manifests = append(idx.Manifests, e)
+		}
+		out = append(out, me)
+	}
+	for k, v := range in.Annotations {
+		if idx.Annotations == nil {
+			idx.Annotations = map[string]string{}
+		}
+		idx.Annotations[k] = v
+	}
+	return out, nil
+}
+
+// setTag makes tag name entry in idx: it keeps an entry that already does;
+// otherwise entry takes the place of the entry the tag named, or of an
+// untagged entry for the same digest (whichever comes first; the other is
+// dropped), or is appended.
+func setTag(idx *ocispec.Index, entry ocispec.Descriptor, tag string) (status string, previous digest.Digest) {
+	for _, m := range idx.Manifests {
+		if m.Annotations[ocispec.AnnotationRefName] == tag && m.Digest == entry.Digest {
+			return EntryUnchanged, ""
+		}
+	}
+	status = EntryAdded
+	out := make([]ocispec.Descriptor, 0, len(idx.Manifests)+1)
 	placed := false
 	for _, m := range idx.Manifests {
 		name, tagged := m.Annotations[ocispec.AnnotationRefName]
 		switch {
 		case tagged && name == tag:
-			if !placed {
-				out = append(out, entry) // the tag moves, its position stays
-				placed = true
-			}
-		case !tagged && m.Digest == desc.Digest:
-			if !placed {
-				out = append(out, entry)
-				placed = true
-			}
+			status, previous = EntryReplaced, m.Digest
+		case !tagged && m.Digest == entry.Digest:
 		default:
 			out = append(out, m)
+			continue
+		}
+		if !placed {
+			out = append(out, entry)
+			placed = true
 		}
 	}
 	if !placed {
 		out = append(out, entry)
 	}
 	idx.Manifests = out
-	return nil
+	return status, previous
 }
 
-// AddUntagged records desc in idx without a tag, unless an entry for the same
-// digest is already there.
-func AddUntagged(idx *ocispec.Index, desc ocispec.Descriptor) {
-	for _, m := range idx.Manifests {
-		if m.Digest == desc.Digest {
-			return
+func hasDigest(entries []ocispec.Descriptor, d digest.Digest) bool {
+	for _, m := range entries {
+		if m.Digest == d {
+			return true
 		}
 	}
-	entry := desc
-	entry.Annotations = nil
-	idx.Manifests = append(idx.Manifests, entry)
+	return false
+}
+
+// Entry is the index.json entry naming desc with tag ("" for none) and the
+// annotations ann besides: desc's media type, digest, size, artifactType and
+// platform.
+func Entry(desc ocispec.Descriptor, tag string, ann map[string]string) ocispec.Descriptor {
+	e := ocispec.Descriptor{MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size, ArtifactType: desc.ArtifactType, Platform: desc.Platform}
+	for k, v := range ann {
+		if k == ocispec.AnnotationRefName {
+			continue
+		}
+		if e.Annotations == nil {
+			e.Annotations = map[string]string{}
+		}
+		e.Annotations[k] = v
+	}
+	if tag != "" {
+		if e.Annotations == nil {
+			e.Annotations = map[string]string{}
+		}
+		e.Annotations[ocispec.AnnotationRefName] = tag
+	}
+	return e
+}
+
+// Entries are the index.json entries naming desc with each of tags (see
+// Entry), or one untagged entry when tags is empty: what Merge takes from
+// a command that names one manifest.
+func Entries(desc ocispec.Descriptor, tags []string) []ocispec.Descriptor {
+	if len(tags) == 0 {
+		return []ocispec.Descriptor{Entry(desc, "", nil)}
+	}
+	out := make([]ocispec.Descriptor, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, Entry(desc, t, nil))
+	}
+	return out
+}
+
+// SetTag is Merge of the one entry Entry(desc, tag, nil), moving the tag:
+// the layout's tag names desc, whatever it named before.
+func SetTag(idx *ocispec.Index, desc ocispec.Descriptor, tag string) error {
+	if err := ValidateTag(tag); err != nil {
+		return err
+	}
+	_, err := Merge(idx, ocispec.Index{Manifests: []ocispec.Descriptor{Entry(desc, tag, nil)}}, true)
+	return err
+}
+
+// AddUntagged is Merge of the one untagged entry Entry(desc, "", nil): it
+// records desc unless an entry for the same digest is already there. desc's
+// digest must be valid (Merge would refuse it, and nothing is added).
+func AddUntagged(idx *ocispec.Index, desc ocispec.Descriptor) {
+	_, _ = Merge(idx, ocispec.Index{Manifests: []ocispec.Descriptor{Entry(desc, "", nil)}}, true)
 }
 
 // RemoveTag removes tag from idx, with ErrTagNotFound if no entry carries it.

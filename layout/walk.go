@@ -7,6 +7,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // maxGraphDepth bounds the nesting of documents (an index of indexes of …),
@@ -140,7 +142,7 @@ func (w *Walker) check(ctx context.Context, desc ocispec.Descriptor) (fresh bool
 
 // read returns the document desc names, or nil if it is a leaf.
 func (w *Walker) read(ctx context.Context, desc ocispec.Descriptor) (*Document, error) {
-	known := IsDocument(desc.MediaType)
+	known := profile.IsDocument(desc.MediaType)
 	if !w.opts.Lenient {
 		if !known {
 			return nil, nil

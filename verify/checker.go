@@ -47,6 +47,9 @@ type source interface {
 	// readDocument loads b (present, regular, at most MaxDocumentSize bytes)
 	// into b.data, hashing it, unless that is already done.
 	readDocument(ctx context.Context, b *blob) error
+	// peek returns the bytes of the document d names (at most
+	// MaxDocumentSize), unverified and uncounted, or nil.
+	peek(d digest.Digest) []byte
 }
 
 // layerRef is one entry of a manifest's layers, kept for the deep checks

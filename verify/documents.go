@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // parseObject checks data with the layout package's strict JSON reader and
@@ -300,7 +301,7 @@ func (c *checker) walk(ctx context.Context, desc ocispec.Descriptor, loc, p stri
 	if ctx.Err() != nil {
 		return
 	}
-	manifest, index := isManifestType(desc.MediaType), isIndexType(desc.MediaType)
+	manifest, index := profile.IsManifest(desc.MediaType), profile.IsIndex(desc.MediaType)
 	if !manifest && !index {
 		c.add(UnknownManifestType, Warning, loc, ptr(p, "mediaType"), "%s is neither a manifest nor an index: hashed, not parsed", desc.MediaType)
 		c.reference(desc, loc, p, missing)
@@ -403,7 +404,7 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 	if _, ok := obj["manifests"]; ok {
 		c.add(AmbiguousDocument, Error, loc, "", "a manifest with manifests could be read as an index (CVE-2021-41190)")
 	}
-	_, hasArtifactType := c.checkArtifactType(loc, "", obj)
+	artifactType, hasArtifactType := c.checkArtifactType(loc, "", obj)
 	if ar, ok := obj["annotations"]; ok {
 		c.checkAnnotations(loc, "/annotations", ar, false)
 	}
@@ -426,9 +427,11 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 		if cfg.MediaType == ocispec.MediaTypeEmptyJSON && !hasArtifactType {
 			c.add(ArtifactTypeMissing, Error, loc, "/artifactType", "a manifest with an empty config must have an artifactType")
 		}
-		image = isImageConfigType(cfg.MediaType)
+		// Every layer of an image is a tar (profile.IsImage); an image
+		// config has diff_ids to check either way.
+		image = profile.IsImage(cfg.MediaType, artifactType)
 		if usable {
-			if cb := c.reference(cfg, loc, "/config", c.missingSeverity()); cb != nil && image {
+			if cb := c.reference(cfg, loc, "/config", c.missingSeverity()); cb != nil && profile.IsImageConfig(cfg.MediaType) {
 				diffIDs = c.checkImageConfig(ctx, cb, loc, len(layerRaws))
 			}
 		}
@@ -440,11 +443,11 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 		if !usable {
 			continue
 		}
-		ref := layerRef{loc: loc, ptr: p, desc: desc, tar: image || hasTarAnnotations(desc)}
+		ref := layerRef{loc: loc, ptr: p, desc: desc, tar: image || profile.SaysTar(desc.Annotations)}
 		// The layer rules read an image's layers as a root filesystem (as
-		// extract does: an image config and no artifactType), an artifact's
-		// tar layers as the files below their title.
-		ref.image = image && !hasArtifactType
+		// extract does), an artifact's tar layers as the files below their
+		// title.
+		ref.image = image
 		if !ref.image {
 			ref.title = desc.Annotations[ocispec.AnnotationTitle]
 		}
@@ -464,23 +467,6 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 	}
 	c.walkSubject(ctx, loc, obj, depth)
 }
-
-// hasTarAnnotations reports whether a layer says it is a tar to unpack
-// (ocibundle's and ORAS's annotations). Other layers of artifacts are files
-// that merely carry a tar media type, as oras push gives them.
-func hasTarAnnotations(desc ocispec.Descriptor) bool {
-	_, a := desc.Annotations[AnnotationContentDigest]
-	_, b := desc.Annotations[AnnotationORASDigest]
-	return a || b || desc.Annotations[AnnotationORASUnpack] == "true"
-}
-
-// Annotation keys the deep checks compare (bundle writes them).
-const (
-	AnnotationContentDigest = "io.ocibundle.content.digest"
-	AnnotationContentSize   = "io.ocibundle.content.size"
-	AnnotationORASDigest    = "io.deis.oras.content.digest"
-	AnnotationORASUnpack    = "io.deis.oras.content.unpack"
-)
 
 // checkImageConfig parses an OCI image config and returns its diff_ids when
 // they can be paired with the layers.

@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // fx builds a layout directory in a temp dir, blob by blob, with documents
@@ -162,10 +163,10 @@ func (f *fx) layer(content, blob []byte, mediaType string) map[string]any {
 	f.t.Helper()
 	d := f.put(blob, mediaType)
 	d["annotations"] = map[string]any{
-		ocispec.AnnotationTitle:      "files",
-		AnnotationContentDigest:      digest.FromBytes(content).String(),
-		AnnotationContentSize:        strconv.Itoa(len(content)),
-		"io.ocibundle.content.files": "1",
+		ocispec.AnnotationTitle:         "files",
+		profile.AnnotationContentDigest: digest.FromBytes(content).String(),
+		profile.AnnotationContentSize:   strconv.Itoa(len(content)),
+		"io.ocibundle.content.files":    "1",
 	}
 	return d
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
 )
@@ -27,25 +26,6 @@ var digestPattern = regexp.MustCompile(`^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-
 // maxSize is the largest size a descriptor may state: 2^53, the largest
 // integer every JSON implementation reads exactly.
 const maxSize = 1 << 53
-
-// Media types of the documents verify parses.
-const (
-	dockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
-	dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
-	dockerConfig       = "application/vnd.docker.container.image.v1+json"
-)
-
-func isManifestType(mt string) bool {
-	return mt == ocispec.MediaTypeImageManifest || mt == dockerManifest
-}
-
-func isIndexType(mt string) bool {
-	return mt == ocispec.MediaTypeImageIndex || mt == dockerManifestList
-}
-
-func isImageConfigType(mt string) bool {
-	return mt == ocispec.MediaTypeImageConfig || mt == dockerConfig
-}
 
 // knownAnnotations are the org.opencontainers.image.* keys image-spec
 // v1.1.1 defines (annotations.md, and conversion.md for the config ones).

@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // ruleCase is one generated fixture breaking one rule.
@@ -312,16 +313,16 @@ func TestRules(t *testing.T) {
 
 		// --deep
 		{name: "deep: io.ocibundle.content.digest", build: deepLayer(simple, compressed(t, simple, compress.Zstd), ocispec.MediaTypeImageLayerZstd, func(l map[string]any) {
-			l["annotations"].(map[string]any)[AnnotationContentDigest] = digest.FromString("other").String()
+			l["annotations"].(map[string]any)[profile.AnnotationContentDigest] = digest.FromString("other").String()
 		}), opts: Options{Deep: true}, code: ContentDigestMismatch, sev: Error},
 		{name: "deep: content size", build: deepLayer(simple, compressed(t, simple, compress.Zstd), ocispec.MediaTypeImageLayerZstd, func(l map[string]any) {
-			l["annotations"].(map[string]any)[AnnotationContentSize] = "1"
+			l["annotations"].(map[string]any)[profile.AnnotationContentSize] = "1"
 		}), opts: Options{Deep: true}, code: ContentSizeMismatch, sev: Error},
 		{name: "deep: content size not a number", build: deepLayer(simple, compressed(t, simple, compress.Zstd), ocispec.MediaTypeImageLayerZstd, func(l map[string]any) {
-			l["annotations"].(map[string]any)[AnnotationContentSize] = "many"
+			l["annotations"].(map[string]any)[profile.AnnotationContentSize] = "many"
 		}), opts: Options{Deep: true}, code: BadAnnotation, sev: Error},
 		{name: "deep: ORAS digest", build: deepLayer(simple, compressed(t, simple, compress.Gzip), ocispec.MediaTypeImageLayerGzip, func(l map[string]any) {
-			l["annotations"].(map[string]any)[AnnotationORASDigest] = digest.FromString("other").String()
+			l["annotations"].(map[string]any)[profile.AnnotationORASDigest] = digest.FromString("other").String()
 		}), opts: Options{Deep: true}, code: ContentDigestMismatch, sev: Error},
 		{name: "deep: diff_ids", build: func(f *fx) string {
 			f.imageStd(func(c map[string]any) {

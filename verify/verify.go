@@ -16,6 +16,7 @@ import (
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 )
 
@@ -221,6 +222,9 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 	for _, e := range roots {
 		c.walk(ctx, e.desc, t.name, e.ptr, 1, c.missingSeverity())
 	}
+	if !c.whole {
+		c.walkReferrers(ctx, t.name, entries)
+	}
 	c.checkPin(t.name, roots)
 	return context.Cause(ctx)
 }
@@ -362,7 +366,7 @@ func (c *checker) checkLayer(l layerRef) {
 		return
 	}
 	ann := l.desc.Annotations
-	for _, key := range []string{AnnotationContentDigest, AnnotationORASDigest} {
+	for _, key := range []string{profile.AnnotationContentDigest, profile.AnnotationORASDigest} {
 		if v, ok := ann[key]; ok {
 			p := ptr(ptr(l.ptr, "annotations"), key)
 			if code, msg := digestProblem(v); code != "" {
@@ -372,12 +376,12 @@ func (c *checker) checkLayer(l layerRef) {
 			}
 		}
 	}
-	if v, ok := ann[AnnotationContentSize]; ok {
-		p := ptr(ptr(l.ptr, "annotations"), AnnotationContentSize)
+	if v, ok := ann[profile.AnnotationContentSize]; ok {
+		p := ptr(ptr(l.ptr, "annotations"), profile.AnnotationContentSize)
 		if n, ok := parseSizeAnnotation(v); !ok {
 			c.add(BadAnnotation, Error, l.loc, p, "%q is not a size", v)
 		} else if n != r.size {
-			c.add(ContentSizeMismatch, Error, l.loc, p, "%s says %d, the uncompressed %s has %d bytes", AnnotationContentSize, n, b.loc, r.size)
+			c.add(ContentSizeMismatch, Error, l.loc, p, "%s says %d, the uncompressed %s has %d bytes", profile.AnnotationContentSize, n, b.loc, r.size)
 		}
 	}
 	if l.diffID != "" && l.diffID != r.diffID {
