@@ -114,17 +114,16 @@ type layerPlan struct {
 // unless SkipUnknown.
 //
 // Safety, whatever the content (all refusals wrap ErrUnsafe and name the
-// layer and entry): everything is written through an os.Root on a private
-// staging directory created next to dir; names must be local, canonical,
-// without "..", backslashes or NUL; an artifact's tar entries must stay
-// below its title; an entry may not appear twice in a layer (nor twice in
-// an artifact); a symlink is created only if its target, resolved from the
-// link's directory through the links already extracted, stays inside (an
-// absolute target never does), and every link is checked again against the
-// finished tree; a hard link must name a regular file already extracted;
-// devices, FIFOs and other special entries are refused. Permission bits
-// are masked by the umask, and setuid, setgid and sticky bits dropped,
-// unless PreservePermissions; owners are set only with SameOwner (as root).
+// layer and entry): layers are applied by layer.Applier through an os.Root
+// on a private staging directory created next to dir, and every entry must
+// pass the layer rules (layer.Judge: local canonical names, an artifact's
+// entries below its title, no name twice, symlinks that stay inside (an
+// image's absolute targets resolved from its root; others only with
+// AllowOutsideLinks), never an entry reached through a symlink, hard links
+// to regular files earlier in the layer, no devices, FIFOs or sparse files).
+// Permission bits are masked by the umask, and setuid, setgid and sticky
+// bits dropped, unless PreservePermissions; owners are set only with
+// SameOwner (as root).
 //
 // Every blob's digest and size, every layer's uncompressed digest (and size,
 // when annotated, which also bounds the bytes decompressed) are checked

@@ -86,7 +86,11 @@ type PackedLayer struct {
 // layout at dir (created if missing), then points tags at it.
 //
 // Every input is checked before the layout is touched; bad input fails with
-// ErrBadInput naming the path. index.json is changed only at the very end, in
+// ErrBadInput naming the path. Every tar header pack will write is held to
+// the layer rules (layer.Judge) that extract applies, so that what Pack
+// writes verifies (--deep) and extracts by default: a symlink leaving its
+// PATH is refused unless Dereference or KeepLinks, a name extract cannot
+// write unless Exclude leaves it out. index.json is changed only at the very end, in
 // one atomic update, so a pack that fails or is killed half-way leaves no
 // reference to partial content (blobs it committed are valid and gc removes
 // them). The same inputs and options give byte-identical blobs and manifest.
