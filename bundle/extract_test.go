@@ -557,6 +557,14 @@ var hostileCases = []struct {
 		{{name: ".wh.d"}, {name: "d", typ: tar.TypeSymlink, link: "."}, {name: "q/", typ: tar.TypeDir}},
 		{{name: ".wh.q"}},
 	}, msg: "p -> d/../x"},
+	{name: "image: a link replacing a lower directory, then written through", image: true, entries: [][]tarEntry{
+		{{name: "d/", typ: tar.TypeDir}, {name: "d/f", body: "1"}},
+		{{name: "d", typ: tar.TypeSymlink, link: "e"}, {name: "d/x", body: "2"}},
+	}, msg: "reached through the symlink d"},
+	{name: "image: a link loop replacing a lower directory", image: true, entries: [][]tarEntry{
+		{{name: "a/", typ: tar.TypeDir}, {name: "a/b", body: "1"}},
+		{{name: "a", typ: tar.TypeSymlink, link: "/a"}},
+	}, msg: "too many levels"},
 	{name: "root entry a symlink", image: true, entries: [][]tarEntry{{{name: ".", typ: tar.TypeSymlink, link: "/etc"}, {name: "passwd", body: "x"}}}, msg: "root entry is a symlink"},
 	{name: "root entry a file", entries: [][]tarEntry{{{name: ".", body: "x"}}}, msg: "root entry is a regular file"},
 	{name: "huge declared size", entries: [][]tarEntry{{{name: "x/big", body: "tiny", size: 1 << 40}}}, msg: "declares"},

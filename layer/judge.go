@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -360,6 +361,10 @@ func (j *Judge) resolve(at []string, rel string) (why string, outside bool) {
 		}
 		todo = append(splitPath(t), todo...)
 	}
+	// Only the title itself, as a link, can lead beside it without "..".
+	if len(j.floor) > 0 && (len(at) < len(j.floor) || !slices.Equal(at[:len(j.floor)], j.floor)) {
+		return fmt.Sprintf("target escapes the layer's title %q", strings.Join(j.floor, "/")), true
+	}
 	return "", false
 }
 
@@ -420,9 +425,14 @@ func (j *Judge) Finish() []*Refusal {
 }
 
 // Forget drops what the tree no longer holds: name and everything below
-// it (an image's whiteouts and replacements remove them).
+// it (an image's whiteouts and replacements remove what lower layers
+// wrote), but not what this layer's entries made (a link replacing a lower
+// layer's directory is judged, then the directory is removed).
 func (j *Judge) Forget(name string) {
 	for n := range j.links {
+		if _, mine := j.seen[n]; mine {
+			continue
+		}
 		if n == name || strings.HasPrefix(n, name+"/") {
 			delete(j.links, n)
 			delete(j.kept, n)

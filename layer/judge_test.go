@@ -67,6 +67,8 @@ func TestJudge(t *testing.T) {
 		{"image: absolute symlink above the root", image, []*hdr{sym("bin/sh", "/../sh")}, LinkEscapes, "escapes the root", false},
 		{"image: through an absolute symlink", image, []*hdr{sym("a", "/b"), sym("c", "a/../..")}, LinkEscapes, "escapes the root", false},
 		{"climbs out of the title", artifact, []*hdr{sym("x/lib.so", "../shared/lib.so")}, LinkEscapes, `escapes the layer's title "x"`, false},
+		{"the title a link beside it", artifact, []*hdr{sym("x", "y")}, LinkEscapes, `escapes the layer's title "x"`, false},
+		{"the title a link into it", artifact, []*hdr{sym("x", "x/..")}, LinkEscapes, `escapes the layer's title "x"`, false},
 		{"climbs out, kept", keep, []*hdr{sym("x/lib.so", "../shared/lib.so")}, 0, "", true},
 		{"loop, even kept", keep, []*hdr{sym("x/a", "b"), sym("x/b", "a"), sym("x/c", "a/..")}, LinkEscapes, "too many levels", false},
 		{"empty target, even kept", keep, []*hdr{sym("x/a", "")}, LinkEscapes, "empty target", false},
