@@ -66,12 +66,12 @@ func TestLayerRulesAgree(t *testing.T) {
 	}
 }
 
-// randomTree writes a random tree below dir/in: files, directories, hard
+// randomTree writes a random tree below dir/name: files, directories, hard
 // links, and symlinks inside the tree, leaving it, absolute or dangling,
 // and now and then a name extract cannot write.
-func randomTree(t *testing.T, r *rand.Rand, dir string) string {
+func randomTree(t *testing.T, r *rand.Rand, dir, name string) string {
 	t.Helper()
-	in := filepath.Join(dir, "in")
+	in := filepath.Join(dir, name)
 	must(t, os.MkdirAll(in, 0o755))
 	dirs := []string{in}
 	var files []string
@@ -113,11 +113,18 @@ func TestPackRoundTripRandom(t *testing.T) {
 	packed, refused := 0, 0
 	for i := range rounds {
 		dir := t.TempDir()
-		in := randomTree(t, r, dir)
-		want := treeOf(t, in)
+		// One or two PATHs: a bundle of one or two layers.
+		ins := []string{randomTree(t, r, dir, "in")}
+		if r.IntN(2) == 0 {
+			ins = append(ins, randomTree(t, r, dir, "in2"))
+		}
 		keep := r.IntN(3) == 0
 		lay := filepath.Join(dir, "layout")
-		_, err := Pack(ctx, lay, []string{in}, PackOptions{Tags: []string{"t"}, KeepLinks: keep})
+		wants := make([]map[string]node, len(ins))
+		for k, in := range ins {
+			wants[k] = treeOf(t, in)
+		}
+		_, err := Pack(ctx, lay, ins, PackOptions{Tags: []string{"t"}, KeepLinks: keep})
 		if err != nil {
 			if !errors.Is(err, ErrBadInput) {
 				t.Fatalf("round %d: Pack() = %v, want nil or ErrBadInput", i, err)
@@ -140,7 +147,9 @@ func TestPackRoundTripRandom(t *testing.T) {
 		if _, err := Extract(ctx, lay+":t", out, ExtractOptions{AllowOutsideLinks: keep}); err != nil {
 			t.Fatalf("round %d (--keep-links %v): Extract() of what pack wrote = %v", i, keep, err)
 		}
-		extractedTree(t, treeOf(t, filepath.Join(out, "in")), want)
+		for k, in := range ins {
+			extractedTree(t, treeOf(t, filepath.Join(out, filepath.Base(in))), wants[k])
+		}
 		if t.Failed() {
 			t.Fatalf("round %d: the round trip is not exact", i)
 		}

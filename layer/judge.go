@@ -403,7 +403,9 @@ func (j *Judge) hardlink(hdr *tar.Header, name string) error {
 func (j *Judge) Finish() []*Refusal {
 	names := make([]string, 0, len(j.links))
 	for n := range j.links {
-		if !j.kept[n] {
+		// An artifact's links never lead out of their title: those of the
+		// other layers (titles) were judged when their layer ended.
+		if !j.kept[n] && (len(j.floor) == 0 || InScope(n, n, strings.Join(j.floor, "/")) == nil) {
 			names = append(names, n)
 		}
 	}
