@@ -16,12 +16,11 @@ func exportCommand() *cli.Command {
 		Name:      "export",
 		Usage:     "write bundles (or a whole layout) as one deterministic tar archive; prints its sha256, size and bundles",
 		ArgsUsage: "LAYOUT[:TAG|@DIGEST]...",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			stringFlag("output", "o", "", "the archive file to write, or - for standard output"),
 			stringFlag("split", "", "", "cut the archive into parts FILE.000, FILE.001, … of at most SIZE (700M, 4G, 4.7GB) plus FILE.sha256"),
-			boolFlag("no-referrers", "", "leave out manifests whose subject is exported (signatures, SBOMs)"),
 			boolFlag("json", "", "print the result as JSON"),
-		},
+		}, referrerFlags()...),
 		Action: exportAction,
 	}
 }
@@ -38,7 +37,7 @@ func exportAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := bundle.ExportOptions{NoReferrers: c.Bool("no-referrers"), Progress: progress}
+	opts := bundle.ExportOptions{NoReferrers: noReferrers(c), Progress: progress}
 	if s := c.String("split"); s != "" {
 		if out == "-" {
 			return usagef("export: --split needs -o FILE, not standard output")

@@ -85,6 +85,22 @@ func jsonFlag() *cli.BoolFlag {
 	return boolFlag("json", "", "print the result as JSON")
 }
 
+// referrerFlags are the flags export, push and pull share: the referrers
+// (signatures, SBOMs) of every manifest of the graph travel with it unless
+// --no-referrers. --include-referrers, once needed by push and pull, is
+// accepted and does nothing, so that old scripts keep working.
+func referrerFlags() []cli.Flag {
+	return []cli.Flag{
+		boolFlag("no-referrers", "", "leave out the referrers (signatures, SBOMs) of the manifests of the graph; by default they go along, and theirs"),
+		boolFlag("include-referrers", "", "does nothing, kept for old scripts: referrers go along by default and --no-referrers leaves them out"),
+	}
+}
+
+// noReferrers reads referrerFlags.
+func noReferrers(c *cli.Context) bool {
+	return c.Bool("no-referrers")
+}
+
 func newApp() *cli.App {
 	app := &cli.App{
 		Name:                 "ocibundle",

@@ -14,8 +14,7 @@ import (
 
 // registryFlags are the flags push and pull share.
 func registryFlags() []cli.Flag {
-	return []cli.Flag{
-		boolFlag("include-referrers", "", "also copy the referrers (signatures, SBOMs) of every manifest of the graph, and theirs"),
+	return append(referrerFlags(),
 		&cli.IntFlag{Name: "concurrency", Value: 3, Usage: "blobs copied at once", EnvVars: envVars("concurrency")},
 		stringFlag("username", "u", "", "registry user name (with --password-stdin); otherwise the Docker config's credentials"),
 		boolFlag("password-stdin", "", "read the registry password from standard input"),
@@ -23,7 +22,7 @@ func registryFlags() []cli.Flag {
 		stringFlag("ca-file", "", "", "PEM file of certificate authorities to trust besides the system's"),
 		boolFlag("insecure", "", "accept any TLS certificate (self-signed test registries)"),
 		boolFlag("json", "", "print the result as JSON"),
-	}
+	)
 }
 
 // registryOptions reads the shared flags; the password comes only from
@@ -34,13 +33,13 @@ func registryOptions(c *cli.Context) (bundle.RegistryOptions, error) {
 		return bundle.RegistryOptions{}, err
 	}
 	opts := bundle.RegistryOptions{
-		PlainHTTP:        c.Bool("plain-http"),
-		Insecure:         c.Bool("insecure"),
-		CAFile:           c.String("ca-file"),
-		Username:         c.String("username"),
-		Concurrency:      c.Int("concurrency"),
-		IncludeReferrers: c.Bool("include-referrers"),
-		Progress:         progress,
+		PlainHTTP:   c.Bool("plain-http"),
+		Insecure:    c.Bool("insecure"),
+		CAFile:      c.String("ca-file"),
+		Username:    c.String("username"),
+		Concurrency: c.Int("concurrency"),
+		NoReferrers: noReferrers(c),
+		Progress:    progress,
 	}
 	if opts.Concurrency < 1 {
 		return opts, usagef("%s: --concurrency %d: want 1 or more", c.Command.Name, opts.Concurrency)

@@ -40,6 +40,10 @@ type ExportResult struct {
 	Size    int64            `json:"size"`
 	Blobs   int              `json:"blobs"`
 	Bundles []ExportedBundle `json:"bundles"`
+	// Referrers are the manifests that travel because their subject does
+	// (those of Bundles marked Referrer), described as push and pull
+	// describe theirs.
+	Referrers []Referrer `json:"referrers"`
 	// Parts and ChecksumFile are set for a split archive.
 	Parts        []Part `json:"parts,omitempty"`
 	ChecksumFile string `json:"checksumFile,omitempty"`
@@ -60,12 +64,13 @@ var layoutVersionDoc = []byte(`{"imageLayoutVersion":"1.0.0"}`)
 // exportPlan is what an export writes: the index.json document and every
 // blob once, parents before children.
 type exportPlan struct {
-	store   *layout.Store
-	index   []byte
-	blobs   []ocispec.Descriptor
-	bundles []ExportedBundle
-	total   int64  // the archive's size in bytes
-	release func() // releases the blob lock
+	store     *layout.Store
+	index     []byte
+	blobs     []ocispec.Descriptor
+	bundles   []ExportedBundle
+	referrers []Referrer
+	total     int64  // the archive's size in bytes
+	release   func() // releases the blob lock
 }
 
 // Export writes an archive of the bundles refs name to w and returns its
@@ -98,10 +103,11 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 		return ExportResult{}, err
 	}
 	return ExportResult{
-		Digest:  h.Digest(),
-		Size:    cw.N(),
-		Blobs:   len(plan.blobs),
-		Bundles: plan.bundles,
+		Digest:    h.Digest(),
+		Size:      cw.N(),
+		Blobs:     len(plan.blobs),
+		Bundles:   plan.bundles,
+		Referrers: plan.referrers,
 	}, nil
 }
 
@@ -173,7 +179,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	if err != nil {
 		return nil, err
 	}
-	plan := &exportPlan{store: store, release: release}
+	plan := &exportPlan{store: store, release: release, referrers: []Referrer{}}
 	defer func() {
 		if err != nil {
 			release()
@@ -220,7 +226,10 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	if !noReferrers {
 		referrers, err := g.referrers(ctx, idx.Manifests)
 		if err != nil {
-			return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
+			return nil, err
+		}
+		if plan.referrers, err = describeReferrers(ctx, store, referrers); err != nil {
+			return nil, err
 		}
 		for _, e := range referrers {
 			out.Manifests = append(out.Manifests, e)
@@ -357,11 +366,15 @@ func (g *graphWalk) take(ctx context.Context, desc ocispec.Descriptor) ([]ocispe
 
 // referrers adds the referrers that entries (index.json's) name of every
 // document walked so far, and theirs in turn, with their graphs, and returns
-// them as entries holds them.
+// them as entries holds them (export and push).
 func (g *graphWalk) referrers(ctx context.Context, entries []ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 	set, err := g.store.Referrers(ctx, entries)
-	if err != nil {
-		return nil, err
+	var refs []ocispec.Descriptor
+	if err == nil {
+		refs, err = layout.CollectReferrers(ctx, g.docs, set, g.take)
 	}
-	return layout.CollectReferrers(ctx, g.docs, set, g.take)
+	if err != nil {
+		return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
+	}
+	return refs, nil
 }

@@ -182,6 +182,23 @@ func TestExportSelectionAndReferrers(t *testing.T) {
 			if len(res.Bundles) != len(tt.want) {
 				t.Errorf("Bundles = %+v", res.Bundles)
 			}
+			// Referrers describes the bundles that travel as referrers,
+			// as push and pull describe theirs.
+			var marked, described []digest.Digest
+			for _, b := range res.Bundles {
+				if b.Referrer {
+					marked = append(marked, b.Digest)
+				}
+			}
+			for _, r := range res.Referrers {
+				described = append(described, r.Digest)
+				if r.Created != referrerCreated || !strings.HasPrefix(r.ArtifactType, "application/vnd.test.sig") {
+					t.Errorf("Referrers: %+v, want its artifact type and created time", r)
+				}
+			}
+			if res.Referrers == nil || !reflect.DeepEqual(described, marked) {
+				t.Errorf("Referrers = %+v, want a non-nil list of %v", res.Referrers, marked)
+			}
 			// Every blob of the graph is there once.
 			seen := map[string]bool{}
 			for _, h := range archiveHeaders(t, data) {

@@ -181,15 +181,7 @@ func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Des
 	if err != nil {
 		return nil, err
 	}
-	out := []Referrer{}
-	for _, d := range descs {
-		doc, err := store.ReadDocument(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, newReferrer(d, &doc))
-	}
-	return out, nil
+	return describeReferrers(ctx, store, descs)
 }
 
 func info(d ocispec.Descriptor) LayerInfo {

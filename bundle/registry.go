@@ -53,10 +53,10 @@ type RegistryOptions struct {
 	// Concurrency is the number of blobs copied at once (oras-go's default
 	// when 0).
 	Concurrency int
-	// IncludeReferrers also copies the referrers (signatures, SBOMs) of
-	// every manifest of the graph, and theirs in turn
-	// (layout.CollectReferrers).
-	IncludeReferrers bool
+	// NoReferrers leaves out the referrers (signatures, SBOMs) of the
+	// manifests of the graph. By default they are copied, and theirs in
+	// turn (layout.CollectReferrers), as Export takes them.
+	NoReferrers bool
 	// Force lets Pull move a layout tag that names another manifest; without
 	// it Pull fails with layout.ErrTagConflict (the tag rule).
 	Force    bool
@@ -89,20 +89,28 @@ type Referrer struct {
 	Created string `json:"created,omitempty"`
 }
 
-// newReferrer describes the referrer d names, doc its document (nil when
-// not read), its artifact type as profile.ArtifactType says.
-func newReferrer(d ocispec.Descriptor, doc *layout.Document) Referrer {
-	r := Referrer{ArtifactType: d.ArtifactType, Digest: d.Digest, MediaType: d.MediaType, Size: d.Size}
-	if doc == nil {
-		return r
+// describeReferrers describes the referrers descs name, each read from
+// store (verified): its artifact type as profile.ArtifactType says, its
+// created annotation. inspect, export, push and pull report referrers
+// with it, so that their JSON names them alike; the result is never nil.
+func describeReferrers(ctx context.Context, store *layout.Store, descs []ocispec.Descriptor) ([]Referrer, error) {
+	out := []Referrer{}
+	for _, d := range descs {
+		doc, err := store.ReadDocument(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		var config string
+		if doc.Config != nil {
+			config = doc.Config.MediaType
+		}
+		out = append(out, Referrer{
+			ArtifactType: profile.ArtifactType(doc.ArtifactType, config),
+			Digest:       d.Digest, MediaType: d.MediaType, Size: d.Size,
+			Created: doc.Annotations[ocispec.AnnotationCreated],
+		})
 	}
-	var config string
-	if doc.Config != nil {
-		config = doc.Config.MediaType
-	}
-	r.ArtifactType = profile.ArtifactType(doc.ArtifactType, config)
-	r.Created = doc.Annotations[ocispec.AnnotationCreated]
-	return r
+	return out, nil
 }
 
 // PullResult describes a pull.
@@ -121,16 +129,16 @@ type PullResult struct {
 }
 
 // Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
-// holding one bundle) with oras.Copy (oras.ExtendedCopy with
-// opts.IncludeReferrers: the index.json entries whose subject is in the
-// bundle's graph go along) to dst, REGISTRY/REPO[:TAG]. The tag defaults to
-// the layout tag (src's, or the entry's only one); an untagged bundle is
-// pushed by digest. The whole graph must be in the layout before anything
-// is sent; every blob is read through the layout's verifying reader, so a
-// damaged blob stops the push with layout.ErrDigestMismatch or
-// ErrSizeMismatch. Blobs the registry has are not sent again, so a push
-// that failed half-way resumes where it stopped. The layout's blob lock is
-// held shared throughout, so a gc waits.
+// holding one bundle) with oras.Copy to dst, REGISTRY/REPO[:TAG], then,
+// unless opts.NoReferrers, each referrer index.json names of any manifest of
+// the bundle's graph, and theirs in turn (the referrers Export takes), after
+// its subject. The tag defaults to the layout tag (src's, or the entry's
+// only one); an untagged bundle is pushed by digest. The whole graph must be
+// in the layout before anything is sent; every blob is read through the
+// layout's verifying reader, so a damaged blob stops the push with
+// layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the registry has are
+// not sent again, so a push that failed half-way resumes where it stopped.
+// The layout's blob lock is held shared throughout, so a gc waits.
 //
 // Errors: ErrUnauthorized (401, 403), ErrNotInRegistry (404),
 // layout.ErrDigestMismatch (content that does not match its digest),
@@ -181,13 +189,13 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		return res, err
 	}
 	var referrers []ocispec.Descriptor
-	if opts.IncludeReferrers {
+	if !opts.NoReferrers {
 		idx, err := store.ReadIndex(ctx)
 		if err != nil {
 			return res, err
 		}
 		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
-			return res, fmt.Errorf("looking for referrers in index.json: %w", err)
+			return res, err
 		}
 	}
 	var total int64
@@ -196,10 +204,10 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	res = PushResult{
 		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tag: tag,
-		Blobs: len(g.order), Referrers: []Referrer{},
+		Blobs: len(g.order),
 	}
-	for _, r := range referrers {
-		res.Referrers = append(res.Referrers, newReferrer(r, nil))
+	if res.Referrers, err = describeReferrers(ctx, store, referrers); err != nil {
+		return res, err
 	}
 	dstRef := tag
 	if dstRef == "" {
@@ -260,20 +268,20 @@ func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descri
 
 // Pull copies the manifest src names (REGISTRY/REPO:TAG or
 // REGISTRY/REPO@DIGEST) and its graph into the layout at dir (created when
-// missing) with oras.CopyGraph (oras.ExtendedCopyGraph with
-// opts.IncludeReferrers: the registry's referrers of it, and theirs, go
-// along). Every blob goes through layout.Store.Put: hashed while written
-// under dir/ingest and committed only when its digest and size match the
-// descriptor (otherwise layout.ErrDigestMismatch or ErrSizeMismatch). After
-// the copy the graph must be whole and pass verify's checks (as Import's);
-// only then is index.json updated, atomically, with layout.Merge: each of
-// tags (default: the tag of src; none for a digest) is set on the manifest,
-// and each referrer gets an untagged entry. Pull receives: a tag that names
-// another manifest fails with layout.ErrTagConflict naming both digests
-// unless opts.Force, checked before the first blob is fetched, and nothing
-// is merged; an entry already there stays as it is, its annotations
-// included. The blob lock
-// is held shared from the first blob to that update.
+// missing) with oras.CopyGraph, then, unless opts.NoReferrers, the
+// registry's referrers of every manifest of the graph, and theirs in turn
+// (the referrers API, or the sha256-<hex> tag schema). Every blob goes
+// through layout.Store.Put: hashed while written under dir/ingest and
+// committed only when its digest and size match the descriptor (otherwise
+// layout.ErrDigestMismatch or ErrSizeMismatch). After the copy the graph
+// must be whole and pass verify's checks (as Import's); only then is
+// index.json updated, atomically, with layout.Merge: each of tags (default:
+// the tag of src; none for a digest) is set on the manifest, and each
+// referrer gets an untagged entry. Pull receives: a tag that names another
+// manifest fails with layout.ErrTagConflict naming both digests unless
+// opts.Force, checked before the first blob is fetched, and nothing is
+// merged; an entry already there stays as it is, its annotations included.
+// The blob lock is held shared from the first blob to that update.
 //
 // An interrupted pull leaves index.json as it was and the blobs it
 // committed verified and unreferenced; running it again skips them (its
@@ -363,7 +371,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
 	progress.Start("pull", total)
 	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
-	// The graph, whole in the layout; then, with opts.IncludeReferrers, the
+	// The graph, whole in the layout; then, unless opts.NoReferrers, the
 	// registry's referrers of each of its documents, copied and walked in
 	// turn.
 	g := newGraphWalk(store)
@@ -375,13 +383,16 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		err = registryError(src, err)
 	}
 	var referrers []ocispec.Descriptor
-	if err == nil && opts.IncludeReferrers {
+	if err == nil && !opts.NoReferrers {
 		referrers, err = layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 			if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
 				return nil, registryError(src, err)
 			}
 			return g.take(ctx, r)
 		})
+		if err != nil {
+			err = fmt.Errorf("looking for referrers in the registry (--no-referrers skips it): %w", err)
+		}
 	}
 	progress.Finish()
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
@@ -402,8 +413,8 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
 	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
 	idx.Manifests = append(idx.Manifests, entries[1:]...)
-	for _, r := range entries[1:] {
-		res.Referrers = append(res.Referrers, newReferrer(r, nil))
+	if res.Referrers, err = describeReferrers(ctx, store, entries[1:]); err != nil {
+		return res, err
 	}
 	indexDoc, err := json.Marshal(idx)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -331,63 +332,120 @@ func keys(m map[string]string) []string {
 	return out
 }
 
-// TestRegistryReferrers: a signature attached in the layout (by oras) is
-// pushed with --include-referrers, listed by `oras discover`, and pulled
-// back with --include-referrers as an untagged index.json entry.
-func TestRegistryReferrers(t *testing.T) {
+// TestRegistryReferrersByDefault: an SBOM attached in the layout (by oras)
+// travels with push and pull by default, as with export, and stays behind
+// with --no-referrers, for the three alike; --include-referrers is still
+// accepted and changes nothing. Export, push and pull name the referrers
+// they carried under the same key with the same elements. (Before, push and
+// pull carried referrers only with --include-referrers, and export's JSON
+// did not describe them.)
+func TestRegistryReferrersByDefault(t *testing.T) {
 	reg := startDistribution(t, "")
 	env := noDockerConfig(t)
 	oras := requireTool(t, "oras")
 	work := t.TempDir()
 	_, lay, d := regPack(t, work)
 	writeFile(t, filepath.Join(work, "sbom.json"), []byte(`{"sbom":true}`), 0o644)
-	r := runCmd(t, work, env, oras, "attach", "--oci-layout", lay+":1.0", "--artifact-type", "application/vnd.example.sbom", "sbom.json")
-	if r.code != 0 {
+	const sbomType = "application/vnd.example.sbom"
+	if r := runCmd(t, work, env, oras, "attach", "--oci-layout", lay+":1.0", "--artifact-type", sbomType, "sbom.json"); r.code != 0 {
 		t.Fatalf("oras attach: exit %d\n%s", r.code, r.stderr)
 	}
-	repo := reg.addr + "/site/signed"
-
-	// Without the flag, only the bundle goes.
-	mustRun(t, work, env, "push", "--plain-http", lay+":1.0", repo)
-	r = runCmd(t, work, env, oras, "discover", "--plain-http", "--format", "json", repo+":1.0")
-	if r.code != 0 || strings.Contains(r.stdout, "application/vnd.example.sbom") {
-		t.Errorf("oras discover after a push without --include-referrers: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	// discover is what `oras discover` lists as attached to ref.
+	discover := func(ref string) string {
+		t.Helper()
+		r := runCmd(t, work, env, oras, "discover", "--plain-http", "--format", "json", ref)
+		if r.code != 0 {
+			t.Fatalf("oras discover %s: exit %d\n%s%s", ref, r.code, r.stdout, r.stderr)
+		}
+		return r.stdout
 	}
 
+	// push: by default the SBOM goes along.
+	signed := reg.addr + "/site/signed"
+	out := mustRun(t, work, env, "push", "--plain-http", "--json", lay+":1.0", signed)
 	var push regPushJSON
-	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--include-referrers", "--json", lay+":1.0", repo), &push)
+	regJSON(t, out, &push)
 	if len(push.Referrers) != 1 || push.Digest != d {
-		t.Fatalf("push --include-referrers = %+v, want one referrer", push)
+		t.Fatalf("push = %+v, want one referrer by default", push)
 	}
 	sbom := push.Referrers[0].Digest
-	r = runCmd(t, work, env, oras, "discover", "--plain-http", "--format", "json", repo+":1.0")
-	if r.code != 0 || !strings.Contains(r.stdout, sbom.String()) {
-		t.Errorf("oras discover does not list the referrer %s: exit %d\n%s%s", sbom, r.code, r.stdout, r.stderr)
+	pushRefs := refsJSON(t, out)
+	if !strings.Contains(discover(signed+":1.0"), sbom.String()) {
+		t.Errorf("after a push, oras discover does not list the referrer %s", sbom)
+	}
+	// push --no-referrers: the bundle alone.
+	bare := reg.addr + "/site/bare"
+	if refs := refsJSON(t, mustRun(t, work, env, "push", "--plain-http", "--no-referrers", "--json", lay+":1.0", bare)); len(refs) != 0 {
+		t.Errorf("push --no-referrers: referrers %v, want none", refs)
+	}
+	if got := discover(bare + ":1.0"); strings.Contains(got, sbomType) {
+		t.Errorf("after push --no-referrers, oras discover lists the referrer:\n%s", got)
+	}
+	// push --include-referrers: accepted, as the default.
+	alias := reg.addr + "/site/alias"
+	if refs := refsJSON(t, mustRun(t, work, env, "push", "--plain-http", "--include-referrers", "--json", lay+":1.0", alias)); len(refs) != 1 {
+		t.Errorf("push --include-referrers: referrers %v, want the SBOM", refs)
 	}
 
-	plain := filepath.Join(work, "plain")
-	mustRun(t, work, env, "pull", "--plain-http", "-o", plain, repo+":1.0")
-	if idx := xtComplete(t, plain); len(idx.Manifests) != 1 {
-		t.Errorf("pull without --include-referrers: index.json has %d entries, want 1", len(idx.Manifests))
-	}
+	// pull: by default the SBOM comes along, as an untagged entry.
 	pulled := filepath.Join(work, "pulled")
+	out = mustRun(t, work, env, "pull", "--plain-http", "--json", "-o", pulled, signed+":1.0")
 	var pull regPullJSON
-	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--include-referrers", "--json", "-o", pulled, repo+":1.0"), &pull)
+	regJSON(t, out, &pull)
 	if len(pull.Referrers) != 1 || pull.Referrers[0].Digest != sbom || pull.Blobs != 3+2 {
 		// The SBOM adds its manifest and layer; its empty config is ours.
-		t.Errorf("pull --include-referrers = %+v, want referrer %s and 5 blobs", pull, sbom)
+		t.Errorf("pull = %+v, want referrer %s and 5 blobs", pull, sbom)
 	}
-	idx := xtComplete(t, pulled)
+	pullRefs := refsJSON(t, out)
 	found := false
-	for _, m := range idx.Manifests {
+	for _, m := range xtComplete(t, pulled).Manifests {
 		if m.Digest == sbom && m.Annotations[ocispec.AnnotationRefName] == "" {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("pulled index.json has no untagged entry for the referrer %s: %+v", sbom, idx.Manifests)
+		t.Errorf("pulled index.json has no untagged entry for the referrer %s", sbom)
 	}
 	arcVerify(t, pulled)
+	// pull --no-referrers: the bundle alone, though the registry has more.
+	plain := filepath.Join(work, "plain")
+	if refs := refsJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--no-referrers", "--json", "-o", plain, signed+":1.0")); len(refs) != 0 {
+		t.Errorf("pull --no-referrers: referrers %v, want none", refs)
+	}
+	if idx := xtComplete(t, plain); len(idx.Manifests) != 1 {
+		t.Errorf("pull --no-referrers: index.json has %d entries, want 1", len(idx.Manifests))
+	}
+	// pull --include-referrers: accepted, as the default.
+	aliased := filepath.Join(work, "aliased")
+	if refs := refsJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--include-referrers", "--json", "-o", aliased, signed+":1.0")); len(refs) != 1 {
+		t.Errorf("pull --include-referrers: referrers %v, want the SBOM", refs)
+	}
+
+	// export, as push and pull: the same referrers key, the same element.
+	exportRefs := refsJSON(t, mustRun(t, work, env, "export", "--json", "-o", filepath.Join(work, "x.tar"), lay+":1.0"))
+	if refs := refsJSON(t, mustRun(t, work, env, "export", "--no-referrers", "--json", "-o", filepath.Join(work, "y.tar"), lay+":1.0")); len(refs) != 0 {
+		t.Errorf("export --no-referrers: referrers %v, want none", refs)
+	}
+	if len(exportRefs) != 1 || exportRefs[0]["digest"] != sbom.String() || exportRefs[0]["artifactType"] != sbomType {
+		t.Fatalf("export: referrers %v, want the SBOM %s", exportRefs, sbom)
+	}
+	if !reflect.DeepEqual(pushRefs, exportRefs) || !reflect.DeepEqual(pullRefs, exportRefs) {
+		t.Errorf("referrers differ:\nexport %v\npush   %v\npull   %v", exportRefs, pushRefs, pullRefs)
+	}
+}
+
+// refsJSON is the "referrers" array of a command's --json output, each
+// element as JSON has it.
+func refsJSON(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var v struct {
+		Referrers []map[string]any `json:"referrers"`
+	}
+	regJSON(t, out, &v)
+	if v.Referrers == nil {
+		t.Fatalf("--json output has no referrers array:\n%s", out)
+	}
+	return v.Referrers
 }
 
 // regHtpasswd writes an htpasswd file with one bcrypt entry.
