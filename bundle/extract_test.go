@@ -984,6 +984,32 @@ func TestExtractImageAbsoluteLink(t *testing.T) {
 	}
 }
 
+// TestExtractImageReplacesLink: a layer that replaces a lower layer's
+// symlink with a directory writes into that directory (the link is gone,
+// nothing goes through it); verify --deep agrees.
+func TestExtractImageReplacesLink(t *testing.T) {
+	ref := writeLayout(t, true, []testLayer{
+		imageLayer(tarOf(t, []tarEntry{{name: "lib", typ: tar.TypeSymlink, link: "usr/lib"}, {name: "usr/lib/", typ: tar.TypeDir}})),
+		imageLayer(tarOf(t, []tarEntry{{name: "lib/", typ: tar.TypeDir}, {name: "lib/x.so", body: "x"}})),
+	})
+	rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+	must(t, err)
+	if !rep.OK() {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Errorf("verify --deep:\n%s", b.String())
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	_, err = Extract(ctx, ref, out, ExtractOptions{})
+	must(t, err)
+	if fi, err := os.Lstat(filepath.Join(out, "lib")); err != nil || !fi.IsDir() {
+		t.Errorf("lib = %v, %v; want the directory of the upper layer", fi, err)
+	}
+	if _, err := os.Lstat(filepath.Join(out, "usr", "lib", "x.so")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("usr/lib/x.so: %v; want nothing written through the old link", err)
+	}
+}
+
 // TestExtractIndex: an index of several platforms extracts the manifest for
 // this machine; with no single match it is ambiguous.
 func TestExtractIndex(t *testing.T) {

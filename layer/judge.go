@@ -432,7 +432,7 @@ func (j *Judge) Finish() []*Refusal {
 // layer's directory is judged, then the directory is removed).
 func (j *Judge) Forget(name string) {
 	for n := range j.links {
-		if _, mine := j.seen[n]; mine {
+		if j.seen[n] == seenLink { // this layer's link, judged before the removal
 			continue
 		}
 		if n == name || strings.HasPrefix(n, name+"/") {
