@@ -561,6 +561,12 @@ var hostileCases = []struct {
 		{{name: "d/", typ: tar.TypeDir}, {name: "d/f", body: "1"}},
 		{{name: "d", typ: tar.TypeSymlink, link: "e"}, {name: "d/x", body: "2"}},
 	}, msg: "reached through the symlink d"},
+	{name: "image: whiteout below a lower file", image: true, entries: [][]tarEntry{
+		{{name: "f", body: "1"}}, {{name: "f/.wh.x"}},
+	}, msg: "f/.wh.x: below the file f"},
+	{name: "image: entry below a lower file", image: true, entries: [][]tarEntry{
+		{{name: "f", body: "1"}}, {{name: "f/x", body: "2"}},
+	}, msg: "f/x: below the file f"},
 	{name: "image: a link loop replacing a lower directory", image: true, entries: [][]tarEntry{
 		{{name: "a/", typ: tar.TypeDir}, {name: "a/b", body: "1"}},
 		{{name: "a", typ: tar.TypeSymlink, link: "/a"}},

@@ -158,7 +158,7 @@ func (a *Applier) entry(hdr *tar.Header, r io.Reader) error {
 		return nil // the root directory itself ("./")
 	}
 	if e.Whiteout {
-		return a.whiteout(name)
+		return a.whiteout(hdr.Name, name)
 	}
 	// Only an image layer may replace what is there, and only what lower
 	// layers wrote (the judge refuses names the layer has already).
@@ -297,7 +297,7 @@ func (a *Applier) hardlink(name string, hdr *tar.Header) error {
 // whiteout applies an image whiteout entry: ".wh..wh..opq" hides what lower
 // layers put in its directory, ".wh.NAME" removes NAME. What the current
 // layer wrote stays, whatever the order of the entries.
-func (a *Applier) whiteout(name string) error {
+func (a *Applier) whiteout(raw, name string) error {
 	dir, base := path.Dir(name), path.Base(name)
 	if base == ".wh..wh..opq" {
 		if dir == "." {
@@ -312,7 +312,14 @@ func (a *Applier) whiteout(name string) error {
 	if a.judge.Seen(victim) {
 		return nil
 	}
-	return a.remove(victim)
+	err := a.remove(victim)
+	if err != nil {
+		if r := a.belowFile(victim); r != nil { // of a lower layer
+			r.Name = raw
+			return r
+		}
+	}
+	return err
 }
 
 // opaque removes, below dir, everything the current layer did not write.
@@ -397,10 +404,8 @@ func (a *Applier) at(name string) (*os.Root, string, error) {
 	}
 	a.dropParent()
 	if err := a.root.MkdirAll(dir, 0o700); err != nil {
-		if errors.Is(err, syscall.ENOTDIR) {
-			if r := a.belowFile(name); r != nil {
-				return nil, "", r
-			}
+		if r := a.belowFile(name); r != nil {
+			return nil, "", r
 		}
 		return nil, "", entryErr(name, err)
 	}

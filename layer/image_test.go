@@ -34,6 +34,7 @@ func TestCheckImage(t *testing.T) {
 	}{
 		{"through a lower link", [][]*tar.Header{{sym("lib", "usr/lib"), dir("usr/lib/")}, {reg("lib/x.so")}}, "lib/x.so: reached through the symlink lib"},
 		{"below a lower file", [][]*tar.Header{{reg("etc")}, {reg("etc/hosts")}}, "etc/hosts: below the file etc"},
+		{"whiteout below a lower file", [][]*tar.Header{{reg("f")}, {reg("f/.wh.x")}}, "f/.wh.x: below the file f"},
 		{"whiteout through a lower link", [][]*tar.Header{{sym("l", "/etc")}, {reg("l/.wh.passwd")}}, "l/.wh.passwd: reached through the symlink l"},
 		{"a link escapes with the link below", [][]*tar.Header{{sym("d", "."), dir("e/")}, {sym("e/p", "../d/../x")}}, "escapes the root"},
 		{"the link replaced by a directory", [][]*tar.Header{{sym("lib", "usr/lib")}, {dir("lib/"), reg("lib/x.so")}}, ""},
