@@ -62,7 +62,7 @@ func exportAction(c *cli.Context) error {
 		// The archive is standard output; the report goes to stderr.
 		report = c.App.ErrWriter
 		res, err = bundle.Export(c.Context, os.Stdout, c.Args().Slice(), opts)
-		res.Archive = "-"
+		res.Archive.Path = "-"
 	} else {
 		res, err = bundle.ExportFile(c.Context, out, c.Args().Slice(), opts)
 	}

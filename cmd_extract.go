@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,6 +33,13 @@ func extractCommand() *cli.Command {
 			if out == "" {
 				return usagef("extract: -o DIR is required")
 			}
+			if out == "-" {
+				return usagef("extract: -o - is not supported: extract writes files into a directory (export writes an archive to standard output)")
+			}
+			stdin, err := archiveStdin(c, ref)
+			if err != nil {
+				return err
+			}
 			progress, err := newProgress(c)
 			if err != nil {
 				return err
@@ -46,7 +52,7 @@ func extractCommand() *cli.Command {
 				SameOwner:           c.Bool("same-owner"),
 				AllowOutsideLinks:   c.Bool("allow-outside-links"),
 				Progress:            progress,
-				Stdin:               os.Stdin,
+				Stdin:               stdin,
 			}
 			res, err := bundle.Extract(c.Context, ref, out, opts)
 			if err != nil {

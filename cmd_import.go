@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
 )
@@ -47,10 +46,9 @@ func importAction(c *cli.Context) error {
 	)
 	switch {
 	case len(args) == 1 && args[0] == "-":
-		if term.IsTerminal(int(os.Stdin.Fd())) {
-			return usagef("import: - reads the archive from standard input, which is a terminal")
+		if src, err = archiveStdin(c, args[0]); err != nil {
+			return err
 		}
-		src = os.Stdin
 	case len(args) == 1 && strings.HasSuffix(args[0], ".sha256"):
 		list, whole, err := bundle.ReadChecksumFile(args[0])
 		if err != nil {
@@ -96,6 +94,7 @@ func importAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
+	res.Archive.Path = strings.Join(args, " ")
 	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteImportText(w, res) })
 }
 

@@ -28,5 +28,12 @@ func lsAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	return emit(c, c.App.Writer, entries, func(w io.Writer) error { return bundle.WriteListText(w, entries) })
+	result := lsResult{Layout: dir, Bundles: entries}
+	return emit(c, c.App.Writer, result, func(w io.Writer) error { return bundle.WriteListText(w, entries) })
+}
+
+// lsResult is ls's JSON (docs/json.md): one object, as every command prints.
+type lsResult struct {
+	Layout  string             `json:"layout"`
+	Bundles []bundle.ListEntry `json:"bundles"`
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -30,8 +29,8 @@ func packCommand() *cli.Command {
 			sliceFlag("index-annotation", "", "index.json annotation K=V (repeatable)"),
 			stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"TITLE":{…}}`),
 			stringFlag("artifact-type", "", profile.DefaultArtifactType, "the manifest's artifactType"),
-			stringFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none"),
-			stringFlag("level", "l", "default", "compression level: fastest, default, better or best"),
+			enumFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none", parseCodec),
+			enumFlag("level", "l", "default", "compression level: fastest, default, better or best", parseLevel),
 			stringFlag("created", "", "", "write org.opencontainers.image.created: an RFC 3339 time or now"),
 			boolFlag("dereference", "", "store the file or directory a symlink points to, not the link (like tar -h)"),
 			boolFlag("keep-links", "", "store symlinks that leave PATH as they are (extract needs --allow-outside-links)"),
@@ -42,6 +41,9 @@ func packCommand() *cli.Command {
 		Action: packAction,
 	}
 }
+
+func parseCodec(s string) error { _, err := compress.ParseCodec(s); return err }
+func parseLevel(s string) error { _, err := compress.ParseLevel(s); return err }
 
 // packMemoryLimit sets Go's soft memory limit for pack, unless GOMEMLIMIT
 // does: each layer's zstd encoder cycles through about 100 MiB of job
@@ -104,7 +106,7 @@ func packAction(c *cli.Context) error {
 	for _, s := range c.StringSlice("layer-annotation") {
 		title, kv, ok := strings.Cut(s, ":")
 		if !ok || title == "" {
-			return cmdErr(c, fmt.Errorf("--layer-annotation %q: %w: want TITLE:K=V", s, bundle.ErrBadInput))
+			return usagef("pack: --layer-annotation %q: want TITLE:K=V", s)
 		}
 		if opts.LayerAnnotations == nil {
 			opts.LayerAnnotations = map[string]map[string]string{}
@@ -138,7 +140,7 @@ func addPairs(m map[string]string, pairs []string) (map[string]string, error) {
 	for _, p := range pairs {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("annotation %q: %w: want K=V", p, bundle.ErrBadInput)
+			return nil, usagef("annotation %q: want K=V", p)
 		}
 		if m == nil {
 			m = map[string]string{}

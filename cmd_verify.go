@@ -53,6 +53,9 @@ func verifyAction(c *cli.Context) error {
 		// names them (each part and the whole are then checked as read).
 		rep, err = verifyParts(c, opts)
 	default:
+		if opts.Stdin, err = archiveStdin(c, target); err != nil {
+			return err
+		}
 		rep, err = verify.Verify(c.Context, target, opts)
 	}
 	if err != nil {
@@ -65,6 +68,9 @@ func verifyAction(c *cli.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if err := rep.Err(); err != nil && c.Bool("json") {
+		return markedError{cmdErr(c, err), errShown}
 	}
 	return cmdErr(c, rep.Err())
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"syscall"
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
@@ -10,51 +13,89 @@ import (
 	"github.com/ocibundle/ocibundle/verify"
 )
 
-// Exit codes (README "Exit codes").
-const (
-	exitOK          = 0
-	exitContent     = 1
-	exitUsage       = 2
-	exitOperational = 3
+// exitClass is a kind of outcome and the exit code that reports it (README
+// "Exit codes"; docs/json.md names the classes in JSON errors).
+type exitClass struct {
+	Name string
+	Code int
+}
+
+var (
+	classOK          = exitClass{"ok", 0}
+	classContent     = exitClass{"content", 1}     // the content is bad
+	classUsage       = exitClass{"usage", 2}       // the command line cannot be run as given
+	classOperational = exitClass{"operational", 3} // I/O, permission, disk full, network, lock, missing path
+	classInterrupted = exitClass{"interrupted", 130}
 )
+
+// exitTable classifies every exported sentinel of every package (exit_test.go
+// fails when one is missing). An error is classified by the first class, in
+// this order, one of whose sentinels it wraps; an error wrapping none is
+// operational.
+var exitTable = []struct {
+	class     exitClass
+	sentinels []error
+}{
+	{classInterrupted, []error{context.Canceled, compress.ErrAborted}},
+	// The system said no: these win over a sentinel that wraps them (a
+	// PATH to pack that is missing or unreadable is not a usage error).
+	{classOperational, []error{fs.ErrNotExist, fs.ErrPermission, syscall.ENOSPC}},
+	{classUsage, []error{
+		errUsage,
+		layout.ErrBadReference, layout.ErrBadTag,
+		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
+		verify.ErrBadTarget, verify.ErrBadOption,
+		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
+	}},
+	{classContent, []error{
+		verify.ErrFailed,
+		bundle.ErrBadInput, // the input tree holds what a layer cannot carry
+		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
+		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadJSON, layout.ErrDuplicateKey,
+		layout.ErrTooLarge, layout.ErrBadDocument,
+		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
+		layout.ErrDuplicateMember, layout.ErrBlobName,
+		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
+		layout.ErrTagConflict, bundle.ErrBadPart,
+		compress.ErrUnknownMediaType,
+	}},
+	{classOperational, []error{
+		layout.ErrTagNotFound, bundle.ErrNotInRegistry, bundle.ErrUnauthorized,
+	}},
+}
 
 // errUsage marks a command line that cannot be run as given.
 var errUsage = errors.New("usage")
 
+// markedError is err that also matches mark under errors.Is, without mark's
+// text in its message (no "usage: " prefix).
+type markedError struct{ err, mark error }
+
+func (e markedError) Error() string        { return e.err.Error() }
+func (e markedError) Unwrap() error        { return e.err }
+func (e markedError) Is(target error) bool { return target == e.mark }
+
+// usagef formats a usage error; %w in format wraps as fmt.Errorf does.
 func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+	return markedError{fmt.Errorf(format, args...), errUsage}
+}
+
+// classify returns the class of err (classOK for nil).
+func classify(err error) exitClass {
+	if err == nil {
+		return classOK
+	}
+	for _, row := range exitTable {
+		for _, s := range row.sentinels {
+			if errors.Is(err, s) {
+				return row.class
+			}
+		}
+	}
+	return classOperational
 }
 
 // exitCode maps an error to the exit code: the one place that knows it.
 func exitCode(err error) int {
-	content := []error{
-		bundle.ErrBadInput, verify.ErrFailed,
-		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
-		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadTag, layout.ErrTagNotFound,
-		layout.ErrBadJSON, layout.ErrTooLarge, layout.ErrBadDocument,
-		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
-		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrTagConflict, bundle.ErrBadPart,
-		bundle.ErrUnauthorized, bundle.ErrNotInRegistry,
-	}
-	usage := []error{errUsage, layout.ErrBadReference, bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
-		verify.ErrBadTarget, verify.ErrBadOption,
-		compress.ErrUnknownCodec, compress.ErrUnknownLevel}
-	switch {
-	case err == nil:
-		return exitOK
-	case isAny(err, usage):
-		return exitUsage
-	case isAny(err, content):
-		return exitContent
-	}
-	return exitOperational
-}
-
-func isAny(err error, targets []error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
+	return classify(err).Code
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/layout"
@@ -32,23 +34,109 @@ func main() {
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", err)
-			os.Exit(exitOperational)
+			os.Exit(classOperational.Code)
 		}
 		prof = f
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newApp().RunContext(ctx, os.Args)
-	stop()
+	app := newApp()
+	args := normalizeArgs(app, os.Args)
+	ctx := onSignal(wantJSON(args))
+	err := app.RunContext(layout.WithLockWait(ctx, waitingForLock), args)
+	if err != nil && ctx.Err() != nil {
+		// A signal came: whatever the command was doing failed because of
+		// it, so the outcome is "interrupted", whatever err wraps.
+		err = errInterrupted
+	}
 	if prof != nil {
 		pprof.StopCPUProfile()
 		if cerr := prof.Close(); cerr != nil {
 			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", cerr)
 		}
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ocibundle: %v\n", err)
+	os.Exit(report(os.Stdout, os.Stderr, err, wantJSON(args)))
+}
+
+// errInterrupted is the message of a command stopped by SIGINT or SIGTERM.
+// It matches context.Canceled, which exit.go classifies as interrupted.
+var errInterrupted = markedError{errors.New("interrupted"), context.Canceled}
+
+// interruptGrace is how long a command has, after SIGINT or SIGTERM, to
+// stop by itself (every workflow checks its context between and within
+// blobs, files and lock attempts) before main exits 130 anyway: a read that
+// never returns (an idle standard input, a silent network peer) cannot
+// check a context, and the promise is to stop within a second.
+const interruptGrace = 500 * time.Millisecond
+
+// onSignal returns a context that SIGINT or SIGTERM cancels, and starts the
+// watchdog of interruptGrace.
+func onSignal(asJSON bool) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		time.Sleep(interruptGrace)
+		os.Exit(report(os.Stdout, os.Stderr, errInterrupted, asJSON))
+	}()
+	return ctx
+}
+
+// waitingForLock tells the user why a command has not started yet.
+func waitingForLock(layout string) {
+	fmt.Fprintf(os.Stderr, "ocibundle: waiting for lock on %s\n", layout)
+}
+
+// report writes err as one line on stderr (and, when asJSON, as the JSON
+// error object of docs/json.md on stdout, unless the command's JSON output
+// already told it) and returns the exit code.
+func report(stdout, stderr io.Writer, err error, asJSON bool) int {
+	class := classify(err)
+	if err == nil {
+		return class.Code
 	}
-	os.Exit(exitCode(err))
+	fmt.Fprintf(stderr, "ocibundle: %v\n", err)
+	if asJSON && !errors.Is(err, errShown) {
+		_ = bundle.WriteJSON(stdout, jsonError{Error: jsonErrorBody{
+			Message: err.Error(), ExitCode: class.Code, Class: class.Name,
+		}})
+	}
+	return class.Code
+}
+
+// errShown marks an error that the command's JSON output already reports
+// (verify --json prints its report, findings included, then fails).
+var errShown = errors.New("reported in the output")
+
+// jsonError is what --json prints on stdout for a failure (docs/json.md).
+type jsonError struct {
+	Error jsonErrorBody `json:"error"`
+}
+
+type jsonErrorBody struct {
+	Message  string `json:"message"`
+	ExitCode int    `json:"exitCode"`
+	Class    string `json:"class"`
+}
+
+// wantJSON reports whether the command line (normalized: flags before "--")
+// or OCIBUNDLE_JSON asks for JSON output. It reads the words, not the parsed
+// flags, so that a command line that fails to parse still gets a JSON error.
+func wantJSON(args []string) bool {
+	on, _ := strconv.ParseBool(os.Getenv("OCIBUNDLE_JSON"))
+	for _, a := range args[1:] {
+		if a == "--" {
+			break
+		}
+		if name, hasValue := flagName(a); isFlag(a) && name == "json" {
+			on = true
+			if hasValue {
+				_, v, _ := strings.Cut(a, "=")
+				on, _ = strconv.ParseBool(v)
+			}
+		}
+	}
+	return on
 }
 
 // envVars gives every flag its OCIBUNDLE_<FLAG> variable.
@@ -68,6 +156,20 @@ func stringFlag(name, alias, value, usage string) *cli.StringFlag {
 	f := &cli.StringFlag{Name: name, Value: value, Usage: usage, EnvVars: envVars(name)}
 	if alias != "" {
 		f.Aliases = []string{alias}
+	}
+	return f
+}
+
+// enumFlag is a string flag whose value parse must accept: any other value,
+// from the command line or the environment, is a usage error (exit 2) naming
+// the flag, the value and, through parse's error, the allowed values.
+func enumFlag(name, alias, value, usage string, parse func(string) error) *cli.StringFlag {
+	f := stringFlag(name, alias, value, usage)
+	f.Action = func(_ *cli.Context, v string) error {
+		if err := parse(v); err != nil {
+			return usagef("--%s %w", name, err)
+		}
+		return nil
 	}
 	return f
 }
@@ -111,11 +213,11 @@ func newApp() *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {}, // main prints and exits
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return usagef("%v", err)
 		},
 		Flags: []cli.Flag{
 			boolFlag("quiet", "q", "no progress bars, no warnings"),
-			stringFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never"),
+			enumFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never", parseProgressMode),
 		},
 		Commands: []*cli.Command{
 			packCommand(),
@@ -139,10 +241,10 @@ func newApp() *cli.App {
 		_ = cli.ShowAppHelp(c)
 		return usagef("name a command")
 	}
-	// The global flags are accepted after the command name too, and a bad
-	// flag is a one-line usage error (exit 2), never a help dump.
+	// A bad flag is a one-line usage error (exit 2), never a help dump. The
+	// global flags are accepted after the command name too: normalizeArgs
+	// moves them before it.
 	for _, cmd := range app.Commands {
-		cmd.Flags = append(cmd.Flags, app.Flags...)
 		cmd.OnUsageError = app.OnUsageError
 	}
 	return app
@@ -197,6 +299,19 @@ func reportMoves(c *cli.Context, moves []layout.TagMove) {
 func printDigest(w io.Writer, d fmt.Stringer) error {
 	_, err := fmt.Fprintln(w, d)
 	return err
+}
+
+// archiveStdin returns standard input for a command whose argument arg is
+// "-" (an archive on standard input), and nil when arg is not "-". A
+// terminal is refused (a usage error): keystrokes are not an archive.
+func archiveStdin(c *cli.Context, arg string) (io.Reader, error) {
+	if arg != "-" {
+		return nil, nil
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil, usagef("%s: - reads an archive from standard input, which is a terminal; redirect a file or a pipe into it", c.Command.Name)
+	}
+	return os.Stdin, nil
 }
 
 // sourceDateEpoch reads SOURCE_DATE_EPOCH (reproducible-builds.org): nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -25,14 +26,23 @@ type barProgress struct {
 // it for a working sink), which the workflows replace with progress.Nop.
 func newProgress(c *cli.Context) (progress.Progress, error) {
 	mode := c.String("progress")
-	if mode != "auto" && mode != "always" && mode != "never" {
-		return nil, usagef("--progress %q: want auto, always or never", mode)
+	if err := parseProgressMode(mode); err != nil {
+		return nil, usagef("--progress %w", err)
 	}
 	show := mode == "always" || (mode == "auto" && term.IsTerminal(int(os.Stderr.Fd())))
 	if c.Bool("quiet") || !show {
 		return nil, nil
 	}
 	return &barProgress{}, nil
+}
+
+// parseProgressMode accepts the values of --progress.
+func parseProgressMode(s string) error {
+	switch s {
+	case "auto", "always", "never":
+		return nil
+	}
+	return fmt.Errorf("%q: want auto, always or never", s)
 }
 
 func (p *barProgress) Start(label string, total int64) {

@@ -61,7 +61,7 @@ func BenchmarkExport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(res.Size)
+	b.SetBytes(res.Archive.Size)
 	for b.Loop() {
 		if _, err := bundle.Export(context.Background(), io.Discard, []string{dir + ":b"}, bundle.ExportOptions{}); err != nil {
 			b.Fatal(err)

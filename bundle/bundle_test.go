@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -265,18 +266,18 @@ func TestListAndInspect(t *testing.T) {
 	t.Chdir(filepath.Dir(dir)) // references relative to another working directory
 	entries, err := List(ctx, "L")
 	must(t, err)
-	if len(entries) != 2 || entries[0].Tag != "v1" || entries[0].Digest != r1.Digest || entries[1].Digest != r2.Digest {
+	if len(entries) != 2 || !reflect.DeepEqual(entries[0].Tags, []string{"v1"}) || entries[0].Digest != r1.Digest || entries[1].Digest != r2.Digest {
 		t.Fatalf("List() = %+v", entries)
 	}
-	if entries[0].Layers != 2 || entries[0].Created != "2024-01-02T03:04:05Z" || entries[0].ArtifactType != profile.DefaultArtifactType {
+	if entries[0].LayerCount != 2 || entries[0].Size != r1.Size || entries[0].Created != "2024-01-02T03:04:05Z" || entries[0].ArtifactType != profile.DefaultArtifactType {
 		t.Errorf("List()[0] = %+v", entries[0])
 	}
 	var wantSize int64 = r1.Size + 2 // manifest + "{}" config
 	for _, l := range r1.Layers {
 		wantSize += l.Size
 	}
-	if entries[0].Size != wantSize {
-		t.Errorf("List()[0].Size = %d, want %d", entries[0].Size, wantSize)
+	if entries[0].TotalSize != wantSize {
+		t.Errorf("List()[0].TotalSize = %d, want %d", entries[0].TotalSize, wantSize)
 	}
 	var text bytes.Buffer
 	must(t, WriteListText(&text, entries))
@@ -351,7 +352,7 @@ func TestListNestedIndex(t *testing.T) {
 	must(t, err)
 	var multi *ListEntry
 	for i := range entries {
-		if entries[i].Tag == "multi" {
+		if reflect.DeepEqual(entries[i].Tags, []string{"multi"}) {
 			multi = &entries[i]
 		}
 	}
@@ -360,8 +361,8 @@ func TestListNestedIndex(t *testing.T) {
 	}
 	// r2's only layer (notes.md) is r1's second layer: counted once.
 	want := idxDesc.Size + r1.Size + r2.Size + 2 + r1.Layers[0].Size + r1.Layers[1].Size
-	if multi.Size != want || multi.Layers != 3 {
-		t.Errorf("List(multi) size %d layers %d, want %d and 3", multi.Size, multi.Layers, want)
+	if multi.TotalSize != want || multi.LayerCount != 3 {
+		t.Errorf("List(multi) totalSize %d layerCount %d, want %d and 3", multi.TotalSize, multi.LayerCount, want)
 	}
 	in, err := Inspect(ctx, dir+":multi")
 	must(t, err)

@@ -35,15 +35,21 @@ type ExportOptions struct {
 
 // ExportResult is what a sender publishes out of band.
 type ExportResult struct {
-	Archive string           `json:"archive"`
-	Digest  digest.Digest    `json:"digest"` // sha256 of the whole archive
-	Size    int64            `json:"size"`
+	Archive Archive          `json:"archive"`
 	Blobs   int              `json:"blobs"`
 	Bundles []ExportedBundle `json:"bundles"`
 	// Referrers are the manifests that travel because their subject does
 	// (those of Bundles marked Referrer), described as push and pull
 	// describe theirs.
 	Referrers []Referrer `json:"referrers"`
+}
+
+// Archive describes an archive written or read (docs/json.md).
+type Archive struct {
+	// Path is the file ("-" for standard output or input).
+	Path   string        `json:"path"`
+	Digest digest.Digest `json:"digest"` // sha256 of the whole archive
+	Size   int64         `json:"size"`   // bytes
 	// Parts and ChecksumFile are set for a split archive.
 	Parts        []Part `json:"parts,omitempty"`
 	ChecksumFile string `json:"checksumFile,omitempty"`
@@ -51,9 +57,9 @@ type ExportResult struct {
 
 // ExportedBundle is one entry of the archive's index.json.
 type ExportedBundle struct {
-	Tag       string        `json:"tag,omitempty"`
 	Digest    digest.Digest `json:"digest"`
 	MediaType string        `json:"mediaType"`
+	Tags      []string      `json:"tags"` // the entry's tag, if any
 	// Referrer is set for a manifest that travels because its subject does.
 	Referrer bool `json:"referrer,omitempty"`
 }
@@ -103,8 +109,7 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 		return ExportResult{}, err
 	}
 	return ExportResult{
-		Digest:    h.Digest(),
-		Size:      cw.N(),
+		Archive:   Archive{Digest: h.Digest(), Size: cw.N()},
 		Blobs:     len(plan.blobs),
 		Bundles:   plan.bundles,
 		Referrers: plan.referrers,
@@ -132,8 +137,8 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 		if err = sw.Commit(ctx); err != nil {
 			return res, err
 		}
-		res.Archive, res.Parts = file, sw.Parts()
-		res.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Parts, res.Digest)
+		res.Archive.Path, res.Archive.Parts = file, sw.Parts()
+		res.Archive.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Archive.Parts, res.Archive.Digest)
 		return res, err
 	}
 	f, err := atomicfile.NextTo(file, 0o644)
@@ -147,7 +152,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 	if err = f.Commit(ctx, file); err != nil {
 		return res, err
 	}
-	res.Archive = file
+	res.Archive.Path = file
 	return res, nil
 }
 
@@ -215,7 +220,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 		}
 	}
 	for _, e := range out.Manifests {
-		plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType})
+		plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType})
 	}
 	g := newGraphWalk(store)
 	for _, e := range out.Manifests {
@@ -233,7 +238,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 		}
 		for _, e := range referrers {
 			out.Manifests = append(out.Manifests, e)
-			plan.bundles = append(plan.bundles, ExportedBundle{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
+			plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
 		}
 	}
 	for _, d := range g.order {

@@ -3,6 +3,7 @@ package bundle
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -431,7 +432,7 @@ func artifactLayout(t testing.TB, layers []testLayer) string {
 func writeLayout(t testing.TB, image bool, layers []testLayer) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "L")
-	s, err := layout.Create(dir)
+	s, err := layout.Create(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

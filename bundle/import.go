@@ -31,12 +31,13 @@ type ImportOptions struct {
 // ImportResult describes an import. Warnings are filled even when Import
 // fails, for the caller to show.
 type ImportResult struct {
-	Layout   string          `json:"layout"`
-	Digest   digest.Digest   `json:"digest"` // sha256 of the archive as read
-	Size     int64           `json:"size"`
+	Layout string `json:"layout"`
+	// Archive is the archive as read: its sha256 and bytes (Path is set by
+	// the caller, who named it).
+	Archive  Archive         `json:"archive"`
 	Blobs    int             `json:"blobs"`   // blob members in the archive
 	Written  int             `json:"written"` // blobs newly written to the layout
-	Entries  []ImportedEntry `json:"entries"`
+	Entries  []ImportedEntry `json:"bundles"`
 	Warnings []string        `json:"warnings"`
 }
 
@@ -133,7 +134,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	if _, err := ar.Drain(); err != nil {
 		return res, err
 	}
-	res.Digest, res.Size = h.Digest(), counted.N()
+	res.Archive.Digest, res.Archive.Size = h.Digest(), counted.N()
 
 	if layoutDoc == nil {
 		return res, fmt.Errorf("%w: no %s member: not an OCI layout archive", layout.ErrBadArchive, layout.LayoutFile)
@@ -184,7 +185,7 @@ func (im *importer) open(ctx context.Context) error {
 	if im.store != nil {
 		return nil
 	}
-	store, err := layout.Create(im.dir)
+	store, err := layout.Create(ctx, im.dir)
 	if err != nil {
 		return err
 	}
@@ -321,7 +322,7 @@ func mergeIndex(ctx context.Context, store *layout.Store, idx ocispec.Index, for
 func WriteImportText(w io.Writer, res ImportResult) error {
 	var b bytes.Buffer
 	writeEntries(&b, res.Entries)
-	fmt.Fprintf(&b, "imported %s: %d blobs (%d written), archive %s, %d bytes\n", res.Layout, res.Blobs, res.Written, res.Digest, res.Size)
+	fmt.Fprintf(&b, "imported %s: %d blobs (%d written), archive %s, %d bytes\n", res.Layout, res.Blobs, res.Written, res.Archive.Digest, res.Archive.Size)
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -329,23 +330,23 @@ func WriteImportText(w io.Writer, res ImportResult) error {
 // WriteExportText writes res for people: what a sender publishes.
 func WriteExportText(w io.Writer, res ExportResult) error {
 	var b strings.Builder
-	for _, p := range res.Parts {
+	for _, p := range res.Archive.Parts {
 		fmt.Fprintf(&b, "part      %s %d %s\n", p.Digest, p.Size, p.Name)
 	}
-	if res.ChecksumFile != "" {
-		fmt.Fprintf(&b, "checksums %s\n", res.ChecksumFile)
+	if res.Archive.ChecksumFile != "" {
+		fmt.Fprintf(&b, "checksums %s\n", res.Archive.ChecksumFile)
 	}
-	name := res.Archive
+	name := res.Archive.Path
 	if name == "" {
 		name = "-"
 	}
-	fmt.Fprintf(&b, "archive   %s %d %s\n", res.Digest, res.Size, name)
+	fmt.Fprintf(&b, "archive   %s %d %s\n", res.Archive.Digest, res.Archive.Size, name)
 	for _, e := range res.Bundles {
 		kind := "bundle"
 		if e.Referrer {
 			kind = "referrer"
 		}
-		fmt.Fprintf(&b, "%-9s %s %s\n", kind, e.Digest, orDash(e.Tag))
+		fmt.Fprintf(&b, "%-9s %s %s\n", kind, e.Digest, orDash(strings.Join(e.Tags, ",")))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -355,6 +356,6 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 // merged: status, digest, tag.
 func writeEntries(w io.Writer, entries []ImportedEntry) {
 	for _, e := range entries {
-		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(e.Tag))
+		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(strings.Join(e.Tags, ",")))
 	}
 }

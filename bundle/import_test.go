@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -327,7 +328,7 @@ func TestImportRoundTrip(t *testing.T) {
 	if !bytes.Equal(want, have) {
 		t.Errorf("index.json:\n%s\nwant\n%s", have, want)
 	}
-	if got.Written != got.Blobs || got.Digest != digest.FromBytes(data) || got.Size != int64(len(data)) || len(got.Entries) != 2 || got.Entries[0].Status != "added" {
+	if got.Written != got.Blobs || got.Archive.Digest != digest.FromBytes(data) || got.Archive.Size != int64(len(data)) || len(got.Entries) != 2 || got.Entries[0].Status != "added" {
 		t.Errorf("Import() = %+v", got)
 	}
 	rep, err := verify.Verify(ctx, dst, verify.Options{Strict: true})
@@ -385,7 +386,7 @@ func TestImportMemberOrderAndPeers(t *testing.T) {
 	if len(res.Warnings) != 3 || !strings.Contains(res.Warnings[0], "README.txt") || !strings.Contains(res.Warnings[1], "manifest.json") || !strings.Contains(res.Warnings[2], "repositories") {
 		t.Errorf("warnings = %q", res.Warnings)
 	}
-	if len(res.Entries) != 1 || res.Entries[0].Tag != "v1" {
+	if len(res.Entries) != 1 || !reflect.DeepEqual(res.Entries[0].Tags, []string{"v1"}) {
 		t.Errorf("entries = %+v", res.Entries)
 	}
 	if _, err := os.Stat(filepath.Join(dst, "README.txt")); !errors.Is(err, os.ErrNotExist) {
@@ -534,16 +535,16 @@ func TestImportHoldsOffGC(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// The import holds the blob lock shared: an exclusive lock (gc's) is
+	// refused (a deterministic probe, not a wait), and a gc waits.
+	if err := probeBlobLock(t, dst); !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("probe of the blob lock during the import = %v, want EWOULDBLOCK", err)
+	}
 	gcDone := make(chan error, 1)
 	go func() {
 		_, err := GC(ctx, dst, GCOptions{})
 		gcDone <- err
 	}()
-	select {
-	case err := <-gcDone:
-		t.Fatalf("gc finished (%v) while the import was running", err)
-	case <-time.After(200 * time.Millisecond):
-	}
 	go func() { pw.Write(data[len(data)-1024:]); pw.Close() }()
 	must(t, <-done)
 	must(t, <-gcDone)
@@ -594,4 +595,17 @@ func TestImportRehashesBlobsTheLayoutHad(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Errorf("index.json changed by a failed import:\n%s", after)
 	}
+}
+
+// probeBlobLock tries, without waiting, the exclusive blob lock of the
+// layout at dir (gc's, on oci-layout; see layout.Store.HoldBlobs) and
+// releases it at once: nil if it was free, EWOULDBLOCK if a writer holds it.
+func probeBlobLock(t *testing.T, dir string) error {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, layout.LayoutFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 }

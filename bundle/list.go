@@ -16,17 +16,21 @@ import (
 	"github.com/ocibundle/ocibundle/profile"
 )
 
-// ListEntry is one index.json entry of a layout.
+// ListEntry is one index.json entry of a layout (docs/json.md).
 type ListEntry struct {
-	Tag          string        `json:"tag,omitempty"`
 	Digest       digest.Digest `json:"digest"`
 	MediaType    string        `json:"mediaType"`
 	ArtifactType string        `json:"artifactType,omitempty"`
-	// Size is the bytes of the whole graph: manifest, config and layers
-	// (for an index, its manifests' graphs), each blob counted once.
-	Size    int64  `json:"size"`
-	Created string `json:"created,omitempty"`
-	Layers  int    `json:"layers"`
+	// Tags holds the entry's tag (its ref.name annotation), if it has one.
+	Tags []string `json:"tags"`
+	// Size is the bytes of the manifest (or index) itself.
+	Size int64 `json:"size"`
+	// TotalSize is the bytes of the whole graph: manifest, config and
+	// layers (for an index, its manifests' graphs), each blob counted once.
+	TotalSize int64  `json:"totalSize"`
+	Created   string `json:"created,omitempty"`
+	// LayerCount is the number of layers in the graph.
+	LayerCount int `json:"layerCount"`
 }
 
 // List describes every entry of the layout's index.json, in index order.
@@ -46,8 +50,8 @@ func List(ctx context.Context, dir string) ([]ListEntry, error) {
 			return nil, err
 		}
 		entries = append(entries, ListEntry{
-			Tag: desc.Annotations[ocispec.AnnotationRefName], Digest: desc.Digest, MediaType: desc.MediaType,
-			ArtifactType: g.artifactType, Size: g.size, Created: g.created, Layers: g.layers,
+			Tags: entryTags(desc), Digest: desc.Digest, MediaType: desc.MediaType, ArtifactType: g.artifactType,
+			Size: desc.Size, TotalSize: g.size, Created: g.created, LayerCount: g.layers,
 		})
 	}
 	return entries, nil
@@ -80,12 +84,21 @@ func walkGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor
 	return g, err
 }
 
+// entryTags returns the tag of an index.json entry as a list (docs/json.md:
+// tags are always a list, empty when there is none).
+func entryTags(desc ocispec.Descriptor) []string {
+	if tag := desc.Annotations[ocispec.AnnotationRefName]; tag != "" {
+		return []string{tag}
+	}
+	return []string{}
+}
+
 // WriteListText writes entries as an aligned table.
 func WriteListText(w io.Writer, entries []ListEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tDIGEST\tARTIFACT TYPE\tLAYERS\tSIZE\tCREATED")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(e.Tag), e.Digest, orDash(e.ArtifactType), e.Layers, HumanBytes(e.Size), orDash(e.Created))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(e.Tags, ",")), e.Digest, orDash(e.ArtifactType), e.LayerCount, HumanBytes(e.TotalSize), orDash(e.Created))
 	}
 	return tw.Flush()
 }
@@ -101,8 +114,8 @@ type Inspection struct {
 	Created      string              `json:"created,omitempty"`
 	Annotations  map[string]string   `json:"annotations,omitempty"`
 	Config       *LayerInfo          `json:"config,omitempty"`
-	Layers       []LayerInfo         `json:"layers,omitempty"`
-	Manifests    []LayerInfo         `json:"manifests,omitempty"`
+	Layers       []LayerInfo         `json:"layers"`    // empty for an index
+	Manifests    []LayerInfo         `json:"manifests"` // empty for a manifest
 	Subject      *ocispec.Descriptor `json:"subject,omitempty"`
 	// Referrers are the manifests index.json names whose subject is this
 	// one (signatures, SBOMs): layout.Store.Referrers.
@@ -131,7 +144,7 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 	if err != nil {
 		return Inspection{}, err
 	}
-	in := Inspection{Reference: ref, Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size, Tags: []string{}}
+	in := Inspection{Reference: ref, Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size, Tags: []string{}, Layers: []LayerInfo{}, Manifests: []LayerInfo{}}
 	for _, m := range idx.Manifests {
 		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok && m.Digest == desc.Digest {
 			in.Tags = append(in.Tags, tag)

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -60,7 +61,7 @@ func TestOrasStoreRoundTrip(t *testing.T) {
 	}
 
 	var written countProgress
-	out, err := layout.Create(filepath.Join(t.TempDir(), "copy"))
+	out, err := layout.Create(context.Background(), filepath.Join(t.TempDir(), "copy"))
 	must(t, err)
 	dst := &orasStore{store: out, progress: &written, recheckManifests: true}
 	for _, d := range []ocispec.Descriptor{root, sig} {

@@ -77,8 +77,8 @@ type PackedLayer struct {
 	Title         string        `json:"title"`
 	Digest        digest.Digest `json:"digest"`
 	Size          int64         `json:"size"`
-	ContentDigest digest.Digest `json:"content_digest"`
-	ContentSize   int64         `json:"content_size"`
+	ContentDigest digest.Digest `json:"contentDigest"`
+	ContentSize   int64         `json:"contentSize"`
 	Files         int           `json:"files"`
 }
 
@@ -145,7 +145,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		}
 	}
 
-	store, err := layout.Create(dir)
+	store, err := layout.Create(ctx, dir)
 	if err != nil {
 		return PackResult{}, err
 	}
@@ -254,6 +254,35 @@ func packLayers(ctx context.Context, store *layout.Store, trees []*tree, clamp t
 	return descs, packed, nil
 }
 
+// compressTar runs write (files → tar → enc) and closes enc (a failure of
+// which names arg), on a goroutine
+// of its own, so that a cancellation of ctx returns at once: a zstd Write or
+// Close can block for seconds on a job of several MiB that is being
+// compressed, and checks no context. On cancellation enc is aborted (nothing
+// more reaches the blob writer, which the caller then discards) and the
+// goroutine is left to finish on its own: its next write fails.
+func compressTar(ctx context.Context, arg string, enc *compress.Encoder, write func() (tarStats, error)) (tarStats, error) {
+	type result struct {
+		st  tarStats
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		st, err := write()
+		if cerr := enc.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("%s: compress: %w", arg, cerr)
+		}
+		done <- result{st, err}
+	}()
+	select {
+	case r := <-done:
+		return r.st, r.err
+	case <-ctx.Done():
+		enc.Abort()
+		return tarStats{}, context.Cause(ctx)
+	}
+}
+
 // packLayer streams files → tar → compressor → blob writer, hashing the
 // uncompressed tar on the way.
 func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Time, opts PackOptions, progress progress.Progress) (ocispec.Descriptor, PackedLayer, error) {
@@ -268,10 +297,7 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 	}
 	content := digest.SHA256.Digester()
 	counter := countio.NewWriter(io.MultiWriter(enc, content.Hash()))
-	st, err := writeTar(ctx, counter, t, clamp, progress)
-	if cerr := enc.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("%s: compress: %w", t.arg, cerr)
-	}
+	st, err := compressTar(ctx, t.arg, enc, func() (tarStats, error) { return writeTar(ctx, counter, t, clamp, progress) })
 	if err != nil {
 		return ocispec.Descriptor{}, PackedLayer{}, err
 	}

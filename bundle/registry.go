@@ -70,7 +70,7 @@ type PushResult struct {
 	Digest    digest.Digest `json:"digest"`
 	MediaType string        `json:"mediaType"`
 	Size      int64         `json:"size"`
-	Tag       string        `json:"tag,omitempty"`
+	Tags      []string      `json:"tags"`    // the registry tag pushed, if any
 	Blobs     int           `json:"blobs"`   // blobs in the graph, manifests included
 	Sent      int           `json:"sent"`    // blobs sent (manifests included)
 	Skipped   int           `json:"skipped"` // blobs the registry had (sent: no)
@@ -120,7 +120,7 @@ type PullResult struct {
 	Digest    digest.Digest   `json:"digest"`
 	MediaType string          `json:"mediaType"`
 	Size      int64           `json:"size"`
-	Entries   []ImportedEntry `json:"entries"` // what index.json gained
+	Entries   []ImportedEntry `json:"bundles"` // what index.json gained
 	Blobs     int             `json:"blobs"`   // blobs in the graph, manifests included
 	Written   int             `json:"written"` // newly committed to the layout
 	Bytes     int64           `json:"bytes"`   // bytes received
@@ -203,11 +203,14 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		total += d.Size
 	}
 	res = PushResult{
-		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tag: tag,
+		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tags: []string{},
 		Blobs: len(g.order),
 	}
 	if res.Referrers, err = describeReferrers(ctx, store, referrers); err != nil {
 		return res, err
+	}
+	if tag != "" {
+		res.Tags = append(res.Tags, tag)
 	}
 	dstRef := tag
 	if dstRef == "" {
@@ -311,7 +314,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	// manifest is found.
 	var store *layout.Store
 	if _, serr := os.Stat(dir); serr == nil {
-		if store, err = layout.Create(dir); err != nil {
+		if store, err = layout.Create(ctx, dir); err != nil {
 			return res, err
 		}
 	}
@@ -343,7 +346,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		if _, err := layout.Merge(&cur, ocispec.Index{Manifests: layout.Entries(root, tags)}, opts.Force); err != nil {
 			return res, fmt.Errorf("%s: %w", dir, err)
 		}
-	} else if store, err = layout.Create(dir); err != nil {
+	} else if store, err = layout.Create(ctx, dir); err != nil {
 		return res, err
 	}
 	release, err := store.HoldBlobs(ctx)
@@ -526,9 +529,12 @@ func newRepository(ref registry.Reference, opts RegistryOptions) (*remote.Reposi
 
 // pushTarget is the registry as push's destination. A registry killed in
 // the middle of an upload can answer HEAD for that blob with a server error
-// once it runs again (seen with distribution 2.8: a half-committed upload);
-// push then sends the blob again, which the registry commits afresh, rather
-// than failing on a blob it would send anyway. Every other error stays one.
+// once it runs again, for good (distribution 2.8 writes the repository's
+// link in place, so a kill inside that write leaves it empty: a 500,
+// "invalid checksum digest format"; e2e TestRegistryHalfLinkedBlob). Once
+// the retrying transport gives up, push sends the blob again, which the
+// registry links afresh, rather than failing on a blob it would send
+// anyway. Every other error stays one.
 type pushTarget struct{ *remote.Repository }
 
 func (t pushTarget) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {

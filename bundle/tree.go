@@ -207,7 +207,7 @@ func badInput(p string, err error) error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return fmt.Errorf("%s: %w: %v", p, ErrBadInput, err)
+	return fmt.Errorf("%s: %w: %w", p, ErrBadInput, err) // both wrapped: exit.go classifies the errno
 }
 
 func kind(m fs.FileMode) string {

@@ -3,6 +3,7 @@ package compress
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -94,8 +95,61 @@ var zstdWindow = map[Level]int{Fastest: 2 << 20, Default: 2 << 20, Better: 8 << 
 
 // NewWriter returns an encoder that compresses into w. Close flushes the
 // encoder and writes its trailer (it does not close w); its error must be
-// checked. For None the writer passes bytes through.
-func NewWriter(w io.Writer, c Codec, l Level) (io.WriteCloser, error) {
+// checked. For None the writer passes bytes through. Abort stops it early.
+func NewWriter(w io.Writer, c Codec, l Level) (*Encoder, error) {
+	g := &gate{w: w}
+	enc, err := newEncoder(g, c, l)
+	if err != nil {
+		return nil, err
+	}
+	return &Encoder{enc: enc, gate: g}, nil
+}
+
+// Encoder is a compressor writing into the writer given to NewWriter.
+type Encoder struct {
+	enc  io.WriteCloser
+	gate *gate
+}
+
+// Write compresses p; with zstd it may block while earlier data is being
+// compressed (the encoder's jobs are several MiB long at the higher levels).
+func (e *Encoder) Write(p []byte) (int, error) { return e.enc.Write(p) }
+
+// Close flushes the encoder and writes its trailer (it does not close w).
+func (e *Encoder) Close() error { return e.enc.Close() }
+
+// Abort cuts the encoder off from its writer at once, for a caller that
+// gives up (a cancelled pack must not wait seconds for a zstd job it will
+// throw away): once Abort returns, nothing more is written to w, so w may be
+// discarded, even while another goroutine is blocked in Write or Close. The
+// work in flight is dropped, and writes of it fail with ErrAborted. Abort is
+// idempotent and safe for concurrent use; Close must still be called to
+// free the encoder.
+func (e *Encoder) Abort() { e.gate.close() }
+
+// gate passes writes through to w until it is closed.
+type gate struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return 0, ErrAborted
+	}
+	return g.w.Write(p)
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+func newEncoder(w io.Writer, c Codec, l Level) (io.WriteCloser, error) {
 	switch c {
 	case Zstd:
 		levels := map[Level]zstd.EncoderLevel{

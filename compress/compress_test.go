@@ -221,3 +221,31 @@ func BenchmarkZstdDecode(b *testing.B) {
 		r.Close()
 	}
 }
+
+// TestEncoderAbort: after Abort nothing more reaches the writer, and the
+// encoder's flush fails with ErrAborted, for every codec.
+func TestEncoderAbort(t *testing.T) {
+	for _, c := range []Codec{Zstd, Gzip, None} {
+		t.Run(string(c), func(t *testing.T) {
+			var out bytes.Buffer
+			w, err := NewWriter(&out, c, Default)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(sample(1 << 20)); err != nil && c != Zstd {
+				t.Fatal(err)
+			}
+			before := out.Len()
+			w.Abort()
+			w.Abort() // idempotent
+			_, werr := w.Write(sample(1 << 20))
+			cerr := w.Close()
+			if out.Len() != before {
+				t.Errorf("%d bytes reached the writer after Abort", out.Len()-before)
+			}
+			if !errors.Is(werr, ErrAborted) && !errors.Is(cerr, ErrAborted) {
+				t.Errorf("Write, Close after Abort = %v, %v; want ErrAborted from one of them", werr, cerr)
+			}
+		})
+	}
+}

@@ -9,4 +9,7 @@ var (
 	ErrUnknownCodec = errors.New("unknown compression")
 	// ErrUnknownLevel: the level name is not fastest, default, better or best.
 	ErrUnknownLevel = errors.New("unknown compression level")
+	// ErrAborted: the encoder was stopped with Abort; its output is cut
+	// off.
+	ErrAborted = errors.New("compression aborted")
 )

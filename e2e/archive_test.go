@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -84,17 +85,19 @@ func TestArchiveExportImport(t *testing.T) {
 	}
 	// --json.
 	var res struct {
-		Digest  digest.Digest `json:"digest"`
-		Size    int64         `json:"size"`
+		Archive struct {
+			Digest digest.Digest `json:"digest"`
+			Size   int64         `json:"size"`
+		} `json:"archive"`
 		Bundles []struct {
-			Tag    string        `json:"tag"`
+			Tags   []string      `json:"tags"`
 			Digest digest.Digest `json:"digest"`
 		} `json:"bundles"`
 	}
 	if err := json.Unmarshal([]byte(mustRun(t, work, nil, "export", "--json", "-o", b, lay)), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Digest != sum || res.Size != int64(len(data)) || len(res.Bundles) != 1 || res.Bundles[0].Digest != d || res.Bundles[0].Tag != "v1" {
+	if res.Archive.Digest != sum || res.Archive.Size != int64(len(data)) || len(res.Bundles) != 1 || res.Bundles[0].Digest != d || !reflect.DeepEqual(res.Bundles[0].Tags, []string{"v1"}) {
 		t.Errorf("export --json = %+v", res)
 	}
 	// SOURCE_DATE_EPOCH changes the mtimes, and only them.

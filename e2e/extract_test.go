@@ -147,15 +147,15 @@ func TestTagUntagGC(t *testing.T) {
 		t.Errorf("tags after gc = %v, want v1 → %s", tags, d2)
 	}
 
-	// Exit codes: content 1, usage 2.
+	// Exit codes: content 1, usage 2, a named thing missing 3.
 	for _, c := range []struct {
 		args []string
 		code int
 		msg  string
 	}{
-		{[]string{"untag", L + ":nope"}, 1, "tag not found"},
+		{[]string{"untag", L + ":nope"}, 3, "tag not found"},
 		{[]string{"untag", L}, 2, "LAYOUT:TAG"},
-		{[]string{"tag", L + ":v1", "bad tag"}, 1, "invalid tag"},
+		{[]string{"tag", L + ":v1", "bad tag"}, 2, "invalid tag"},
 		{[]string{"tag", L + ":v1"}, 2, "NEWTAG"},
 		{[]string{"tag", L + "@" + d1, "back"}, 1, "blob not found"},
 		{[]string{"gc", src}, 1, "not an OCI image layout"},
@@ -475,7 +475,7 @@ func TestExtractRoundTrip(t *testing.T) {
 		{[]string{"extract", "-o", out, L + ":v1"}, 2, "output directory not empty"},
 		{[]string{"extract", L + ":v1"}, 2, "-o DIR is required"},
 		{[]string{"extract", "-o", out, "--layer", "nope", L + ":v1"}, 1, `--layer "nope"`},
-		{[]string{"extract", "-o", filepath.Join(work, "o2"), L + ":nope"}, 1, "tag not found"},
+		{[]string{"extract", "-o", filepath.Join(work, "o2"), L + ":nope"}, 3, "tag not found"},
 		{[]string{"extract", "-o", filepath.Join(work, "o3"), filepath.Join(tree, "empty")}, 1, "bad archive: an empty file"},
 	} {
 		r := run(t, "", nil, c.args...)
@@ -651,7 +651,7 @@ func TestExtractHostileBinary(t *testing.T) {
 	layer := buf.Bytes()
 	ctx := context.Background()
 	L := filepath.Join(work, "L")
-	s, err := layout.Create(L)
+	s, err := layout.Create(context.Background(), L)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,13 +147,18 @@ func (r *regServer) blobData() map[string]string {
 }
 
 // linked lists the blobs the registry has linked into repository name
-// (digest hex): those it answers HEAD for, and so those a push skips.
+// (digest hex): those it answers HEAD for, and so those a push skips. A
+// link counts once it holds the blob's digest: distribution 2.8 writes it
+// in place, created empty and then written, and a registry killed between
+// the two answers HEAD for that blob with a 500 for good (an empty link is
+// "invalid checksum digest format"), so push sends it again.
 func (r *regServer) linked(name string) map[string]bool {
 	out := map[string]bool{}
 	dir := filepath.Join(r.storage, "docker", "registry", "v2", "repositories", filepath.FromSlash(name), "_layers", "sha256")
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(dir, e.Name(), "link")); err == nil {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "link"))
+		if err == nil && string(b) == "sha256:"+e.Name() {
 			out[e.Name()] = true
 		}
 	}
@@ -480,9 +485,9 @@ func TestRegistryAuth(t *testing.T) {
 		want     int
 		contains string
 	}{
-		{"no credentials", "", nil, 1, "registry refused access"},
-		{"wrong password", wrong + "\n", []string{"-u", user, "--password-stdin"}, 1, "registry refused access"},
-		{"unknown user", password + "\n", []string{"-u", "nobody", "--password-stdin"}, 1, "registry refused access"},
+		{"no credentials", "", nil, 3, "registry refused access"},
+		{"wrong password", wrong + "\n", []string{"-u", user, "--password-stdin"}, 3, "registry refused access"},
+		{"unknown user", password + "\n", []string{"-u", "nobody", "--password-stdin"}, 3, "registry refused access"},
 		{"password without user", password, []string{"--password-stdin"}, 2, "--password-stdin needs --username"},
 		{"user without password", "", []string{"-u", user}, 2, "needs --password-stdin"},
 	} {
@@ -529,8 +534,8 @@ func TestRegistryAuth(t *testing.T) {
 	wrongAuth := base64.StdEncoding.EncodeToString([]byte(user + ":" + wrong))
 	writeFile(t, filepath.Join(cfgDir, "config.json"), []byte(`{"auths":{"`+reg.addr+`":{"auth":"`+wrongAuth+`"}}}`), 0o600)
 	r = run(t, work, []string{"DOCKER_CONFIG=" + cfgDir}, "push", "--plain-http", lay+":1.0", repo+":2.0")
-	if r.code != 1 || !strings.Contains(r.stderr, "registry refused access") || strings.Contains(r.stderr, wrong) {
-		t.Errorf("push with a wrong password in the Docker config: exit %d, want 1\n%s", r.code, r.stderr)
+	if r.code != 3 || !strings.Contains(r.stderr, "registry refused access") || strings.Contains(r.stderr, wrong) {
+		t.Errorf("push with a wrong password in the Docker config: exit %d, want 3\n%s", r.code, r.stderr)
 	}
 }
 
@@ -556,12 +561,12 @@ func TestRegistryErrors(t *testing.T) {
 		{"pull into a directory that is not a layout", []string{"pull", "--plain-http", "-o", notLayout, repo + ":1.0"}, 1, "not an OCI image layout"},
 		{"unknown host push", []string{"push", lay + ":1.0", "registry.invalid/x:1"}, 3, "unknown host"},
 		{"unknown host pull", []string{"pull", "-o", filepath.Join(work, "u"), "registry.invalid/x:1"}, 3, "unknown host"},
-		{"missing tag", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + ":nope"}, 1, "not found in the registry"},
-		{"missing repository", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), reg.addr + "/no/such:1.0"}, 1, "not found in the registry"},
-		{"missing digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + "@" + digest.FromString("x").String()}, 1, "not found in the registry"},
+		{"missing tag", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + ":nope"}, 3, "not found in the registry"},
+		{"missing repository", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), reg.addr + "/no/such:1.0"}, 3, "not found in the registry"},
+		{"missing digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo + "@" + digest.FromString("x").String()}, 3, "not found in the registry"},
 		{"no tag or digest", []string{"pull", "--plain-http", "-o", filepath.Join(work, "m"), repo}, 2, "name a tag"},
 		{"push to a digest", []string{"push", "--plain-http", lay + ":1.0", repo + "@" + d.String()}, 2, "REGISTRY/REPO[:TAG]"},
-		{"missing local tag", []string{"push", "--plain-http", lay + ":2.0", repo}, 1, "tag not found"},
+		{"missing local tag", []string{"push", "--plain-http", lay + ":2.0", repo}, 3, "tag not found"},
 		{"bad concurrency", []string{"push", "--plain-http", "--concurrency", "0", lay + ":1.0", repo}, 2, "--concurrency"},
 		{"https to a plain registry", []string{"pull", "-o", filepath.Join(work, "h"), repo + ":1.0"}, 3, "http"},
 	} {
@@ -733,6 +738,54 @@ func TestRegistryKilled(t *testing.T) {
 		t.Errorf("pull after the restart = %+v, want fewer than %d blobs written", pull, pull.Blobs)
 	}
 	arcVerify(t, pulled)
+}
+
+// TestRegistryHalfLinkedBlob: the state a registry killed inside its link
+// write leaves (TestRegistryKilled's kill can land there): the layer is
+// stored and its link in the repository is empty. The registry answers HEAD
+// for it with a 500 and linked does not count it; push sends it again,
+// which links it, and completes.
+func TestRegistryHalfLinkedBlob(t *testing.T) {
+	oras := requireTool(t, "oras")
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	_, lay, d := regPack(t, work)
+	var m ocispec.Manifest
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(lay, "blobs", "sha256", d.Encoded()))), &m); err != nil {
+		t.Fatal(err)
+	}
+	layer := m.Layers[0]
+	repo := reg.addr + "/site/app"
+	if r := runCmd(t, work, env, oras, "blob", "push", "--plain-http", repo+"@"+layer.Digest.String(), filepath.Join(lay, "blobs", "sha256", layer.Digest.Encoded())); r.code != 0 {
+		t.Fatalf("oras blob push: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	reg.stop()
+	link := filepath.Join(reg.storage, "docker", "registry", "v2", "repositories", "site", "app", "_layers", "sha256", layer.Digest.Encoded(), "link")
+	if err := os.Truncate(link, 0); err != nil {
+		t.Fatal(err)
+	}
+	if reg.linked("site/app")[layer.Digest.Encoded()] {
+		t.Errorf("linked counts the empty link of %s", layer.Digest)
+	}
+	reg.start(requireTool(t, "docker-registry"))
+	resp, err := http.Head("http://" + reg.addr + "/v2/site/app/blobs/" + layer.Digest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("HEAD of a blob with an empty link: %s, want 500", resp.Status)
+	}
+
+	var push regPushJSON
+	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--json", lay+":1.0", repo), &push)
+	if push.Digest != d || push.Sent != push.Blobs {
+		t.Errorf("push over an empty link = %+v, want all %d blobs sent", push, push.Blobs)
+	}
+	if !reg.linked("site/app")[layer.Digest.Encoded()] {
+		t.Errorf("after the push, %s is not linked", layer.Digest)
+	}
 }
 
 // regCert writes a self-signed certificate for 127.0.0.1 (its own CA) and

@@ -38,7 +38,7 @@ func BenchmarkPut(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		s, err := layout.Create(filepath.Join(root, fmt.Sprintf("l%d", i)))
+		s, err := layout.Create(context.Background(), filepath.Join(root, fmt.Sprintf("l%d", i)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -57,7 +57,7 @@ func BenchmarkWriterCommit(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		s, err := layout.Create(filepath.Join(root, fmt.Sprintf("l%d", i)))
+		s, err := layout.Create(context.Background(), filepath.Join(root, fmt.Sprintf("l%d", i)))
 		if err != nil {
 			b.Fatal(err)
 		}

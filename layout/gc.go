@@ -43,27 +43,7 @@ import (
 // hold it across both, so that a concurrent gc cannot delete its blobs in
 // between. It blocks while a gc runs.
 func (s *Store) HoldBlobs(ctx context.Context) (release func(), err error) {
-	return s.flock(LayoutFile, syscall.LOCK_SH)
-}
-
-// flock takes an advisory lock of kind how (LOCK_SH or LOCK_EX) on the file
-// name (relative to the root) and returns the function that releases it.
-func (s *Store) flock(name string, how int) (func(), error) {
-	f, _, err := openRegular(filepath.Join(s.root, name))
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", name, err)
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), how)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", filepath.Join(s.root, name), err)
-	}
-	return func() { f.Close() }, nil
+	return s.flock(ctx, LayoutFile, syscall.LOCK_SH)
 }
 
 // Collector is the exclusive view of a layout that Collect hands to its
@@ -77,12 +57,12 @@ type Collector struct {
 // (waiting for writers that hold the blob lock to finish), so that what fn
 // reads from index.json and blobs/ stays true until it returns.
 func (s *Store) Collect(ctx context.Context, fn func(*Collector) error) error {
-	releaseBlobs, err := s.flock(LayoutFile, syscall.LOCK_EX)
+	releaseBlobs, err := s.flock(ctx, LayoutFile, syscall.LOCK_EX)
 	if err != nil {
 		return err
 	}
 	defer releaseBlobs()
-	unlock, err := s.lock()
+	unlock, err := s.lock(ctx)
 	if err != nil {
 		return err
 	}

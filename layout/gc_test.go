@@ -1,10 +1,12 @@
 package layout
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,13 +50,13 @@ func TestHoldBlobsExcludesCollect(t *testing.T) {
 		t.Fatal("HoldBlobs() blocked while another writer held the blob lock")
 	}
 
-	ran := collectRuns(t, s)
 	release1()
-	select {
-	case <-ran:
-		t.Fatal("Collect ran while a writer held the blob lock")
-	case <-time.After(200 * time.Millisecond):
+	// One writer still holds the blob lock: an exclusive lock is refused
+	// (a deterministic probe, not a wait), so Collect waits.
+	if err := probeLock(t, filepath.Join(s.Root(), LayoutFile), syscall.LOCK_EX); !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("exclusive probe of the blob lock while a writer holds it = %v, want EWOULDBLOCK", err)
 	}
+	ran := collectRuns(t, s)
 	release2()
 	select {
 	case <-ran:
@@ -69,24 +71,41 @@ func TestHoldBlobsExcludesCollect(t *testing.T) {
 		done <- s.Collect(ctx, func(*Collector) error { close(inside); <-leave; return nil })
 	}()
 	<-inside
-	held := make(chan func())
-	go func() {
-		r, err := s.HoldBlobs(ctx)
-		if err != nil {
-			t.Error(err)
+	if err := probeLock(t, filepath.Join(s.Root(), LayoutFile), syscall.LOCK_SH); !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("shared probe of the blob lock while Collect runs = %v, want EWOULDBLOCK", err)
+	}
+	// A writer waiting for the collector gives up when its context ends.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if r, err := s.HoldBlobs(short); !errors.Is(err, context.DeadlineExceeded) {
+		if err == nil {
+			r()
 		}
-		held <- r
-	}()
-	select {
-	case <-held:
-		t.Fatal("HoldBlobs() returned while Collect was running")
-	case <-time.After(200 * time.Millisecond):
+		t.Fatalf("HoldBlobs() while Collect runs = %v, want context.DeadlineExceeded", err)
 	}
 	close(leave)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	(<-held)()
+	r, err := s.HoldBlobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r()
+}
+
+// probeLock tries a non-blocking flock of kind how on path from a new
+// descriptor (so it conflicts with every other holder, this process
+// included) and releases it at once: nil if the lock was free,
+// EWOULDBLOCK if someone holds it in a conflicting kind.
+func probeLock(t *testing.T, path string, how int) error {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 }
 
 func TestCollectHoldsIndexLock(t *testing.T) {
@@ -97,18 +116,21 @@ func TestCollectHoldsIndexLock(t *testing.T) {
 		done <- s.Collect(ctx, func(*Collector) error { close(inside); <-leave; return nil })
 	}()
 	<-inside
-	updated := make(chan error)
-	go func() { updated <- s.UpdateIndex(ctx, func(*ocispec.Index) error { return nil }) }()
-	select {
-	case <-updated:
-		t.Fatal("UpdateIndex() ran while Collect held the index lock")
-	case <-time.After(200 * time.Millisecond):
+	if err := probeLock(t, s.Root(), syscall.LOCK_EX); !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatalf("probe of the index lock while Collect runs = %v, want EWOULDBLOCK", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	ran := false
+	err := s.UpdateIndex(short, func(*ocispec.Index) error { ran = true; return nil })
+	if !errors.Is(err, context.DeadlineExceeded) || ran {
+		t.Fatalf("UpdateIndex() while Collect holds the index lock = %v (ran %v), want context.DeadlineExceeded", err, ran)
 	}
 	close(leave)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if err := <-updated; err != nil {
+	if err := s.UpdateIndex(ctx, func(*ocispec.Index) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 }

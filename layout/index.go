@@ -57,7 +57,7 @@ func ParseIndex(data []byte) (ocispec.Index, error) {
 // written as null. Concurrent updates from any number of processes are
 // serialised; none is lost.
 func (s *Store) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error) error {
-	unlock, err := s.lock()
+	unlock, err := s.lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,10 +104,12 @@ const (
 
 // MergedEntry is what Merge did with one incoming entry.
 type MergedEntry struct {
-	Tag       string        `json:"tag,omitempty"`
 	Digest    digest.Digest `json:"digest"`
 	MediaType string        `json:"mediaType"`
-	Status    string        `json:"status"`
+	// Tags holds the entry's tag, if it has one (a list, as everywhere in
+	// ocibundle's JSON: docs/json.md).
+	Tags   []string `json:"tags"`
+	Status string   `json:"status"`
 	// Previous is the digest a replaced tag named before.
 	Previous digest.Digest `json:"previous,omitempty"`
 }
@@ -124,7 +126,7 @@ func Moves(entries []MergedEntry) []TagMove {
 	out := []TagMove{}
 	for _, e := range entries {
 		if e.Status == EntryReplaced {
-			out = append(out, TagMove{Tag: e.Tag, From: e.Previous, To: e.Digest})
+			out = append(out, TagMove{Tag: e.Tags[0], From: e.Previous, To: e.Digest})
 		}
 	}
 	return out
@@ -176,9 +178,10 @@ func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, 
 	}
 	out := []MergedEntry{}
 	for _, e := range in.Manifests {
-		me := MergedEntry{Tag: e.Annotations[ocispec.AnnotationRefName], Digest: e.Digest, MediaType: e.MediaType, Status: EntryAdded}
-		if _, ok := e.Annotations[ocispec.AnnotationRefName]; ok {
-			me.Status, me.Previous = setTag(idx, e, me.Tag)
+		me := MergedEntry{Tags: []string{}, Digest: e.Digest, MediaType: e.MediaType, Status: EntryAdded}
+		if tag, ok := e.Annotations[ocispec.AnnotationRefName]; ok {
+			me.Tags = append(me.Tags, tag)
+			me.Status, me.Previous = setTag(idx, e, tag)
 		} else if hasDigest(idx.Manifests, e.Digest) {
 			me.Status = EntryUnchanged
 		} else {

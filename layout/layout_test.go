@@ -131,7 +131,7 @@ func TestReadCapped(t *testing.T) {
 func TestCreate(t *testing.T) {
 	t.Run("missing directory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "a", "b")
-		s, err := Create(dir)
+		s, err := Create(context.Background(), dir)
 		if err != nil {
 			t.Fatalf("Create() = %v", err)
 		}
@@ -150,18 +150,18 @@ func TestCreate(t *testing.T) {
 	})
 	t.Run("idempotent", func(t *testing.T) {
 		dir := t.TempDir()
-		s, _ := Create(dir)
+		s, _ := Create(context.Background(), dir)
 		if _, err := s.PutBytes(ctx, "text/plain", []byte("x")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Create(dir); err != nil {
+		if _, err := Create(context.Background(), dir); err != nil {
 			t.Fatalf("second Create() = %v", err)
 		}
 	})
 	t.Run("not empty, not a layout", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
-		if _, err := Create(dir); !errors.Is(err, ErrNotLayout) {
+		if _, err := Create(context.Background(), dir); !errors.Is(err, ErrNotLayout) {
 			t.Fatalf("Create() = %v, want ErrNotLayout", err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, LayoutFile)); err == nil {
@@ -171,7 +171,7 @@ func TestCreate(t *testing.T) {
 	t.Run("finishes an interrupted create", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, LayoutFile), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
-		s, err := Create(dir)
+		s, err := Create(context.Background(), dir)
 		if err != nil {
 			t.Fatalf("Create() = %v", err)
 		}
@@ -185,7 +185,7 @@ func TestCreate(t *testing.T) {
 		errs := make(chan error, 8)
 		for range 8 {
 			wg.Go(func() {
-				_, err := Create(dir)
+				_, err := Create(context.Background(), dir)
 				errs <- err
 			})
 		}
@@ -204,7 +204,7 @@ func TestOpen(t *testing.T) {
 	if _, err := Open(dir); !errors.Is(err, ErrNotLayout) {
 		t.Errorf("Open(empty dir) = %v, want ErrNotLayout", err)
 	}
-	Create(dir)
+	Create(context.Background(), dir)
 	if _, err := Open(dir); err != nil {
 		t.Errorf("Open(layout) = %v", err)
 	}
@@ -217,7 +217,7 @@ func TestOpen(t *testing.T) {
 
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Create(t.TempDir())
+	s, err := Create(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,8 @@ func (r Reference) String() string {
 // "alg:encoded" selects by digest (a malformed digest is an error), and a ":" splits path and tag: the first ":"
 // whose left side is an existing directory, or else the last ":" (so tags
 // may contain "/", and layout paths that do not exist yet still parse).
-// Errors wrap ErrBadReference, ErrBadDigest or ErrBadTag.
+// Errors wrap ErrBadReference, and ErrBadDigest or ErrBadTag when that is
+// what is malformed.
 func ParseReference(s string) (Reference, error) {
 	if s == "" {
 		return Reference{}, fmt.Errorf("%w: empty", ErrBadReference)
@@ -48,7 +49,7 @@ func ParseReference(s string) (Reference, error) {
 	if i := strings.LastIndex(s, "@"); i > 0 && strings.Contains(s[i+1:], ":") {
 		d := digest.Digest(s[i+1:])
 		if err := ValidateDigest(d); err != nil {
-			return Reference{}, fmt.Errorf("%q: %w", s, err)
+			return Reference{}, fmt.Errorf("%q: %w: %w", s, ErrBadReference, err)
 		}
 		return Reference{Path: s[:i], Digest: d}, nil
 	}
@@ -67,7 +68,7 @@ func ParseReference(s string) (Reference, error) {
 	}
 	tag := s[split+1:]
 	if err := ValidateTag(tag); err != nil {
-		return Reference{}, fmt.Errorf("%q: %w", s, err)
+		return Reference{}, fmt.Errorf("%q: %w: %w", s, ErrBadReference, err)
 	}
 	return Reference{Path: s[:split], Tag: tag}, nil
 }

@@ -39,6 +39,10 @@ func (s *Store) Root() string { return s.root }
 // validate the documents; the verify package does.
 func Open(root string) (*Store, error) {
 	st, err := os.Stat(root)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %w", root, pe.Err) // not Go's "stat ROOT: …"
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +69,7 @@ func Open(root string) (*Store, error) {
 // has no oci-layout file is refused with ErrNotLayout. Create is idempotent,
 // safe against concurrent creators (it holds the layout lock), and finishes a
 // layout whose creation was interrupted.
-func Create(root string) (*Store, error) {
+func Create(ctx context.Context, root string) (*Store, error) {
 	if fi, err := os.Stat(root); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("%s: %w: not a directory", root, ErrNotLayout)
 	}
@@ -73,7 +77,7 @@ func Create(root string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{root: root}
-	unlock, err := s.lock()
+	unlock, err := s.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -107,27 +111,6 @@ func Create(root string) (*Store, error) {
 		}
 	}
 	return Open(root)
-}
-
-// lock takes an exclusive advisory lock on the layout directory itself (no
-// lock file is left behind) and returns the function that releases it. It
-// blocks until the lock is free.
-func (s *Store) lock() (func(), error) {
-	d, err := os.Open(s.root)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		err = syscall.Flock(int(d.Fd()), syscall.LOCK_EX)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		d.Close()
-		return nil, fmt.Errorf("lock %s: %w", s.root, err)
-	}
-	return func() { d.Close() }, nil // closing the descriptor releases the lock
 }
 
 // writeFile commits data as the file name (relative to the root), mode

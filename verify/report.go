@@ -51,13 +51,13 @@ func (f Finding) where() string {
 
 // Summary counts what was verified and what was found.
 type Summary struct {
-	Bundles    int   `json:"bundles"` // image manifests reached
-	Blobs      int   `json:"blobs"`   // blobs hashed
-	Bytes      int64 `json:"bytes"`   // bytes hashed
-	Errors     int   `json:"errors"`
-	Warnings   int   `json:"warnings"`
-	Infos      int   `json:"infos"`
-	DurationMS int64 `json:"duration_ms"`
+	Bundles    int   `json:"bundleCount"` // image manifests reached
+	Blobs      int   `json:"blobs"`       // blobs hashed
+	Bytes      int64 `json:"bytes"`       // bytes hashed
+	Errors     int   `json:"errorCount"`
+	Warnings   int   `json:"warningCount"`
+	Infos      int   `json:"infoCount"`
+	DurationMS int64 `json:"durationMs"`
 }
 
 // Report is the result of Verify: every finding, sorted by severity, then

@@ -295,7 +295,7 @@ func TestReportOutput(t *testing.T) {
 	if err := layout.DecodeStrict(js.Bytes(), &out); err != nil {
 		t.Fatalf("WriteJSON() is not strict JSON: %v", err)
 	}
-	if out.OK == nil || *out.OK || out.Target != f.dir || out.Summary["errors"] != 1.0 || len(out.Findings) != 2 ||
+	if out.OK == nil || *out.OK || out.Target != f.dir || out.Summary["errorCount"] != 1.0 || len(out.Findings) != 2 ||
 		out.Findings[0].Code != BadSchemaVersion || out.Findings[0].Pointer != "/schemaVersion" {
 		t.Errorf("WriteJSON() = %s", js.String())
 	}

@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cliBundle packs a one-file bundle into work/L tagged v1 and returns the
+// layout path.
+func cliBundle(t *testing.T, work string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(work, "f.txt"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lay := filepath.Join(work, "L")
+	mustRun(t, work, nil, "pack", "-o", lay, "-t", "v1", "f.txt")
+	return lay
+}
+
+// oneLine fails unless s is exactly one line naming every want.
+func oneLine(t *testing.T, what, s string, want ...string) {
+	t.Helper()
+	if strings.Count(strings.TrimRight(s, "\n"), "\n") != 0 || s == "" {
+		t.Errorf("%s: stderr is not one line: %q", what, s)
+	}
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("%s: stderr %q does not name %q", what, s, w)
+		}
+	}
+}
+
+// TestCLIExitCodes: the same kind of mistake gives the same code in every
+// command (issue 11: pack -a badpair exited 1 and -c lz4 2, a malformed
+// digest 1, a mistyped layout path 3 with Go's raw stat message).
+func TestCLIExitCodes(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		says []string
+	}{
+		{"malformed K=V", []string{"pack", "-o", lay, "-a", "badpair", "f.txt"}, 2, []string{"badpair", "K=V"}},
+		{"unknown codec", []string{"pack", "-o", lay, "-c", "lz4", "f.txt"}, 2, []string{"--compression", "lz4", "zstd, gzip or none"}},
+		{"unknown level", []string{"pack", "-o", lay, "-l", "worst", "f.txt"}, 2, []string{"--level", "fastest, default, better or best"}},
+		{"bad progress", []string{"--progress", "bogus", "ls", lay}, 2, []string{"--progress", "bogus", "auto, always or never"}},
+		{"bad progress after", []string{"ls", lay, "--progress", "bogus"}, 2, []string{"--progress", "auto, always or never"}},
+		{"malformed digest", []string{"inspect", lay + "@sha256:zz"}, 2, []string{"sha256:zz", "invalid digest"}},
+		{"malformed tag", []string{"inspect", lay + ":bad tag!"}, 2, []string{"invalid tag"}},
+		{"malformed --digest", []string{"verify", "--digest", "sha256:zz", lay}, 2, []string{"sha256:zz"}},
+		{"missing argument", []string{"extract", "-o", filepath.Join(work, "x")}, 2, []string{"REFERENCE"}},
+		{"unknown flag", []string{"ls", "--bogus", lay}, 2, []string{"bogus"}},
+		{"missing layout", []string{"inspect", filepath.Join(work, "nosuch") + ":v1"}, 3, []string{"nosuch", "no such file or directory"}},
+		{"missing layout ls", []string{"ls", filepath.Join(work, "nosuch")}, 3, []string{"nosuch", "no such file or directory"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, work, nil, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("ocibundle %s: exit %d, want %d\nstderr: %s", strings.Join(tc.args, " "), r.code, tc.code, r.stderr)
+			}
+			oneLine(t, tc.name, r.stderr, tc.says...)
+			if strings.Contains(r.stderr, "stat ") || strings.Contains(r.stderr, "usage: ") {
+				t.Errorf("%s: stderr %q has a raw Go prefix", tc.name, r.stderr)
+			}
+		})
+	}
+}
+
+// TestCLIFlagsAnywhere: flags after the arguments are flags, in every
+// command (issue 11: verify L:v1 --deep, export … --split, import …
+// --force were read as arguments), and -- ends the flags.
+func TestCLIFlagsAnywhere(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+
+	r := run(t, work, nil, "verify", lay+":v1", "--deep", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"ok": true`) {
+		t.Fatalf("verify L:v1 --deep --json: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+
+	archive := filepath.Join(work, "x.tar")
+	mustRun(t, work, nil, "export", "-o", archive, lay+":v1", "--split", "1K")
+	for _, p := range []string{archive + ".000", archive + ".001", archive + ".sha256"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("export … --split 1K: %v", err)
+		}
+	}
+	if _, err := os.Stat(archive); err == nil {
+		t.Errorf("export … --split 1K wrote the whole archive %s too", archive)
+	}
+
+	// S has tag v1 on another bundle: import must be told --force, and is,
+	// after the arguments.
+	if err := os.WriteFile(filepath.Join(work, "g.txt"), []byte("other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := filepath.Join(work, "S")
+	mustRun(t, work, nil, "pack", "-o", s, "-t", "v1", "g.txt")
+	if r := run(t, work, nil, "import", "-o", s, archive+".sha256"); r.code != 1 {
+		t.Fatalf("import into a layout whose v1 differs, no --force: exit %d, want 1\nstderr: %s", r.code, r.stderr)
+	}
+	mustRun(t, work, nil, "import", "-o", s, archive+".sha256", "--force")
+	want := strings.TrimSpace(mustRun(t, work, nil, "inspect", lay+":v1", "--json"))
+	got := strings.TrimSpace(mustRun(t, work, nil, "inspect", "--json", s+":v1"))
+	if gotD, wantD := jsonField(t, got, "digest"), jsonField(t, want, "digest"); gotD != wantD {
+		t.Errorf("after import --force, S:v1 = %s, want %s", gotD, wantD)
+	}
+
+	// -- ends the flags: a layout named -L.
+	mustRun(t, work, nil, "pack", "-o", "./-L", "f.txt")
+	mustRun(t, work, nil, "ls", "--", "-L")
+	if r := run(t, work, nil, "ls", "-L"); r.code != 2 {
+		t.Errorf("ls -L: exit %d, want 2 (an unknown flag)", r.code)
+	}
+}
+
+// TestCLIGlobalFlagsAnywhere: -q and --progress work before and after the
+// command name (issue 11: before it they were ignored).
+func TestCLIGlobalFlagsAnywhere(t *testing.T) {
+	work := t.TempDir()
+	// Big enough at -l best for the bar to be drawn (it is throttled).
+	if err := os.WriteFile(filepath.Join(work, "f.txt"), bigText(8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--progress", "always", "pack", "-l", "best", "-o", "P1", "f.txt"},
+		{"pack", "-o", "P2", "-l", "best", "f.txt", "--progress=always"},
+	} {
+		if r := run(t, work, nil, args...); r.code != 0 || r.stderr == "" {
+			t.Errorf("ocibundle %s: exit %d, stderr %q: want a progress bar", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{"-q", "--progress", "always", "pack", "-l", "best", "-o", "P3", "f.txt"},
+		{"--progress", "always", "pack", "-l", "best", "-o", "P4", "f.txt", "-q"},
+	} {
+		if r := run(t, work, nil, args...); r.code != 0 || r.stderr != "" {
+			t.Errorf("ocibundle %s: exit %d, stderr %q: want nothing (quiet)", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+}
+
+// jsonField returns the string value of key in the JSON object doc.
+func jsonField(t *testing.T, doc, key string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("not a JSON object: %v\n%s", err, doc)
+	}
+	s, _ := m[key].(string)
+	return s
+}
+
+// TestCLIFlagsAnywhereRegistry: push and pull read flags after their
+// arguments too (issue 11: pull REG/R:v1 -o DIR read -o DIR as arguments).
+func TestCLIFlagsAnywhereRegistry(t *testing.T) {
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	_, lay, d := regPack(t, work)
+	repo := reg.addr + "/site/anywhere"
+	out := mustRun(t, work, env, "push", lay+":1.0", repo+":v1", "--plain-http", "--json")
+	checkSchema(t, "push", "push", jsonObject(t, "push", out))
+	pulled := filepath.Join(work, "pulled")
+	out = mustRun(t, work, env, "pull", repo+":v1", "-o", pulled, "--plain-http", "--json")
+	checkSchema(t, "pull", "pull", jsonObject(t, "pull", out))
+	if got := jsonField(t, out, "digest"); got != d.String() {
+		t.Errorf("pull REPO:v1 -o DIR --plain-http --json: digest %s, want %s", got, d)
+	}
+	mustRun(t, work, nil, "verify", pulled+":v1")
+}
