@@ -9,6 +9,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/verify"
 )
@@ -55,7 +56,8 @@ var exitTable = []struct {
 		layout.ErrTooLarge, layout.ErrBadDocument,
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
-		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
+		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
+		bundle.ErrUnsupported, bundle.ErrCorrupt,
 		layout.ErrTagConflict, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
 	}},
