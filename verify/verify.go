@@ -90,7 +90,7 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 			f.Close()
 		}
 	default:
-		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, kind(fi.Mode()))
+		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, layer.KindOf(fi.Mode()))
 	}
 	if err != nil {
 		return nil, err
