@@ -8,6 +8,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // exportCommand is `ocibundle export`.
@@ -45,7 +46,7 @@ func exportAction(c *cli.Context) error {
 		if out == "-" {
 			return usagef("export: --split needs -o FILE, not standard output")
 		}
-		if opts.Split, err = bundle.ParseSize(s); err != nil {
+		if opts.Split, err = units.ParseBytes(s); err != nil {
 			return usagef("export: --split: %v", err)
 		}
 	}

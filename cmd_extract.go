@@ -21,6 +21,7 @@ func extractCommand() *cli.Command {
 			boolFlag("skip-unknown", "", "skip layers of kinds extract does not handle instead of failing"),
 			boolFlag("preserve-permissions", "", "keep setuid, setgid and sticky bits and ignore the umask"),
 			boolFlag("same-owner", "", "set the owners recorded in the layers (root only)"),
+			boolFlag("allow-outside-links", "", "write symlinks whose targets leave DIR (as pack --keep-links stores them); nothing is written through them"),
 			boolFlag("json", "", "print what was written as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -49,6 +50,7 @@ func extractCommand() *cli.Command {
 				SkipUnknown:         c.Bool("skip-unknown"),
 				PreservePermissions: c.Bool("preserve-permissions"),
 				SameOwner:           c.Bool("same-owner"),
+				AllowOutsideLinks:   c.Bool("allow-outside-links"),
 				Progress:            progress,
 				Stdin:               stdin,
 			}

@@ -32,6 +32,9 @@ func packCommand() *cli.Command {
 			enumFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none", parseCodec),
 			enumFlag("level", "l", "default", "compression level: fastest, default, better or best", parseLevel),
 			stringFlag("created", "", "", "write org.opencontainers.image.created: an RFC 3339 time or now"),
+			boolFlag("dereference", "", "store the file or directory a symlink points to, not the link (like tar -h)"),
+			boolFlag("keep-links", "", "store symlinks that leave PATH as they are (extract needs --allow-outside-links)"),
+			sliceFlag("exclude", "", "leave out entries whose name, or a tail of it, matches this glob (repeatable, like tar's)"),
 			&cli.IntFlag{Name: "jobs", Value: runtime.GOMAXPROCS(0), Usage: "layers packed at once (never changes the bytes)", EnvVars: envVars("jobs")},
 			jsonFlag(),
 		},
@@ -86,6 +89,9 @@ func packAction(c *cli.Context) error {
 		Level:        level,
 		Jobs:         jobs,
 		Progress:     progress,
+		Dereference:  c.Bool("dereference"),
+		KeepLinks:    c.Bool("keep-links"),
+		Exclude:      c.StringSlice("exclude"),
 	}
 	if f := c.String("annotation-file"); f != "" {
 		af, err := bundle.ReadAnnotationFile(f)

@@ -19,6 +19,7 @@ func verifyCommand() *cli.Command {
 			boolFlag("strict", "", "unknown digest algorithms are errors, unreferenced blobs warnings"),
 			stringFlag("digest", "", "", "the bundle must have this manifest digest"),
 			boolFlag("allow-missing", "", "a referenced blob that is missing is a warning, not an error"),
+			boolFlag("allow-outside-links", "", "with --deep, a symlink that leaves its layer is a warning, not an error"),
 			jsonFlag(),
 		},
 		Action: verifyAction,
@@ -34,11 +35,12 @@ func verifyAction(c *cli.Context) error {
 		return err
 	}
 	opts := verify.Options{
-		Strict:       c.Bool("strict"),
-		AllowMissing: c.Bool("allow-missing"),
-		Deep:         c.Bool("deep"),
-		Digest:       c.String("digest"),
-		Progress:     progress,
+		Strict:            c.Bool("strict"),
+		AllowMissing:      c.Bool("allow-missing"),
+		Deep:              c.Bool("deep"),
+		AllowOutsideLinks: c.Bool("allow-outside-links"),
+		Digest:            c.String("digest"),
+		Progress:          progress,
 	}
 	target := c.Args().First()
 	var rep *verify.Report

@@ -9,7 +9,9 @@ import (
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 	"github.com/ocibundle/ocibundle/verify"
 )
 
@@ -46,6 +48,7 @@ var exitTable = []struct {
 		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
+		units.ErrBadSize,
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
@@ -55,7 +58,8 @@ var exitTable = []struct {
 		layout.ErrTooLarge, layout.ErrBadDocument,
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
-		bundle.ErrUnsafe, bundle.ErrUnsupported, bundle.ErrCorrupt,
+		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
+		bundle.ErrUnsupported, bundle.ErrCorrupt,
 		layout.ErrTagConflict, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
 	}},

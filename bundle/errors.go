@@ -1,6 +1,10 @@
 package bundle
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/ocibundle/ocibundle/layer"
+)
 
 var (
 	// ErrBadInput: an input the user named cannot be packed as asked (a
@@ -18,7 +22,8 @@ var (
 	// the output directory or that it will not create (an absolute or ".."
 	// name, a link out of the tree, a device node, a duplicate entry, …).
 	// The output directory is left as it was.
-	ErrUnsafe = errors.New("unsafe entry")
+	// It is the layer rules' sentinel: every layer.Refusal wraps it.
+	ErrUnsafe = layer.ErrUnsafe
 	// ErrUnsupported: extract does not handle a layer or manifest of this
 	// kind (skip layers with --skip-unknown).
 	ErrUnsupported = errors.New("unsupported content")

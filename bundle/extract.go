@@ -1,30 +1,27 @@
 package bundle
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
-	"strings"
 	"syscall"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // ExtractOptions are the knobs of Extract. The zero value extracts every
@@ -44,7 +41,11 @@ type ExtractOptions struct {
 	PreservePermissions bool
 	// SameOwner sets the owner recorded in the tar entries; it needs root.
 	SameOwner bool
-	Progress  progress.Progress
+	// AllowOutsideLinks writes symlinks whose targets leave DIR (absolute,
+	// in an artifact, or climbing above it), as pack --keep-links stores
+	// them. Nothing is ever written through them.
+	AllowOutsideLinks bool
+	Progress          progress.Progress
 	// Stdin is read when the reference is "-" (an archive on standard input).
 	Stdin io.Reader
 }
@@ -114,17 +115,16 @@ type layerPlan struct {
 // unless SkipUnknown.
 //
 // Safety, whatever the content (all refusals wrap ErrUnsafe and name the
-// layer and entry): everything is written through an os.Root on a private
-// staging directory created next to dir; names must be local, canonical,
-// without "..", backslashes or NUL; an artifact's tar entries must stay
-// below its title; an entry may not appear twice in a layer (nor twice in
-// an artifact); a symlink is created only if its target, resolved from the
-// link's directory through the links already extracted, stays inside (an
-// absolute target never does), and every link is checked again against the
-// finished tree; a hard link must name a regular file already extracted;
-// devices, FIFOs and other special entries are refused. Permission bits
-// are masked by the umask, and setuid, setgid and sticky bits dropped,
-// unless PreservePermissions; owners are set only with SameOwner (as root).
+// layer and entry): layers are applied by layer.Applier through an os.Root
+// on a private staging directory created next to dir, and every entry must
+// pass the layer rules (layer.Judge: local canonical names, an artifact's
+// entries below its title, no name twice, symlinks that stay inside (an
+// image's absolute targets resolved from its root; others only with
+// AllowOutsideLinks), never an entry reached through a symlink, hard links
+// to regular files earlier in the layer, no devices, FIFOs or sparse files).
+// Permission bits are masked by the umask, and setuid, setgid and sticky
+// bits dropped, unless PreservePermissions; owners are set only with
+// SameOwner (as root).
 //
 // Every blob's digest and size, every layer's uncompressed digest (and size,
 // when annotated, which also bounds the bytes decompressed) are checked
@@ -190,11 +190,12 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	}
 	defer root.Close()
 
-	x := &extractor{
-		root: root, opts: opts, umask: processUmask(),
-		image: profile.IsImage(m.Config.MediaType, m.ArtifactType),
-		dirs:  map[string]dirMeta{}, entries: map[string]bool{},
-	}
+	app := layer.NewApplier(root, layer.ApplyOptions{
+		Image:             profile.IsImage(m.Config.MediaType, m.ArtifactType),
+		AllowOutsideLinks: opts.AllowOutsideLinks, PreservePermissions: opts.PreservePermissions,
+		SameOwner: opts.SameOwner, Umask: layer.Umask(),
+	})
+	defer app.Close()
 	progress := progress.Or(opts.Progress)
 	var total int64
 	for _, p := range plans {
@@ -206,24 +207,20 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	res := ExtractResult{Reference: ref, Digest: desc.Digest, Dir: dir, Layers: []ExtractedLayer{}}
 	for _, p := range plans {
 		res.Layers = append(res.Layers, ExtractedLayer{Title: p.title, Digest: p.desc.Digest, MediaType: p.desc.MediaType, As: p.as})
-		if err := x.layer(ctx, store, p, progress); err != nil {
+		if err := extractLayer(ctx, app, store, p, progress); err != nil {
 			progress.Finish()
-			x.dropParent()
 			return ExtractResult{}, err
 		}
 	}
 	progress.Finish()
-	x.dropParent()
-	if err := x.checkLinks(ctx); err != nil {
+	app.Close()
+	if err := app.CompleteDirs(ctx); err != nil {
 		return ExtractResult{}, err
 	}
-	if err := x.completeDirs(ctx); err != nil {
+	if res.Entries, err = listTree(ctx, root, app); err != nil {
 		return ExtractResult{}, err
 	}
-	if res.Entries, err = x.listTree(ctx); err != nil {
-		return ExtractResult{}, err
-	}
-	if err := x.publish(staging, target); err != nil {
+	if err := publish(app, staging, target); err != nil {
 		return ExtractResult{}, err
 	}
 	published = true
@@ -332,8 +329,11 @@ func (p *layerPlan) decide(image bool, diffIDs []digest.Digest, i int) error {
 		return layout.ValidateDigest(p.contentDigest)
 	}
 	if p.title != "" {
-		if err := checkName(p.title); err != nil {
-			return fmt.Errorf("title %q: %w: %v", p.title, ErrUnsafe, err)
+		if clean, why := layer.Clean(p.title); why != "" || clean != p.title {
+			if why == "" {
+				why = "not a canonical name"
+			}
+			return fmt.Errorf("title %q: %w: %s", p.title, ErrUnsafe, why)
 		}
 	}
 	switch {
@@ -362,70 +362,8 @@ func (p *layerPlan) decide(image bool, diffIDs []digest.Digest, i int) error {
 	return layout.ValidateDigest(p.contentDigest)
 }
 
-// extractor writes layers into the staging root.
-type extractor struct {
-	root  *os.Root
-	opts  ExtractOptions
-	umask fs.FileMode
-	image bool
-	// dirs holds the metadata of explicit directory entries, applied when
-	// everything else is written (a read-only directory would stop its
-	// children).
-	dirs map[string]dirMeta
-	// entries holds the names written: in an image, by the current layer
-	// (for duplicates and whiteouts); in an artifact, by every layer.
-	entries map[string]bool
-	// touched holds, in an image, the current layer's names and their
-	// parents: an opaque directory keeps them.
-	touched map[string]bool
-	// parentDir and parentRoot cache an os.Root on the directory of the
-	// last entry (entries come sorted, so siblings share it): operations on
-	// a base name cost one system call instead of a walk of the whole
-	// path. Any removal drops the cache, since it may remove or replace
-	// that directory or one above it.
-	parentDir  string
-	parentRoot *os.Root
-}
-
-// at returns an os.Root on the directory that holds name (made, 0700, if
-// missing) and name's base name.
-func (x *extractor) at(name string) (*os.Root, string, error) {
-	dir, base := path.Dir(name), path.Base(name)
-	if dir == "." {
-		return x.root, base, nil
-	}
-	if x.parentRoot != nil && x.parentDir == dir {
-		return x.parentRoot, base, nil
-	}
-	x.dropParent()
-	if err := x.root.MkdirAll(dir, 0o700); err != nil {
-		return nil, "", entryErr(name, err)
-	}
-	r, err := x.root.OpenRoot(dir)
-	if err != nil {
-		return nil, "", entryErr(name, err)
-	}
-	x.parentDir, x.parentRoot = dir, r
-	return r, base, nil
-}
-
-// dropParent closes the cached parent directory, if any.
-func (x *extractor) dropParent() {
-	if x.parentRoot != nil {
-		x.parentRoot.Close()
-		x.parentDir, x.parentRoot = "", nil
-	}
-}
-
-type dirMeta struct {
-	mode     fs.FileMode
-	mtime    time.Time // zero: leave as it is
-	uid, gid int
-	implicit bool // made as a parent, not described by an entry
-}
-
-// layer extracts one planned layer.
-func (x *extractor) layer(ctx context.Context, store *layout.Store, p layerPlan, progress progress.Progress) error {
+// extractLayer extracts one planned layer.
+func extractLayer(ctx context.Context, app *layer.Applier, store *layout.Store, p layerPlan, progress progress.Progress) error {
 	name := p.title
 	if name == "" {
 		name = p.desc.Digest.String()
@@ -440,9 +378,9 @@ func (x *extractor) layer(ctx context.Context, store *layout.Store, p layerPlan,
 	defer rc.Close()
 	blob := io.Reader(countio.NewReader(rc, countio.WithProgress(progress)))
 	if p.as == asFile {
-		err = x.blobFile(ctx, p.title, blob)
+		err = app.WriteFile(ctx, p.title, blob)
 	} else {
-		err = x.tarLayer(ctx, p, blob)
+		err = tarLayer(ctx, app, p, blob)
 	}
 	if err != nil {
 		return fmt.Errorf("layer %s: %w", name, err)
@@ -455,36 +393,9 @@ func (x *extractor) layer(ctx context.Context, store *layout.Store, p layerPlan,
 	return nil
 }
 
-// blobFile writes the whole blob as the file name (an ORAS file layer).
-func (x *extractor) blobFile(ctx context.Context, name string, r io.Reader) error {
-	if x.entries[name] {
-		return fmt.Errorf("%s: %w: written twice", name, ErrUnsafe)
-	}
-	x.entries[name] = true
-	at, base, err := x.at(name)
-	if err != nil {
-		return err
-	}
-	f, err := at.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return entryErr(name, err)
-	}
-	_, err = io.Copy(f, countio.NewReader(r, countio.WithContext(ctx)))
-	if err == nil {
-		err = f.Chmod(0o666 &^ x.umask)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
 // tarLayer decompresses and applies one tar layer, checking the
 // uncompressed digest and size at its end.
-func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) error {
+func tarLayer(ctx context.Context, app *layer.Applier, p layerPlan, blob io.Reader) error {
 	zr, err := compress.NewReader(blob, p.codec)
 	if err != nil {
 		return corrupt(err)
@@ -501,31 +412,19 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 		opts = append(opts, countio.WithTee(h))
 	}
 	content := countio.NewReader(zr, opts...)
-	if x.image {
-		x.entries, x.touched = map[string]bool{}, map[string]bool{}
-	}
 	// Reading, hashing and decompressing the layer run on one goroutine,
 	// the tar entries and file writes on this one.
 	ahead := newReadAhead(content)
 	defer ahead.Close()
-	tr := tar.NewReader(ahead)
-	for {
-		if err := context.Cause(ctx); err != nil {
-			return err
+	if err := app.Apply(ctx, ahead, p.scope, p.contentSize); err != nil {
+		var re *layer.ReadError
+		if errors.As(err, &re) {
+			if re.Name == "" {
+				return fmt.Errorf("tar: %w", corrupt(re.Err))
+			}
+			return fmt.Errorf("%s: %w", re.Name, corrupt(re.Err))
 		}
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("tar: %w", corrupt(err))
-		}
-		if p.contentSize >= 0 && hdr.Size > p.contentSize {
-			return fmt.Errorf("%s: %w: declares %d bytes in a layer of %d", hdr.Name, ErrUnsafe, hdr.Size, p.contentSize)
-		}
-		if err := x.entry(hdr, tr, p.scope); err != nil {
-			return err
-		}
+		return err
 	}
 	// The bytes after the end-of-archive marker belong to the digest too;
 	// at their end the goroutine is done with content.
@@ -541,464 +440,6 @@ func (x *extractor) tarLayer(ctx context.Context, p layerPlan, blob io.Reader) e
 		}
 	}
 	return nil
-}
-
-// entry applies one tar entry.
-func (x *extractor) entry(hdr *tar.Header, r io.Reader, scope string) error {
-	name, err := cleanName(hdr.Name)
-	if err != nil {
-		return fmt.Errorf("%q: %w: %v", hdr.Name, ErrUnsafe, err)
-	}
-	if name == "" {
-		return nil // the root directory itself ("./")
-	}
-	base := path.Base(name)
-	if strings.HasPrefix(base, ".wh.") {
-		if !x.image {
-			return fmt.Errorf("%s: %w: whiteout in a layer that is not an image layer", name, ErrUnsafe)
-		}
-		return x.whiteout(name)
-	}
-	if scope != "" && name != scope && !strings.HasPrefix(name, scope+"/") {
-		return fmt.Errorf("%s: %w: outside the layer's title %q", name, ErrUnsafe, scope)
-	}
-	if x.entries[name] {
-		return fmt.Errorf("%s: %w: duplicate entry", name, ErrUnsafe)
-	}
-	// Only an image layer may replace what is there, and only what lower
-	// layers wrote; anything this extract wrote stays.
-	if !x.image || x.touched[name] {
-		at, base, err := x.at(name)
-		if err != nil {
-			return err
-		}
-		fi, err := at.Lstat(base)
-		if err == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
-			return fmt.Errorf("%s: %w: conflicts with an earlier entry", name, ErrUnsafe)
-		}
-	}
-	x.entries[name] = true
-	if x.touched != nil {
-		for p := name; p != "."; p = path.Dir(p) {
-			x.touched[p] = true
-		}
-	}
-	if layout.IsSparse(hdr) {
-		// archive/tar expands holes itself: a few bytes could declare a
-		// file of any size, bounded by nothing but the disk.
-		return fmt.Errorf("%s: %w: sparse file", name, ErrUnsafe)
-	}
-	mode := x.mode(hdr.Mode)
-	switch hdr.Typeflag {
-	case tar.TypeDir:
-		return x.dir(name, hdr, mode)
-	case tar.TypeReg:
-		return x.file(name, hdr, mode, r)
-	case tar.TypeSymlink:
-		return x.symlink(name, hdr)
-	case tar.TypeLink:
-		return x.hardlink(name, hdr, scope)
-	case tar.TypeChar, tar.TypeBlock:
-		return fmt.Errorf("%s: %w: device node", name, ErrUnsafe)
-	case tar.TypeFifo:
-		return fmt.Errorf("%s: %w: FIFO", name, ErrUnsafe)
-	}
-	return fmt.Errorf("%s: %w: tar entry type %q", name, ErrUnsafe, hdr.Typeflag)
-}
-
-// mode turns tar mode bits into the permission to set.
-func (x *extractor) mode(tarMode int64) fs.FileMode {
-	m := fs.FileMode(tarMode) & fs.ModePerm
-	if !x.opts.PreservePermissions {
-		return m &^ x.umask
-	}
-	if tarMode&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if tarMode&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if tarMode&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
-
-func (x *extractor) dir(name string, hdr *tar.Header, mode fs.FileMode) error {
-	at, base, err := x.at(name)
-	if err != nil {
-		return err
-	}
-	fi, err := at.Lstat(base)
-	switch {
-	case err == nil && fi.IsDir():
-	case err == nil:
-		if err := x.remove(name); err != nil { // an image replaces a file with a directory
-			return err
-		}
-		fallthrough
-	case errors.Is(err, fs.ErrNotExist):
-		if at, base, err = x.at(name); err != nil {
-			return err
-		}
-		if err := at.Mkdir(base, 0o700); err != nil {
-			return entryErr(name, err)
-		}
-	default:
-		return entryErr(name, err)
-	}
-	x.dirs[name] = dirMeta{mode: mode, mtime: hdr.ModTime, uid: hdr.Uid, gid: hdr.Gid}
-	return nil
-}
-
-func (x *extractor) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Reader) error {
-	if err := x.replace(name); err != nil {
-		return err
-	}
-	at, base, err := x.at(name)
-	if err != nil {
-		return err
-	}
-	f, err := at.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return entryErr(name, err)
-	}
-	n, err := io.Copy(f, readErrors{r})
-	if err == nil && n != hdr.Size {
-		err = fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, n, hdr.Size)
-	}
-	if err == nil && x.opts.SameOwner {
-		err = f.Chown(hdr.Uid, hdr.Gid)
-	}
-	if err == nil {
-		err = f.Chmod(mode) // after Chown, which clears setuid and setgid
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = at.Chtimes(base, hdr.ModTime, hdr.ModTime)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-func (x *extractor) symlink(name string, hdr *tar.Header) error {
-	if err := x.linkInside(name, hdr.Linkname); err != nil {
-		return fmt.Errorf("%s -> %s: %w: %v", name, hdr.Linkname, ErrUnsafe, err)
-	}
-	if err := x.replace(name); err != nil {
-		return err
-	}
-	at, base, err := x.at(name)
-	if err != nil {
-		return err
-	}
-	if err := at.Symlink(hdr.Linkname, base); err != nil {
-		return entryErr(name, err)
-	}
-	if x.opts.SameOwner {
-		if err := at.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return x.lchtimes(name, hdr.ModTime)
-}
-
-func (x *extractor) hardlink(name string, hdr *tar.Header, scope string) error {
-	target, err := cleanName(hdr.Linkname)
-	if err == nil && target == "" {
-		err = errors.New("empty target")
-	}
-	if err == nil && scope != "" && target != scope && !strings.HasPrefix(target, scope+"/") {
-		err = fmt.Errorf("target outside the layer's title %q", scope)
-	}
-	if err == nil && target == name {
-		err = errors.New("link to itself")
-	}
-	if err != nil {
-		return fmt.Errorf("%s => %s: %w: %v", name, hdr.Linkname, ErrUnsafe, err)
-	}
-	fi, err := x.root.Lstat(target)
-	if err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s => %s: %w: the target is not a regular file already extracted", name, hdr.Linkname, ErrUnsafe)
-	}
-	if err := x.replace(name); err != nil {
-		return err
-	}
-	if err := x.root.Link(target, name); err != nil {
-		return entryErr(name, err)
-	}
-	return nil
-}
-
-// whiteout applies an image whiteout entry: ".wh..wh..opq" hides what lower
-// layers put in its directory, ".wh.NAME" removes NAME. What the current
-// layer wrote stays, whatever the order of the entries.
-func (x *extractor) whiteout(name string) error {
-	dir, base := path.Dir(name), path.Base(name)
-	if base == ".wh..wh..opq" {
-		if dir == "." {
-			dir = ""
-		}
-		return x.opaque(dir)
-	}
-	if strings.HasPrefix(base, ".wh..wh.") {
-		return nil // other AUFS metadata: nothing to apply
-	}
-	hidden := strings.TrimPrefix(base, ".wh.")
-	if hidden == "" || hidden == "." || hidden == ".." {
-		return fmt.Errorf("%s: %w: whiteout of %q", name, ErrUnsafe, hidden)
-	}
-	victim := path.Join(dir, hidden)
-	if x.touched[victim] {
-		return nil
-	}
-	return x.remove(victim)
-}
-
-// opaque removes, below dir, everything the current layer did not write.
-func (x *extractor) opaque(dir string) error {
-	d := dir
-	if d == "" {
-		d = "."
-	}
-	// Only a real directory: hiding the content of what a symlink names
-	// would reach into another directory.
-	if fi, err := x.root.Lstat(d); err != nil || !fi.IsDir() {
-		return nil
-	}
-	f, err := x.root.Open(d)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return entryErr(d, err)
-	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		return entryErr(d, err)
-	}
-	for _, n := range names {
-		child := path.Join(dir, n)
-		if !x.touched[child] {
-			if err := x.remove(child); err != nil {
-				return err
-			}
-			continue
-		}
-		if fi, err := x.root.Lstat(child); err == nil && fi.IsDir() {
-			if err := x.opaque(child); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// replace makes room for a non-directory at name: parents made, and
-// whatever is there removed (only an image layer gets here with something
-// there: within a layer, and in an artifact, duplicates are refused).
-func (x *extractor) replace(name string) error {
-	at, base, err := x.at(name)
-	if err != nil {
-		return err
-	}
-	if _, err := at.Lstat(base); err == nil {
-		return x.remove(name)
-	}
-	return nil
-}
-
-// remove deletes name (a symlink itself, a directory with its content),
-// and forgets the metadata of directories that went with it.
-func (x *extractor) remove(name string) error {
-	x.dropParent()
-	if err := x.root.RemoveAll(name); err != nil {
-		return entryErr(name, err)
-	}
-	for d := range x.dirs {
-		if d == name || strings.HasPrefix(d, name+"/") {
-			delete(x.dirs, d)
-		}
-	}
-	return nil
-}
-
-// cleanName checks a tar entry name and returns it without a leading "./"
-// or a trailing "/" ("" for the root itself). It refuses what is not a
-// plain relative path: absolute, "..", backslash, NUL, empty or repeated
-// separators, "." components.
-func cleanName(name string) (string, error) {
-	if name == "" {
-		return "", errors.New("empty name")
-	}
-	if strings.ContainsRune(name, 0) {
-		return "", errors.New("NUL in name")
-	}
-	if strings.ContainsRune(name, '\\') {
-		return "", errors.New("backslash in name")
-	}
-	if strings.HasPrefix(name, "/") {
-		return "", errors.New("absolute name")
-	}
-	for strings.HasPrefix(name, "./") {
-		name = name[2:]
-	}
-	name = strings.TrimSuffix(name, "/")
-	if name == "" || name == "." {
-		return "", nil
-	}
-	if err := checkName(name); err != nil {
-		return "", err
-	}
-	return name, nil
-}
-
-// checkName checks a relative slash-separated name: local, canonical, no
-// "..", backslash or NUL.
-func checkName(name string) error {
-	for _, c := range strings.Split(name, "/") {
-		switch c {
-		case "..":
-			return errors.New(`".." in name`)
-		case "", ".":
-			return errors.New("not a canonical name")
-		}
-	}
-	if strings.ContainsAny(name, "\\\x00") {
-		return errors.New("backslash or NUL in name")
-	}
-	if !filepath.IsLocal(filepath.FromSlash(name)) {
-		return errors.New("not a local name")
-	}
-	return nil
-}
-
-// maxLinkHops bounds the symlinks followed while resolving one target.
-const maxLinkHops = 40
-
-// linkInside reports whether a symlink at name with the given target would
-// resolve inside the root, following the links already in the tree. A
-// target that is absolute, goes above the root, loops, or applies ".." to
-// a component that does not exist yet (which a later entry could make a
-// link) is refused.
-func (x *extractor) linkInside(name, target string) error {
-	if target == "" || strings.ContainsRune(target, 0) {
-		return errors.New("empty target or NUL in target")
-	}
-	if path.IsAbs(target) {
-		return errors.New("absolute target")
-	}
-	dir := path.Dir(name)
-	if dir == "." {
-		dir = ""
-	}
-	at, err := x.resolve(nil, dir)
-	if err != nil {
-		return err
-	}
-	_, err = x.resolve(at, target)
-	return err
-}
-
-// resolve walks rel from the directory at (a list of real components
-// below the root) and returns where it ends.
-func (x *extractor) resolve(at []string, rel string) ([]string, error) {
-	todo := splitPath(rel)
-	hops, unknown := 0, false
-	for len(todo) > 0 {
-		c := todo[0]
-		todo = todo[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			if unknown {
-				return nil, errors.New(`".." after a component that does not exist yet`)
-			}
-			if len(at) == 0 {
-				return nil, errors.New("target escapes the output directory")
-			}
-			at = at[:len(at)-1]
-			continue
-		}
-		if unknown {
-			at = append(at, c)
-			continue
-		}
-		p := path.Join(append(slices.Clone(at), c)...)
-		fi, err := x.root.Lstat(p)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			unknown = true
-			at = append(at, c)
-		case err != nil:
-			return nil, err
-		case fi.Mode()&fs.ModeSymlink != 0:
-			if hops++; hops > maxLinkHops {
-				return nil, errors.New("too many levels of symbolic links")
-			}
-			t, err := x.root.Readlink(p)
-			if err != nil {
-				return nil, err
-			}
-			if path.IsAbs(t) {
-				return nil, fmt.Errorf("goes through %s, a link to an absolute path", p)
-			}
-			todo = append(splitPath(t), todo...)
-		default:
-			at = append(at, c)
-		}
-	}
-	return at, nil
-}
-
-func splitPath(p string) []string {
-	if p == "" {
-		return nil
-	}
-	return strings.Split(p, "/")
-}
-
-// checkLinks checks every symlink of the finished tree again: in an image,
-// a later layer may have replaced a directory a link went through.
-func (x *extractor) checkLinks(ctx context.Context) error {
-	return fs.WalkDir(x.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		if d.Type()&fs.ModeSymlink == 0 {
-			return nil
-		}
-		t, err := x.root.Readlink(p)
-		if err != nil {
-			return err
-		}
-		if err := x.linkInside(p, t); err != nil {
-			return fmt.Errorf("%s -> %s: %w: %v", p, t, ErrUnsafe, err)
-		}
-		return nil
-	})
-}
-
-// entryErr wraps an error from writing name into the staging root. Errors
-// of the environment (disk full, permissions, I/O) pass through; anything
-// else means the layer asked for something impossible or unsafe (a path
-// through a file, a link out of the root), which is ErrUnsafe.
-func entryErr(name string, err error) error {
-	for _, env := range []error{fs.ErrPermission, errNoSpace, errQuota, errIO, errReadOnly, errTooManyFiles} {
-		if errors.Is(err, env) {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return fmt.Errorf("%s: %w: %v", name, ErrUnsafe, err)
 }
 
 // corrupt marks an error met while reading a layer as bad content
@@ -1019,15 +460,6 @@ func corrupt(err error) error {
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
-// readErrors passes corrupt over the errors of a layer's reader, so that an
-// io.Copy from it into a file tells bad content from a failed write.
-type readErrors struct{ r io.Reader }
-
-func (re readErrors) Read(p []byte) (int, error) {
-	n, err := re.r.Read(p)
-	return n, corrupt(err)
-}
-
 // WriteExtractText writes a one-line summary of res for people.
 func WriteExtractText(w io.Writer, res ExtractResult) error {
 	var files, dirs, links int
@@ -1044,7 +476,7 @@ func WriteExtractText(w io.Writer, res ExtractResult) error {
 		}
 	}
 	_, err := fmt.Fprintf(w, "extracted %s into %s: %d %s (%s), %d %s, %d %s\n", res.Digest, res.Dir,
-		files, plural(files, "file", "files"), HumanBytes(size), dirs, plural(dirs, "directory", "directories"),
+		files, plural(files, "file", "files"), units.FormatBytes(size), dirs, plural(dirs, "directory", "directories"),
 		links, plural(links, "symlink", "symlinks"))
 	return err
 }

@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,23 +10,12 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ocibundle/ocibundle/atomicfile"
-)
-
-// Errors of the environment, which entryErr passes through as they are.
-var (
-	errNoSpace      = syscall.ENOSPC
-	errQuota        = syscall.EDQUOT
-	errIO           = syscall.EIO
-	errReadOnly     = syscall.EROFS
-	errTooManyFiles = syscall.EMFILE
+	"github.com/ocibundle/ocibundle/layer"
 )
 
 // target is the output directory of an extract, as found before it starts.
@@ -88,33 +76,14 @@ func prepareTarget(dir string, overwrite bool) (target, error) {
 	return t, nil
 }
 
-// completeDirs gives every directory of the staged tree that no entry
-// described (parents made on the way) the mode mkdir would give it.
-func (x *extractor) completeDirs(ctx context.Context) error {
-	return fs.WalkDir(x.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		if d.IsDir() && p != "." {
-			if _, ok := x.dirs[p]; !ok {
-				x.dirs[p] = dirMeta{mode: 0o777 &^ x.umask, implicit: true}
-			}
-		}
-		return nil
-	})
-}
-
 // publish moves the finished staging tree to the target: one rename when
 // the target is missing or empty, a merge otherwise (see Extract).
-func (x *extractor) publish(staging string, t target) error {
+func publish(app *layer.Applier, staging string, t target) error {
 	if !t.exists || t.empty {
-		if err := applyDirs(staging, x.dirs, nil, x.opts.SameOwner); err != nil {
+		if err := app.ApplyDirs(staging, nil); err != nil {
 			return err
 		}
-		mode := 0o777 &^ x.umask
+		mode := 0o777 &^ layer.Umask()
 		if t.exists {
 			mode = t.mode
 		}
@@ -135,7 +104,7 @@ func (x *extractor) publish(staging string, t target) error {
 		if err != nil {
 			return err
 		}
-		dst, err := openDirNoFollow(t.path)
+		dst, err := layer.OpenDirAt(unix.AT_FDCWD, t.path)
 		if err != nil {
 			src.Close()
 			return err
@@ -147,7 +116,7 @@ func (x *extractor) publish(staging string, t target) error {
 			return err
 		}
 	}
-	if err := applyDirs(t.path, x.dirs, merged, x.opts.SameOwner); err != nil {
+	if err := app.ApplyDirs(t.path, merged); err != nil {
 		return err
 	}
 	removeStaging(staging)
@@ -189,11 +158,11 @@ func merge(src, dst *os.File, rel string, check bool, merged map[string]bool) er
 			if !check {
 				merged[p] = true
 			}
-			s, err := openAt(sfd, name)
+			s, err := layer.OpenDirAt(sfd, name)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
-			d, err := openAt(dfd, name)
+			d, err := layer.OpenDirAt(dfd, name)
 			if err != nil {
 				s.Close()
 				return fmt.Errorf("%s: %w", p, err)
@@ -220,128 +189,11 @@ func merge(src, dst *os.File, rel string, check bool, merged map[string]bool) er
 	return nil
 }
 
-// applyDirs sets the mode, owner (with sameOwner) and mtime of the
-// directories below root, deepest first, opening every component with
-// O_NOFOLLOW. A directory that is gone, or that a later layer replaced, is
-// skipped; so is an implicit one that was merged into an existing
-// directory (its mode is the user's).
-func applyDirs(root string, dirs map[string]dirMeta, merged map[string]bool, sameOwner bool) error {
-	names := make([]string, 0, len(dirs))
-	for p, m := range dirs {
-		if m.implicit && merged[p] {
-			continue
-		}
-		names = append(names, p)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if di, dj := strings.Count(names[i], "/"), strings.Count(names[j], "/"); di != dj {
-			return di > dj
-		}
-		return names[i] < names[j]
-	})
-	rootDir, err := os.Open(root)
-	if err != nil {
-		return err
-	}
-	defer rootDir.Close()
-	for _, p := range names {
-		m := dirs[p]
-		parent, err := walkNoFollow(rootDir, path.Dir(p))
-		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		err = applyDir(parent, path.Base(p), m, sameOwner)
-		if parent != rootDir {
-			parent.Close()
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-	}
-	return nil
-}
-
-func applyDir(parent *os.File, name string, m dirMeta, sameOwner bool) error {
-	d, err := openAt(int(parent.Fd()), name)
-	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if sameOwner && !m.implicit {
-		if err := d.Chown(m.uid, m.gid); err != nil {
-			return err
-		}
-	}
-	if err := d.Chmod(m.mode); err != nil {
-		return err
-	}
-	if m.mtime.IsZero() {
-		return nil
-	}
-	ts := unix.NsecToTimespec(m.mtime.UnixNano())
-	return unix.UtimesNanoAt(int(parent.Fd()), name, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW)
-}
-
-// openAt opens the directory name in dirfd without following a symlink.
-func openAt(dirfd int, name string) (*os.File, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), name), nil
-}
-
-// walkNoFollow opens the directory rel (slash-separated, "." for root)
-// below root, component by component, never following a symlink. For "."
-// it returns root itself.
-func walkNoFollow(root *os.File, rel string) (*os.File, error) {
-	if rel == "." || rel == "" {
-		return root, nil
-	}
-	cur := root
-	for _, c := range strings.Split(rel, "/") {
-		next, err := openAt(int(cur.Fd()), c)
-		if cur != root {
-			cur.Close()
-		}
-		if err != nil {
-			return nil, err
-		}
-		cur = next
-	}
-	return cur, nil
-}
-
-// openDirNoFollow opens an existing directory, refusing a symlink.
-func openDirNoFollow(p string) (*os.File, error) {
-	return openAt(unix.AT_FDCWD, p)
-}
-
-// lchtimes sets the mtime of name (a symlink) itself.
-func (x *extractor) lchtimes(name string, mtime time.Time) error {
-	parent, err := x.root.Open(path.Dir(name))
-	if err != nil {
-		return entryErr(name, err)
-	}
-	defer parent.Close()
-	ts := unix.NsecToTimespec(mtime.UnixNano())
-	if err := unix.UtimesNanoAt(int(parent.Fd()), path.Base(name), []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
 // listTree describes the staged tree, sorted by path; directories with the
 // mode they will be given.
-func (x *extractor) listTree(ctx context.Context) ([]ExtractedEntry, error) {
+func listTree(ctx context.Context, root *os.Root, app *layer.Applier) ([]ExtractedEntry, error) {
 	out := []ExtractedEntry{}
-	err := fs.WalkDir(x.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -358,10 +210,10 @@ func (x *extractor) listTree(ctx context.Context) ([]ExtractedEntry, error) {
 		e := ExtractedEntry{Path: p, Mode: fmt.Sprintf("%04o", unixMode(fi.Mode()))}
 		switch {
 		case d.IsDir():
-			e.Type, e.Mode = "dir", fmt.Sprintf("%04o", unixMode(x.dirs[p].mode))
+			e.Type, e.Mode = "dir", fmt.Sprintf("%04o", unixMode(app.DirMode(p)))
 		case d.Type()&fs.ModeSymlink != 0:
 			e.Type = "symlink"
-			if e.Link, err = x.root.Readlink(p); err != nil {
+			if e.Link, err = root.Readlink(p); err != nil {
 				return err
 			}
 		default:
@@ -397,24 +249,4 @@ func removeStaging(staging string) {
 		return nil
 	})
 	_ = os.RemoveAll(staging)
-}
-
-// processUmask returns the umask without changing it: from
-// /proc/self/status where the kernel reports it, else by setting and
-// restoring it (racy only against a concurrent file creation).
-func processUmask() fs.FileMode {
-	if f, err := os.Open("/proc/self/status"); err == nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "Umask:"); ok {
-				if n, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
-					return fs.FileMode(n) & fs.ModePerm
-				}
-			}
-		}
-	}
-	old := syscall.Umask(0o022)
-	syscall.Umask(old)
-	return fs.FileMode(old) & fs.ModePerm
 }

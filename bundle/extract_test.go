@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,8 +27,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/internal/layertest"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
+	"github.com/ocibundle/ocibundle/verify"
 )
 
 // node is what treeOf records of one entry of a tree.
@@ -501,7 +505,7 @@ var hostileCases = []struct {
 	{name: "dotdot after a name that a later link fills", entries: [][]tarEntry{{
 		{name: "x/p", typ: tar.TypeSymlink, link: "s/../.."},
 		{name: "x/s", typ: tar.TypeSymlink, link: "."},
-	}}, msg: "does not exist yet"},
+	}}, msg: "escapes"},
 	{name: "symlink loop", entries: [][]tarEntry{{
 		{name: "x/a", typ: tar.TypeSymlink, link: "b"},
 		{name: "x/b", typ: tar.TypeSymlink, link: "a"},
@@ -509,18 +513,18 @@ var hostileCases = []struct {
 	}}, msg: "too many levels"},
 	{name: "hard link to an absolute path", entries: [][]tarEntry{{{name: "x/h", typ: tar.TypeLink, link: "/etc/passwd"}}}, msg: "absolute name"},
 	{name: "hard link up", entries: [][]tarEntry{{{name: "x/h", typ: tar.TypeLink, link: "x/../../etc/passwd"}}}, msg: `".." in name`},
-	{name: "hard link to a missing file", entries: [][]tarEntry{{{name: "x/h", typ: tar.TypeLink, link: "x/none"}}}, msg: "not a regular file already extracted"},
+	{name: "hard link to a missing file", entries: [][]tarEntry{{{name: "x/h", typ: tar.TypeLink, link: "x/none"}}}, msg: "not a regular file earlier in the layer"},
 	{name: "hard link to a symlink", entries: [][]tarEntry{{
 		{name: "x/l", typ: tar.TypeSymlink, link: "."},
 		{name: "x/h", typ: tar.TypeLink, link: "x/l"},
-	}}, msg: "not a regular file already extracted"},
+	}}, msg: "not a regular file earlier in the layer"},
 	{name: "hard link to a directory", entries: [][]tarEntry{{
 		{name: "x/d/", typ: tar.TypeDir, mode: 0o755},
 		{name: "x/h", typ: tar.TypeLink, link: "x/d"},
-	}}, msg: "not a regular file already extracted"},
+	}}, msg: "not a regular file earlier in the layer"},
 	{name: "hard link through a link out", entries: [][]tarEntry{{
 		{name: "x/h", typ: tar.TypeLink, link: "x/l/passwd"},
-	}}, msg: "not a regular file already extracted"},
+	}}, msg: "not a regular file earlier in the layer"},
 	{name: "hard link outside the title", entries: [][]tarEntry{
 		{{name: "x/f", body: "f"}},
 		{{name: "y/h", typ: tar.TypeLink, link: "x/f"}},
@@ -543,13 +547,33 @@ var hostileCases = []struct {
 	{name: "whiteout through a link", image: true, entries: [][]tarEntry{
 		{{name: "l", typ: tar.TypeSymlink, link: "/etc"}},
 		{{name: "l/.wh.passwd"}},
-	}, msg: "absolute target"},
-	{name: "image: absolute symlink", image: true, entries: [][]tarEntry{{{name: "bin/sh", typ: tar.TypeSymlink, link: "/bin/busybox"}}}, msg: "absolute target"},
+	}, msg: "reached through the symlink l"},
+	{name: "image: absolute symlink above the root", image: true, entries: [][]tarEntry{{{name: "bin/sh", typ: tar.TypeSymlink, link: "/../bin/busybox"}}}, msg: "escapes"},
+	{name: "image: entry through a lower layer's link", image: true, entries: [][]tarEntry{
+		{{name: "lib", typ: tar.TypeSymlink, link: "usr/lib"}, {name: "usr/lib/", typ: tar.TypeDir}},
+		{{name: "lib/x.so", body: "x"}},
+	}, msg: "reached through the symlink lib"},
 	{name: "image: link made to escape by a later layer", image: true, entries: [][]tarEntry{
 		{{name: "d/", typ: tar.TypeDir}, {name: "p", typ: tar.TypeSymlink, link: "d/../x"}},
 		{{name: ".wh.d"}, {name: "d", typ: tar.TypeSymlink, link: "."}, {name: "q/", typ: tar.TypeDir}},
 		{{name: ".wh.q"}},
 	}, msg: "p -> d/../x"},
+	{name: "image: a link replacing a lower directory, then written through", image: true, entries: [][]tarEntry{
+		{{name: "d/", typ: tar.TypeDir}, {name: "d/f", body: "1"}},
+		{{name: "d", typ: tar.TypeSymlink, link: "e"}, {name: "d/x", body: "2"}},
+	}, msg: "reached through the symlink d"},
+	{name: "image: whiteout below a lower file", image: true, entries: [][]tarEntry{
+		{{name: "f", body: "1"}}, {{name: "f/.wh.x"}},
+	}, msg: "f/.wh.x: below the file f"},
+	{name: "image: entry below a lower file", image: true, entries: [][]tarEntry{
+		{{name: "f", body: "1"}}, {{name: "f/x", body: "2"}},
+	}, msg: "f/x: below the file f"},
+	{name: "image: a link loop replacing a lower directory", image: true, entries: [][]tarEntry{
+		{{name: "a/", typ: tar.TypeDir}, {name: "a/b", body: "1"}},
+		{{name: "a", typ: tar.TypeSymlink, link: "/a"}},
+	}, msg: "too many levels"},
+	{name: "root entry a symlink", image: true, entries: [][]tarEntry{{{name: ".", typ: tar.TypeSymlink, link: "/etc"}, {name: "passwd", body: "x"}}}, msg: "root entry is a symlink"},
+	{name: "root entry a file", entries: [][]tarEntry{{{name: ".", body: "x"}}}, msg: "root entry is a regular file"},
 	{name: "huge declared size", entries: [][]tarEntry{{{name: "x/big", body: "tiny", size: 1 << 40}}}, msg: "declares"},
 }
 
@@ -577,6 +601,12 @@ func TestExtractHostile(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ref := hostileLayout(t, c.image, c.entries, c.titles)
 			checkRefused(t, ref, c.msg, ErrUnsafe)
+			// What extract refuses, verify --deep reports as an error.
+			rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+			must(t, err)
+			if rep.OK() {
+				t.Errorf("verify --deep of a layout extract refuses (%s): OK", c.msg)
+			}
 		})
 	}
 	// A PAX sparse entry: archive/tar would expand its holes, whatever their
@@ -873,31 +903,9 @@ func TestExtractORAS(t *testing.T) {
 	badTitle := []testLayer{{mediaType: "text/plain", blob: []byte("x"), ann: map[string]string{ocispec.AnnotationTitle: "../x"}}}
 	checkRefused(t, artifactLayout(t, badTitle), `".." in name`, ErrUnsafe)
 	twice := []testLayer{layers[0], {mediaType: "text/plain", blob: []byte("x"), ann: map[string]string{ocispec.AnnotationTitle: "hello.txt"}}}
-	checkRefused(t, artifactLayout(t, twice), "written twice", ErrUnsafe)
+	checkRefused(t, artifactLayout(t, twice), "duplicate entry", ErrUnsafe)
 	untitled := []testLayer{{mediaType: "application/vnd.example", blob: []byte("x")}}
 	checkRefused(t, artifactLayout(t, untitled), "without a title", ErrUnsupported)
-}
-
-func TestCleanName(t *testing.T) {
-	for _, c := range []struct{ in, want, err string }{
-		{"a/b", "a/b", ""},
-		{"./a/b/", "a/b", ""},
-		{"./", "", ""},
-		{".", "", ""},
-		{"", "", "empty"},
-		{"/a", "", "absolute"},
-		{"a/../b", "", `".."`},
-		{"..", "", `".."`},
-		{"a\\b", "", "backslash"},
-		{"a\x00b", "", "NUL"},
-		{"a//b", "", "canonical"},
-		{"a/./b", "", "canonical"},
-	} {
-		got, err := cleanName(c.in)
-		if got != c.want || (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
-			t.Errorf("cleanName(%q) = %q, %v; want %q, %q", c.in, got, err, c.want, c.err)
-		}
-	}
 }
 
 // FuzzExtractTar applies arbitrary bytes as an image layer (whiteouts and
@@ -911,6 +919,16 @@ func FuzzExtractTar(f *testing.F) {
 		}
 	}
 	f.Add(tarOf(f, []tarEntry{{name: "a/", typ: tar.TypeDir}, {name: "a/.wh..wh..opq"}, {name: "a/f", body: "x"}}))
+	// Random image layers of every kind of entry (the generator of the
+	// differential test, at a fixed seed).
+	r := rand.New(rand.NewPCG(11, 2))
+	for range 32 {
+		data, err := layertest.Tar(layertest.Random(r, true))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	base := tarOf(f, []tarEntry{
 		{name: "a/", typ: tar.TypeDir}, {name: "a/f", body: "1"}, {name: "l", typ: tar.TypeSymlink, link: "a"},
 	})
@@ -924,16 +942,17 @@ func FuzzExtractTar(f *testing.F) {
 		root, err := os.OpenRoot(staging)
 		must(t, err)
 		defer root.Close()
-		x := &extractor{root: root, umask: 0o022, image: true, dirs: map[string]dirMeta{}, entries: map[string]bool{}}
-		defer x.dropParent()
-		for _, layer := range [][]byte{base, data} {
+		app := layer.NewApplier(root, layer.ApplyOptions{Image: true, Umask: 0o022})
+		defer app.Close()
+		for _, l := range [][]byte{base, data} {
 			p := layerPlan{codec: compress.None, contentSize: -1}
-			if err := x.tarLayer(ctx, p, bytes.NewReader(layer)); err != nil {
+			if err := tarLayer(ctx, app, p, bytes.NewReader(l)); err != nil {
+				var re *layer.Refusal
+				if !errors.Is(err, ErrUnsafe) && !errors.Is(err, ErrCorrupt) && !errors.As(err, &re) {
+					t.Fatalf("tarLayer() = %v, want ErrUnsafe or ErrCorrupt", err)
+				}
 				break
 			}
-		}
-		if err := x.checkLinks(ctx); err != nil && !errors.Is(err, ErrUnsafe) {
-			t.Fatalf("checkLinks() = %v", err)
 		}
 		entries, _ := os.ReadDir(parent)
 		if len(entries) != 2 {
@@ -945,6 +964,57 @@ func FuzzExtractTar(f *testing.F) {
 			t.Fatalf("outside changed: %v, %q", sib, kept)
 		}
 	})
+}
+
+// TestExtractImageAbsoluteLink: an image layer keeps an absolute symlink
+// as written (it means the image root, as umoci and containerd read it),
+// and verify --deep agrees.
+func TestExtractImageAbsoluteLink(t *testing.T) {
+	ref := writeLayout(t, true, []testLayer{imageLayer(tarOf(t, []tarEntry{
+		{name: "bin/busybox", body: "#!"}, {name: "bin/sh", typ: tar.TypeSymlink, link: "/bin/busybox"},
+		{name: "etc/localtime", typ: tar.TypeSymlink, link: "/usr/share/zoneinfo/UTC"},
+	}))})
+	rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+	must(t, err)
+	if !rep.OK() {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Errorf("verify --deep of an image with absolute symlinks:\n%s", b.String())
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	_, err = Extract(ctx, ref, out, ExtractOptions{})
+	must(t, err)
+	for link, want := range map[string]string{"bin/sh": "/bin/busybox", "etc/localtime": "/usr/share/zoneinfo/UTC"} {
+		if got, err := os.Readlink(filepath.Join(out, link)); err != nil || got != want {
+			t.Errorf("%s -> %q, %v; want %q", link, got, err, want)
+		}
+	}
+}
+
+// TestExtractImageReplacesLink: a layer that replaces a lower layer's
+// symlink with a directory writes into that directory (the link is gone,
+// nothing goes through it); verify --deep agrees.
+func TestExtractImageReplacesLink(t *testing.T) {
+	ref := writeLayout(t, true, []testLayer{
+		imageLayer(tarOf(t, []tarEntry{{name: "lib", typ: tar.TypeSymlink, link: "usr/lib"}, {name: "usr/lib/", typ: tar.TypeDir}})),
+		imageLayer(tarOf(t, []tarEntry{{name: "lib/", typ: tar.TypeDir}, {name: "lib/x.so", body: "x"}})),
+	})
+	rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+	must(t, err)
+	if !rep.OK() {
+		var b strings.Builder
+		rep.WriteText(&b)
+		t.Errorf("verify --deep:\n%s", b.String())
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	_, err = Extract(ctx, ref, out, ExtractOptions{})
+	must(t, err)
+	if fi, err := os.Lstat(filepath.Join(out, "lib")); err != nil || !fi.IsDir() {
+		t.Errorf("lib = %v, %v; want the directory of the upper layer", fi, err)
+	}
+	if _, err := os.Lstat(filepath.Join(out, "usr", "lib", "x.so")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("usr/lib/x.so: %v; want nothing written through the old link", err)
+	}
 }
 
 // TestExtractIndex: an index of several platforms extracts the manifest for

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // ListEntry is one index.json entry of a layout (docs/json.md).
@@ -98,7 +99,7 @@ func WriteListText(w io.Writer, entries []ListEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tDIGEST\tARTIFACT TYPE\tLAYERS\tSIZE\tCREATED")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(e.Tags, ",")), e.Digest, orDash(e.ArtifactType), e.LayerCount, HumanBytes(e.TotalSize), orDash(e.Created))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(e.Tags, ",")), e.Digest, orDash(e.ArtifactType), e.LayerCount, units.FormatBytes(e.TotalSize), orDash(e.Created))
 	}
 	return tw.Flush()
 }
@@ -241,7 +242,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 	fmt.Fprintf(tw, "Artifact type:\t%s\n", orDash(in.ArtifactType))
 	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(in.Tags, ", ")))
 	fmt.Fprintf(tw, "Created:\t%s\n", orDash(in.Created))
-	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", HumanBytes(in.TotalSize), in.TotalSize)
+	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", units.FormatBytes(in.TotalSize), in.TotalSize)
 	if in.Subject != nil {
 		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
 	}
@@ -256,7 +257,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  TITLE\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, l := range in.Layers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(l.Title), l.MediaType, HumanBytes(l.Size), l.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(l.Title), l.MediaType, units.FormatBytes(l.Size), l.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -277,7 +278,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
 		for _, r := range in.Referrers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), HumanBytes(r.Size), r.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), units.FormatBytes(r.Size), r.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -288,7 +289,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PLATFORM\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, m := range in.Manifests {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(m.Platform), m.MediaType, HumanBytes(m.Size), m.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(m.Platform), m.MediaType, units.FormatBytes(m.Size), m.Digest)
 		}
 		return tw.Flush()
 	}
@@ -316,18 +317,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// HumanBytes formats n with a binary unit ("1.5 MiB").
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strconv"
 	"sync"
 	"time"
@@ -50,6 +51,14 @@ type PackOptions struct {
 	// changes the output bytes.
 	Jobs     int
 	Progress progress.Progress
+	// Dereference stores the file or directory a symlink points to instead
+	// of the link (tar -h); KeepLinks stores a symlink whose target leaves
+	// its PATH as it is (extract then needs AllowOutsideLinks). Without
+	// either, such a link is ErrBadInput. They exclude each other.
+	Dereference, KeepLinks bool
+	// Exclude leaves out the entries whose name, or a tail of it after a
+	// "/", matches one of these path.Match patterns (tar's --exclude).
+	Exclude []string
 }
 
 // PackResult describes the manifest Pack wrote.
@@ -77,7 +86,11 @@ type PackedLayer struct {
 // layout at dir (created if missing), then points tags at it.
 //
 // Every input is checked before the layout is touched; bad input fails with
-// ErrBadInput naming the path. index.json is changed only at the very end, in
+// ErrBadInput naming the path. Every tar header pack will write is held to
+// the layer rules (layer.Judge) that extract applies, so that what Pack
+// writes verifies (--deep) and extracts by default: a symlink leaving its
+// PATH is refused unless Dereference or KeepLinks, a name extract cannot
+// write unless Exclude leaves it out. index.json is changed only at the very end, in
 // one atomic update, so a pack that fails or is killed half-way leaves no
 // reference to partial content (blobs it committed are valid and gc removes
 // them). The same inputs and options give byte-identical blobs and manifest.
@@ -97,12 +110,21 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		opts.ArtifactType = profile.DefaultArtifactType
 	}
 	progress := progress.Or(opts.Progress)
+	if opts.Dereference && opts.KeepLinks {
+		return PackResult{}, fmt.Errorf("%w: --dereference and --keep-links exclude each other", ErrBadInput)
+	}
+	for _, pat := range opts.Exclude {
+		if _, err := path.Match(pat, ""); err != nil {
+			return PackResult{}, fmt.Errorf("--exclude %q: %w: %v", pat, ErrBadInput, err)
+		}
+	}
+	scan := scanOptions{dereference: opts.Dereference, keepLinks: opts.KeepLinks, exclude: opts.Exclude}
 
 	trees := make([]*tree, len(paths))
 	titles := make(map[string]string)
 	var total int64
 	for i, p := range paths {
-		t, err := scanTree(ctx, p)
+		t, err := scanTree(ctx, p, scan)
 		if err != nil {
 			return PackResult{}, err
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/progress"
 )
 
@@ -25,6 +26,9 @@ type entry struct {
 	path string // path on disk
 	info fs.FileInfo
 	link string // symlink target
+	// followed: path is a symlink, and info describes what it points to
+	// (--dereference).
+	followed bool
 }
 
 // tree is the sorted content of one PATH argument.
@@ -35,11 +39,32 @@ type tree struct {
 	bytes   int64 // regular file bytes, for progress
 }
 
-// scanTree walks arg in lexical order (directories included, symlinks not
-// followed) and refuses what a layer cannot carry: sockets, devices, FIFOs
-// and names starting with ".wh." (whiteouts in OCI layers). Errors wrap
-// ErrBadInput and name the offending path.
-func scanTree(ctx context.Context, arg string) (*tree, error) {
+// scanOptions are the pack options that decide what a tree holds.
+type scanOptions struct {
+	dereference bool     // store what symlinks point to (tar -h)
+	keepLinks   bool     // store symlinks that leave the tree as they are
+	exclude     []string // path.Match patterns on entry names (and their tails)
+}
+
+// scanner walks one PATH argument.
+type scanner struct {
+	ctx   context.Context
+	t     *tree
+	opts  scanOptions
+	judge *layer.Judge
+	// walking holds the directories being walked (device, inode), so that
+	// --dereference does not loop through a link to one of them.
+	walking map[[2]uint64]bool
+}
+
+// scanTree walks arg in lexical order (directories included, symlinks
+// followed only with dereference) and refuses, before anything is written,
+// what a layer cannot carry or extract would refuse: sockets, devices,
+// FIFOs, names starting with ".wh." (whiteouts in OCI layers), and every
+// entry the layer rules refuse (a name with a backslash, a symlink whose
+// target leaves the tree unless keepLinks). Errors wrap ErrBadInput, name
+// the offending path and say the way out.
+func scanTree(ctx context.Context, arg string, opts scanOptions) (*tree, error) {
 	abs, err := filepath.Abs(arg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", arg, ErrBadInput, err)
@@ -48,49 +73,133 @@ func scanTree(ctx context.Context, arg string) (*tree, error) {
 	if title == string(filepath.Separator) || title == "." {
 		return nil, fmt.Errorf("%s: %w: cannot pack a filesystem root", arg, ErrBadInput)
 	}
-	t := &tree{arg: arg, title: title}
-	err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+	s := &scanner{
+		ctx: ctx, t: &tree{arg: arg, title: title}, opts: opts, walking: map[[2]uint64]bool{},
+		judge: layer.NewJudge(layer.Options{Scope: title, AllowOutsideLinks: opts.keepLinks, MaxSize: -1}, nil),
+	}
+	info, err := os.Lstat(arg)
+	if err != nil {
+		return nil, badInput(arg, err)
+	}
+	if err := s.visit(arg, title, info); err != nil {
+		return nil, err
+	}
+	// A link judged before a later one changed where it leads.
+	for _, r := range s.judge.Finish() {
+		return nil, s.refused(filepath.Join(filepath.Dir(arg), filepath.FromSlash(r.Name)), r)
+	}
+	return s.t, nil
+}
+
+// visit adds the file p (tar name name, described by info from Lstat) and,
+// for a directory, what it holds.
+func (s *scanner) visit(p, name string, info fs.FileInfo) error {
+	if err := context.Cause(s.ctx); err != nil {
+		return err
+	}
+	if strings.HasPrefix(path.Base(name), ".wh.") {
+		return fmt.Errorf("%s: %w: names starting with .wh. are whiteouts in OCI layers (--exclude leaves it out)", p, ErrBadInput)
+	}
+	e := entry{name: name, path: p, info: info}
+	if info.Mode()&fs.ModeSymlink != 0 && s.opts.dereference {
+		fi, err := os.Stat(p)
 		if err != nil {
+			return badInput(p, fmt.Errorf("--dereference: %w", err))
+		}
+		e.info, e.followed = fi, true
+	}
+	switch mode := e.info.Mode(); {
+	case mode.IsRegular():
+		s.t.bytes += e.info.Size()
+	case mode.IsDir():
+		e.name += "/"
+	case mode&fs.ModeSymlink != 0:
+		var err error
+		if e.link, err = os.Readlink(p); err != nil {
 			return badInput(p, err)
 		}
-		if err := context.Cause(ctx); err != nil {
-			return err
+	default:
+		return fmt.Errorf("%s: %w: cannot pack a %s", p, ErrBadInput, layer.KindOf(mode))
+	}
+	if _, err := s.judge.Entry(header(e, time.Time{})); err != nil {
+		return s.refused(p, err)
+	}
+	s.t.entries = append(s.t.entries, e)
+	if !e.info.IsDir() {
+		return nil
+	}
+	if sys, ok := e.info.Sys().(*syscall.Stat_t); ok {
+		key := [2]uint64{uint64(sys.Dev), uint64(sys.Ino)}
+		if s.walking[key] {
+			return fmt.Errorf("%s: %w: --dereference: a link to a directory that holds it (a loop)", p, ErrBadInput)
 		}
-		rel, err := filepath.Rel(arg, p)
-		if err != nil {
-			return badInput(p, err)
-		}
-		name := title
-		if rel != "." {
-			name = path.Join(title, filepath.ToSlash(rel))
-		}
-		if strings.HasPrefix(d.Name(), ".wh.") || (rel == "." && strings.HasPrefix(title, ".wh.")) {
-			return fmt.Errorf("%s: %w: names starting with .wh. are whiteouts in OCI layers", p, ErrBadInput)
+		s.walking[key] = true
+		defer delete(s.walking, key)
+	}
+	children, err := os.ReadDir(p)
+	if err != nil {
+		return badInput(p, err)
+	}
+	for _, d := range children {
+		childName := name + "/" + d.Name()
+		if s.excluded(childName) {
+			continue
 		}
 		info, err := d.Info()
 		if err != nil {
-			return badInput(p, err)
+			return badInput(filepath.Join(p, d.Name()), err)
 		}
-		e := entry{name: name, path: p, info: info}
-		switch mode := info.Mode(); {
-		case mode.IsRegular():
-			t.bytes += info.Size()
-		case mode.IsDir():
-			e.name += "/"
-		case mode&fs.ModeSymlink != 0:
-			if e.link, err = os.Readlink(p); err != nil {
-				return badInput(p, err)
-			}
-		default:
-			return fmt.Errorf("%s: %w: cannot pack a %s", p, ErrBadInput, kind(mode))
+		if err := s.visit(filepath.Join(p, d.Name()), childName, info); err != nil {
+			return err
 		}
-		t.entries = append(t.entries, e)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return t, nil
+	return nil
+}
+
+// excluded reports whether an --exclude pattern matches name or a tail of
+// it after a "/" (as tar's --exclude: "*.o" and "build" match at any depth).
+func (s *scanner) excluded(name string) bool {
+	for _, pat := range s.opts.exclude {
+		for tail := name; ; {
+			if ok, _ := path.Match(pat, tail); ok {
+				return true
+			}
+			i := strings.IndexByte(tail, '/')
+			if i < 0 {
+				break
+			}
+			tail = tail[i+1:]
+		}
+	}
+	return false
+}
+
+// refused turns a refusal of the layer rules about the file p into pack's
+// one line: the file, the reason, and the way out.
+func (s *scanner) refused(p string, err error) error {
+	var r *layer.Refusal
+	if !errors.As(err, &r) {
+		return badInput(p, err)
+	}
+	if r.Kind == layer.LinkEscapes && !r.Hard {
+		return fmt.Errorf("%s -> %s: %w: %s; --dereference stores what it points to, --keep-links stores the link as it is",
+			p, r.Target, ErrBadInput, r.Reason)
+	}
+	return fmt.Errorf("%s: %w: %s; extract could not write it: --exclude %s leaves it out",
+		p, ErrBadInput, r.Reason, quotePattern(filepath.Base(p)))
+}
+
+// quotePattern returns a shell-quoted --exclude pattern matching name
+// exactly.
+func quotePattern(name string) string {
+	var b strings.Builder
+	for _, c := range name {
+		if strings.ContainsRune(`\*?[`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return "'" + strings.ReplaceAll(b.String(), "'", `'\''`) + "'"
 }
 
 func badInput(p string, err error) error {
@@ -99,20 +208,6 @@ func badInput(p string, err error) error {
 		err = pe.Err
 	}
 	return fmt.Errorf("%s: %w: %w", p, ErrBadInput, err) // both wrapped: exit.go classifies the errno
-}
-
-func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }
 
 // tarStats describes what writeTar wrote.
@@ -181,7 +276,11 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 // openForPack opens a regular file found by scanTree, refusing it if it was
 // replaced by something else since (a symlink, a FIFO).
 func openForPack(e entry) (*os.File, error) {
-	f, err := os.OpenFile(e.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	flags := os.O_RDONLY | syscall.O_NONBLOCK
+	if !e.followed {
+		flags |= syscall.O_NOFOLLOW
+	}
+	f, err := os.OpenFile(e.path, flags, 0)
 	if err != nil {
 		return nil, badInput(e.path, err)
 	}

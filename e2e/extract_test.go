@@ -688,7 +688,7 @@ func TestExtractHostileBinary(t *testing.T) {
 		{"extract", "--overwrite", "-o", existing, L + ":evil"},
 	} {
 		r := run(t, "", nil, args...)
-		if r.code != 1 || !strings.Contains(r.stderr, "x/escape -> ../../victim: unsafe entry") || strings.Count(r.stderr, "\n") != 1 {
+		if r.code != 1 || !strings.Contains(r.stderr, "x/escape -> ../../victim: target escapes") || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("ocibundle %s: exit %d, stderr %q; want exit 1 naming x/escape", strings.Join(args, " "), r.code, r.stderr)
 		}
 	}

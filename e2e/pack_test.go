@@ -202,7 +202,7 @@ func buildTree(t *testing.T, root string, bigSize int) []string {
 	mkdir(t, filepath.Join(big, "empty"), 0o755)
 	hardlink(t, files[0], filepath.Join(big, "src", "hard.txt"))
 	symlink(t, "data/big.txt", filepath.Join(big, "latest"))
-	symlink(t, "../nowhere", filepath.Join(big, "dangling"))
+	symlink(t, "nowhere", filepath.Join(big, "dangling"))
 
 	small := filepath.Join(root, "small")
 	writeFile(t, filepath.Join(small, "a.txt"), []byte("a\n"), 0o644)
@@ -1134,7 +1134,7 @@ func TestPackTarEntries(t *testing.T) {
 	mkdir(t, filepath.Join(app, "empty"), 0o750)
 	writeFile(t, filepath.Join(app, long), []byte("long\n"), 0o644)
 	writeFile(t, filepath.Join(app, "secret"), []byte("s3cret\n"), 0o600)
-	symlink(t, "../nowhere", filepath.Join(app, "dangling"))
+	symlink(t, "nowhere", filepath.Join(app, "dangling"))
 	symlink(t, "bin/run", filepath.Join(app, "link"))
 	hardlink(t, filepath.Join(app, "data", "blob.bin"), filepath.Join(app, "zz-hard"))
 	writeFile(t, filepath.Join(dist, "single.txt"), []byte("single\n"), 0o640)
@@ -1179,7 +1179,7 @@ func TestPackTarEntries(t *testing.T) {
 			{"app/a-b.txt", tar.TypeReg, 0o644, "", []byte("ab\n")},
 			{"app/bin/", tar.TypeDir, 0o755, "", nil},
 			{"app/bin/run", tar.TypeReg, 0o755, "", []byte("#!/bin/sh\n")},
-			{"app/dangling", tar.TypeSymlink, 0o777, "../nowhere", nil},
+			{"app/dangling", tar.TypeSymlink, 0o777, "nowhere", nil},
 			{"app/data/", tar.TypeDir, 0o755, "", nil},
 			{"app/data/blob.bin", tar.TypeReg, 0o644, "", blob},
 			{"app/empty/", tar.TypeDir, 0o750, "", nil},

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/layer"
 )
 
 // The rules for reading an archive of a layout (a tar file) that may be
@@ -360,7 +360,7 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 			return fatal("a name set by a PAX %s record (the header says %q)", k, final.name)
 		}
 	}
-	sparse := IsSparse(hdr)
+	sparse := layer.IsSparse(hdr)
 	why := ""
 	if len(name) > MaxMemberName {
 		why = fmt.Sprintf("a name of %d bytes, at most %d allowed", len(name), MaxMemberName)
@@ -506,35 +506,14 @@ func refusal(name string, base, kind error, format string, args ...any) error {
 	return e
 }
 
-// canonicalName strips an optional "./" and a directory's trailing "/" and
-// returns the name, or why it is refused.
+// canonicalName takes a member name through the layer name rule and
+// returns it ("." for the root), or why it is refused.
 func canonicalName(name string) (string, string) {
-	switch {
-	case name == "":
-		return "", "an empty name"
-	case strings.ContainsRune(name, 0):
-		return "", "a NUL byte in the name"
-	case strings.Contains(name, `\`):
-		return "", "a backslash in the name"
-	case strings.HasPrefix(name, "/"):
-		return "", "an absolute name"
-	}
-	for _, el := range strings.Split(name, "/") {
-		if el == ".." {
-			return "", `a ".." element in the name`
-		}
-	}
-	p := strings.TrimPrefix(name, "./")
-	if p != "/" {
-		p = strings.TrimSuffix(p, "/")
-	}
-	if p == "" {
+	p, why := layer.Clean(name)
+	if why == "" && p == "" {
 		p = "."
 	}
-	if path.Clean(p) != p || strings.HasPrefix(p, "./") {
-		return "", "a name that is not canonical"
-	}
-	return p, ""
+	return p, why
 }
 
 func knownAlgorithm(s string) bool {
@@ -674,20 +653,4 @@ func (c captureWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// IsSparse reports a GNU sparse tar entry, in the old GNU form or the PAX
-// forms. archive/tar expands the holes of such an entry itself, so a few
-// header bytes can declare any amount of data: every reader of hostile tars
-// (archives, layers) refuses or skips them.
-func IsSparse(hdr *tar.Header) bool {
-	if hdr.Typeflag == tar.TypeGNUSparse {
-		return true
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return true
-		}
-	}
-	return false
 }

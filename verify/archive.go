@@ -156,7 +156,7 @@ func (c *checker) archiveMember(ctx context.Context, a *archiveRead, m layout.Ar
 func (c *checker) archiveBlob(ctx context.Context, a *archiveRead, m layout.ArchiveMember) error {
 	d := m.Digest
 	if prev := c.blobs[d]; prev != nil {
-		res, err := scan(ctx, a.ar, d.Algorithm(), captureNone, false, c.progress)
+		res, err := scan(ctx, a.ar, d.Algorithm(), captureNone, deepScan{}, c.progress)
 		if err != nil {
 			return err
 		}
@@ -177,7 +177,7 @@ func (c *checker) archiveBlob(ctx context.Context, a *archiveRead, m layout.Arch
 			keep, b.overBudget = captureNone, true
 		}
 	}
-	res, err := scan(ctx, a.ar, d.Algorithm(), keep, c.opts.Deep, c.progress)
+	res, err := scan(ctx, a.ar, d.Algorithm(), keep, c.deepScan(c.opts.Deep), c.progress)
 	if err != nil {
 		return err // not read to its end: neither hashed nor kept
 	}

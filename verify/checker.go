@@ -30,6 +30,7 @@ type blob struct {
 	deep   *layerResult  // the decompressed layer, when scanned deep
 
 	wantDeep     bool // a tar layer that --deep must decompress (layout directories)
+	imageLayer   bool // a layer of an image (layout directories)
 	referenced   bool
 	visited      bool   // its document rules have been checked
 	docMediaType string // the document's own mediaType, once parsed
@@ -58,6 +59,8 @@ type layerRef struct {
 	desc     ocispec.Descriptor
 	diffID   digest.Digest // from the image config, when there is one
 	tar      bool          // unpackable: an image layer or a layer with tar annotations
+	image    bool          // a layer of an image, judged as a root filesystem
+	title    string        // an artifact layer's title, which its entries must stay below
 }
 
 // checker holds the state of one Verify run.

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/countio"
-	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/layer"
 )
 
 // Bounds of the deep checks, so that memory stays bounded whatever the
@@ -22,10 +21,6 @@ const (
 	// maxTracked caps the tar paths remembered per layer for the duplicate
 	// and link checks.
 	maxTracked = 1 << 20
-	// maxTrackedBytes caps the bytes of those paths.
-	maxTrackedBytes = 64 << 20
-	// maxHops caps the symlinks followed to resolve one path.
-	maxHops = 255
 	// maxReported caps the tar findings per layer.
 	maxReported = 100
 )
@@ -43,23 +38,50 @@ type layerResult struct {
 	diffID   digest.Digest  // sha256 of the uncompressed stream
 	size     int64          // bytes of the uncompressed stream
 	complete bool           // the stream decompressed to its end without error
-	problems []problem
+	problems []problem      // of the stream, whatever kind of layer it is
+	// readings are the judge's findings, read as an image layer [0] and as
+	// an artifact layer [1]; tops are for the artifact's title rule.
+	readings [2]reading
+	tops     tops
+	// summary is the image reading's, for the checks of an image's layers
+	// together (when the blob is known to be an image layer).
+	summary *layer.Summary
 }
 
 func (l *layerResult) add(code Code, sev Severity, format string, args ...any) {
-	if len(l.problems) == maxReported {
-		l.problems = append(l.problems, problem{DeepLimit, Warning, "more problems in this layer are not listed"})
+	l.problems = addCapped(l.problems, problem{code, sev, fmt.Sprintf(format, args...)})
+}
+
+// addCapped appends p unless maxReported problems are listed already.
+func addCapped(ps []problem, p problem) []problem {
+	if len(ps) == maxReported {
+		return append(ps, problem{DeepLimit, Warning, "more problems in this layer are not listed"})
 	}
-	if len(l.problems) > maxReported {
-		return
+	if len(ps) > maxReported {
+		return ps
 	}
-	l.problems = append(l.problems, problem{code, sev, fmt.Sprintf(format, args...)})
+	return append(ps, p)
+}
+
+// judged returns the judge's findings for the layer read as an image
+// layer, or as an artifact layer titled title.
+func (l *layerResult) judged(image bool, title string) []problem {
+	if image {
+		return l.readings[0].problems
+	}
+	ps := l.readings[1].problems
+	if title != "" {
+		if p := l.tops.scopeProblem(title); p != nil {
+			ps = append([]problem{*p}, ps...)
+		}
+	}
+	return ps
 }
 
 // inspectLayer decompresses r with codec, hashes the uncompressed stream
 // and judges its tar entries. It reads r no further than the decoder does;
 // the caller drains the rest.
-func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec) *layerResult {
+func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, deep deepScan) *layerResult {
 	res := &layerResult{codec: codec}
 	dec, err := compress.NewReader(r, codec)
 	if err != nil {
@@ -70,7 +92,7 @@ func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec) *layer
 	h := digest.SHA256.Digester()
 	// cr remembers the decoder's first error other than io.EOF.
 	cr := countio.NewReader(dec, countio.WithTee(h.Hash()))
-	ended := checkTar(ctx, cr, res)
+	ended := checkTar(ctx, cr, res, deep)
 	// The tar ends with zero blocks, and may be padded with more zeros; any
 	// other byte after its end is data that extractors silently drop.
 	if nonzero, err := drainZeros(cr); err == nil && nonzero > 0 && ended {
@@ -112,34 +134,46 @@ func drainZeros(r io.Reader) (int64, error) {
 	}
 }
 
-// tarState is what checkTar remembers of the entries seen so far.
-type tarState struct {
-	seen    map[string]struct{}
-	links   map[string]string // symlink path → target
-	bytes   int
-	limited bool
-}
-
-// checkTar reads every entry of the tar in r and reports duplicates, unsafe
-// names, links that escape the layer, and device nodes. It reports whether
-// it read the tar to its end.
-func checkTar(ctx context.Context, r io.Reader, res *layerResult) bool {
+// checkTar reads every entry of the tar in r and asks the layer judge
+// about each, twice: as an image layer and as an artifact layer (an
+// archive's layers may stream before the manifest that says which they
+// are; checkLayer picks one). It reports whether it read the tar to its
+// end.
+func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan) bool {
 	tr := tar.NewReader(r)
-	st := &tarState{seen: map[string]struct{}{}, links: map[string]string{}}
+	res.readings = [2]reading{{image: true}, {}}
+	judges := [2]*layer.Judge{}
+	for i := range judges {
+		judges[i] = layer.NewJudge(layer.Options{
+			Image: res.readings[i].image, InferScope: !res.readings[i].image,
+			AllowOutsideLinks: deep.allowOutside, MaxSize: -1, MaxTracked: maxTracked,
+			Summarize: res.readings[i].image && deep.image,
+		}, nil)
+	}
 	for n := 0; ; n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
 			return false
 		}
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return true
+			break
 		}
 		if err != nil {
 			res.add(TarCorrupt, Error, "the tar does not read to its end: after %d entries: %v", n, err)
 			return false
 		}
-		st.entry(hdr, res)
-		if layout.IsSparse(hdr) {
+		for i, j := range judges {
+			rd := &res.readings[i]
+			e, err := j.Entry(hdr)
+			switch {
+			case err != nil:
+				rd.refused(err)
+			case e.Kept != nil:
+				rd.add(TarLinkEscapes, Warning, "%s (kept: --allow-outside-links)", e.Kept)
+			}
+		}
+		res.tops.note(hdr.Name)
+		if layer.IsSparse(hdr) {
 			continue // its holes would read as zeros, up to any size it claims
 		}
 		if _, err := io.Copy(io.Discard, tr); err != nil {
@@ -147,102 +181,82 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult) bool {
 			return false
 		}
 	}
-}
-
-func (st *tarState) entry(hdr *tar.Header, res *layerResult) {
-	name := hdr.Name
-	if unsafeName(name) {
-		res.add(TarUnsafePath, Error, "entry %q: absolute or with \"..\"", name)
-		return
-	}
-	clean := path.Clean(strings.TrimPrefix(name, "./"))
-	if clean == "." || clean == "" {
-		return // the layer's root directory
-	}
-	if _, dup := st.seen[clean]; dup {
-		res.add(TarDuplicate, Error, "entry %q appears more than once", name)
-	} else if len(st.seen) < maxTracked && st.bytes+len(clean) <= maxTrackedBytes {
-		st.seen[clean] = struct{}{}
-		st.bytes += len(clean)
-	} else if !st.limited {
-		st.limited = true
-		res.add(DeepLimit, Warning, "more than %d entries or %d bytes of names: later ones are not checked for duplicates or links", maxTracked, maxTrackedBytes)
-	}
-	if dir := path.Dir(clean); dir != "." && !st.resolves(dir) {
-		res.add(TarLinkEscapes, Error, "entry %q is reached through a symlink that leaves the layer", name)
-	}
-	switch hdr.Typeflag {
-	case tar.TypeSymlink:
-		target := hdr.Linkname
-		full := target
-		if !strings.HasPrefix(target, "/") {
-			full = path.Dir(clean) + "/" + target
+	res.summary = judges[0].Summary()
+	for i, j := range judges {
+		for _, r := range j.Finish() {
+			res.readings[i].refused(r)
 		}
-		if target == "" || !st.resolves(full) {
-			res.add(TarLinkEscapes, Error, "symlink %q → %q leaves the layer", name, target)
+		if j.Limited() {
+			res.readings[i].add(DeepLimit, Warning, "more than %d entries: later ones are not checked for duplicates or links", maxTracked)
 		}
-		if !st.limited {
-			st.links[clean] = full
-		}
-	case tar.TypeLink:
-		if unsafeName(hdr.Linkname) || !st.resolves(path.Clean(strings.TrimPrefix(hdr.Linkname, "./"))) {
-			res.add(TarLinkEscapes, Error, "hard link %q → %q leaves the layer", name, hdr.Linkname)
-		}
-	case tar.TypeChar, tar.TypeBlock:
-		res.add(TarDevice, Error, "entry %q is a device node", name)
-	case tar.TypeFifo:
-		res.add(TarSpecialFile, Warning, "entry %q is a FIFO", name)
-	case tar.TypeReg, tar.TypeDir, tar.TypeGNUSparse:
-	default:
-		res.add(TarSpecialFile, Warning, "entry %q has unknown type %q", name, hdr.Typeflag)
-	}
-}
-
-// unsafeName reports a tar name that is absolute or has a ".." element.
-func unsafeName(name string) bool {
-	if strings.HasPrefix(name, "/") {
-		return true
-	}
-	for _, el := range strings.Split(name, "/") {
-		if el == ".." {
-			return true
-		}
-	}
-	return false
-}
-
-// resolves reports whether the slash path p (relative to the layer root;
-// an absolute path starts at the root, as in a container) stays inside the
-// layer when the symlinks seen so far are followed.
-func (st *tarState) resolves(p string) bool {
-	var stack []string
-	parts := strings.Split(p, "/")
-	hops := 0
-	for len(parts) > 0 {
-		el := parts[0]
-		parts = parts[1:]
-		switch el {
-		case "", ".":
-			continue
-		case "..":
-			if len(stack) == 0 {
-				return false
-			}
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		cur := strings.Join(append(stack, el), "/")
-		target, isLink := st.links[cur]
-		if !isLink {
-			stack = append(stack, el)
-			continue
-		}
-		if hops++; hops > maxHops {
-			return false
-		}
-		// links holds targets already joined to their directory.
-		stack = stack[:0]
-		parts = append(strings.Split(target, "/"), parts...)
 	}
 	return true
+}
+
+// reading is what the judge found in a layer read as an image layer or as
+// an artifact layer.
+type reading struct {
+	image    bool
+	problems []problem
+}
+
+func (rd *reading) add(code Code, sev Severity, format string, args ...any) {
+	rd.problems = addCapped(rd.problems, problem{code, sev, fmt.Sprintf(format, args...)})
+}
+
+// refused records a refusal of the judge, with the code of its kind.
+func (rd *reading) refused(err error) {
+	var r *layer.Refusal
+	if !errors.As(err, &r) {
+		rd.add(TarUnsafePath, Error, "%v", err)
+		return
+	}
+	rd.add(refusalCodes[r.Kind], Error, "%s", r)
+}
+
+// refusalCodes maps the judge's reason kinds to finding codes.
+var refusalCodes = map[layer.Kind]Code{
+	layer.UnsafeName:  TarUnsafePath,
+	layer.Duplicate:   TarDuplicate,
+	layer.LinkEscapes: TarLinkEscapes,
+	layer.Device:      TarDevice,
+	layer.SpecialFile: TarSpecialFile,
+	layer.TooLarge:    TarUnsafePath,
+}
+
+// tops remembers the first entry of each top-level name of a layer (up to
+// maxTops), so that checkLayer can hold an artifact's entries to its title
+// once it knows the title.
+type tops []top
+
+type top struct{ first, name string } // top-level name, first entry below it
+
+const maxTops = 16
+
+func (t *tops) note(name string) {
+	if len(*t) >= maxTops {
+		return
+	}
+	clean, why := layer.Clean(name)
+	if why != "" || clean == "" {
+		return
+	}
+	first, _, _ := strings.Cut(clean, "/")
+	for _, e := range *t {
+		if e.first == first {
+			return
+		}
+	}
+	*t = append(*t, top{first, name})
+}
+
+// scopeProblem is the judge's refusal of the first entry outside title.
+func (t tops) scopeProblem(title string) *problem {
+	for _, e := range t {
+		clean, _ := layer.Clean(e.name)
+		if err := layer.InScope(e.name, clean, title); err != nil {
+			return &problem{TarUnsafePath, Error, err.Error()}
+		}
+	}
+	return nil
 }

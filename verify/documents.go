@@ -444,6 +444,13 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			continue
 		}
 		ref := layerRef{loc: loc, ptr: p, desc: desc, tar: image || profile.SaysTar(desc.Annotations)}
+		// The layer rules read an image's layers as a root filesystem (as
+		// extract does), an artifact's tar layers as the files below their
+		// title.
+		ref.image = image
+		if !ref.image {
+			ref.title = desc.Annotations[ocispec.AnnotationTitle]
+		}
 		if i < len(diffIDs) {
 			ref.diffID = diffIDs[i]
 		}
@@ -452,6 +459,9 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			c.layers = append(c.layers, ref)
 			if ref.tar {
 				lb.wantDeep = true
+			}
+			if ref.image {
+				lb.imageLayer = true
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // Severity ranks a finding. Only errors make a report fail.
@@ -133,7 +134,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		status = "FAILED"
 	}
 	fmt.Fprintf(&b, "%s: %s, %s, %s in %s; %s (%s)\n", r.Target,
-		plural(r.Summary.Bundles, "bundle"), plural(r.Summary.Blobs, "blob"), humanBytes(r.Summary.Bytes),
+		plural(r.Summary.Bundles, "bundle"), plural(r.Summary.Blobs, "blob"), units.FormatBytes(r.Summary.Bytes),
 		r.duration.Round(time.Millisecond), status, r.counts())
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -155,19 +156,6 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // finish sorts the findings, drops exact duplicates and counts them.

@@ -115,7 +115,7 @@ func nestIndexes(f *fx, md map[string]any, depth int) map[string]any {
 }
 
 func TestRules(t *testing.T) {
-	simple := tarOf(t, entry{name: "a.txt", body: "a"})
+	simple := tarOf(t, entry{name: "files/a.txt", body: "a"})
 	hundredK := bytes.Repeat([]byte("x"), 100)
 	cases := []ruleCase{
 		// oci-layout
@@ -351,7 +351,7 @@ func TestRules(t *testing.T) {
 		}(), opts: Options{Deep: true}, code: LayerCorrupt, sev: Error},
 		{name: "deep: not a tar", build: deepLayer(hundredK, compressed(t, hundredK, compress.Zstd), ocispec.MediaTypeImageLayerZstd, nil), opts: Options{Deep: true}, code: TarCorrupt, sev: Error, once: true},
 		{name: "deep: tar truncated", build: func() func(f *fx) string {
-			long := tarOf(t, entry{name: "big", body: strings.Repeat("b", 2000)})
+			long := tarOf(t, entry{name: "files/big", body: strings.Repeat("b", 2000)})
 			short := long[:1200]
 			return deepLayer(short, compressed(t, short, compress.Zstd), ocispec.MediaTypeImageLayerZstd, nil)
 		}(), opts: Options{Deep: true}, code: TarCorrupt, sev: Error},
@@ -359,22 +359,23 @@ func TestRules(t *testing.T) {
 			long := append(append([]byte{}, simple...), "trailing"...)
 			return deepLayer(long, compressed(t, long, compress.Zstd), ocispec.MediaTypeImageLayerZstd, nil)
 		}(), opts: Options{Deep: true}, code: TarCorrupt, sev: Error},
-		{name: "deep: duplicate entry", build: tarLayer(t, entry{name: "a", body: "1"}, entry{name: "./a", body: "2"}), opts: Options{Deep: true}, code: TarDuplicate, sev: Error, once: true},
+		{name: "deep: duplicate entry", build: tarLayer(t, entry{name: "files/a", body: "1"}, entry{name: "./files/a", body: "2"}), opts: Options{Deep: true}, code: TarDuplicate, sev: Error, once: true},
 		{name: "deep: absolute name", build: tarLayer(t, entry{name: "/etc/passwd", body: "x"}), opts: Options{Deep: true}, code: TarUnsafePath, sev: Error},
-		{name: "deep: dot-dot name", build: tarLayer(t, entry{name: "a/../../x", body: "x"}), opts: Options{Deep: true}, code: TarUnsafePath, sev: Error},
-		{name: "deep: symlink escapes", build: tarLayer(t, entry{name: "a/l", link: "../../etc", typ: tar.TypeSymlink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
+		{name: "deep: dot-dot name", build: tarLayer(t, entry{name: "files/../../x", body: "x"}), opts: Options{Deep: true}, code: TarUnsafePath, sev: Error},
+		{name: "deep: symlink escapes", build: tarLayer(t, entry{name: "files/l", link: "../../etc", typ: tar.TypeSymlink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
 		{name: "deep: symlink chain escapes", build: tarLayer(t,
-			entry{name: "up", link: "..", typ: tar.TypeSymlink},
-			entry{name: "d/", typ: tar.TypeDir},
-			entry{name: "d/l", link: "../up/x", typ: tar.TypeSymlink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
+			entry{name: "files/up", link: "..", typ: tar.TypeSymlink},
+			entry{name: "files/d/", typ: tar.TypeDir},
+			entry{name: "files/d/l", link: "../up/../x", typ: tar.TypeSymlink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
 		{name: "deep: entry through a symlink", build: tarLayer(t,
-			entry{name: "out", link: "/", typ: tar.TypeSymlink},
-			entry{name: "d", link: "out/..", typ: tar.TypeSymlink},
-			entry{name: "d/x", body: "x"}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
-		{name: "deep: hard link escapes", build: tarLayer(t, entry{name: "h", link: "../x", typ: tar.TypeLink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
-		{name: "deep: device", build: tarLayer(t, entry{name: "dev/null", typ: tar.TypeChar}), opts: Options{Deep: true}, code: TarDevice, sev: Error, once: true},
-		{name: "deep: block device", build: tarLayer(t, entry{name: "sda", typ: tar.TypeBlock}), opts: Options{Deep: true}, code: TarDevice, sev: Error},
-		{name: "deep: FIFO", build: tarLayer(t, entry{name: "p", typ: tar.TypeFifo}), opts: Options{Deep: true}, code: TarSpecialFile, sev: Warning},
+			entry{name: "files/out", link: "/", typ: tar.TypeSymlink},
+			entry{name: "files/d", link: "out/..", typ: tar.TypeSymlink},
+			entry{name: "files/d/x", body: "x"}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
+		{name: "deep: hard link escapes", build: tarLayer(t, entry{name: "files/h", link: "../x", typ: tar.TypeLink}), opts: Options{Deep: true}, code: TarLinkEscapes, sev: Error},
+		{name: "deep: device", build: tarLayer(t, entry{name: "files/null", typ: tar.TypeChar}), opts: Options{Deep: true}, code: TarDevice, sev: Error, once: true},
+		{name: "deep: block device", build: tarLayer(t, entry{name: "files/sda", typ: tar.TypeBlock}), opts: Options{Deep: true}, code: TarDevice, sev: Error},
+		{name: "deep: root entry a symlink", build: tarLayer(t, entry{name: ".", link: "/", typ: tar.TypeSymlink}, entry{name: "files/a", body: "x"}), opts: Options{Deep: true}, code: TarUnsafePath, sev: Error},
+		{name: "deep: FIFO", build: tarLayer(t, entry{name: "files/p", typ: tar.TypeFifo}), opts: Options{Deep: true}, code: TarSpecialFile, sev: Error},
 		{name: "deep: artifact file not unpacked", build: func(f *fx) string {
 			l := f.put([]byte("just a file"), ocispec.MediaTypeImageLayer)
 			md := f.putJSON(manifest(f.emptyConfig(), l), ocispec.MediaTypeImageManifest)

@@ -36,7 +36,7 @@ type scanResult struct {
 // when deep is set, decompresses it as a layer on the way. It returns an
 // error only when reading r fails; problems of the content are in the
 // result.
-func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, deep bool, p progress.Progress) (scanResult, error) {
+func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, deep deepScan, p progress.Progress) (scanResult, error) {
 	var res scanResult
 	h := alg.Digester()
 	// src remembers the first error of r, so that a decoder failing on it
@@ -55,8 +55,8 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 		if err == nil {
 			res.data = data
 		}
-	case deep:
-		res.deep = inspectLayer(ctx, counted, sniff(head))
+	case deep.on:
+		res.deep = inspectLayer(ctx, counted, sniff(head), deep)
 	}
 	_, err := io.Copy(io.Discard, counted)
 	if src.Err() != nil {
@@ -70,6 +70,17 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 	}
 	res.sum, res.n = h.Digest(), counted.N()
 	return res, nil
+}
+
+// deepScan says whether scan decompresses a blob as a layer, how the
+// layer judge treats links that leave it, and whether the blob is known to
+// be an image layer (its summary is then kept for the checks of the image's
+// layers together).
+type deepScan struct{ on, allowOutside, image bool }
+
+// deepScan returns how to scan a blob that is (want) or is not a tar layer.
+func (c *checker) deepScan(want bool) deepScan {
+	return deepScan{on: want, allowOutside: c.opts.AllowOutsideLinks}
 }
 
 // looksJSON reports whether b starts, after white space, with '{'.

@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
@@ -30,6 +31,10 @@ type Options struct {
 	AllowMissing bool
 	// Deep decompresses every tar layer and checks its content.
 	Deep bool
+	// AllowOutsideLinks makes a symlink of a layer whose target leaves the
+	// layer a warning instead of an error (extract --allow-outside-links
+	// writes such links).
+	AllowOutsideLinks bool
 	// Digest, when set, is the manifest digest the target bundle must have.
 	Digest string
 	// Progress receives the bytes hashed (label "verify"); nil shows
@@ -87,7 +92,7 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 			err = layout.PathErr(ref.Path, err)
 		}
 	default:
-		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, kind(fi.Mode()))
+		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, layer.KindOf(fi.Mode()))
 	}
 	if err != nil {
 		return nil, err
@@ -277,12 +282,53 @@ func (c *checker) finalize() {
 			c.add(DigestMismatch, Error, b.loc, "", "digest mismatch (got %s)", b.sum)
 		}
 	}
+	c.checkImages()
 	sort.SliceStable(c.layers, func(i, j int) bool {
 		a, b := c.layers[i], c.layers[j]
 		return a.loc+a.ptr < b.loc+b.ptr
 	})
 	for _, l := range c.layers {
 		c.checkLayer(l)
+	}
+}
+
+// checkImages judges the layers of each image together, as extract
+// applies them (layer.CheckImage): an entry placed through a lower
+// layer's symlink, a link that leaves the root only with the links below
+// it. c.layers holds each manifest's layers in order.
+func (c *checker) checkImages() {
+	var run []layerRef
+	flush := func() {
+		if len(run) > 1 {
+			c.checkImage(run)
+		}
+		run = nil
+	}
+	for _, l := range c.layers {
+		if len(run) > 0 && l.loc != run[0].loc {
+			flush()
+		}
+		if l.image {
+			run = append(run, l)
+		}
+	}
+	flush()
+}
+
+// checkImage judges the layers of one image together, when every one was
+// read to its end (a layer that was not is reported already).
+func (c *checker) checkImage(layers []layerRef) {
+	sums := make([]*layer.Summary, len(layers))
+	for i, l := range layers {
+		b := c.blobs[l.desc.Digest]
+		if b == nil || b.deep == nil || !b.deep.complete || b.deep.summary == nil {
+			return
+		}
+		sums[i] = b.deep.summary
+	}
+	for _, r := range layer.CheckImage(sums, layer.Options{AllowOutsideLinks: c.opts.AllowOutsideLinks, MaxSize: -1}) {
+		b := c.blobs[layers[r.Layer].desc.Digest]
+		c.add(refusalCodes[r.Kind], Error, b.loc, "", "%s", r.Refusal)
 	}
 }
 
@@ -314,7 +360,7 @@ func (c *checker) checkLayer(l layerRef) {
 	}
 	if !b.deepReported {
 		b.deepReported = true
-		for _, p := range r.problems {
+		for _, p := range append(r.problems, r.judged(l.image, l.title)...) {
 			c.add(p.code, p.sev, b.loc, "", "%s", p.message)
 		}
 	}

@@ -36,12 +36,12 @@ func TestCleanFixtures(t *testing.T) {
 			f.index(f.putJSON(m, ocispec.MediaTypeImageManifest))
 		}},
 		{"zstd layer behind a skippable frame", func(f *fx) {
-			content := tarOf(t, entry{name: "a", body: "a"})
+			content := tarOf(t, entry{name: "files/a", body: "a"})
 			skippable := []byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 'x', 'y', 'z'}
 			deepLayer(content, append(skippable, compressed(t, content, compress.Zstd)...), ocispec.MediaTypeImageLayerZstd, nil)(f)
 		}},
 		{"gzip layer of two members", func(f *fx) {
-			content := tarOf(t, entry{name: "a", body: "a"})
+			content := tarOf(t, entry{name: "files/a", body: "a"})
 			half := len(content) / 2
 			z := append(compressed(t, content[:half], compress.Gzip), compressed(t, content[half:], compress.Gzip)...)
 			deepLayer(content, z, ocispec.MediaTypeImageLayerGzip, nil)(f)
@@ -248,7 +248,7 @@ func TestOperationalErrors(t *testing.T) {
 	// Cancelled while a blob is being read: the read stops.
 	ctx, cancel = context.WithCancel(context.Background())
 	r := &cancelAfter{r: bytes.NewReader(make([]byte, 1<<20)), cancel: cancel}
-	if _, err := scan(ctx, r, digest.SHA256, captureNone, false, nil); !errors.Is(err, context.Canceled) || r.reads > 2 {
+	if _, err := scan(ctx, r, digest.SHA256, captureNone, deepScan{}, nil); !errors.Is(err, context.Canceled) || r.reads > 2 {
 		t.Errorf("scan(cancelled after one read) error = %v after %d reads, want context.Canceled after at most 2", err, r.reads)
 	}
 }

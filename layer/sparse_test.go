@@ -1,4 +1,4 @@
-package layout
+package layer
 
 import (
 	"archive/tar"

@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The symptoms of issue 11: pack, verify --deep and extract disagreed about
+// links that leave the packed tree and about names extract cannot write.
+// Now one set of layer rules answers for all three.
+
+// linkCase is a tree with one symlink that leaves it.
+type linkCase struct {
+	name   string
+	target func(dir string) string // the link's target, given the test's directory
+	reason string                  // the layer rules' reason
+}
+
+var outsideLinks = []linkCase{
+	{name: "absolute target", target: func(dir string) string { return filepath.Join(dir, "zoneinfo", "UTC") }, reason: "absolute target"},
+	{name: "climbs out of the PATH", target: func(string) string { return "../../shared/lib.so" }, reason: `target escapes the layer's title "in"`},
+}
+
+// outsideLinkTree builds dir/in/etc/localtime -> target, with the file the
+// link names (dir/zoneinfo/UTC, dir/shared/lib.so) in place.
+func outsideLinkTree(t *testing.T, dir string, target string) (in, link string) {
+	t.Helper()
+	in = filepath.Join(dir, "in")
+	writeFile(t, filepath.Join(in, "etc", "hosts"), []byte("127.0.0.1 localhost\n"), 0o644)
+	writeFile(t, filepath.Join(dir, "zoneinfo", "UTC"), []byte("TZif2 UTC\n"), 0o644)
+	writeFile(t, filepath.Join(dir, "shared", "lib.so"), []byte("ELF lib\n"), 0o644)
+	link = filepath.Join(in, "etc", "localtime")
+	symlink(t, target, link)
+	return in, link
+}
+
+// TestPackRefusesOutsideLinks: a link that leaves the tree is refused by
+// pack before the layout exists, with the file and both ways out named.
+// --keep-links stores it; then verify --deep reports it as an error naming
+// the entry with extract's reason, extract refuses it with that reason, and
+// --allow-outside-links makes it a warning and writes the link (nothing
+// else). --dereference stores the file it points to, and that bundle
+// verifies and extracts by default.
+func TestPackRefusesOutsideLinks(t *testing.T) {
+	for _, c := range outsideLinks {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := c.target(dir)
+			in, link := outsideLinkTree(t, dir, target)
+			lay := filepath.Join(dir, "layout")
+
+			r := run(t, dir, nil, "pack", "-o", lay, in)
+			if r.code != 1 || !strings.Contains(r.stderr, link) ||
+				!strings.Contains(r.stderr, "--dereference") || !strings.Contains(r.stderr, "--keep-links") || !strings.Contains(r.stderr, c.reason) {
+				t.Fatalf("pack of a tree with %s -> %s: exit %d, stderr %q; want exit 1 naming the file, %q and both ways out", link, target, r.code, r.stderr, c.reason)
+			}
+			checkOneLine(t, "pack refusal", r.stderr)
+			if _, err := os.Lstat(lay); !os.IsNotExist(err) {
+				t.Fatalf("the refused pack touched the layout: %v", err)
+			}
+
+			mustRun(t, dir, nil, "pack", "--keep-links", "-o", lay+":kept", in)
+			entry := "in/etc/localtime -> " + target
+			r = run(t, dir, nil, "verify", "--deep", lay+":kept")
+			if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "TAR_LINK_ESCAPES") || !strings.Contains(r.stdout+r.stderr, entry+": "+c.reason) {
+				t.Errorf("verify --deep of the kept link: exit %d\n%s%s\nwant exit 1, TAR_LINK_ESCAPES naming %q", r.code, r.stdout, r.stderr, entry)
+			}
+			out := filepath.Join(dir, "out")
+			r = run(t, dir, nil, "extract", "-o", out, lay+":kept")
+			if r.code != 1 || !strings.Contains(r.stderr, entry+": "+c.reason) {
+				t.Errorf("extract of the kept link: exit %d, stderr %q; want exit 1 with %q", r.code, r.stderr, entry+": "+c.reason)
+			}
+			if _, err := os.Lstat(out); !os.IsNotExist(err) {
+				t.Errorf("a refused extract left %s: %v", out, err)
+			}
+			r = run(t, dir, nil, "verify", "--deep", "--allow-outside-links", lay+":kept")
+			if r.code != 0 || !strings.Contains(r.stdout+r.stderr, "TAR_LINK_ESCAPES") {
+				t.Errorf("verify --deep --allow-outside-links: exit %d\n%s%s\nwant exit 0 with a TAR_LINK_ESCAPES warning", r.code, r.stdout, r.stderr)
+			}
+			mustRun(t, dir, nil, "extract", "--allow-outside-links", "-o", out, lay+":kept")
+			if got := mustReadlink(t, filepath.Join(out, "in", "etc", "localtime")); got != target {
+				t.Errorf("extract --allow-outside-links wrote the link -> %q, want %q", got, target)
+			}
+
+			mustRun(t, dir, nil, "pack", "--dereference", "-o", lay+":deref", in)
+			mustRun(t, dir, nil, "verify", "--deep", lay+":deref")
+			out2 := filepath.Join(dir, "out2")
+			mustRun(t, dir, nil, "extract", "-o", out2, lay+":deref")
+			fi, err := os.Lstat(filepath.Join(out2, "in", "etc", "localtime"))
+			if err != nil || !fi.Mode().IsRegular() {
+				t.Fatalf("after pack --dereference, localtime is %v, %v; want a regular file", fi, err)
+			}
+			want, err := os.ReadFile(link) // through the link
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(filepath.Join(out2, "in", "etc", "localtime")); string(got) != string(want) {
+				t.Errorf("dereferenced localtime holds %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestPackRefusesBackslash: a file extract can never write (a backslash in
+// its name) is refused by pack, naming the file and --exclude; with
+// --exclude the rest packs, verifies and extracts.
+func TestPackRefusesBackslash(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeFile(t, filepath.Join(in, "ok.txt"), []byte("ok"), 0o644)
+	bad := filepath.Join(in, `back\slash.txt`)
+	writeFile(t, bad, []byte("bad"), 0o644)
+	lay := filepath.Join(dir, "layout")
+	r := run(t, dir, nil, "pack", "-o", lay, in)
+	if r.code != 1 || !strings.Contains(r.stderr, bad) || !strings.Contains(r.stderr, "backslash") || !strings.Contains(r.stderr, "--exclude") {
+		t.Fatalf("pack of %s: exit %d, stderr %q; want a refusal naming it, the backslash and --exclude", bad, r.code, r.stderr)
+	}
+	checkOneLine(t, "pack refusal", r.stderr)
+	if _, err := os.Lstat(lay); !os.IsNotExist(err) {
+		t.Fatalf("the refused pack touched the layout: %v", err)
+	}
+	mustRun(t, dir, nil, "pack", "--exclude", `back\\slash.txt`, "-o", lay+":v1", in)
+	mustRun(t, dir, nil, "verify", "--deep", lay+":v1")
+	out := filepath.Join(dir, "out")
+	mustRun(t, dir, nil, "extract", "-o", out, lay+":v1")
+	if data, err := os.ReadFile(filepath.Join(out, "in", "ok.txt")); err != nil || string(data) != "ok" {
+		t.Errorf("ok.txt after extract = %q, %v", data, err)
+	}
+	if _, err := os.Lstat(filepath.Join(out, "in", `back\slash.txt`)); !os.IsNotExist(err) {
+		t.Errorf("the excluded file was extracted: %v", err)
+	}
+}
+
+// TestPackLinkOptions: the flags that exclude each other, and a link loop
+// under --dereference, are refused with one line.
+func TestPackLinkOptions(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeFile(t, filepath.Join(in, "a.txt"), []byte("a"), 0o644)
+	mkdir(t, filepath.Join(in, "sub"), 0o755)
+	symlink(t, "..", filepath.Join(in, "sub", "up"))
+	lay := filepath.Join(dir, "layout")
+	r := run(t, dir, nil, "pack", "--dereference", "--keep-links", "-o", lay, in)
+	if r.code != 1 || !strings.Contains(r.stderr, "exclude each other") {
+		t.Errorf("pack --dereference --keep-links: exit %d, %q", r.code, r.stderr)
+	}
+	r = run(t, dir, nil, "pack", "--dereference", "-o", lay, in)
+	if r.code != 1 || !strings.Contains(r.stderr, "loop") || !strings.Contains(r.stderr, filepath.Join(in, "sub", "up")) {
+		t.Errorf("pack --dereference of a link to its parent: exit %d, %q; want a loop refusal naming it", r.code, r.stderr)
+	}
+	checkOneLine(t, "pack refusal", r.stderr)
+	// A link inside the tree is kept as a link by default.
+	mustRun(t, dir, nil, "pack", "-o", lay+":v1", in)
+	out := filepath.Join(dir, "out")
+	mustRun(t, dir, nil, "verify", "--deep", lay+":v1")
+	mustRun(t, dir, nil, "extract", "-o", out, lay+":v1")
+	if got := mustReadlink(t, filepath.Join(out, "in", "sub", "up")); got != ".." {
+		t.Errorf("in/sub/up -> %q, want ..", got)
+	}
+}

@@ -1,0 +1,472 @@
+package layer
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ocibundle/ocibundle/countio"
+)
+
+// ApplyOptions are the knobs of an Applier.
+type ApplyOptions struct {
+	// Image: the layers are an image's, applied as a root filesystem
+	// (whiteouts, opaque directories, later layers replacing earlier ones).
+	Image bool
+	// AllowOutsideLinks creates symlinks whose targets leave the root (see
+	// Options.AllowOutsideLinks). Nothing is ever written through them.
+	AllowOutsideLinks bool
+	// PreservePermissions keeps setuid, setgid and sticky bits and ignores
+	// the umask.
+	PreservePermissions bool
+	// SameOwner sets the owners recorded in the entries (it needs root).
+	SameOwner bool
+	// Umask masks the permission bits unless PreservePermissions.
+	Umask fs.FileMode
+}
+
+// Applier applies layers, in order, to a directory it reaches only
+// through an os.Root. Every entry is judged first (Judge); an entry is
+// never reached through a symlink, so nothing is written through one. It
+// is not safe for concurrent use. Close it when done.
+type Applier struct {
+	root *os.Root
+	opts ApplyOptions
+	// judge judges the current layer. An artifact keeps one judge for all
+	// its layers (no name twice in the tree); an image gets one per layer,
+	// sharing links, the symlinks of the tree.
+	judge *Judge
+	links map[string]string
+	// dirs holds the metadata of directory entries, applied by ApplyDirs
+	// when everything else is written (a read-only directory would stop
+	// its children).
+	dirs map[string]DirMeta
+	// parentDir and parentRoot cache an os.Root on the directory of the
+	// last entry (entries come sorted, so siblings share it): operations on
+	// a base name cost one system call instead of a walk of the whole
+	// path. Any removal drops the cache, since it may remove or replace
+	// that directory or one above it.
+	parentDir  string
+	parentRoot *os.Root
+}
+
+// DirMeta is what a directory gets once its content is written.
+type DirMeta struct {
+	Mode     fs.FileMode
+	Mtime    time.Time // zero: leave as it is
+	UID, GID int
+	Implicit bool // made as a parent, not described by an entry
+}
+
+// NewApplier returns an applier writing below root, which it does not
+// close.
+func NewApplier(root *os.Root, opts ApplyOptions) *Applier {
+	a := &Applier{root: root, opts: opts, links: map[string]string{}, dirs: map[string]DirMeta{}}
+	a.judge = NewJudge(a.judgeOptions(""), a.links)
+	return a
+}
+
+func (a *Applier) judgeOptions(scope string) Options {
+	return Options{Image: a.opts.Image, Scope: scope, AllowOutsideLinks: a.opts.AllowOutsideLinks, MaxSize: -1}
+}
+
+// ReadError is an error reading a layer's tar stream (a malformed header,
+// a body cut short, the reader's own error): not a verdict on an entry.
+type ReadError struct {
+	Name string // the entry being read ("" between entries)
+	Err  error
+}
+
+func (e *ReadError) Error() string {
+	if e.Name == "" {
+		return "tar: " + e.Err.Error()
+	}
+	return e.Name + ": " + e.Err.Error()
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// Apply reads the tar stream r to its end-of-archive marker and applies
+// its entries. In an artifact, scope is the layer's title (every entry is
+// it or below it); maxSize, when >= 0, caps the bytes an entry may declare.
+// Errors: a *Refusal (ErrUnsafe) for an entry the rules refuse, a
+// *ReadError when r cannot be read as a tar, ErrUnsafe for an entry the
+// directory cannot take (a path through a file), or the file system's
+// error. After an error the directory is half written: the caller removes
+// it.
+func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize int64) error {
+	opts := a.judgeOptions(scope)
+	opts.MaxSize = maxSize
+	if a.opts.Image {
+		a.judge = NewJudge(opts, a.links)
+	} else {
+		a.judge.opts = opts
+		a.judge.setScope(scope)
+	}
+	tr := tar.NewReader(r)
+	for {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return &ReadError{Err: err}
+		}
+		if err := a.entry(hdr, tr); err != nil {
+			return err
+		}
+	}
+	a.dropParent()
+	for _, r := range a.judge.Finish() {
+		return r
+	}
+	return nil
+}
+
+// WriteFile writes the file name (an artifact layer that is not a tar: the
+// blob is the file) with the bytes of r.
+func (a *Applier) WriteFile(ctx context.Context, name string, r io.Reader) error {
+	a.judge.opts = a.judgeOptions(name)
+	a.judge.setScope(name)
+	if _, err := a.judge.Entry(&tar.Header{Name: name, Typeflag: tar.TypeReg}); err != nil {
+		return err
+	}
+	// No size to check, no mtime to set: the blob's digest and size are
+	// the caller's to check.
+	return a.file(name, &tar.Header{Size: -1}, 0o666&^a.opts.Umask, countio.NewReader(r, countio.WithContext(ctx)))
+}
+
+// entry applies one tar entry.
+func (a *Applier) entry(hdr *tar.Header, r io.Reader) error {
+	e, err := a.judge.Entry(hdr)
+	if err != nil {
+		return err
+	}
+	name := e.Name
+	if name == "" {
+		return nil // the root directory itself ("./")
+	}
+	if e.Whiteout {
+		return a.whiteout(hdr.Name, name)
+	}
+	// Only an image layer may replace what is there, and only what lower
+	// layers wrote (the judge refuses names the layer has already).
+	if !a.opts.Image {
+		at, base, err := a.at(name)
+		if err != nil {
+			return err
+		}
+		fi, err := at.Lstat(base)
+		if err == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
+			return &Refusal{Name: hdr.Name, Kind: Duplicate, Reason: "conflicts with an earlier entry"}
+		}
+	}
+	mode := a.mode(hdr.Mode)
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return a.dir(name, hdr, mode)
+	case tar.TypeSymlink:
+		return a.symlink(name, hdr)
+	case tar.TypeLink:
+		return a.hardlink(name, hdr)
+	}
+	return a.file(name, hdr, mode, r)
+}
+
+// mode turns tar mode bits into the permission to set.
+func (a *Applier) mode(tarMode int64) fs.FileMode {
+	m := fs.FileMode(tarMode) & fs.ModePerm
+	if !a.opts.PreservePermissions {
+		return m &^ a.opts.Umask
+	}
+	if tarMode&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if tarMode&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if tarMode&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+func (a *Applier) dir(name string, hdr *tar.Header, mode fs.FileMode) error {
+	at, base, err := a.at(name)
+	if err != nil {
+		return err
+	}
+	fi, err := at.Lstat(base)
+	switch {
+	case err == nil && fi.IsDir():
+	case err == nil:
+		if err := a.remove(name); err != nil { // an image replaces a file with a directory
+			return err
+		}
+		fallthrough
+	case errors.Is(err, fs.ErrNotExist):
+		if at, base, err = a.at(name); err != nil {
+			return err
+		}
+		if err := at.Mkdir(base, 0o700); err != nil {
+			return entryErr(name, err)
+		}
+	default:
+		return entryErr(name, err)
+	}
+	a.dirs[name] = DirMeta{Mode: mode, Mtime: hdr.ModTime, UID: hdr.Uid, GID: hdr.Gid}
+	return nil
+}
+
+func (a *Applier) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Reader) error {
+	if err := a.replace(name); err != nil {
+		return err
+	}
+	at, base, err := a.at(name)
+	if err != nil {
+		return err
+	}
+	f, err := at.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return entryErr(name, err)
+	}
+	n, err := io.Copy(f, readErrors{name, r})
+	if err == nil && hdr.Size >= 0 && n != hdr.Size {
+		err = &ReadError{Name: name, Err: fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, n, hdr.Size)}
+	}
+	if err == nil && a.opts.SameOwner {
+		err = f.Chown(hdr.Uid, hdr.Gid)
+	}
+	if err == nil {
+		err = f.Chmod(mode) // after Chown, which clears setuid and setgid
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && !hdr.ModTime.IsZero() {
+		err = at.Chtimes(base, hdr.ModTime, hdr.ModTime)
+	}
+	var re *ReadError
+	if err != nil && !errors.As(err, &re) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return err
+}
+
+func (a *Applier) symlink(name string, hdr *tar.Header) error {
+	if err := a.replace(name); err != nil {
+		return err
+	}
+	at, base, err := a.at(name)
+	if err != nil {
+		return err
+	}
+	if err := at.Symlink(hdr.Linkname, base); err != nil {
+		return entryErr(name, err)
+	}
+	if a.opts.SameOwner {
+		if err := at.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return a.lchtimes(name, hdr.ModTime)
+}
+
+func (a *Applier) hardlink(name string, hdr *tar.Header) error {
+	target, _ := Clean(hdr.Linkname) // judged
+	if err := a.replace(name); err != nil {
+		return err
+	}
+	if err := a.root.Link(target, name); err != nil {
+		return entryErr(name, err)
+	}
+	return nil
+}
+
+// whiteout applies an image whiteout entry: ".wh..wh..opq" hides what lower
+// layers put in its directory, ".wh.NAME" removes NAME. What the current
+// layer wrote stays, whatever the order of the entries.
+func (a *Applier) whiteout(raw, name string) error {
+	dir, base := path.Dir(name), path.Base(name)
+	if base == ".wh..wh..opq" {
+		if dir == "." {
+			dir = ""
+		}
+		return a.opaque(dir)
+	}
+	if strings.HasPrefix(base, ".wh..wh.") {
+		return nil // other AUFS metadata: nothing to apply
+	}
+	victim := path.Join(dir, strings.TrimPrefix(base, ".wh."))
+	if a.judge.Seen(victim) {
+		return nil
+	}
+	err := a.remove(victim)
+	if err != nil {
+		if r := a.belowFile(victim); r != nil { // of a lower layer
+			r.Name = raw
+			return r
+		}
+	}
+	return err
+}
+
+// opaque removes, below dir, everything the current layer did not write.
+func (a *Applier) opaque(dir string) error {
+	d := dir
+	if d == "" {
+		d = "."
+	}
+	// Only a real directory: hiding the content of what a symlink names
+	// would reach into another directory.
+	if fi, err := a.root.Lstat(d); err != nil || !fi.IsDir() {
+		return nil
+	}
+	f, err := a.root.Open(d)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return entryErr(d, err)
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return entryErr(d, err)
+	}
+	for _, n := range names {
+		child := path.Join(dir, n)
+		if !a.judge.Seen(child) {
+			if err := a.remove(child); err != nil {
+				return err
+			}
+			continue
+		}
+		if fi, err := a.root.Lstat(child); err == nil && fi.IsDir() {
+			if err := a.opaque(child); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// replace makes room for a non-directory at name: parents made, and
+// whatever is there removed (only an image layer gets here with something
+// there).
+func (a *Applier) replace(name string) error {
+	at, base, err := a.at(name)
+	if err != nil {
+		return err
+	}
+	if _, err := at.Lstat(base); err == nil {
+		return a.remove(name)
+	}
+	return nil
+}
+
+// remove deletes name (a symlink itself, a directory with its content),
+// and forgets the directories and links that went with it.
+func (a *Applier) remove(name string) error {
+	a.dropParent()
+	if err := a.root.RemoveAll(name); err != nil {
+		return entryErr(name, err)
+	}
+	for d := range a.dirs {
+		if d == name || strings.HasPrefix(d, name+"/") {
+			delete(a.dirs, d)
+		}
+	}
+	a.judge.Forget(name)
+	return nil
+}
+
+// at returns an os.Root on the directory that holds name (made, 0700, if
+// missing) and name's base name.
+func (a *Applier) at(name string) (*os.Root, string, error) {
+	dir, base := path.Dir(name), path.Base(name)
+	if dir == "." {
+		return a.root, base, nil
+	}
+	if a.parentRoot != nil && a.parentDir == dir {
+		return a.parentRoot, base, nil
+	}
+	a.dropParent()
+	if err := a.root.MkdirAll(dir, 0o700); err != nil {
+		if r := a.belowFile(name); r != nil {
+			return nil, "", r
+		}
+		return nil, "", entryErr(name, err)
+	}
+	r, err := a.root.OpenRoot(dir)
+	if err != nil {
+		return nil, "", entryErr(name, err)
+	}
+	a.parentDir, a.parentRoot = dir, r
+	return r, base, nil
+}
+
+// belowFile refuses name when a directory above it is a file (in an
+// image, of a lower layer: the judge refuses it within a layer).
+func (a *Applier) belowFile(name string) *Refusal {
+	var above []string
+	for p := path.Dir(name); p != "."; p = path.Dir(p) {
+		above = append(above, p)
+	}
+	for i := len(above) - 1; i >= 0; i-- {
+		if fi, err := a.root.Lstat(above[i]); err == nil && fi.Mode().IsRegular() {
+			return &Refusal{Name: name, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", above[i])}
+		}
+	}
+	return nil
+}
+
+// dropParent closes the cached parent directory, if any.
+func (a *Applier) dropParent() {
+	if a.parentRoot != nil {
+		a.parentRoot.Close()
+		a.parentDir, a.parentRoot = "", nil
+	}
+}
+
+// Close releases what the applier holds open (not the root).
+func (a *Applier) Close() { a.dropParent() }
+
+// entryErr wraps an error from writing name into the root. Errors of the
+// environment (disk full, permissions, I/O) pass through; anything else
+// means the layer asked for something impossible or unsafe (a path
+// through a file, a link out of the root), which is ErrUnsafe.
+func entryErr(name string, err error) error {
+	for _, env := range []error{fs.ErrPermission, syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS, syscall.EMFILE} {
+		if errors.Is(err, env) {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return fmt.Errorf("%s: %w: %v", name, ErrUnsafe, err)
+}
+
+// readErrors marks the errors of a layer's reader as *ReadError, so that
+// an io.Copy from it into a file tells bad content from a failed write.
+type readErrors struct {
+	name string
+	r    io.Reader
+}
+
+func (re readErrors) Read(p []byte) (int, error) {
+	n, err := re.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = &ReadError{Name: re.name, Err: err}
+	}
+	return n, err
+}

@@ -1,0 +1,29 @@
+// Package layer owns the layers of a bundle as tar streams: what an entry
+// of a layer may be (the judge, Judge) and how a layer is applied to a
+// directory (the applier, Applier). pack asks the judge about the headers
+// it is about to write, verify --deep asks it about every entry it reads,
+// and extract applies layers through the applier, which asks it too: the
+// three agree because there is one set of rules.
+//
+// The rules (README, "Layer rules"):
+//   - Names are local, canonical slash paths (an optional leading "./" and a
+//     directory's trailing "/" aside): no absolute name, no "..", "." or
+//     empty component, no backslash, no NUL. The root entry ("./") must be
+//     a directory.
+//   - Types: regular files, directories, symlinks and hard links. Devices,
+//     FIFOs, sparse files and unknown types are refused.
+//   - A symlink's target is resolved from the link's directory through the
+//     links seen so far; a target that leaves the root is refused. In an
+//     artifact layer an absolute target is refused; in an image layer
+//     (a manifest with an image config) it is kept as written and resolved
+//     from the image root, as umoci and containerd do. Options.AllowOutsideLinks
+//     keeps refused targets as they are (Entry.Kept says so). No entry is
+//     ever reached through a symlink, so nothing is written through one.
+//   - A hard link names a regular file earlier in the layer.
+//   - Whiteouts (".wh.") only in image layers; no name twice in a layer;
+//     in an artifact, every entry is the layer's title or below it.
+//
+// The package is a leaf: it imports the standard library,
+// golang.org/x/sys/unix (for the *at system calls the applier needs) and
+// the leaf countio (the one counting reader).
+package layer

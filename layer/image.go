@@ -1,0 +1,197 @@
+package layer
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Summary is what a judge with Options.Summarize keeps of an image layer,
+// so that CheckImage can judge the layers of an image together, as the
+// applier applies them. It holds every name of the layer.
+type Summary struct {
+	seen      map[string]byte
+	links     map[string]string
+	whiteouts []whiteout
+	limited   bool
+}
+
+// whiteout is one whiteout entry: victim removed ("" for an opaque dir),
+// unless the layer wrote it before the whiteout (kept); an opaque dir keeps
+// the names the layer wrote below it before the marker (keep). The
+// applier, which sees the entries in order, keeps the same.
+type whiteout struct {
+	raw, dir, victim string
+	kept             bool
+	keep             map[string]byte
+}
+
+// summarizeWhiteout records the whiteout raw (canonical name, base name).
+func (j *Judge) summarizeWhiteout(raw, name, base string) {
+	w := whiteout{raw: raw, dir: path.Dir(name)}
+	switch {
+	case !strings.HasPrefix(base, ".wh..wh."):
+		w.victim = path.Join(w.dir, strings.TrimPrefix(base, ".wh."))
+		w.kept = j.Seen(w.victim)
+	case base == ".wh..wh..opq":
+		w.keep = map[string]byte{}
+		for n, c := range j.seen {
+			if strings.HasPrefix(n, w.dir+"/") || w.dir == "." {
+				w.keep[n] = c
+			}
+		}
+	default:
+		w.dir = "" // other AUFS metadata: nothing to apply
+	}
+	j.whiteouts = append(j.whiteouts, w)
+}
+
+// Summary returns what CheckImage needs of the layer judged so far (nil
+// without Options.Summarize).
+func (j *Judge) Summary() *Summary {
+	if !j.opts.Summarize {
+		return nil
+	}
+	return &Summary{seen: j.seen, links: j.links, whiteouts: j.whiteouts, limited: j.limited}
+}
+
+// LayerRefusal is a refusal about the entry of one layer (by index) of an
+// image.
+type LayerRefusal struct {
+	Layer int
+	*Refusal
+}
+
+// CheckImage judges the layers of an image together, lowest first, each
+// already judged by itself (every refusal here is one that only the lower
+// layers explain): an entry or whiteout reached through a lower layer's
+// symlink, or below a lower layer's file; a symlink that leaves the root
+// once the links of the layers below are there. Whiteouts and
+// replacements remove what the lower layers had, as the applier does (a
+// layer's whiteouts taken before its entries, as a sorted tar has them).
+// A nil or limited summary stops the check there.
+func CheckImage(layers []*Summary, opts Options) []LayerRefusal {
+	opts.Image = true
+	tree := map[string]byte{}
+	links := map[string]string{}
+	var out []LayerRefusal
+	for i, s := range layers {
+		if s == nil || s.limited {
+			return out
+		}
+		refuse := func(r *Refusal) { out = append(out, LayerRefusal{i, r}) }
+		for _, w := range s.whiteouts {
+			if r := below(tree, w.dir, w.raw); r != nil {
+				refuse(r)
+				continue
+			}
+			switch {
+			case w.victim != "" && !w.kept:
+				replace(tree, links, w.victim)
+			case w.victim == "" && w.dir != "":
+				forget(tree, links, w.dir, false, w.keep)
+			}
+		}
+		names := make([]string, 0, len(s.seen))
+		for n := range s.seen {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			switch class := s.seen[n]; {
+			case class == seenParent:
+				if lower := tree[n]; lower == seenLink || lower == seenFile {
+					refuse(belowRefusal(s, n, lower))
+				}
+			case class == seenDir:
+				if lower := tree[n]; lower == seenFile || lower == seenLink {
+					replace(tree, links, n) // a directory replaces a file or link
+				}
+			default:
+				replace(tree, links, n)
+			}
+		}
+		for _, n := range names {
+			if c := s.seen[n]; c != seenParent || tree[n] == 0 {
+				tree[n] = c
+			}
+		}
+		for n, t := range s.links {
+			links[n] = t
+		}
+		if i == 0 {
+			continue
+		}
+		for _, r := range NewJudge(opts, links).Finish() {
+			refuse(r)
+			delete(links, r.Name)
+		}
+	}
+	return out
+}
+
+// below refuses the entry raw when dir, or a directory above it, is a
+// symlink or a file of the tree.
+func below(tree map[string]byte, dir, raw string) *Refusal {
+	for p := dir; p != "." && p != ""; p = path.Dir(p) {
+		switch tree[p] {
+		case seenLink:
+			return &Refusal{Name: raw, Kind: LinkEscapes, Reason: fmt.Sprintf("reached through the symlink %s", p)}
+		case seenFile:
+			return &Refusal{Name: raw, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", p)}
+		}
+	}
+	return nil
+}
+
+// belowRefusal names the first entry of s below n, the lower layer's link
+// or file.
+func belowRefusal(s *Summary, n string, lower byte) *Refusal {
+	first := ""
+	for m, c := range s.seen {
+		if c != seenParent && strings.HasPrefix(m, n+"/") && (first == "" || m < first) {
+			first = m
+		}
+	}
+	if lower == seenLink {
+		return &Refusal{Name: first, Kind: LinkEscapes, Reason: fmt.Sprintf("reached through the symlink %s", n)}
+	}
+	return &Refusal{Name: first, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", n)}
+}
+
+// replace removes p from the tree, and what is below it when it is a
+// directory (only then is there anything below it: entries through links
+// and files are refused).
+func replace(tree map[string]byte, links map[string]string, p string) {
+	switch tree[p] {
+	case 0:
+	case seenFile, seenLink:
+		delete(tree, p)
+		delete(links, p)
+	default:
+		forget(tree, links, p, true, nil)
+	}
+}
+
+// forget removes from the tree what lies below p (and p itself when self),
+// except the names keep holds.
+func forget(tree map[string]byte, links map[string]string, p string, self bool, keep map[string]byte) {
+	drop := func(n string) bool {
+		if n == p {
+			return self
+		}
+		_, kept := keep[n]
+		return (p == "." || strings.HasPrefix(n, p+"/")) && !kept
+	}
+	for n := range tree {
+		if drop(n) {
+			delete(tree, n)
+		}
+	}
+	for n := range links {
+		if drop(n) {
+			delete(links, n)
+		}
+	}
+}

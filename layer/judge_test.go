@@ -1,0 +1,135 @@
+package layer
+
+import (
+	"archive/tar"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestClean(t *testing.T) {
+	for _, c := range []struct{ in, want, why string }{
+		{"a/b", "a/b", ""},
+		{"./a/b/", "a/b", ""},
+		{"./", "", ""},
+		{".", "", ""},
+		{"", "", "empty"},
+		{"/a", "", "absolute"},
+		{"a/../b", "", `".."`},
+		{"..", "", `".."`},
+		{"a\\b", "", "backslash"},
+		{"a\x00b", "", "NUL"},
+		{"a//b", "", "canonical"},
+		{"a/./b", "", "canonical"},
+		{"././a", "", "canonical"},
+	} {
+		got, why := Clean(c.in)
+		if got != c.want || (c.why == "") != (why == "") || !strings.Contains(why, c.why) {
+			t.Errorf("Clean(%q) = %q, %q; want %q, %q", c.in, got, why, c.want, c.why)
+		}
+	}
+}
+
+type hdr = tar.Header
+
+func reg(name string) *hdr { return &hdr{Name: name, Typeflag: tar.TypeReg} }
+func dir(name string) *hdr { return &hdr{Name: name, Typeflag: tar.TypeDir} }
+func sym(name, target string) *hdr {
+	return &hdr{Name: name, Typeflag: tar.TypeSymlink, Linkname: target}
+}
+func hard(name, target string) *hdr {
+	return &hdr{Name: name, Typeflag: tar.TypeLink, Linkname: target}
+}
+
+// TestJudge: each layer's last entry is refused with kind and reason (or
+// accepted when kind is 0); the entries before it are accepted.
+func TestJudge(t *testing.T) {
+	artifact := Options{Scope: "x", MaxSize: -1}
+	image := Options{Image: true, MaxSize: -1}
+	keep := Options{Scope: "x", AllowOutsideLinks: true, MaxSize: -1}
+	for _, c := range []struct {
+		name    string
+		opts    Options
+		entries []*hdr
+		kind    Kind
+		reason  string
+		kept    bool
+	}{
+		{"a file", artifact, []*hdr{dir("x/"), reg("x/f")}, 0, "", false},
+		{"root entry a directory", artifact, []*hdr{dir("./"), reg("x/f")}, 0, "", false},
+		{"root entry a symlink", image, []*hdr{sym("./", "/")}, UnsafeName, "root entry is a symlink", false},
+		{"root entry a file", image, []*hdr{reg(".")}, UnsafeName, "root entry is a regular file", false},
+		{"backslash", artifact, []*hdr{reg(`x/back\slash.txt`)}, UnsafeName, "backslash", false},
+		{"outside the title", artifact, []*hdr{reg("y")}, UnsafeName, `outside the layer's title "x"`, false},
+		{"artifact: absolute symlink", artifact, []*hdr{sym("x/etc/localtime", "/usr/share/zoneinfo/UTC")}, LinkEscapes, "absolute target", false},
+		{"artifact: absolute symlink kept", keep, []*hdr{sym("x/etc/localtime", "/usr/share/zoneinfo/UTC")}, 0, "", true},
+		{"image: absolute symlink", image, []*hdr{sym("etc/localtime", "/usr/share/zoneinfo/UTC")}, 0, "", false},
+		{"image: absolute symlink above the root", image, []*hdr{sym("bin/sh", "/../sh")}, LinkEscapes, "escapes the root", false},
+		{"image: through an absolute symlink", image, []*hdr{sym("a", "/b"), sym("c", "a/../..")}, LinkEscapes, "escapes the root", false},
+		{"climbs out of the title", artifact, []*hdr{sym("x/lib.so", "../shared/lib.so")}, LinkEscapes, `escapes the layer's title "x"`, false},
+		{"the title a link beside it", artifact, []*hdr{sym("x", "y")}, LinkEscapes, `escapes the layer's title "x"`, false},
+		{"the title a link into it", artifact, []*hdr{sym("x", "x/..")}, LinkEscapes, `escapes the layer's title "x"`, false},
+		{"climbs out, kept", keep, []*hdr{sym("x/lib.so", "../shared/lib.so")}, 0, "", true},
+		{"loop, even kept", keep, []*hdr{sym("x/a", "b"), sym("x/b", "a"), sym("x/c", "a/..")}, LinkEscapes, "too many levels", false},
+		{"empty target, even kept", keep, []*hdr{sym("x/a", "")}, LinkEscapes, "empty target", false},
+		{"through a symlink", artifact, []*hdr{sym("x/l", "d"), reg("x/l/f")}, LinkEscapes, "reached through the symlink x/l", false},
+		{"below a file", artifact, []*hdr{reg("x/f"), reg("x/f/g")}, Duplicate, "below the file x/f", false},
+		{"duplicate", artifact, []*hdr{reg("x/f"), reg("./x/f")}, Duplicate, "duplicate entry", false},
+		{"a file over a parent", artifact, []*hdr{reg("x/d/f"), reg("x/d")}, Duplicate, "conflicts with an earlier entry", false},
+		{"a directory over a parent", artifact, []*hdr{reg("x/d/f"), dir("x/d/")}, 0, "", false},
+		{"hard link", artifact, []*hdr{reg("x/f"), hard("x/h", "x/f")}, 0, "", false},
+		{"hard link to no earlier file", artifact, []*hdr{reg("x/g"), hard("x/h", "x/f")}, LinkEscapes, "not a regular file earlier", false},
+		{"hard link to a directory", artifact, []*hdr{dir("x/d"), hard("x/h", "x/d")}, LinkEscapes, "not a regular file earlier", false},
+		{"hard link up", artifact, []*hdr{hard("x/h", "x/../../etc/passwd")}, LinkEscapes, `".."`, false},
+		{"whiteout in an artifact", artifact, []*hdr{reg("x/.wh.f")}, UnsafeName, "whiteout", false},
+		{"whiteout in an image", image, []*hdr{reg(".wh.f"), reg("a/.wh..wh..opq")}, 0, "", false},
+		{"whiteout of dotdot", image, []*hdr{reg("a/.wh...")}, UnsafeName, "whiteout of", false},
+		{"device", image, []*hdr{{Name: "dev/null", Typeflag: tar.TypeChar}}, Device, "device node", false},
+		{"FIFO", image, []*hdr{{Name: "p", Typeflag: tar.TypeFifo}}, SpecialFile, "FIFO", false},
+		{"sparse", image, []*hdr{{Name: "s", Typeflag: tar.TypeGNUSparse}}, SpecialFile, "sparse", false},
+		{"too large", Options{MaxSize: 10}, []*hdr{{Name: "f", Typeflag: tar.TypeReg, Size: 11}}, TooLarge, "declares 11 bytes", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			j := NewJudge(c.opts, nil)
+			var e Entry
+			var err error
+			for i, h := range c.entries {
+				e, err = j.Entry(h)
+				if i < len(c.entries)-1 && err != nil {
+					t.Fatalf("Entry(%q) = %v, want it accepted", h.Name, err)
+				}
+			}
+			if err == nil {
+				if rs := j.Finish(); len(rs) > 0 {
+					err = rs[0]
+				}
+			}
+			var r *Refusal
+			switch {
+			case c.kind == 0 && err != nil:
+				t.Fatalf("last entry: %v, want it accepted", err)
+			case c.kind != 0 && (!errors.As(err, &r) || !errors.Is(err, ErrUnsafe)):
+				t.Fatalf("last entry: %v, want a *Refusal wrapping ErrUnsafe", err)
+			case c.kind != 0 && (r.Kind != c.kind || !strings.Contains(r.Error(), c.reason)):
+				t.Fatalf("last entry: %v (kind %d), want kind %d with %q", r, r.Kind, c.kind, c.reason)
+			case c.kind == 0 && (e.Kept != nil) != c.kept:
+				t.Fatalf("last entry kept = %v, want %v", e.Kept, c.kept)
+			}
+		})
+	}
+}
+
+// TestInferScope: verify reads an artifact layer before it knows the
+// title; the first entry's top-level name holds the links instead.
+func TestInferScope(t *testing.T) {
+	j := NewJudge(Options{InferScope: true, MaxSize: -1}, nil)
+	if _, err := j.Entry(dir("in/")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Entry(sym("in/etc/lib.so", "../../shared/lib.so")); err == nil || !strings.Contains(err.Error(), `escapes the layer's title "in"`) {
+		t.Errorf("a link out of the inferred title: %v, want refused", err)
+	}
+	if _, err := j.Entry(reg("other")); err != nil {
+		t.Errorf("an entry outside the inferred title: %v, want it left to the caller", err)
+	}
+}
