@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -76,9 +77,11 @@ func importAction(c *cli.Context) error {
 		err = parts.Explain(err)
 	}
 	warn(c, res.Warnings)
+	name := strings.Join(args, " ")
 	if err != nil {
-		return cmdErr(c, err)
+		// Named as verify and extract name the archive they read.
+		return cmdErr(c, fmt.Errorf("%s: %w", name, err))
 	}
-	res.Archive.Path = strings.Join(args, " ")
+	res.Archive.Path = name
 	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteImportText(w, res) })
 }

@@ -300,3 +300,30 @@ func TestCLIHelpSaysWhatREADMESays(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIArchiveErrorsNameTheArchive: a truncated archive is refused by
+// import, verify and extract alike (1), each naming the archive. import
+// said only "import: bad archive: truncated after N bytes".
+func TestCLIArchiveErrorsNameTheArchive(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	whole := filepath.Join(work, "x.tar")
+	mustRun(t, work, nil, "export", "-o", whole, lay+":v1")
+	data, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(work, "cut.tar")
+	writeFile(t, cut, data[:3000], 0o644)
+	for _, args := range [][]string{
+		{"import", "-o", filepath.Join(work, "I"), cut},
+		{"verify", cut},
+		{"extract", "-o", filepath.Join(work, "E"), cut},
+	} {
+		r := run(t, work, nil, args...)
+		if r.code != 1 {
+			t.Errorf("ocibundle %s: exit %d, want 1\nstderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		oneLine(t, strings.Join(args, " "), r.stderr, cut)
+	}
+}
