@@ -186,7 +186,9 @@ func TestCLIFlagsAnywhereRegistry(t *testing.T) {
 // TestCLIMistakesAgree: a mistyped path and a tag that is not there give
 // the same class, and one line naming the object without Go's system-call
 // prefix, in every command that reads a layout, an archive or its parts
-// (README "Exit codes": 3 for a path or tag that does not exist). verify
+// (README "Exit codes": 3 for a path, tag or digest that names nothing, as
+// pull says of a registry object). inspect, tag, extract and export said 1
+// (content) for LAYOUT@DIGEST of an absent digest. verify
 // said "stat L: …", exited 1 for a missing tag and 2 (with "verify: verify:")
 // for a missing part, where import said 3 and "open X: …".
 func TestCLIMistakesAgree(t *testing.T) {
@@ -197,6 +199,7 @@ func TestCLIMistakesAgree(t *testing.T) {
 	mustRun(t, work, nil, "export", "-o", filepath.Join(work, "s.tar"), "--split", "1K", lay+":v1")
 	nosuch := filepath.Join(work, "nosuch")
 	part0, missingPart := filepath.Join(work, "s.tar.000"), filepath.Join(work, "nosuch.001")
+	absent := "sha256:" + strings.Repeat("0", 64) // a digest, like pull's REPO@DIGEST, that names nothing
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -217,6 +220,12 @@ func TestCLIMistakesAgree(t *testing.T) {
 		{"tag missing tag", []string{"tag", lay + ":nope", "v2"}, 3, []string{"nope", "tag not found"}},
 		{"verify missing tag", []string{"verify", lay + ":nope"}, 3, []string{"nope"}},
 		{"verify missing tag in archive", []string{"verify", archive + ":nope"}, 3, []string{"nope"}},
+		{"inspect missing digest", []string{"inspect", lay + "@" + absent}, 3, []string{absent}},
+		{"export missing digest", []string{"export", "-o", filepath.Join(work, "z.tar"), lay + "@" + absent}, 3, []string{absent}},
+		{"extract missing digest", []string{"extract", "-o", filepath.Join(work, "E3"), lay + "@" + absent}, 3, []string{absent}},
+		{"tag missing digest", []string{"tag", lay + "@" + absent, "v3"}, 3, []string{absent}},
+		{"push missing digest", []string{"push", lay + "@" + absent, "127.0.0.1:1/r"}, 3, []string{absent}},
+		{"verify missing digest", []string{"verify", lay + "@" + absent}, 3, []string{absent}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, work, nil, tc.args...)

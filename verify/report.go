@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -77,11 +78,13 @@ type Report struct {
 func (r *Report) OK() bool { return r.Summary.Errors == 0 }
 
 // targetErrors are the error findings about the target as it was named,
-// not about content: a tag index.json does not have, a --digest pin on a
+// not about content: a tag index.json does not have, a digest that names
+// nothing in the layout, a --digest pin on a
 // target of several bundles. A report whose only errors are of these codes
 // fails as any command fails on the same mistake (exit.go: 3, 2).
 var targetErrors = map[Code]error{
 	TagNotFound:        layout.ErrTagNotFound,
+	DigestNotFound:     fs.ErrNotExist,
 	DigestPinAmbiguous: ErrBadTarget,
 }
 

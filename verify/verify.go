@@ -236,7 +236,7 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 func (c *checker) nestedRoot(ctx context.Context, d digest.Digest) (rootEntry, bool) {
 	b := c.blob(d)
 	if !b.exists {
-		c.add(BlobMissing, Error, b.loc, "", "%s, the target, is not in the layout", d)
+		c.add(DigestNotFound, Error, b.loc, "", "%s, the target, is not in the layout", d)
 		return rootEntry{}, false
 	}
 	desc := ocispec.Descriptor{Digest: d, Size: b.size}
