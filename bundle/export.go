@@ -143,7 +143,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 	}
 	f, err := atomicfile.NextTo(file, 0o644)
 	if err != nil {
-		return ExportResult{}, err
+		return ExportResult{}, layout.PathErr(file, err)
 	}
 	defer f.Abort()
 	if res, err = Export(ctx, f, refs, opts); err != nil {

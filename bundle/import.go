@@ -79,7 +79,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 			return res, err
 		}
 	} else if !errors.Is(serr, fs.ErrNotExist) {
-		return res, serr
+		return res, layout.PathErr(dir, serr)
 	}
 	progress := progress.Or(opts.Progress)
 	total := opts.Size

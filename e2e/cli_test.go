@@ -226,6 +226,10 @@ func TestCLIMistakesAgree(t *testing.T) {
 		{"tag missing digest", []string{"tag", lay + "@" + absent, "v3"}, 3, []string{absent}},
 		{"push missing digest", []string{"push", lay + "@" + absent, "127.0.0.1:1/r"}, 3, []string{absent}},
 		{"verify missing digest", []string{"verify", lay + "@" + absent}, 3, []string{absent}},
+		{"pack into a file's child", []string{"pack", "-o", filepath.Join(work, "f.txt", "L"), filepath.Join(work, "f.txt")}, 3, []string{"f.txt", "not a directory"}},
+		{"import into a file's child", []string{"import", "-o", filepath.Join(work, "f.txt", "L"), archive}, 3, []string{"f.txt", "not a directory"}},
+		{"export into a file's child", []string{"export", "-o", filepath.Join(work, "f.txt", "x.tar"), lay + ":v1"}, 3, []string{"f.txt", "not a directory"}},
+		{"extract into a file's child", []string{"extract", "-o", filepath.Join(work, "f.txt", "D"), lay + ":v1"}, 3, []string{"f.txt", "not a directory"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, work, nil, tc.args...)
@@ -233,7 +237,7 @@ func TestCLIMistakesAgree(t *testing.T) {
 				t.Errorf("ocibundle %s: exit %d, want %d\nstderr: %s", strings.Join(tc.args, " "), r.code, tc.code, r.stderr)
 			}
 			oneLine(t, tc.name, r.stderr, tc.says...)
-			for _, raw := range []string{"stat ", "open ", "lstat ", "verify: verify:", "import: import:"} {
+			for _, raw := range []string{"stat ", "open ", "lstat ", "mkdir ", "rename ", "verify: verify:", "import: import:"} {
 				if strings.Contains(r.stderr, raw) {
 					t.Errorf("%s: stderr %q has %q", tc.name, r.stderr, raw)
 				}

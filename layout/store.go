@@ -83,7 +83,7 @@ func Create(ctx context.Context, root string) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w: not a directory", root, ErrNotLayout)
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, err
+		return nil, PathErr(root, err)
 	}
 	s := &Store{root: root}
 	unlock, err := s.lock(ctx)
