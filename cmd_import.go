@@ -77,6 +77,7 @@ func importAction(c *cli.Context) error {
 		err = parts.Explain(err)
 	}
 	warn(c, res.Warnings)
+	reportMoves(c, res.Moved)
 	name := strings.Join(args, " ")
 	if err != nil {
 		// Named as verify and extract name the archive they read.

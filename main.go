@@ -293,8 +293,9 @@ func warn(c *cli.Context, warnings []string) {
 	}
 }
 
-// reportMoves prints, on stderr, each tag an authoring command (pack, tag)
-// moved from another manifest: `moved TAG: OLD -> NEW` (the tag rule).
+// reportMoves prints, on stderr, each tag a command moved from another
+// manifest: `moved TAG: OLD -> NEW` (the tag rule: pack and tag move tags;
+// import and pull only with --force).
 func reportMoves(c *cli.Context, moves []layout.TagMove) {
 	if c.Bool("quiet") {
 		return

@@ -121,11 +121,13 @@ type PullResult struct {
 	MediaType string          `json:"mediaType"`
 	Size      int64           `json:"size"`
 	Entries   []ImportedEntry `json:"bundles"` // what index.json gained
-	Blobs     int             `json:"blobs"`   // blobs in the graph, manifests included
-	Written   int             `json:"written"` // newly committed to the layout
-	Bytes     int64           `json:"bytes"`   // bytes received
-	Referrers []Referrer      `json:"referrers"`
-	Warnings  []string        `json:"warnings"`
+	// Moved lists the tags Force moved from another manifest (the tag rule).
+	Moved     []layout.TagMove `json:"moved"`
+	Blobs     int              `json:"blobs"`   // blobs in the graph, manifests included
+	Written   int              `json:"written"` // newly committed to the layout
+	Bytes     int64            `json:"bytes"`   // bytes received
+	Referrers []Referrer       `json:"referrers"`
+	Warnings  []string         `json:"warnings"`
 }
 
 // parseRegistryReference parses REGISTRY/REPO[:TAG|@DIGEST]; an error wraps
@@ -356,7 +358,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, err
 	}
-	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Referrers: []Referrer{}, Warnings: []string{}}
+	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Referrers: []Referrer{}, Warnings: []string{}}
 	root, err := repo.Resolve(ctx, ref.Reference)
 	if err != nil {
 		return res, registryError(src, err)
@@ -462,8 +464,11 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, err
 	}
-	res.Entries, err = mergeIndex(ctx, store, idx, opts.Force)
-	return res, err
+	if res.Entries, err = mergeIndex(ctx, store, idx, opts.Force); err != nil {
+		return res, err
+	}
+	res.Moved = layout.Moves(res.Entries)
+	return res, nil
 }
 
 // pullTarget is the layout as the destination of a pull: it counts the
