@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -267,12 +268,27 @@ func oneArg(c *cli.Context, what string) (string, error) {
 	return c.Args().First(), nil
 }
 
-// cmdErr prefixes an error with the command name.
+// cmdErr prefixes an error with the command name, and names the way out of
+// a failure to find referrers where the command has one (--no-referrers).
 func cmdErr(c *cli.Context, err error) error {
 	if err == nil {
 		return nil
 	}
+	var re *bundle.ReferrersError
+	if errors.As(err, &re) && hasFlag(c.Command, "no-referrers") {
+		return fmt.Errorf("%s: %w (--no-referrers skips it)", c.Command.Name, err)
+	}
 	return fmt.Errorf("%s: %w", c.Command.Name, err)
+}
+
+// hasFlag reports whether cmd defines the flag name.
+func hasFlag(cmd *cli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // emit writes a command's result: as JSON with --json, else with text.

@@ -52,3 +52,18 @@ var (
 	// manifest (HTTP 404).
 	ErrNotInRegistry = errors.New("not found in the registry")
 )
+
+// ReferrersError is a failure to find the referrers of a graph (index.json's
+// or a registry's), met by export, push, pull and inspect. It unwraps to the
+// cause, which decides the exit class; commands that can leave referrers out
+// name the way in their message.
+type ReferrersError struct {
+	Where string // "index.json" or "the registry"
+	Err   error
+}
+
+func (e *ReferrersError) Error() string {
+	return "looking for referrers in " + e.Where + ": " + e.Err.Error()
+}
+
+func (e *ReferrersError) Unwrap() error { return e.Err }

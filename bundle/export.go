@@ -407,7 +407,7 @@ func (g *graphWalk) referrers(ctx context.Context, entries []ocispec.Descriptor)
 		refs, err = layout.CollectReferrers(ctx, g.docs, set, g.take)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
+		return nil, &ReferrersError{Where: layout.IndexFile, Err: err}
 	}
 	return refs, nil
 }

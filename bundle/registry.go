@@ -430,7 +430,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 			return g.take(ctx, r)
 		})
 		if err != nil {
-			err = fmt.Errorf("looking for referrers in the registry (--no-referrers skips it): %w", err)
+			err = &ReferrersError{Where: "the registry", Err: err}
 		}
 	}
 	progress.Finish()

@@ -209,3 +209,34 @@ func TestRegistryReferrerAloneCountsItsGraph(t *testing.T) {
 		t.Errorf("pull of the signature alone left %d blobs in the layout (%v), want 3", len(blobs), err)
 	}
 }
+
+// TestReferrersFailureNamesTheWayOut: when another index.json entry cannot
+// be read, looking for referrers fails; export names --no-referrers, which
+// it has (and which then exports the bundle), and inspect, which has no
+// such flag, does not.
+func TestReferrersFailureNamesTheWayOut(t *testing.T) {
+	work := t.TempDir()
+	lay := filepath.Join(work, "layout")
+	for _, tag := range []string{"v1", "v2"} {
+		src := filepath.Join(work, tag)
+		writeFile(t, filepath.Join(src, "file.txt"), []byte(tag+"\n"), 0o644)
+		d := digestOut(t, mustRun(t, work, nil, "pack", "-o", lay, "-t", tag, src))
+		if tag == "v2" { // v2's manifest damaged: its size no longer matches
+			blob := filepath.Join(lay, "blobs", "sha256", d.Encoded())
+			if err := os.Chmod(blob, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, blob, []byte("damaged\n"), 0o644)
+		}
+	}
+	const hint = "--no-referrers skips it"
+	r := run(t, work, nil, "export", "-o", filepath.Join(work, "v1.tar"), lay+":v1")
+	if r.code != 1 || !strings.Contains(r.stderr, "looking for referrers") || !strings.Contains(r.stderr, hint) {
+		t.Errorf("export L:v1: exit %d, stderr %q; want 1 naming the referrers and %q", r.code, r.stderr, hint)
+	}
+	mustRun(t, work, nil, "export", "--no-referrers", "-o", filepath.Join(work, "v1.tar"), lay+":v1")
+	r = run(t, work, nil, "inspect", lay+":v1")
+	if r.code != 1 || !strings.Contains(r.stderr, "looking for referrers") || strings.Contains(r.stderr, "--no-referrers") {
+		t.Errorf("inspect L:v1: exit %d, stderr %q; want 1 naming the referrers and no flag inspect lacks", r.code, r.stderr)
+	}
+}
