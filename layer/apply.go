@@ -306,6 +306,10 @@ func (a *Applier) hardlink(name string, hdr *tar.Header) error {
 func (a *Applier) whiteout(raw, name string) error {
 	dir, base := path.Dir(name), path.Base(name)
 	if base == ".wh..wh..opq" {
+		if r := a.belowFile(name); r != nil { // of a lower layer
+			r.Name = raw
+			return r
+		}
 		if dir == "." {
 			dir = ""
 		}

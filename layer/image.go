@@ -121,7 +121,7 @@ func CheckImage(layers []*Summary, opts Options) []LayerRefusal {
 		sort.Strings(names)
 		for _, n := range names {
 			switch class := s.seen[n]; {
-			case class == seenParent:
+			case class == seenParent, class == seenDirLate:
 				if lower := tree[n]; lower == seenLink || lower == seenFile {
 					refuse(belowRefusal(s, n, lower))
 				}

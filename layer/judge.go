@@ -101,7 +101,11 @@ const (
 	seenFile   = 'f' // a regular file or a hard link to one
 	seenDir    = 'd'
 	seenParent = 'p' // a directory made as the parent of an entry
-	seenLink   = 'l'
+	// seenDirLate: a directory entry after entries below it, which the
+	// applier wrote in what the tree had there (a lower layer's file
+	// refuses them) before the entry could replace it.
+	seenDirLate = 'D'
+	seenLink    = 'l'
 )
 
 // maxHops caps the symlinks followed while resolving one path (as the
@@ -183,7 +187,8 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 	if err := InScope(hdr.Name, name, j.opts.Scope); err != nil {
 		return Entry{}, err
 	}
-	if prev, dup := j.seen[name]; dup && !(prev == seenParent && hdr.Typeflag == tar.TypeDir) {
+	prev, dup := j.seen[name]
+	if dup && !(prev == seenParent && hdr.Typeflag == tar.TypeDir) {
 		if prev == seenParent {
 			return refuse(Duplicate, "conflicts with an earlier entry")
 		}
@@ -197,6 +202,9 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		class = seenDir
+		if dup {
+			class = seenDirLate
+		}
 	case tar.TypeReg:
 		class = seenFile
 	case tar.TypeSymlink:
