@@ -8,6 +8,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // exportCommand is `ocibundle export`.
@@ -38,11 +39,14 @@ func exportAction(c *cli.Context) error {
 		return err
 	}
 	opts := bundle.ExportOptions{NoReferrers: noReferrers(c), Progress: progress}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() && c.String("split") == "" {
+		return usagef("export: %s is a directory: -o names the archive FILE to write", out)
+	}
 	if s := c.String("split"); s != "" {
 		if out == "-" {
 			return usagef("export: --split needs -o FILE, not standard output")
 		}
-		if opts.Split, err = bundle.ParseSize(s); err != nil {
+		if opts.Split, err = units.ParseBytes(s); err != nil {
 			return usagef("export: --split: %v", err)
 		}
 	}

@@ -13,7 +13,7 @@ func extractCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "extract",
 		Usage:     "write the files of a bundle (or an ORAS artifact, or an image's root filesystem) into a directory",
-		ArgsUsage: "LAYOUT[:TAG|@DIGEST]",
+		ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE[:TAG|@DIGEST] | -",
 		Flags: []cli.Flag{
 			stringFlag("output", "o", "", "the directory to extract into (must be empty or missing unless --overwrite)"),
 			boolFlag("overwrite", "", "merge into a directory that is not empty, replacing files of the same names"),

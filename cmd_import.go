@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 // importCommand is `ocibundle import`.
@@ -49,38 +50,23 @@ func importAction(c *cli.Context) error {
 		if src, err = archiveStdin(c, args[0]); err != nil {
 			return err
 		}
-	case len(args) == 1 && strings.HasSuffix(args[0], ".sha256"):
-		list, whole, err := bundle.ReadChecksumFile(args[0])
-		if err != nil {
-			return cmdErr(c, err)
+	case isSplitArchive(args):
+		if parts, size, err = openSplitArchive(c, args); err != nil {
+			return err
 		}
-		parts = bundle.NewPartsReader(list, whole)
-		size = partsSize(list)
-	case len(args) == 1:
+	default:
+		if err := checkArchiveFile(c, args[0]); err != nil {
+			return err
+		}
 		f, err := os.Open(args[0])
 		if err != nil {
-			return cmdErr(c, err)
+			return cmdErr(c, layout.PathErr(args[0], err))
 		}
 		defer f.Close()
 		if fi, err := f.Stat(); err == nil {
-			if fi.IsDir() {
-				return usagef("import: %s is a directory, not an archive (to copy a layout, export it first)", args[0])
-			}
 			size = fi.Size()
 		}
 		src = f
-	default:
-		for _, a := range args {
-			if a == "-" {
-				return usagef("import: - (standard input) cannot be one of several parts")
-			}
-		}
-		list, whole, err := bundle.PartsFromArgs(args)
-		if err != nil {
-			return cmdErr(c, err)
-		}
-		parts = bundle.NewPartsReader(list, whole)
-		size = partsSize(list)
 	}
 	if parts != nil {
 		defer parts.Close()
@@ -91,26 +77,12 @@ func importAction(c *cli.Context) error {
 		err = parts.Explain(err)
 	}
 	warn(c, res.Warnings)
+	reportMoves(c, res.Moved)
+	name := strings.Join(args, " ")
 	if err != nil {
-		return cmdErr(c, err)
+		// Named as verify and extract name the archive they read.
+		return cmdErr(c, fmt.Errorf("%s: %w", name, err))
 	}
-	res.Archive.Path = strings.Join(args, " ")
+	res.Archive.Path = name
 	return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteImportText(w, res) })
-}
-
-// partsSize adds up the sizes of the parts that can be stat'ed (for the
-// progress bar only).
-func partsSize(parts []bundle.Part) int64 {
-	var n int64
-	for _, p := range parts {
-		fi, err := os.Stat(p.Name)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			return 0
-		}
-		n += fi.Size()
-	}
-	return n
 }

@@ -27,7 +27,7 @@ func packCommand() *cli.Command {
 			sliceFlag("annotation", "a", "manifest annotation K=V (repeatable)"),
 			sliceFlag("layer-annotation", "", "layer annotation TITLE:K=V (repeatable)"),
 			sliceFlag("index-annotation", "", "index.json annotation K=V (repeatable)"),
-			stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"TITLE":{…}}`),
+			stringFlag("annotation-file", "", "", `JSON annotations: {"$manifest":{…},"$index":{…},"$config":{…},"TITLE":{…}}`),
 			stringFlag("artifact-type", "", profile.DefaultArtifactType, "the manifest's artifactType"),
 			enumFlag("compression", "c", "zstd", "layer compression: zstd, gzip or none", parseCodec),
 			enumFlag("level", "l", "default", "compression level: fastest, default, better or best", parseLevel),
@@ -80,13 +80,17 @@ func packAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	packMemoryLimit(c.Int("jobs"))
+	jobs, err := countFlag(c, "jobs")
+	if err != nil {
+		return err
+	}
+	packMemoryLimit(jobs)
 	opts := bundle.PackOptions{
 		Tags:         c.StringSlice("tag"),
 		ArtifactType: c.String("artifact-type"),
 		Compression:  codec,
 		Level:        level,
-		Jobs:         c.Int("jobs"),
+		Jobs:         jobs,
 		Progress:     progress,
 		Dereference:  c.Bool("dereference"),
 		KeepLinks:    c.Bool("keep-links"),

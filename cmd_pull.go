@@ -39,6 +39,7 @@ func pullAction(c *cli.Context) error {
 	opts.Force = c.Bool("force")
 	res, err := bundle.Pull(c.Context, src, out, c.StringSlice("tag"), opts)
 	warn(c, res.Warnings)
+	reportMoves(c, res.Moved)
 	if err != nil {
 		return cmdErr(c, err)
 	}

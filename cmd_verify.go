@@ -1,13 +1,10 @@
 package main
 
 import (
-	"os"
 	"strings"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/urfave/cli/v2"
 
-	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/verify"
 )
 
@@ -48,10 +45,18 @@ func verifyAction(c *cli.Context) error {
 	target := c.Args().First()
 	var rep *verify.Report
 	switch {
-	case c.NArg() > 1 || (strings.HasSuffix(target, ".sha256") && isRegularFile(target)):
+	case isSplitArchive(c.Args().Slice()):
 		// A split archive: its parts in order, or the checksum list that
 		// names them (each part and the whole are then checked as read).
-		rep, err = verifyParts(c, opts)
+		parts, _, err := openSplitArchive(c, c.Args().Slice())
+		if err != nil {
+			return err
+		}
+		defer parts.Close()
+		rep, err = verify.VerifyArchive(c.Context, parts, strings.Join(c.Args().Slice(), " "), opts)
+		if err = parts.Explain(err); err != nil {
+			return cmdErr(c, err)
+		}
 	default:
 		if opts.Stdin, err = archiveStdin(c, target); err != nil {
 			return err
@@ -73,36 +78,4 @@ func verifyAction(c *cli.Context) error {
 		return markedError{cmdErr(c, err), errShown}
 	}
 	return cmdErr(c, rep.Err())
-}
-
-func isRegularFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
-}
-
-// verifyParts verifies the split archive the arguments name: FILE.sha256,
-// or the parts FILE.000 FILE.001 … in order.
-func verifyParts(c *cli.Context, opts verify.Options) (*verify.Report, error) {
-	args := c.Args().Slice()
-	for _, a := range args {
-		if !isRegularFile(a) {
-			return nil, usagef("verify: %s: several arguments are the parts of a split archive, and this is not a file", a)
-		}
-	}
-	var parts []bundle.Part
-	var whole digest.Digest
-	if len(args) == 1 {
-		var err error
-		if parts, whole, err = bundle.ReadChecksumFile(args[0]); err != nil {
-			return nil, err
-		}
-	} else {
-		for _, a := range args {
-			parts = append(parts, bundle.Part{Name: a})
-		}
-	}
-	r := bundle.NewPartsReader(parts, whole)
-	defer r.Close()
-	rep, err := verify.VerifyArchive(c.Context, r, strings.Join(args, " "), opts)
-	return rep, r.Explain(err)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 	"github.com/ocibundle/ocibundle/verify"
 )
 
@@ -47,6 +48,7 @@ var exitTable = []struct {
 		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
+		units.ErrBadSize,
 	}},
 	{classContent, []error{
 		verify.ErrFailed,

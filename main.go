@@ -139,6 +139,16 @@ func wantJSON(args []string) bool {
 	return on
 }
 
+// countFlag returns the value of an int flag that counts workers (pack
+// --jobs, push and pull --concurrency): 1 or more, else a usage error.
+func countFlag(c *cli.Context, name string) (int, error) {
+	n := c.Int(name)
+	if n < 1 {
+		return 0, usagef("%s: --%s %d: want 1 or more", c.Command.Name, name, n)
+	}
+	return n, nil
+}
+
 // envVars gives every flag its OCIBUNDLE_<FLAG> variable.
 func envVars(name string) []string {
 	return []string{"OCIBUNDLE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))}
@@ -283,8 +293,9 @@ func warn(c *cli.Context, warnings []string) {
 	}
 }
 
-// reportMoves prints, on stderr, each tag an authoring command (pack, tag)
-// moved from another manifest: `moved TAG: OLD -> NEW` (the tag rule).
+// reportMoves prints, on stderr, each tag a command moved from another
+// manifest: `moved TAG: OLD -> NEW` (the tag rule: pack and tag move tags;
+// import and pull only with --force).
 func reportMoves(c *cli.Context, moves []layout.TagMove) {
 	if c.Bool("quiet") {
 		return

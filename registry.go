@@ -32,17 +32,18 @@ func registryOptions(c *cli.Context) (bundle.RegistryOptions, error) {
 	if err != nil {
 		return bundle.RegistryOptions{}, err
 	}
+	concurrency, err := countFlag(c, "concurrency")
+	if err != nil {
+		return bundle.RegistryOptions{}, err
+	}
 	opts := bundle.RegistryOptions{
 		PlainHTTP:   c.Bool("plain-http"),
 		Insecure:    c.Bool("insecure"),
 		CAFile:      c.String("ca-file"),
 		Username:    c.String("username"),
-		Concurrency: c.Int("concurrency"),
+		Concurrency: concurrency,
 		NoReferrers: noReferrers(c),
 		Progress:    progress,
-	}
-	if opts.Concurrency < 1 {
-		return opts, usagef("%s: --concurrency %d: want 1 or more", c.Command.Name, opts.Concurrency)
 	}
 	if c.Bool("password-stdin") {
 		if opts.Username == "" {

@@ -316,14 +316,6 @@ func TestListAndInspect(t *testing.T) {
 	}
 }
 
-func TestHumanBytes(t *testing.T) {
-	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 30: "5.0 GiB"} {
-		if got := HumanBytes(n); got != want {
-			t.Errorf("HumanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // TestListNestedIndex covers an index.json entry that is itself an image
 // index (a multi-platform image as crane or skopeo write it): List adds up
 // the graph once per blob and Inspect lists the child manifests.

@@ -143,7 +143,7 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 	}
 	f, err := atomicfile.NextTo(file, 0o644)
 	if err != nil {
-		return ExportResult{}, err
+		return ExportResult{}, layout.PathErr(file, err)
 	}
 	defer f.Abort()
 	if res, err = Export(ctx, f, refs, opts); err != nil {
@@ -229,16 +229,8 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 		}
 	}
 	if !noReferrers {
-		referrers, err := g.referrers(ctx, idx.Manifests)
-		if err != nil {
+		if err := plan.addReferrers(ctx, g, idx.Manifests, &out, whole); err != nil {
 			return nil, err
-		}
-		if plan.referrers, err = describeReferrers(ctx, store, referrers); err != nil {
-			return nil, err
-		}
-		for _, e := range referrers {
-			out.Manifests = append(out.Manifests, e)
-			plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
 		}
 	}
 	for _, d := range g.order {
@@ -260,6 +252,40 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 		plan.total += member(d.Size)
 	}
 	return plan, nil
+}
+
+// addReferrers adds to the plan, and to out (the archive's index.json),
+// the referrers that entries (index.json's) name of every document walked
+// so far, and theirs in turn, with their graphs; each is listed under
+// Referrers and marked Referrer among the bundles.
+func (plan *exportPlan) addReferrers(ctx context.Context, g *graphWalk, entries []ocispec.Descriptor, out *ocispec.Index, whole bool) error {
+	referrers, err := g.referrers(ctx, entries)
+	if err != nil {
+		return err
+	}
+	if whole {
+		// Every entry, referrers included, is in a whole export and was
+		// walked as one, so none is new; they travel all the same and are
+		// listed as a selection lists them.
+		referrers = g.walkedReferrers(ctx)
+		isReferrer := map[digest.Digest]bool{}
+		for _, r := range referrers {
+			isReferrer[r.Digest] = true
+		}
+		for i, b := range plan.bundles {
+			plan.bundles[i].Referrer = isReferrer[b.Digest]
+		}
+	}
+	if plan.referrers, err = describeReferrers(ctx, plan.store, referrers); err != nil {
+		return err
+	}
+	if !whole {
+		for _, e := range referrers {
+			out.Manifests = append(out.Manifests, e)
+			plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
+		}
+	}
+	return nil
 }
 
 func hasEntry(entries []ocispec.Descriptor, d ocispec.Descriptor) bool {
@@ -340,6 +366,7 @@ type graphWalk struct {
 	walker *layout.Walker
 	order  []ocispec.Descriptor
 	docs   []ocispec.Descriptor
+	found  *layout.ReferrerSet // index.json's referrers, once referrers has run
 }
 
 func newGraphWalk(store *layout.Store) *graphWalk {
@@ -376,10 +403,28 @@ func (g *graphWalk) referrers(ctx context.Context, entries []ocispec.Descriptor)
 	set, err := g.store.Referrers(ctx, entries)
 	var refs []ocispec.Descriptor
 	if err == nil {
+		g.found = set
 		refs, err = layout.CollectReferrers(ctx, g.docs, set, g.take)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("looking for referrers in index.json (--no-referrers skips it): %w", err)
 	}
 	return refs, nil
+}
+
+// walkedReferrers returns the referrers found by referrers (index.json's)
+// whose subject is a document walked, each once, in the order walked.
+func (g *graphWalk) walkedReferrers(ctx context.Context) []ocispec.Descriptor {
+	var out []ocispec.Descriptor
+	seen := map[digest.Digest]bool{}
+	for _, d := range g.docs {
+		refs, _ := g.found.Referrers(ctx, d) // a ReferrerSet never fails
+		for _, r := range refs {
+			if !seen[r.Digest] {
+				seen[r.Digest] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }

@@ -278,29 +278,6 @@ func TestExportCorruptLayout(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"1", 1, true}, {"512", 512, true}, {"700M", 700 << 20, true}, {"4G", 4 << 30, true},
-		{"4.7GB", 4_700_000_000, true}, {"1KB", 1000, true}, {"2KiB", 2048, true}, {"10B", 10, true},
-		{"1.5K", 1536, true},
-		{"", 0, false}, {"0", 0, false}, {"-5M", 0, false}, {"M", 0, false}, {"4X", 0, false},
-		{"1e9", 0, false}, {"NaN", 0, false}, {"0x10", 0, false}, {"0.1", 0, false},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		if tt.ok && (err != nil || got != tt.want) {
-			t.Errorf("ParseSize(%q) = %d, %v, want %d", tt.in, got, err, tt.want)
-		}
-		if !tt.ok && !errors.Is(err, ErrBadInput) {
-			t.Errorf("ParseSize(%q) = %d, %v, want ErrBadInput", tt.in, got, err)
-		}
-	}
-}
-
 func TestSplitExport(t *testing.T) {
 	dir, _ := packedLayout(t, "v1")
 	whole, _ := exportBytes(t, []string{dir}, ExportOptions{})

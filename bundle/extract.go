@@ -21,6 +21,7 @@ import (
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // ExtractOptions are the knobs of Extract. The zero value extracts every
@@ -475,7 +476,7 @@ func WriteExtractText(w io.Writer, res ExtractResult) error {
 		}
 	}
 	_, err := fmt.Fprintf(w, "extracted %s into %s: %d %s (%s), %d %s, %d %s\n", res.Digest, res.Dir,
-		files, plural(files, "file", "files"), HumanBytes(size), dirs, plural(dirs, "directory", "directories"),
+		files, plural(files, "file", "files"), units.FormatBytes(size), dirs, plural(dirs, "directory", "directories"),
 		links, plural(links, "symlink", "symlinks"))
 	return err
 }

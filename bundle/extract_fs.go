@@ -16,6 +16,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/atomicfile"
 	"github.com/ocibundle/ocibundle/layer"
+	"github.com/ocibundle/ocibundle/layout"
 )
 
 // target is the output directory of an extract, as found before it starts.
@@ -45,11 +46,11 @@ func prepareTarget(dir string, overwrite bool) (target, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-			return target{}, err
+			return target{}, layout.PathErr(dir, err)
 		}
 		return target{path: p}, nil
 	case err != nil:
-		return target{}, err
+		return target{}, layout.PathErr(dir, err)
 	case !fi.IsDir():
 		return target{}, fmt.Errorf("%s: %w: not a directory", dir, ErrTargetNotEmpty)
 	}

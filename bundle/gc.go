@@ -9,6 +9,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // GCOptions are the knobs of GC.
@@ -132,13 +133,13 @@ func WriteGCText(w io.Writer, res GCResult) error {
 		verb, freed = "would remove", "would be freed"
 	}
 	for _, f := range res.Removed {
-		if _, err := fmt.Fprintf(w, "%s %s (%s)\n", verb, f.Path, HumanBytes(f.Size)); err != nil {
+		if _, err := fmt.Fprintf(w, "%s %s (%s)\n", verb, f.Path, units.FormatBytes(f.Size)); err != nil {
 			return err
 		}
 	}
 	_, err := fmt.Fprintf(w, "%s %d %s and %d %s; %s (%d bytes) %s; %d %s kept\n",
 		verb, res.Blobs, plural(res.Blobs, "blob", "blobs"), res.Ingest, plural(res.Ingest, "ingest file", "ingest files"),
-		HumanBytes(res.Bytes), res.Bytes, freed, res.Kept, plural(res.Kept, "blob", "blobs"))
+		units.FormatBytes(res.Bytes), res.Bytes, freed, res.Kept, plural(res.Kept, "blob", "blobs"))
 	return err
 }
 

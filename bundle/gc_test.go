@@ -19,6 +19,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // blobSet lists the digests in blobs/sha256 of the layout at dir.
@@ -195,7 +196,7 @@ func TestGC(t *testing.T) {
 	var text bytes.Buffer
 	must(t, WriteGCText(&text, res))
 	if !strings.Contains(text.String(), "removed blobs/sha256/"+old.Digest.Encoded()) ||
-		!strings.HasSuffix(text.String(), "removed 4 blobs and 1 ingest file; "+HumanBytes(res.Bytes)+" ("+strconv.FormatInt(res.Bytes, 10)+" bytes) freed; 4 blobs kept\n") {
+		!strings.HasSuffix(text.String(), "removed 4 blobs and 1 ingest file; "+units.FormatBytes(res.Bytes)+" ("+strconv.FormatInt(res.Bytes, 10)+" bytes) freed; 4 blobs kept\n") {
 		t.Errorf("WriteGCText() = %q", text.String())
 	}
 	again, err := GC(ctx, dir, GCOptions{})

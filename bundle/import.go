@@ -34,15 +34,17 @@ type ImportResult struct {
 	Layout string `json:"layout"`
 	// Archive is the archive as read: its sha256 and bytes (Path is set by
 	// the caller, who named it).
-	Archive  Archive         `json:"archive"`
-	Blobs    int             `json:"blobs"`   // blob members in the archive
-	Written  int             `json:"written"` // blobs newly written to the layout
-	Entries  []ImportedEntry `json:"bundles"`
-	Warnings []string        `json:"warnings"`
+	Archive Archive         `json:"archive"`
+	Blobs   int             `json:"blobs"`   // blob members in the archive
+	Written int             `json:"written"` // blobs newly written to the layout
+	Entries []ImportedEntry `json:"bundles"`
+	// Moved lists the tags Force moved from another manifest (the tag rule).
+	Moved    []layout.TagMove `json:"moved"`
+	Warnings []string         `json:"warnings"`
 }
 
 // ImportedEntry is one index.json entry of the archive (or of a pull) and
-// what the merge did with it: "added", "unchanged" or "replaced" (a tag
+// what the merge did with it: "added", "unchanged" or "moved" (a tag
 // moved by Force).
 type ImportedEntry = layout.MergedEntry
 
@@ -69,7 +71,7 @@ type ImportedEntry = layout.MergedEntry
 // layout.ErrBlobNotFound for an incomplete graph, verify.ErrFailed for a
 // graph verify rejects, layout.ErrTagConflict; anything else is operational.
 func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (res ImportResult, err error) {
-	res = ImportResult{Layout: dir, Entries: []ImportedEntry{}, Warnings: []string{}}
+	res = ImportResult{Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Warnings: []string{}}
 	im := &importer{dir: dir}
 	defer im.close()
 	// A directory that exists must be a layout (or empty) before anything
@@ -79,7 +81,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 			return res, err
 		}
 	} else if !errors.Is(serr, fs.ErrNotExist) {
-		return res, serr
+		return res, layout.PathErr(dir, serr)
 	}
 	progress := progress.Or(opts.Progress)
 	total := opts.Size
@@ -168,7 +170,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	if err != nil {
 		return res, err
 	}
-	res.Entries = entries
+	res.Entries, res.Moved = entries, layout.Moves(entries)
 	return res, nil
 }
 

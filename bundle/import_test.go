@@ -416,7 +416,7 @@ func TestImportMerge(t *testing.T) {
 	}
 	res, err := Import(ctx, dst, bytes.NewReader(dataA), ImportOptions{Force: true})
 	must(t, err)
-	if res.Entries[0].Status != "replaced" || res.Entries[0].Previous != rb.Digest {
+	if res.Entries[0].Status != layout.EntryMoved || res.Entries[0].Previous != rb.Digest {
 		t.Errorf("Import(--force) entries = %+v", res.Entries)
 	}
 	store, err := layout.Open(dst)

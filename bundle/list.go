@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // ListEntry is one index.json entry of a layout (docs/json.md).
@@ -98,7 +99,7 @@ func WriteListText(w io.Writer, entries []ListEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tDIGEST\tARTIFACT TYPE\tLAYERS\tSIZE\tCREATED")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(e.Tags, ",")), e.Digest, orDash(e.ArtifactType), e.LayerCount, HumanBytes(e.TotalSize), orDash(e.Created))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(e.Tags, ",")), e.Digest, orDash(e.ArtifactType), e.LayerCount, units.FormatBytes(e.TotalSize), orDash(e.Created))
 	}
 	return tw.Flush()
 }
@@ -118,7 +119,8 @@ type Inspection struct {
 	Manifests    []LayerInfo         `json:"manifests"` // empty for a manifest
 	Subject      *ocispec.Descriptor `json:"subject,omitempty"`
 	// Referrers are the manifests index.json names whose subject is this
-	// one (signatures, SBOMs): layout.Store.Referrers.
+	// one or a manifest of its graph (signatures, SBOMs), and theirs in
+	// turn: what export and push carry with it (layout.Store.Referrers).
 	Referrers []Referrer `json:"referrers"`
 	TotalSize int64      `json:"totalSize"`
 }
@@ -184,13 +186,15 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 	return in, nil
 }
 
-// referrersOf describes the referrers of subject that entries name.
+// referrersOf describes the referrers that entries (index.json's) name of
+// subject or of any manifest of its graph, and theirs in turn: what export
+// and push carry with subject (graphWalk.referrers, the same collection).
 func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor) ([]Referrer, error) {
-	set, err := store.Referrers(ctx, entries)
-	if err != nil {
-		return nil, fmt.Errorf("looking for referrers in index.json: %w", err)
+	g := newGraphWalk(store)
+	if err := g.walk(ctx, subject); err != nil {
+		return nil, err
 	}
-	descs, err := set.Referrers(ctx, subject)
+	descs, err := g.referrers(ctx, entries)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +242,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 	fmt.Fprintf(tw, "Artifact type:\t%s\n", orDash(in.ArtifactType))
 	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(in.Tags, ", ")))
 	fmt.Fprintf(tw, "Created:\t%s\n", orDash(in.Created))
-	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", HumanBytes(in.TotalSize), in.TotalSize)
+	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", units.FormatBytes(in.TotalSize), in.TotalSize)
 	if in.Subject != nil {
 		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
 	}
@@ -253,7 +257,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  TITLE\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, l := range in.Layers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(l.Title), l.MediaType, HumanBytes(l.Size), l.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(l.Title), l.MediaType, units.FormatBytes(l.Size), l.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -274,7 +278,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
 		for _, r := range in.Referrers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), HumanBytes(r.Size), r.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), units.FormatBytes(r.Size), r.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -285,7 +289,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PLATFORM\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, m := range in.Manifests {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(m.Platform), m.MediaType, HumanBytes(m.Size), m.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(m.Platform), m.MediaType, units.FormatBytes(m.Size), m.Digest)
 		}
 		return tw.Flush()
 	}
@@ -313,18 +317,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// HumanBytes formats n with a binary unit ("1.5 MiB").
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

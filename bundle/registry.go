@@ -121,11 +121,25 @@ type PullResult struct {
 	MediaType string          `json:"mediaType"`
 	Size      int64           `json:"size"`
 	Entries   []ImportedEntry `json:"bundles"` // what index.json gained
-	Blobs     int             `json:"blobs"`   // blobs in the graph, manifests included
-	Written   int             `json:"written"` // newly committed to the layout
-	Bytes     int64           `json:"bytes"`   // bytes received
-	Referrers []Referrer      `json:"referrers"`
-	Warnings  []string        `json:"warnings"`
+	// Moved lists the tags Force moved from another manifest (the tag rule).
+	Moved     []layout.TagMove `json:"moved"`
+	Blobs     int              `json:"blobs"`   // blobs in the graph, manifests included
+	Written   int              `json:"written"` // newly committed to the layout
+	Bytes     int64            `json:"bytes"`   // bytes received
+	Referrers []Referrer       `json:"referrers"`
+	Warnings  []string         `json:"warnings"`
+}
+
+// parseRegistryReference parses REGISTRY/REPO[:TAG|@DIGEST]; an error wraps
+// layout.ErrBadReference and names s and the reason once (oras-go's
+// message repeats "invalid reference").
+func parseRegistryReference(s string) (registry.Reference, error) {
+	ref, err := registry.ParseReference(s)
+	if err != nil {
+		reason := strings.TrimPrefix(err.Error(), errdef.ErrInvalidReference.Error()+": ")
+		return ref, fmt.Errorf("%s: %w: %s", s, layout.ErrBadReference, reason)
+	}
+	return ref, nil
 }
 
 // Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
@@ -146,9 +160,9 @@ type PullResult struct {
 // host, a registry that stops answering).
 func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushResult, err error) {
 	defer func() { err = redact(err, opts.Password) }()
-	ref, err := registry.ParseReference(dst)
+	ref, err := parseRegistryReference(dst)
 	if err != nil {
-		return res, fmt.Errorf("%s: %w: %v", dst, layout.ErrBadReference, err)
+		return res, err
 	}
 	if _, derr := ref.Digest(); derr == nil {
 		return res, fmt.Errorf("%s: %w: push to REGISTRY/REPO[:TAG]; the registry names the manifest by its own digest", dst, layout.ErrBadReference)
@@ -224,7 +238,8 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	// to set the tag, which sends no blob.
 	var sent, sentBytes atomic.Int64
 	copyOpts := oras.CopyGraphOptions{
-		Concurrency: opts.Concurrency,
+		Concurrency:    opts.Concurrency,
+		FindSuccessors: successors,
 		PostCopy: func(ctx context.Context, d ocispec.Descriptor) error {
 			sent.Add(1)
 			sentBytes.Add(d.Size)
@@ -246,6 +261,27 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	res.Sent, res.Bytes = int(sent.Load()), sentBytes.Load()
 	res.Skipped = res.Blobs - res.Sent
 	return res, nil
+}
+
+// successors returns the children of a document (layout.Document: its
+// leaves, then its manifests), the graph layout.Walker walks, for oras-go's
+// copy. oras-go's own content.Successors adds a manifest's subject, so that
+// push and pull of a referrer sent or fetched its subject's graph too: a
+// graph that was neither checked before the first byte nor counted.
+// Referrers travel the other way, each after its subject.
+func successors(ctx context.Context, f content.Fetcher, desc ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	if !profile.IsDocument(desc.MediaType) {
+		return nil, nil
+	}
+	data, err := content.FetchAll(ctx, f, desc)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := layout.ParseDocument(data, desc.MediaType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", desc.Digest, err)
+	}
+	return append(doc.Leaves(), doc.Manifests...), nil
 }
 
 // referrerDescriptor is the descriptor of a referrer as an index.json
@@ -292,9 +328,9 @@ func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descri
 // Push's.
 func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOptions) (res PullResult, err error) {
 	defer func() { err = redact(err, opts.Password) }()
-	ref, err := registry.ParseReference(src)
+	ref, err := parseRegistryReference(src)
 	if err != nil {
-		return res, fmt.Errorf("%s: %w: %v", src, layout.ErrBadReference, err)
+		return res, err
 	}
 	if ref.Reference == "" {
 		return res, fmt.Errorf("%s: %w: name a tag (REGISTRY/REPO:TAG) or a digest (REGISTRY/REPO@DIGEST)", src, layout.ErrBadReference)
@@ -322,7 +358,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, err
 	}
-	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Referrers: []Referrer{}, Warnings: []string{}}
+	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Referrers: []Referrer{}, Warnings: []string{}}
 	root, err := repo.Resolve(ctx, ref.Reference)
 	if err != nil {
 		return res, registryError(src, err)
@@ -371,7 +407,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		}
 	}
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
-	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency}
+	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
 	progress.Start("pull", total)
 	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
 	// The graph, whole in the layout; then, unless opts.NoReferrers, the
@@ -428,8 +464,11 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if err != nil {
 		return res, err
 	}
-	res.Entries, err = mergeIndex(ctx, store, idx, opts.Force)
-	return res, err
+	if res.Entries, err = mergeIndex(ctx, store, idx, opts.Force); err != nil {
+		return res, err
+	}
+	res.Moved = layout.Moves(res.Entries)
+	return res, nil
 }
 
 // pullTarget is the layout as the destination of a pull: it counts the

@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -26,38 +24,6 @@ type Part struct {
 	Name   string        `json:"name"`
 	Digest digest.Digest `json:"digest"`
 	Size   int64         `json:"size"`
-}
-
-// ParseSize reads a part size: a number of bytes with an optional unit, as
-// split(1) reads them: K, M, G, T (and KiB, MiB, …) are powers of 1024; KB,
-// MB, GB, TB powers of 1000. Fractions are allowed ("4.7GB"); the result is
-// rounded down and must be at least one byte.
-func ParseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   float64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40},
-		{"B", 1},
-	}
-	num, mult := s, 1.0
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			num, mult = strings.TrimSuffix(s, u.suffix), u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || num == "" || strings.ContainsAny(num, "eExXpP+-_") || math.IsNaN(f) {
-		return 0, fmt.Errorf("size %q: %w: want a number with an optional unit (700M, 4G, 4.7GB)", s, ErrBadInput)
-	}
-	n := f * mult
-	if n < 1 || n > math.MaxInt64/2 {
-		return 0, fmt.Errorf("size %q: %w: out of range", s, ErrBadInput)
-	}
-	return int64(n), nil
 }
 
 // SplitWriter writes a stream as parts FILE.000, FILE.001, … of at most size

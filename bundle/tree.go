@@ -119,7 +119,7 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 			return badInput(p, err)
 		}
 	default:
-		return fmt.Errorf("%s: %w: cannot pack a %s", p, ErrBadInput, kind(mode))
+		return fmt.Errorf("%s: %w: cannot pack a %s", p, ErrBadInput, layer.KindOf(mode))
 	}
 	if _, err := s.judge.Entry(header(e, time.Time{})); err != nil {
 		return s.refused(p, err)
@@ -208,20 +208,6 @@ func badInput(p string, err error) error {
 		err = pe.Err
 	}
 	return fmt.Errorf("%s: %w: %w", p, ErrBadInput, err) // both wrapped: exit.go classifies the errno
-}
-
-func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
 }
 
 // tarStats describes what writeTar wrote.

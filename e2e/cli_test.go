@@ -55,6 +55,11 @@ func TestCLIExitCodes(t *testing.T) {
 		{"malformed --digest", []string{"verify", "--digest", "sha256:zz", lay}, 2, []string{"sha256:zz"}},
 		{"missing argument", []string{"extract", "-o", filepath.Join(work, "x")}, 2, []string{"REFERENCE"}},
 		{"unknown flag", []string{"ls", "--bogus", lay}, 2, []string{"bogus"}},
+		{"malformed registry reference push", []string{"push", lay + ":v1", "BAD REF//"}, 2, []string{"BAD REF//", "invalid reference"}},
+		{"malformed registry reference pull", []string{"pull", "-o", filepath.Join(work, "P"), "BAD REF//"}, 2, []string{"BAD REF//", "invalid reference"}},
+		{"jobs 0", []string{"pack", "-o", lay, "--jobs", "0", "f.txt"}, 2, []string{"--jobs 0", "1 or more"}},
+		{"jobs negative", []string{"pack", "-o", lay, "--jobs", "-1", "f.txt"}, 2, []string{"--jobs -1", "1 or more"}},
+		{"concurrency 0", []string{"push", "--concurrency", "0", lay + ":v1", "127.0.0.1:1/r"}, 2, []string{"--concurrency 0", "1 or more"}},
 		{"missing layout", []string{"inspect", filepath.Join(work, "nosuch") + ":v1"}, 3, []string{"nosuch", "no such file or directory"}},
 		{"missing layout ls", []string{"ls", filepath.Join(work, "nosuch")}, 3, []string{"nosuch", "no such file or directory"}},
 	} {
@@ -66,6 +71,9 @@ func TestCLIExitCodes(t *testing.T) {
 			oneLine(t, tc.name, r.stderr, tc.says...)
 			if strings.Contains(r.stderr, "stat ") || strings.Contains(r.stderr, "usage: ") {
 				t.Errorf("%s: stderr %q has a raw Go prefix", tc.name, r.stderr)
+			}
+			if strings.Count(r.stderr, "invalid reference") > 1 {
+				t.Errorf("%s: stderr %q says invalid reference twice", tc.name, r.stderr)
 			}
 		})
 	}
@@ -173,4 +181,162 @@ func TestCLIFlagsAnywhereRegistry(t *testing.T) {
 		t.Errorf("pull REPO:v1 -o DIR --plain-http --json: digest %s, want %s", got, d)
 	}
 	mustRun(t, work, nil, "verify", pulled+":v1")
+}
+
+// TestCLIMistakesAgree: a mistyped path and a tag that is not there give
+// the same class, and one line naming the object without Go's system-call
+// prefix, in every command that reads a layout, an archive or its parts
+// (README "Exit codes": 3 for a path, tag or digest that names nothing, as
+// pull says of a registry object). inspect, tag, extract and export said 1
+// (content) for LAYOUT@DIGEST of an absent digest. verify
+// said "stat L: …", exited 1 for a missing tag and 2 (with "verify: verify:")
+// for a missing part, where import said 3 and "open X: …".
+func TestCLIMistakesAgree(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	archive := filepath.Join(work, "x.tar")
+	mustRun(t, work, nil, "export", "-o", archive, lay+":v1")
+	mustRun(t, work, nil, "export", "-o", filepath.Join(work, "s.tar"), "--split", "1K", lay+":v1")
+	nosuch := filepath.Join(work, "nosuch")
+	part0, missingPart := filepath.Join(work, "s.tar.000"), filepath.Join(work, "nosuch.001")
+	absent := "sha256:" + strings.Repeat("0", 64) // a digest, like pull's REPO@DIGEST, that names nothing
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		says []string
+	}{
+		{"verify missing layout", []string{"verify", nosuch}, 3, []string{"nosuch", "no such file or directory"}},
+		{"verify missing layout tag", []string{"verify", nosuch + ":v1"}, 3, []string{"nosuch", "no such file or directory"}},
+		{"verify missing archive", []string{"verify", nosuch + ".tar"}, 3, []string{"nosuch.tar", "no such file or directory"}},
+		{"import missing archive", []string{"import", "-o", filepath.Join(work, "I1"), nosuch + ".tar"}, 3, []string{"nosuch.tar", "no such file or directory"}},
+		{"import missing checksum file", []string{"import", "-o", filepath.Join(work, "I2"), nosuch + ".sha256"}, 3, []string{"nosuch.sha256", "no such file or directory"}},
+		{"verify missing part", []string{"verify", part0, missingPart}, 3, []string{"nosuch.001", "no such file or directory"}},
+		{"import missing part", []string{"import", "-o", filepath.Join(work, "I3"), part0, missingPart}, 3, []string{"nosuch.001", "no such file or directory"}},
+		{"extract missing archive", []string{"extract", "-o", filepath.Join(work, "E1"), nosuch + ".tar"}, 3, []string{"nosuch.tar", "no such file or directory"}},
+		{"inspect missing tag", []string{"inspect", lay + ":nope"}, 3, []string{"nope", "tag not found"}},
+		{"export missing tag", []string{"export", "-o", filepath.Join(work, "y.tar"), lay + ":nope"}, 3, []string{"nope", "tag not found"}},
+		{"extract missing tag", []string{"extract", "-o", filepath.Join(work, "E2"), lay + ":nope"}, 3, []string{"nope", "tag not found"}},
+		{"tag missing tag", []string{"tag", lay + ":nope", "v2"}, 3, []string{"nope", "tag not found"}},
+		{"verify missing tag", []string{"verify", lay + ":nope"}, 3, []string{"nope"}},
+		{"verify missing tag in archive", []string{"verify", archive + ":nope"}, 3, []string{"nope"}},
+		{"inspect missing digest", []string{"inspect", lay + "@" + absent}, 3, []string{absent}},
+		{"export missing digest", []string{"export", "-o", filepath.Join(work, "z.tar"), lay + "@" + absent}, 3, []string{absent}},
+		{"extract missing digest", []string{"extract", "-o", filepath.Join(work, "E3"), lay + "@" + absent}, 3, []string{absent}},
+		{"tag missing digest", []string{"tag", lay + "@" + absent, "v3"}, 3, []string{absent}},
+		{"push missing digest", []string{"push", lay + "@" + absent, "127.0.0.1:1/r"}, 3, []string{absent}},
+		{"verify missing digest", []string{"verify", lay + "@" + absent}, 3, []string{absent}},
+		{"pack into a file's child", []string{"pack", "-o", filepath.Join(work, "f.txt", "L"), filepath.Join(work, "f.txt")}, 3, []string{"f.txt", "not a directory"}},
+		{"import into a file's child", []string{"import", "-o", filepath.Join(work, "f.txt", "L"), archive}, 3, []string{"f.txt", "not a directory"}},
+		{"export into a file's child", []string{"export", "-o", filepath.Join(work, "f.txt", "x.tar"), lay + ":v1"}, 3, []string{"f.txt", "not a directory"}},
+		{"extract into a file's child", []string{"extract", "-o", filepath.Join(work, "f.txt", "D"), lay + ":v1"}, 3, []string{"f.txt", "not a directory"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, work, nil, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("ocibundle %s: exit %d, want %d\nstderr: %s", strings.Join(tc.args, " "), r.code, tc.code, r.stderr)
+			}
+			oneLine(t, tc.name, r.stderr, tc.says...)
+			for _, raw := range []string{"stat ", "open ", "lstat ", "mkdir ", "rename ", "verify: verify:", "import: import:"} {
+				if strings.Contains(r.stderr, raw) {
+					t.Errorf("%s: stderr %q has %q", tc.name, r.stderr, raw)
+				}
+			}
+		})
+	}
+}
+
+// TestCLIAmbiguousAgree: a bare LAYOUT that holds several bundles where a
+// command needs one is a usage error (2) in every command. inspect and
+// extract said so; verify --digest exited 1 (DIGEST_PIN_AMBIGUOUS), as if
+// the content were bad.
+func TestCLIAmbiguousAgree(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	writeFile(t, filepath.Join(work, "g.txt"), []byte("other\n"), 0o644)
+	d := strings.TrimSpace(mustRun(t, work, nil, "pack", "-o", lay, "-t", "v2", "g.txt"))
+	for _, args := range [][]string{
+		{"inspect", lay},
+		{"extract", "-o", filepath.Join(work, "E"), lay},
+		{"verify", "--digest", d, lay},
+	} {
+		r := run(t, work, nil, args...)
+		if r.code != 2 {
+			t.Errorf("ocibundle %s: exit %d, want 2 (name one bundle)\nstderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		oneLine(t, strings.Join(args, " "), r.stderr, "LAYOUT:TAG")
+	}
+}
+
+// TestCLIExportToDirectory: export -o naming a directory is a usage error
+// (2) said before anything is read, as import says of an ARCHIVE that is a
+// directory; it exited 3 after writing the whole archive, with Go's
+// "rename ./.DIR.tmp-… DIR: file exists" naming the temporary file.
+func TestCLIExportToDirectory(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	dir := filepath.Join(work, "media")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, work, nil, "export", "-o", dir, lay+":v1")
+	if r.code != 2 {
+		t.Errorf("export -o DIR: exit %d, want 2\nstderr: %s", r.code, r.stderr)
+	}
+	oneLine(t, "export -o DIR", r.stderr, dir, "directory")
+	if strings.Contains(r.stderr, ".tmp-") || strings.Contains(r.stderr, "rename ") {
+		t.Errorf("export -o DIR: stderr %q names the temporary file or the system call", r.stderr)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 3 { // f.txt, L, media
+		t.Errorf("export -o DIR left files beside it: %v", entries)
+	}
+}
+
+// TestCLIHelpSaysWhatREADMESays: each command's --help names the argument
+// forms and file keys the README documents (extract's help named only a
+// layout reference; pack's --annotation-file help left out $config).
+func TestCLIHelpSaysWhatREADMESays(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"extract", []string{"ARCHIVE[:TAG|@DIGEST]", "| -"}},
+		{"pack", []string{`"$manifest"`, `"$index"`, `"$config"`, `"TITLE"`}},
+		{"import", []string{"ARCHIVE", "PART...", "FILE.sha256"}},
+		{"verify", []string{"ARCHIVE", "PARTS...", "FILE.sha256"}},
+	} {
+		out := mustRun(t, "", nil, tc.cmd, "--help")
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("ocibundle %s --help does not say %q:\n%s", tc.cmd, w, out)
+			}
+		}
+	}
+}
+
+// TestCLIArchiveErrorsNameTheArchive: a truncated archive is refused by
+// import, verify and extract alike (1), each naming the archive. import
+// said only "import: bad archive: truncated after N bytes".
+func TestCLIArchiveErrorsNameTheArchive(t *testing.T) {
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	whole := filepath.Join(work, "x.tar")
+	mustRun(t, work, nil, "export", "-o", whole, lay+":v1")
+	data, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(work, "cut.tar")
+	writeFile(t, cut, data[:3000], 0o644)
+	for _, args := range [][]string{
+		{"import", "-o", filepath.Join(work, "I"), cut},
+		{"verify", cut},
+		{"extract", "-o", filepath.Join(work, "E"), cut},
+	} {
+		r := run(t, work, nil, args...)
+		if r.code != 1 {
+			t.Errorf("ocibundle %s: exit %d, want 1\nstderr: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		oneLine(t, strings.Join(args, " "), r.stderr, cut)
+	}
 }

@@ -157,7 +157,7 @@ func TestTagUntagGC(t *testing.T) {
 		{[]string{"untag", L}, 2, "LAYOUT:TAG"},
 		{[]string{"tag", L + ":v1", "bad tag"}, 2, "invalid tag"},
 		{[]string{"tag", L + ":v1"}, 2, "NEWTAG"},
-		{[]string{"tag", L + "@" + d1, "back"}, 1, "blob not found"},
+		{[]string{"tag", L + "@" + d1, "back"}, 3, "blob not found"}, // gc removed it: a named thing missing
 		{[]string{"gc", src}, 1, "not an OCI image layout"},
 		{[]string{"gc"}, 2, "LAYOUT"},
 	} {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,4 +117,95 @@ func TestReferrersOfChildrenTravelAlike(t *testing.T) {
 		t.Errorf("pull --include-referrers of the index left out the signature %s of its child %s", sig, child)
 	}
 	arcVerify(t, pulled)
+}
+
+// TestReferrersListedByWholeExport: export of a bare LAYOUT carries a
+// signature as export of LAYOUT:TAG does, and must say so alike: listed
+// under referrers and marked referrer among bundles. The whole-layout export
+// listed "referrers": [] (the signature, already an index.json entry, was
+// walked as a bundle and never found as a referrer).
+func TestReferrersListedByWholeExport(t *testing.T) {
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay, _, sig := refIndexOfTwo(t, work, env)
+	type exported struct {
+		Bundles []struct {
+			Digest   string `json:"digest"`
+			Referrer bool   `json:"referrer"`
+		} `json:"bundles"`
+		Referrers []map[string]any `json:"referrers"`
+	}
+	for _, ref := range []string{lay + ":multi", lay} {
+		var got exported
+		out := mustRun(t, work, env, "export", "--json", "-o", filepath.Join(work, "x.tar"), ref)
+		regJSON(t, out, &got)
+		if len(got.Referrers) != 1 || got.Referrers[0]["digest"] != sig.String() {
+			t.Errorf("export %s --json: referrers %v, want the signature %s", ref, got.Referrers, sig)
+		}
+		for _, b := range got.Bundles {
+			if b.Digest == sig.String() && !b.Referrer {
+				t.Errorf("export %s --json: bundle %s is not marked referrer", ref, sig)
+			}
+		}
+	}
+}
+
+// TestReferrersInspectAgreesWithExport: inspect of an index lists the
+// referrers that export of it carries (a signature on a child manifest):
+// "referrers" means the same in both (docs/json.md). inspect listed only
+// the index's own referrers, [] here, while export listed the signature.
+func TestReferrersInspectAgreesWithExport(t *testing.T) {
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay, _, sig := refIndexOfTwo(t, work, env)
+	exp := refsJSON(t, mustRun(t, work, env, "export", "--json", "-o", filepath.Join(work, "x.tar"), lay+":multi"))
+	ins := refsJSON(t, mustRun(t, work, env, "inspect", "--json", lay+":multi"))
+	if len(exp) != 1 || exp[0]["digest"] != sig.String() {
+		t.Fatalf("export L:multi --json: referrers %v, want the signature %s", exp, sig)
+	}
+	if fmt.Sprint(ins) != fmt.Sprint(exp) {
+		t.Errorf("inspect L:multi --json: referrers %v, want what export carries: %v", ins, exp)
+	}
+	if out := mustRun(t, work, env, "inspect", lay+":multi"); !strings.Contains(out, sig.String()) {
+		t.Errorf("inspect L:multi does not list the signature %s:\n%s", sig, out)
+	}
+}
+
+// TestRegistryReferrerAloneCountsItsGraph: push and pull of a signature by
+// its digest copy the graph they checked and count (the signature, its
+// config and layer), not its subject's too: oras-go's default successors
+// add a manifest's subject, so push said "blobs": 3, "sent": 5,
+// "skipped": -2 and pull "blobs": 3, "written": 5, sending and fetching a
+// graph that was never checked before the first byte.
+func TestRegistryReferrerAloneCountsItsGraph(t *testing.T) {
+	oras := requireTool(t, "oras")
+	reg := startDistribution(t, "")
+	env := noDockerConfig(t)
+	work := t.TempDir()
+	lay := cliBundle(t, work)
+	writeFile(t, filepath.Join(work, "sig.json"), []byte(`{"signature":"of v1"}`), 0o644)
+	if r := runCmd(t, work, env, oras, "attach", "--oci-layout", lay+":v1", "--artifact-type", "application/vnd.example.signature", "sig.json"); r.code != 0 {
+		t.Fatalf("oras attach: exit %d\n%s", r.code, r.stderr)
+	}
+	var sig digest.Digest
+	for _, e := range refEntries(t, lay) {
+		if e.Annotations[ocispec.AnnotationRefName] == "" {
+			sig = e.Digest
+		}
+	}
+	repo := reg.addr + "/site/sig"
+	var push regPushJSON
+	regJSON(t, mustRun(t, work, env, "push", "--plain-http", "--json", lay+"@"+sig.String(), repo), &push)
+	if push.Blobs != 3 || push.Sent != 3 || push.Skipped != 0 {
+		t.Errorf("push of the signature alone: blobs %d, sent %d, skipped %d; want 3, 3, 0", push.Blobs, push.Sent, push.Skipped)
+	}
+	var pull regPullJSON
+	pulled := filepath.Join(work, "pulled")
+	regJSON(t, mustRun(t, work, env, "pull", "--plain-http", "--json", "-o", pulled, repo+"@"+sig.String()), &pull)
+	if pull.Blobs != 3 || pull.Written != 3 {
+		t.Errorf("pull of the signature alone: blobs %d, written %d; want 3, 3", pull.Blobs, pull.Written)
+	}
+	if blobs, err := os.ReadDir(filepath.Join(pulled, "blobs", "sha256")); err != nil || len(blobs) != 3 {
+		t.Errorf("pull of the signature alone left %d blobs in the layout (%v), want 3", len(blobs), err)
+	}
 }

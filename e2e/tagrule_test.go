@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,9 +146,29 @@ func TestTagRuleImportRefuses(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(other, "index.json")); string(after) != string(before) {
 		t.Errorf("refused import changed index.json:\n%s\nwas\n%s", after, before)
 	}
-	mustRun(t, work, nil, "import", "--force", "-o", other, archive)
+	r = run(t, work, nil, "import", "--force", "--json", "-o", other, archive)
+	if r.code != 0 {
+		t.Fatalf("import --force: exit %d: %s", r.code, r.stderr)
+	}
 	if got := trEntry(t, other, "v1").Digest; got != a {
 		t.Errorf("import --force: v1 names %s, want %s", got, a)
+	}
+	// A forced move is said as pack and tag say one: on stderr and in JSON.
+	if want := fmt.Sprintf("moved v1: %s -> %s\n", b, a); !strings.Contains(r.stderr, want) {
+		t.Errorf("import --force: stderr %q, want the line %q", r.stderr, want)
+	}
+	var res struct {
+		Moved   []struct{ Tag, From, To string }    `json:"moved"`
+		Bundles []struct{ Status, Previous string } `json:"bundles"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("import --force --json: %v\n%s", err, r.stdout)
+	}
+	if len(res.Moved) != 1 || res.Moved[0].Tag != "v1" || res.Moved[0].From != b.String() || res.Moved[0].To != a.String() {
+		t.Errorf("import --force --json: moved = %+v, want [{v1 %s %s}]", res.Moved, b, a)
+	}
+	if len(res.Bundles) != 1 || res.Bundles[0].Status != "moved" || res.Bundles[0].Previous != b.String() {
+		t.Errorf("import --force --json: bundles = %+v, want one moved from %s", res.Bundles, b)
 	}
 }
 

@@ -324,7 +324,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{[]string{"verify", lay + ":no such tag"}, 2, ""},
 		{[]string{"verify", lay, "extra"}, 2, ""},
 		{[]string{"verify", filepath.Join(work, "absent")}, 3, ""},
-		{[]string{"verify", lay + ":nope"}, 1, "TAG_NOT_FOUND"},
+		{[]string{"verify", lay + ":nope"}, 3, "TAG_NOT_FOUND"}, // a tag that is not there: 3, as in every command
 	}
 	for _, tc := range tests {
 		r := run(t, work, nil, tc.args...)

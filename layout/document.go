@@ -26,6 +26,18 @@ type Document struct {
 	Annotations   map[string]string    `json:"annotations,omitempty"`
 }
 
+// Leaves returns the blobs a document names that are not documents in
+// their own right: its config, layers and blobs, in that order. With
+// Manifests they are the document's children, the graph below it; the
+// subject is not a child (it is what a referrer points at).
+func (d Document) Leaves() []ocispec.Descriptor {
+	var leaves []ocispec.Descriptor
+	if d.Config != nil {
+		leaves = append(leaves, *d.Config)
+	}
+	return append(append(leaves, d.Layers...), d.Blobs...)
+}
+
 // ParseDocument strictly decodes the document of type mediaType (that of
 // the descriptor naming it) and checks its shape: mediaType must be a
 // document type (IsDocument); the document's own mediaType, when present,

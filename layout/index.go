@@ -99,7 +99,7 @@ func (s *Store) writeIndex(idx ocispec.Index) error {
 const (
 	EntryAdded     = "added"
 	EntryUnchanged = "unchanged"
-	EntryReplaced  = "replaced" // a tag moved from Previous to this digest
+	EntryMoved     = "moved" // a tag moved from Previous to this digest
 )
 
 // MergedEntry is what Merge did with one incoming entry.
@@ -110,7 +110,7 @@ type MergedEntry struct {
 	// ocibundle's JSON: docs/json.md).
 	Tags   []string `json:"tags"`
 	Status string   `json:"status"`
-	// Previous is the digest a replaced tag named before.
+	// Previous is the digest a moved tag named before.
 	Previous digest.Digest `json:"previous,omitempty"`
 }
 
@@ -125,7 +125,7 @@ type TagMove struct {
 func Moves(entries []MergedEntry) []TagMove {
 	out := []TagMove{}
 	for _, e := range entries {
-		if e.Status == EntryReplaced {
+		if e.Status == EntryMoved {
 			out = append(out, TagMove{Tag: e.Tags[0], From: e.Previous, To: e.Digest})
 		}
 	}
@@ -140,7 +140,7 @@ func Moves(entries []MergedEntry) []TagMove {
 //   - its tag already names its digest: the entry stays as it is, its
 //     annotations included (unchanged);
 //   - its tag names another digest: with moveTags the tag moves, the entry
-//     taking the old one's place with the incoming annotations (replaced,
+//     taking the old one's place with the incoming annotations (moved,
 //     Previous the old digest); without it Merge fails with ErrTagConflict
 //     naming the tag and both digests;
 //   - a new tag: appended with the incoming annotations, or put in place of
@@ -215,7 +215,7 @@ func setTag(idx *ocispec.Index, entry ocispec.Descriptor, tag string) (status st
 		name, tagged := m.Annotations[ocispec.AnnotationRefName]
 		switch {
 		case tagged && name == tag:
-			status, previous = EntryReplaced, m.Digest
+			status, previous = EntryMoved, m.Digest
 		case !tagged && m.Digest == entry.Digest:
 		default:
 			out = append(out, m)

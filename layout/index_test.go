@@ -40,7 +40,7 @@ func TestMerge(t *testing.T) {
 			[]ocispec.Descriptor{Entry(m1, "v1", note), Entry(m2, "v2", note)}, []string{EntryAdded}, nil},
 		{"receiving: a move is refused", in(Entry(m2, "v1", nil)), false, nil, nil, ErrTagConflict},
 		{"authoring: the tag moves in place, with the incoming annotations; the untagged entry goes", in(Entry(m2, "v1", nil)), true,
-			[]ocispec.Descriptor{Entry(m2, "v1", nil)}, []string{EntryReplaced}, nil},
+			[]ocispec.Descriptor{Entry(m2, "v1", nil)}, []string{EntryMoved}, nil},
 		{"one tag, two incoming digests", in(Entry(m1, "v9", nil), Entry(m2, "v9", nil)), true, nil, nil, ErrTagConflict},
 		{"a bad tag", in(Entry(m1, "-bad", nil)), true, nil, nil, ErrBadTag},
 	}

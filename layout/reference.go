@@ -115,7 +115,9 @@ func (s *Store) resolveBlob(ctx context.Context, ref Reference) (ocispec.Descrip
 	}
 	f, fi, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, ErrBlobNotFound)
+		// A digest that names nothing, as a tag that names nothing: the
+		// reference is wrong, not the content (fs.ErrNotExist: exit 3).
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w: %w", ref, ErrBlobNotFound, fs.ErrNotExist)
 	}
 	if err != nil {
 		return ocispec.Descriptor{}, err

@@ -39,12 +39,8 @@ func (s *Store) Root() string { return s.root }
 // validate the documents; the verify package does.
 func Open(root string) (*Store, error) {
 	st, err := os.Stat(root)
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return nil, fmt.Errorf("%s: %w", root, pe.Err) // not Go's "stat ROOT: …"
-	}
 	if err != nil {
-		return nil, err
+		return nil, PathErr(root, err)
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s: %w: not a directory", root, ErrNotLayout)
@@ -64,6 +60,19 @@ func Open(root string) (*Store, error) {
 	return &Store{root: root}, nil
 }
 
+// PathErr returns an error of the file system about path as one phrase
+// naming the object, "PATH: no such file or directory", not Go's
+// "stat PATH: …" that names the system call; the errno stays wrapped (exit
+// classes read it). An error that is not an *fs.PathError is returned as it
+// is. Every command that opens a path its user named reports it this way.
+func PathErr(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return err
+}
+
 // Create opens the layout at root, making it first if needed: a missing or
 // empty directory becomes an empty layout; a directory that is not empty and
 // has no oci-layout file is refused with ErrNotLayout. Create is idempotent,
@@ -74,7 +83,7 @@ func Create(ctx context.Context, root string) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w: not a directory", root, ErrNotLayout)
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, err
+		return nil, PathErr(root, err)
 	}
 	s := &Store{root: root}
 	unlock, err := s.lock(ctx)

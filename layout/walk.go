@@ -89,11 +89,7 @@ func (w *Walker) walk(ctx context.Context, desc ocispec.Descriptor, depth int, s
 	if err := visit(desc, doc); err != nil || doc == nil {
 		return err
 	}
-	var leaves []ocispec.Descriptor
-	if doc.Config != nil {
-		leaves = append(leaves, *doc.Config)
-	}
-	for _, l := range append(append(leaves, doc.Layers...), doc.Blobs...) {
+	for _, l := range doc.Leaves() {
 		fresh, err := w.check(ctx, l)
 		if err != nil {
 			return err

@@ -53,6 +53,7 @@ const (
 	DuplicateTag        Code = "DUPLICATE_TAG"          // one tag on index.json entries with different digests
 	BadAnnotation       Code = "BAD_ANNOTATION"         // an ocibundle annotation value that cannot be read
 	TagNotFound         Code = "TAG_NOT_FOUND"          // the target's tag is not in index.json
+	DigestNotFound      Code = "DIGEST_NOT_FOUND"       // the target's digest is neither in index.json nor in blobs/
 )
 
 // Blobs.

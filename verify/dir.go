@@ -14,6 +14,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 )
 
@@ -111,7 +112,7 @@ func (c *checker) verifyDir(ctx context.Context, ref layout.Reference) error {
 	if fi, err := os.Lstat(filepath.Join(root, layout.BlobsDir)); err != nil {
 		c.add(BlobsNotDirectory, Error, layout.BlobsDir, "", "blobs/ is missing")
 	} else if !fi.IsDir() {
-		c.add(BlobsNotDirectory, Error, layout.BlobsDir, "", "blobs/ is a %s, not a directory", kind(fi.Mode()))
+		c.add(BlobsNotDirectory, Error, layout.BlobsDir, "", "blobs/ is a %s, not a directory", layer.KindOf(fi.Mode()))
 	}
 	if err := c.checkGraph(ctx, readTopFile(root, layout.IndexFile), ref); err != nil {
 		return err
@@ -158,24 +159,6 @@ func readTopFile(root, name string) topFile {
 	return t
 }
 
-func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&fs.ModeDevice != 0:
-		return "device"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m.IsRegular():
-		return "regular file"
-	}
-	return "special file"
-}
-
 // listBlobs checks that every entry of blobs/ is a real directory (blobs
 // are read through them, so a symlink would lead outside the layout) and,
 // for a whole layout, lists the blobs in them: names that are not blobs, and
@@ -193,7 +176,7 @@ func (c *checker) listBlobs(root string, whole bool) error {
 	for _, a := range algs {
 		loc := layout.BlobsDir + "/" + a.Name()
 		if !a.IsDir() {
-			c.add(BadBlobName, Error, loc, "", "a %s directly in blobs/, where only algorithm directories belong", kind(a.Type()))
+			c.add(BadBlobName, Error, loc, "", "a %s directly in blobs/, where only algorithm directories belong", layer.KindOf(a.Type()))
 			continue
 		}
 		if !whole {

@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 // Severity ranks a finding. Only errors make a report fail.
@@ -73,18 +77,39 @@ type Report struct {
 // OK reports whether the report holds no error finding.
 func (r *Report) OK() bool { return r.Summary.Errors == 0 }
 
+// targetErrors are the error findings about the target as it was named,
+// not about content: a tag index.json does not have, a digest that names
+// nothing in the layout, a --digest pin on a
+// target of several bundles. A report whose only errors are of these codes
+// fails as any command fails on the same mistake (exit.go: 3, 2).
+var targetErrors = map[Code]error{
+	TagNotFound:        layout.ErrTagNotFound,
+	DigestNotFound:     fs.ErrNotExist,
+	DigestPinAmbiguous: ErrBadTarget,
+}
+
 // Err returns nil when the report holds no error finding, and otherwise an
-// error wrapping ErrFailed with the counts and the first error finding.
+// error with the counts and the first error finding. It wraps ErrFailed,
+// unless every error finding is one of targetErrors: then it wraps the
+// first one's sentinel instead (the report still lists them).
 func (r *Report) Err() error {
 	if r.OK() {
 		return nil
 	}
 	var first Finding
+	onlyTarget := true
 	for _, f := range r.Findings {
-		if f.Severity == Error {
-			first = f
-			break
+		if f.Severity != Error {
+			continue
 		}
+		if first.Code == "" {
+			first = f
+		}
+		_, ok := targetErrors[f.Code]
+		onlyTarget = onlyTarget && ok
+	}
+	if onlyTarget {
+		return fmt.Errorf("%s: %s: %s (%w)", r.Target, first.where(), first.Message, targetErrors[first.Code])
 	}
 	return fmt.Errorf("%s: %s: %s (%w: %s)", r.Target, first.where(), first.Message, ErrFailed, r.counts())
 }
@@ -112,7 +137,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		status = "FAILED"
 	}
 	fmt.Fprintf(&b, "%s: %s, %s, %s in %s; %s (%s)\n", r.Target,
-		plural(r.Summary.Bundles, "bundle"), plural(r.Summary.Blobs, "blob"), humanBytes(r.Summary.Bytes),
+		plural(r.Summary.Bundles, "bundle"), plural(r.Summary.Blobs, "blob"), units.FormatBytes(r.Summary.Bytes),
 		r.duration.Round(time.Millisecond), status, r.counts())
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -134,19 +159,6 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // finish sorts the findings, drops exact duplicates and counts them.

@@ -416,7 +416,13 @@ func TestRules(t *testing.T) {
 			if tc.once && (len(got) != 1 || rep.Summary.Errors > 1) {
 				t.Errorf("Verify() = %d %s findings and %d errors, want exactly one:\n%s", len(got), tc.code, rep.Summary.Errors, dump(rep))
 			}
-			if tc.sev == Error && !errors.Is(rep.Err(), ErrFailed) {
+			switch {
+			case tc.sev == Error && targetErrors[tc.code] != nil:
+				// The target as named, not bad content (exit 3 or 2).
+				if !errors.Is(rep.Err(), targetErrors[tc.code]) || errors.Is(rep.Err(), ErrFailed) {
+					t.Errorf("Report.Err() = %v, want an error wrapping %v, not ErrFailed", rep.Err(), targetErrors[tc.code])
+				}
+			case tc.sev == Error && !errors.Is(rep.Err(), ErrFailed):
 				t.Errorf("Report.Err() = %v, want an error wrapping ErrFailed", rep.Err())
 			}
 		})

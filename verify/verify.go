@@ -78,7 +78,7 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 	}
 	fi, err := os.Stat(ref.Path)
 	if err != nil {
-		return nil, err
+		return nil, layout.PathErr(ref.Path, err)
 	}
 	switch {
 	case fi.IsDir():
@@ -88,9 +88,11 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 		if f, err = os.Open(ref.Path); err == nil {
 			err = c.verifyArchive(ctx, f, ref)
 			f.Close()
+		} else {
+			err = layout.PathErr(ref.Path, err)
 		}
 	default:
-		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, kind(fi.Mode()))
+		return nil, fmt.Errorf("%s: %w: a %s, not a layout directory or archive file", ref.Path, ErrBadTarget, layer.KindOf(fi.Mode()))
 	}
 	if err != nil {
 		return nil, err
@@ -234,7 +236,7 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 func (c *checker) nestedRoot(ctx context.Context, d digest.Digest) (rootEntry, bool) {
 	b := c.blob(d)
 	if !b.exists {
-		c.add(BlobMissing, Error, b.loc, "", "%s, the target, is not in the layout", d)
+		c.add(DigestNotFound, Error, b.loc, "", "%s, the target, is not in the layout", d)
 		return rootEntry{}, false
 	}
 	desc := ocispec.Descriptor{Digest: d, Size: b.size}

@@ -176,8 +176,10 @@ func TestTargets(t *testing.T) {
 		t.Errorf("Verify(LAYOUT@nested) = %+v:\n%s", rep.Summary, dump(rep))
 	}
 	rep = run(t, f2.dir+"@"+digest.FromString("absent").String(), Options{})
-	if len(find(rep, BlobMissing)) != 1 {
-		t.Errorf("Verify(LAYOUT@absent) has no BLOB_MISSING:\n%s", dump(rep))
+	// A digest that names nothing is a target named wrong (exit 3, as a
+	// missing tag), not a blob missing from the graph.
+	if len(find(rep, DigestNotFound)) != 1 || len(find(rep, BlobMissing)) != 0 || !errors.Is(rep.Err(), fs.ErrNotExist) {
+		t.Errorf("Verify(LAYOUT@absent) = %v, want one DIGEST_NOT_FOUND wrapping fs.ErrNotExist:\n%s", rep.Err(), dump(rep))
 	}
 }
 
