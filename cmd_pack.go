@@ -65,6 +65,9 @@ func packAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usagef("pack: name at least one PATH to pack")
 	}
+	if c.Bool("dereference") && c.Bool("keep-links") {
+		return usagef("pack: --dereference and --keep-links exclude each other")
+	}
 	progress, err := newProgress(c)
 	if err != nil {
 		return err

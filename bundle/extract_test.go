@@ -565,6 +565,12 @@ var hostileCases = []struct {
 	{name: "image: whiteout below a lower file", image: true, entries: [][]tarEntry{
 		{{name: "f", body: "1"}}, {{name: "f/.wh.x"}},
 	}, msg: "f/.wh.x: below the file f"},
+	{name: "image: opaque whiteout below a lower file", image: true, entries: [][]tarEntry{
+		{{name: "f", body: "1"}}, {{name: "f/.wh..wh..opq"}},
+	}, msg: "f/.wh..wh..opq: below the file f"},
+	{name: "image: entry below a lower file, then a directory replacing it", image: true, entries: [][]tarEntry{
+		{{name: "f", body: "1"}}, {{name: "f/x", body: "2"}, {name: "f/", typ: tar.TypeDir}},
+	}, msg: "f/x: below the file f"},
 	{name: "image: entry below a lower file", image: true, entries: [][]tarEntry{
 		{{name: "f", body: "1"}}, {{name: "f/x", body: "2"}},
 	}, msg: "f/x: below the file f"},
@@ -923,7 +929,7 @@ func FuzzExtractTar(f *testing.F) {
 	// differential test, at a fixed seed).
 	r := rand.New(rand.NewPCG(11, 2))
 	for range 32 {
-		data, err := layertest.Tar(layertest.Random(r, true))
+		data, err := layertest.Tar(layertest.Random(r, true, nil))
 		if err != nil {
 			f.Fatal(err)
 		}

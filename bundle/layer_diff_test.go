@@ -29,11 +29,13 @@ func TestLayerRulesAgree(t *testing.T) {
 		image, allow := r.IntN(2) == 0, r.IntN(4) == 0
 		var layers []testLayer
 		var described strings.Builder
+		var lower []layertest.Entry
 		for l := range 1 + r.IntN(2) {
 			if l > 0 && !image {
 				break // one layer per title: an artifact's layers do not meet
 			}
-			entries := layertest.Random(r, image)
+			entries := layertest.Random(r, image, lower)
+			lower = append(lower, entries...)
 			data, err := layertest.Tar(entries)
 			must(t, err)
 			fmt.Fprintf(&described, "layer %d:\n%s", l, layertest.Describe(entries))

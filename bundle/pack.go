@@ -54,7 +54,8 @@ type PackOptions struct {
 	// Dereference stores the file or directory a symlink points to instead
 	// of the link (tar -h); KeepLinks stores a symlink whose target leaves
 	// its PATH as it is (extract then needs AllowOutsideLinks). Without
-	// either, such a link is ErrBadInput. They exclude each other.
+	// either, such a link is ErrBadInput. With Dereference no symlink is
+	// stored, so KeepLinks changes nothing (the command line refuses both).
 	Dereference, KeepLinks bool
 	// Exclude leaves out the entries whose name, or a tail of it after a
 	// "/", matches one of these path.Match patterns (tar's --exclude).
@@ -110,9 +111,6 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		opts.ArtifactType = profile.DefaultArtifactType
 	}
 	progress := progress.Or(opts.Progress)
-	if opts.Dereference && opts.KeepLinks {
-		return PackResult{}, fmt.Errorf("%w: --dereference and --keep-links exclude each other", ErrBadInput)
-	}
 	for _, pat := range opts.Exclude {
 		if _, err := path.Match(pat, ""); err != nil {
 			return PackResult{}, fmt.Errorf("--exclude %q: %w: %v", pat, ErrBadInput, err)

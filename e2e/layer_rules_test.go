@@ -133,8 +133,8 @@ func TestPackRefusesBackslash(t *testing.T) {
 	}
 }
 
-// TestPackLinkOptions: the flags that exclude each other, and a link loop
-// under --dereference, are refused with one line.
+// TestPackLinkOptions: the flags that exclude each other (a usage error,
+// exit 2), and a link loop under --dereference, are refused with one line.
 func TestPackLinkOptions(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
@@ -142,9 +142,15 @@ func TestPackLinkOptions(t *testing.T) {
 	mkdir(t, filepath.Join(in, "sub"), 0o755)
 	symlink(t, "..", filepath.Join(in, "sub", "up"))
 	lay := filepath.Join(dir, "layout")
+	// A flag clash is a usage error (2), decided before the layout is
+	// touched.
 	r := run(t, dir, nil, "pack", "--dereference", "--keep-links", "-o", lay, in)
-	if r.code != 1 || !strings.Contains(r.stderr, "exclude each other") {
-		t.Errorf("pack --dereference --keep-links: exit %d, %q", r.code, r.stderr)
+	if r.code != 2 || !strings.Contains(r.stderr, "--dereference") || !strings.Contains(r.stderr, "--keep-links") {
+		t.Errorf("pack --dereference --keep-links: exit %d, %q; want 2 naming both flags", r.code, r.stderr)
+	}
+	checkOneLine(t, "pack flag clash", r.stderr)
+	if _, err := os.Lstat(lay); !os.IsNotExist(err) {
+		t.Errorf("pack --dereference --keep-links made the layout: %v", err)
 	}
 	r = run(t, dir, nil, "pack", "--dereference", "-o", lay, in)
 	if r.code != 1 || !strings.Contains(r.stderr, "loop") || !strings.Contains(r.stderr, filepath.Join(in, "sub", "up")) {

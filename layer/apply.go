@@ -283,10 +283,16 @@ func (a *Applier) symlink(name string, hdr *tar.Header) error {
 	return a.lchtimes(name, hdr.ModTime)
 }
 
+// hardlink links name to a regular file of the tree. In an image the
+// judge has not seen what lower layers wrote: the tree must hold a regular
+// file at the target, reached through directories only.
 func (a *Applier) hardlink(name string, hdr *tar.Header) error {
 	target, _ := Clean(hdr.Linkname) // judged
 	if err := a.replace(name); err != nil {
 		return err
+	}
+	if a.opts.Image && !a.regularFile(target) {
+		return HardTargetRefusal(hdr.Name, hdr.Linkname, true)
 	}
 	if err := a.root.Link(target, name); err != nil {
 		return entryErr(name, err)
@@ -300,6 +306,10 @@ func (a *Applier) hardlink(name string, hdr *tar.Header) error {
 func (a *Applier) whiteout(raw, name string) error {
 	dir, base := path.Dir(name), path.Base(name)
 	if base == ".wh..wh..opq" {
+		if r := a.belowFile(name); r != nil { // of a lower layer
+			r.Name = raw
+			return r
+		}
 		if dir == "." {
 			dir = ""
 		}
@@ -415,6 +425,24 @@ func (a *Applier) at(name string) (*os.Root, string, error) {
 	}
 	a.parentDir, a.parentRoot = dir, r
 	return r, base, nil
+}
+
+// regularFile reports whether the tree holds a regular file at name, each
+// directory above it a directory, not a symlink.
+func (a *Applier) regularFile(name string) bool {
+	parts := strings.Split(name, "/")
+	for i := range parts {
+		fi, err := a.root.Lstat(strings.Join(parts[:i+1], "/"))
+		switch {
+		case err != nil:
+			return false
+		case i == len(parts)-1:
+			return fi.Mode().IsRegular()
+		case !fi.IsDir():
+			return false
+		}
+	}
+	return false
 }
 
 // belowFile refuses name when a directory above it is a file (in an

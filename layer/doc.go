@@ -19,7 +19,11 @@
 //     from the image root, as umoci and containerd do. Options.AllowOutsideLinks
 //     keeps refused targets as they are (Entry.Kept says so). No entry is
 //     ever reached through a symlink, so nothing is written through one.
-//   - A hard link names a regular file earlier in the layer.
+//   - A hard link names a regular file earlier in the layer or, in an image
+//     layer, one a lower layer left (not a symlink or a directory, not
+//     removed since, reached through directories only): the applier checks
+//     the tree it writes, CheckImage the layers below; the judge alone
+//     takes a name the layer does not have for a lower layer's file.
 //   - Whiteouts (".wh.") only in image layers; no name twice in a layer;
 //     in an artifact, every entry is the layer's title or below it.
 //

@@ -46,7 +46,7 @@ func judgeAll(data []byte, opts Options) (accepted, readable bool) {
 func FuzzApply(f *testing.F) {
 	r := rand.New(rand.NewPCG(11, 1))
 	for i := range 64 {
-		data, err := layertest.Tar(layertest.Random(r, i%2 == 0))
+		data, err := layertest.Tar(layertest.Random(r, i%2 == 0, nil))
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -14,7 +14,14 @@ type Summary struct {
 	seen      map[string]byte
 	links     map[string]string
 	whiteouts []whiteout
+	hardlinks []hardlink
 	limited   bool
+}
+
+// hardlink is a hard link raw => linkname to target, a name the layer has
+// no entry at: a lower layer's regular file, or refused.
+type hardlink struct {
+	raw, linkname, target string
 }
 
 // whiteout is one whiteout entry: victim removed ("" for an opaque dir),
@@ -53,7 +60,7 @@ func (j *Judge) Summary() *Summary {
 	if !j.opts.Summarize {
 		return nil
 	}
-	return &Summary{seen: j.seen, links: j.links, whiteouts: j.whiteouts, limited: j.limited}
+	return &Summary{seen: j.seen, links: j.links, whiteouts: j.whiteouts, hardlinks: j.hardlinks, limited: j.limited}
 }
 
 // LayerRefusal is a refusal about the entry of one layer (by index) of an
@@ -67,10 +74,13 @@ type LayerRefusal struct {
 // already judged by itself (every refusal here is one that only the lower
 // layers explain): an entry or whiteout reached through a lower layer's
 // symlink, or below a lower layer's file; a symlink that leaves the root
-// once the links of the layers below are there. Whiteouts and
+// once the links of the layers below are there; a hard link to a name the
+// layer does not have that is no regular file of the tree below (none,
+// whited out, a symlink, a directory). Whiteouts and
 // replacements remove what the lower layers had, as the applier does (a
 // layer's whiteouts taken before its entries, as a sorted tar has them).
-// A nil or limited summary stops the check there.
+// A nil or limited summary stops the check there. An image of one layer
+// is checked too: its hard links may name no file of the layer.
 func CheckImage(layers []*Summary, opts Options) []LayerRefusal {
 	opts.Image = true
 	tree := map[string]byte{}
@@ -93,6 +103,17 @@ func CheckImage(layers []*Summary, opts Options) []LayerRefusal {
 				forget(tree, links, w.dir, false, w.keep)
 			}
 		}
+		// After the whiteouts, before the entries: the applier links as it
+		// meets the link, and the judge refused a target below an entry of
+		// the layer before it.
+		for _, h := range s.hardlinks {
+			if tree[h.target] != seenFile {
+				refuse(HardTargetRefusal(h.raw, h.linkname, true))
+			}
+		}
+		if len(layers) == 1 {
+			return out // only its hard links need the tree
+		}
 		names := make([]string, 0, len(s.seen))
 		for n := range s.seen {
 			names = append(names, n)
@@ -100,7 +121,7 @@ func CheckImage(layers []*Summary, opts Options) []LayerRefusal {
 		sort.Strings(names)
 		for _, n := range names {
 			switch class := s.seen[n]; {
-			case class == seenParent:
+			case class == seenParent, class == seenDirLate:
 				if lower := tree[n]; lower == seenLink || lower == seenFile {
 					refuse(belowRefusal(s, n, lower))
 				}

@@ -41,6 +41,14 @@ func TestCheckImage(t *testing.T) {
 		{"the link whited out", [][]*tar.Header{{sym("lib", "usr/lib")}, {reg(".wh.lib"), reg("lib/x.so")}}, ""},
 		{"the link below an opaque directory", [][]*tar.Header{{sym("a/l", "/etc")}, {reg("a/.wh..wh..opq"), reg("a/l/x")}}, ""},
 		{"the file replaced by a directory", [][]*tar.Header{{reg("etc")}, {dir("etc/"), reg("etc/hosts")}}, ""},
+		{"hard link to a lower file", [][]*tar.Header{{reg("usr/bin/a")}, {reg("usr/bin/.wh.b"), hard("usr/bin/b", "usr/bin/a")}}, ""},
+		{"hard link to a lower hard link", [][]*tar.Header{{reg("a"), hard("b", "a")}, {hard("c", "b")}}, ""},
+		{"hard link to a whited-out lower file", [][]*tar.Header{{reg("a")}, {reg(".wh.a"), hard("b", "a")}}, "b => a: the target is not a regular file earlier in the layer or a lower one"},
+		{"hard link below an opaque directory", [][]*tar.Header{{reg("d/a")}, {reg("d/.wh..wh..opq"), hard("b", "d/a")}}, "b => d/a: the target is not a regular file"},
+		{"hard link to a lower symlink", [][]*tar.Header{{reg("a"), sym("l", "a")}, {hard("b", "l")}}, "b => l: the target is not a regular file"},
+		{"hard link to a lower directory", [][]*tar.Header{{dir("d/")}, {hard("b", "d")}}, "b => d: the target is not a regular file"},
+		{"hard link through a lower symlink", [][]*tar.Header{{reg("e/a"), sym("l", "e")}, {hard("b", "l/a")}}, "b => l/a: the target is not a regular file"},
+		{"hard link to nothing", [][]*tar.Header{{reg("a")}, {hard("b", "c")}}, "b => c: the target is not a regular file"},
 		{"absolute links from the root", [][]*tar.Header{{sym("bin", "/usr/bin"), dir("usr/bin/")}, {sym("usr/bin/sh", "/bin/busybox")}}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -52,5 +60,9 @@ func TestCheckImage(t *testing.T) {
 				t.Errorf("CheckImage() = %v, want one refusal of layer 1 with %q", got, c.want)
 			}
 		})
+	}
+	// An image of one layer: its hard links name files of that layer.
+	if got := CheckImage(summarize(t, []*tar.Header{hard("b", "a")}), Options{MaxSize: -1}); len(got) != 1 || got[0].Layer != 0 {
+		t.Errorf("CheckImage(one layer, a hard link to nothing) = %v, want one refusal of layer 0", got)
 	}
 }

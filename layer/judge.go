@@ -22,7 +22,8 @@ const (
 	Duplicate
 	// LinkEscapes: a symlink whose target leaves the root (or is absolute,
 	// in an artifact), a link loop, an entry reached through a symlink, a
-	// hard link that names no regular file earlier in the layer.
+	// hard link that names no regular file earlier in the layer (in an
+	// image: earlier in the layer or left by a lower layer).
 	LinkEscapes
 	// Device: a character or block device.
 	Device
@@ -100,7 +101,11 @@ const (
 	seenFile   = 'f' // a regular file or a hard link to one
 	seenDir    = 'd'
 	seenParent = 'p' // a directory made as the parent of an entry
-	seenLink   = 'l'
+	// seenDirLate: a directory entry after entries below it, which the
+	// applier wrote in what the tree had there (a lower layer's file
+	// refuses them) before the entry could replace it.
+	seenDirLate = 'D'
+	seenLink    = 'l'
 )
 
 // maxHops caps the symlinks followed while resolving one path (as the
@@ -113,12 +118,13 @@ type Judge struct {
 	opts    Options
 	seen    map[string]byte
 	links   map[string]string
-	kept    map[string]bool // links whose leaving the root was waived
 	limited bool
 	// floor is the scope as components: ".." may not go above it.
 	floor []string
-	// whiteouts are the layer's whiteouts, with Options.Summarize.
+	// whiteouts are the layer's whiteouts, and hardlinks its hard links
+	// to no file of the layer, with Options.Summarize.
 	whiteouts []whiteout
+	hardlinks []hardlink
 }
 
 // NewJudge returns a judge of one layer. links holds the symlinks already
@@ -128,7 +134,7 @@ func NewJudge(opts Options, links map[string]string) *Judge {
 	if links == nil {
 		links = map[string]string{}
 	}
-	j := &Judge{opts: opts, seen: map[string]byte{}, links: links, kept: map[string]bool{}}
+	j := &Judge{opts: opts, seen: map[string]byte{}, links: links}
 	j.setScope(opts.Scope)
 	return j
 }
@@ -181,7 +187,8 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 	if err := InScope(hdr.Name, name, j.opts.Scope); err != nil {
 		return Entry{}, err
 	}
-	if prev, dup := j.seen[name]; dup && !(prev == seenParent && hdr.Typeflag == tar.TypeDir) {
+	prev, dup := j.seen[name]
+	if dup && !(prev == seenParent && hdr.Typeflag == tar.TypeDir) {
 		if prev == seenParent {
 			return refuse(Duplicate, "conflicts with an earlier entry")
 		}
@@ -195,6 +202,9 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		class = seenDir
+		if dup {
+			class = seenDirLate
+		}
 	case tar.TypeReg:
 		class = seenFile
 	case tar.TypeSymlink:
@@ -218,9 +228,6 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 	j.remember(name, class)
 	if class == seenLink {
 		j.links[name] = hdr.Linkname
-		if e.Kept != nil {
-			j.kept[name] = true
-		}
 	}
 	return e, nil
 }
@@ -376,7 +383,11 @@ func splitPath(p string) []string {
 }
 
 // hardlink judges a hard link: it must name a regular file earlier in the
-// layer (and so within the title of an artifact).
+// layer (and so within the title of an artifact) or, in an image, one a
+// lower layer left, which the judge cannot see: it accepts a target the
+// layer has no entry at, below no symlink or file of the tree nor below the
+// link itself, and (with Options.Summarize) keeps it for CheckImage; the
+// applier checks the tree it writes (HardTargetRefusal).
 func (j *Judge) hardlink(hdr *tar.Header, name string) error {
 	refuse := func(why string) error {
 		return &Refusal{Name: hdr.Name, Target: hdr.Linkname, Hard: true, Kind: LinkEscapes, Reason: why}
@@ -391,21 +402,53 @@ func (j *Judge) hardlink(hdr *tar.Header, name string) error {
 		return refuse("link to itself")
 	case InScope(hdr.Linkname, target, j.opts.Scope) != nil:
 		return refuse(fmt.Sprintf("target outside the layer's title %q", j.opts.Scope))
-	case j.seen[target] != seenFile && !j.limited:
-		return refuse("the target is not a regular file earlier in the layer")
+	case j.limited || j.seen[target] == seenFile:
+		return nil
+	case j.opts.Image && j.seen[target] == 0 && !strings.HasPrefix(target, name+"/") && !j.aboveIsLink(target):
+		if j.opts.Summarize {
+			j.hardlinks = append(j.hardlinks, hardlink{raw: hdr.Name, linkname: hdr.Linkname, target: target})
+		}
+		return nil
 	}
-	return nil
+	return HardTargetRefusal(hdr.Name, hdr.Linkname, j.opts.Image)
+}
+
+// aboveIsLink reports whether a directory above name is a symlink of the
+// tree or a file or symlink of the layer.
+func (j *Judge) aboveIsLink(name string) bool {
+	for p := path.Dir(name); p != "."; p = path.Dir(p) {
+		if _, ok := j.links[p]; ok || j.seen[p] == seenFile {
+			return true
+		}
+	}
+	return false
+}
+
+// HardTargetRefusal is the refusal of the hard link raw => linkname whose
+// target is not a regular file it may name: earlier in the layer or, in an
+// image, earlier in the layer or left by a lower layer (not a symlink, not
+// a directory, not removed by a whiteout since). The judge, CheckImage and
+// the applier (which looks at the tree it writes) give the same text.
+func HardTargetRefusal(raw, linkname string, image bool) *Refusal {
+	why := "the target is not a regular file earlier in the layer"
+	if image {
+		why = "the target is not a regular file earlier in the layer or a lower one"
+	}
+	return &Refusal{Name: raw, Target: linkname, Hard: true, Kind: LinkEscapes, Reason: why}
 }
 
 // Finish judges every symlink of the tree again, now that the layer is
 // complete: a later entry may have made a link that an earlier target goes
-// through. It returns the refusals, sorted by name (kept links aside).
+// through, or a link judged before it was itself in the tree may now
+// lead to itself (a loop, refused even with Options.AllowOutsideLinks).
+// It returns the refusals, sorted by name (links leaving the root aside,
+// with Options.AllowOutsideLinks).
 func (j *Judge) Finish() []*Refusal {
 	names := make([]string, 0, len(j.links))
 	for n := range j.links {
 		// An artifact's links never lead out of their title: those of the
 		// other layers (titles) were judged when their layer ended.
-		if !j.kept[n] && (len(j.floor) == 0 || InScope(n, n, strings.Join(j.floor, "/")) == nil) {
+		if len(j.floor) == 0 || InScope(n, n, strings.Join(j.floor, "/")) == nil {
 			names = append(names, n)
 		}
 	}
@@ -417,8 +460,7 @@ func (j *Judge) Finish() []*Refusal {
 			continue
 		}
 		if r.outside && j.opts.AllowOutsideLinks {
-			j.kept[n] = true
-			continue
+			continue // kept again; a loop is refused even when kept
 		}
 		delete(j.links, n) // refused once: not again, nor through it
 		out = append(out, r)
@@ -437,7 +479,6 @@ func (j *Judge) Forget(name string) {
 		}
 		if n == name || strings.HasPrefix(n, name+"/") {
 			delete(j.links, n)
-			delete(j.kept, n)
 		}
 	}
 }

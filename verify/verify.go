@@ -295,11 +295,12 @@ func (c *checker) finalize() {
 // checkImages judges the layers of each image together, as extract
 // applies them (layer.CheckImage): an entry placed through a lower
 // layer's symlink, a link that leaves the root only with the links below
-// it. c.layers holds each manifest's layers in order.
+// it, a hard link to no regular file of the layer or the layers below.
+// c.layers holds each manifest's layers in order.
 func (c *checker) checkImages() {
 	var run []layerRef
 	flush := func() {
-		if len(run) > 1 {
+		if len(run) > 0 {
 			c.checkImage(run)
 		}
 		run = nil

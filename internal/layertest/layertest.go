@@ -2,7 +2,7 @@
 // verify --deep and extract to one set of layer rules, and for the
 // fuzzers' seed corpora. Names and link targets come from small sets, so
 // that duplicates, links through links, escapes, whiteouts and hard links
-// to earlier entries all happen often.
+// to earlier entries (of the layer or a lower one) all happen often.
 package layertest
 
 import (
@@ -23,8 +23,10 @@ type Entry struct {
 }
 
 // Random returns the entries of a random layer: an image layer (names from
-// the root, whiteouts) or an artifact layer titled "x".
-func Random(r *rand.Rand, image bool) []Entry {
+// the root, whiteouts) or an artifact layer titled "x". lower holds the
+// entries of the image's lower layers (nil for none): a hard link may name
+// one of them too, as an upgrade layer links to a file of its base.
+func Random(r *rand.Rand, image bool, lower []Entry) []Entry {
 	comps := []string{"a", "b", "l", "m"}
 	randPath := func() string {
 		var p []string
@@ -42,6 +44,9 @@ func Random(r *rand.Rand, image bool) []Entry {
 		"b", "m", "../b", "a/b"}
 	var out []Entry
 	var names []string
+	for _, e := range lower {
+		names = append(names, e.Name)
+	}
 	for range 1 + r.IntN(8) {
 		name := prefix + randPath()
 		if r.IntN(12) == 0 {
