@@ -104,7 +104,7 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	if info.Mode()&fs.ModeSymlink != 0 && s.opts.dereference {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return badInput(p, fmt.Errorf("--dereference: %w", err))
+			return unfollowable(p, err)
 		}
 		e.info, e.followed = fi, true
 	}
@@ -131,7 +131,8 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	if sys, ok := e.info.Sys().(*syscall.Stat_t); ok {
 		key := [2]uint64{uint64(sys.Dev), uint64(sys.Ino)}
 		if s.walking[key] {
-			return fmt.Errorf("%s: %w: --dereference: a link to a directory that holds it (a loop)", p, ErrBadInput)
+			return fmt.Errorf("%s: %w: --dereference: a link to a directory that holds it (a loop); --exclude %s leaves it out",
+				p, ErrBadInput, quotePattern(filepath.Base(p)))
 		}
 		s.walking[key] = true
 		defer delete(s.walking, key)
@@ -181,12 +182,33 @@ func (s *scanner) refused(p string, err error) error {
 	if !errors.As(err, &r) {
 		return badInput(p, err)
 	}
-	if r.Kind == layer.LinkEscapes && !r.Hard {
+	if r.Kind == layer.LinkEscapes && !r.Hard && r.LeavesRoot() {
 		return fmt.Errorf("%s -> %s: %w: %s; --dereference stores what it points to, --keep-links stores the link as it is",
 			p, r.Target, ErrBadInput, r.Reason)
 	}
+	// A loop or an empty target no option keeps: leaving it out is the way.
+	subject := p
+	switch {
+	case r.Target != "" && r.Hard:
+		subject = p + " => " + r.Target
+	case r.Target != "":
+		subject = p + " -> " + r.Target
+	}
 	return fmt.Errorf("%s: %w: %s; extract could not write it: --exclude %s leaves it out",
-		p, ErrBadInput, r.Reason, quotePattern(filepath.Base(p)))
+		subject, ErrBadInput, r.Reason, quotePattern(filepath.Base(p)))
+}
+
+// unfollowable is pack's one line for a symlink --dereference cannot
+// follow (dangling, a loop, unreadable): the link, its target, the reason
+// (the errno stays wrapped, for the exit class) and the way out.
+func unfollowable(p string, err error) error {
+	target, _ := os.Readlink(p)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s -> %s: %w: --dereference: %w; --exclude %s leaves it out",
+		p, target, ErrBadInput, err, quotePattern(filepath.Base(p)))
 }
 
 // quotePattern returns a shell-quoted --exclude pattern matching name

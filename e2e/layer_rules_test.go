@@ -166,3 +166,48 @@ func TestPackLinkOptions(t *testing.T) {
 		t.Errorf("in/sub/up -> %q, want ..", got)
 	}
 }
+
+// TestPackRefusalWayOutWorks: the way out pack's refusal names is one that
+// works. A symlink loop is refused by every option (--keep-links and
+// --dereference too), so its way out is --exclude, not the link flags; a
+// dangling link under --dereference names the link, its target and
+// --exclude. Following the named way out packs a bundle that verifies.
+func TestPackRefusalWayOutWorks(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeFile(t, filepath.Join(in, "a.txt"), []byte("a"), 0o644)
+	symlink(t, "loop2", filepath.Join(in, "loop1"))
+	symlink(t, "loop1", filepath.Join(in, "loop2"))
+	lay := filepath.Join(dir, "layout")
+	for _, opt := range []string{"", "--keep-links", "--dereference"} {
+		args := []string{"pack", "-o", lay}
+		if opt != "" {
+			args = append(args, opt)
+		}
+		r := run(t, dir, nil, append(args, in)...)
+		loop := filepath.Join(in, "loop1")
+		if r.code != 1 || !strings.Contains(r.stderr, loop) || !strings.Contains(r.stderr, "--exclude 'loop1'") ||
+			strings.Contains(r.stderr, "--keep-links") || strings.Contains(r.stderr, "--dereference stores") {
+			t.Errorf("pack %s of a link loop: exit %d, %q; want exit 1 naming %s and the way out --exclude 'loop1' (no link flag: none of them packs a loop)", opt, r.code, r.stderr, loop)
+		}
+		checkOneLine(t, "pack refusal", r.stderr)
+		if _, err := os.Lstat(lay); !os.IsNotExist(err) {
+			t.Fatalf("the refused pack touched the layout: %v", err)
+		}
+	}
+	mustRun(t, dir, nil, "pack", "--exclude", "loop1", "-o", lay+":v1", in)
+	mustRun(t, dir, nil, "verify", "--deep", lay+":v1")
+
+	deref := filepath.Join(dir, "deref")
+	writeFile(t, filepath.Join(deref, "a.txt"), []byte("a"), 0o644)
+	dangling := filepath.Join(deref, "dangling")
+	symlink(t, "missing", dangling)
+	r := run(t, dir, nil, "pack", "--dereference", "-o", lay+":v2", deref)
+	if r.code == 0 || !strings.Contains(r.stderr, dangling+" -> missing") || !strings.Contains(r.stderr, "--dereference") ||
+		!strings.Contains(r.stderr, "--exclude 'dangling'") {
+		t.Errorf("pack --dereference of a dangling link: exit %d, %q; want a refusal naming %s -> missing, --dereference and --exclude 'dangling'", r.code, r.stderr, dangling)
+	}
+	checkOneLine(t, "pack refusal", r.stderr)
+	mustRun(t, dir, nil, "pack", "--dereference", "--exclude", "dangling", "-o", lay+":v2", deref)
+	mustRun(t, dir, nil, "verify", "--deep", lay+":v2")
+}

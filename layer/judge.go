@@ -59,6 +59,12 @@ func (r *Refusal) Error() string {
 
 func (r *Refusal) Unwrap() error { return ErrUnsafe }
 
+// LeavesRoot reports whether r refuses a symlink only because its target
+// leaves the layer (an absolute target, or one climbing out of the title or
+// the root): what Options.AllowOutsideLinks keeps. A loop or an empty
+// target is refused whatever the options, and reports false.
+func (r *Refusal) LeavesRoot() bool { return r.outside }
+
 // Options say which layer a judge judges.
 type Options struct {
 	// Image: a layer of an image (whiteouts allowed, absolute symlinks
