@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"syscall"
 
 	"github.com/ocibundle/ocibundle/bundle"
@@ -49,6 +50,7 @@ var exitTable = []struct {
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
+		path.ErrBadPattern, // a malformed pack --exclude glob
 	}},
 	{classContent, []error{
 		verify.ErrFailed,

@@ -58,7 +58,9 @@ type PackOptions struct {
 	// stored, so KeepLinks changes nothing (the command line refuses both).
 	Dereference, KeepLinks bool
 	// Exclude leaves out the entries whose name, or a tail of it after a
-	// "/", matches one of these path.Match patterns (tar's --exclude).
+	// "/", matches one of these path.Match patterns (tar's --exclude). A
+	// malformed pattern is ErrBadInput wrapping path.ErrBadPattern, before
+	// anything is read or written.
 	Exclude []string
 }
 
@@ -113,7 +115,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 	progress := progress.Or(opts.Progress)
 	for _, pat := range opts.Exclude {
 		if _, err := path.Match(pat, ""); err != nil {
-			return PackResult{}, fmt.Errorf("--exclude %q: %w: %v", pat, ErrBadInput, err)
+			return PackResult{}, fmt.Errorf("--exclude %q: %w: %w", pat, ErrBadInput, err) // path.ErrBadPattern: a usage error
 		}
 	}
 	scan := scanOptions{dereference: opts.Dereference, keepLinks: opts.KeepLinks, exclude: opts.Exclude}

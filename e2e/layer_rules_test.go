@@ -211,3 +211,20 @@ func TestPackRefusalWayOutWorks(t *testing.T) {
 	mustRun(t, dir, nil, "pack", "--dereference", "--exclude", "dangling", "-o", lay+":v2", deref)
 	mustRun(t, dir, nil, "verify", "--deep", lay+":v2")
 }
+
+// TestPackBadExcludeIsUsage: a malformed --exclude glob is a bad flag
+// value: exit 2, one line naming the pattern, the layout untouched.
+func TestPackBadExcludeIsUsage(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	writeFile(t, filepath.Join(in, "a.txt"), []byte("a"), 0o644)
+	lay := filepath.Join(dir, "layout")
+	r := run(t, dir, nil, "pack", "--exclude", "[", "-o", lay, in)
+	if r.code != 2 || !strings.Contains(r.stderr, `--exclude "["`) {
+		t.Errorf("pack --exclude '[': exit %d, %q; want exit 2 naming the pattern", r.code, r.stderr)
+	}
+	checkOneLine(t, "pack --exclude '['", r.stderr)
+	if _, err := os.Lstat(lay); !os.IsNotExist(err) {
+		t.Errorf("pack with a malformed --exclude touched the layout: %v", err)
+	}
+}
