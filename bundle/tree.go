@@ -97,9 +97,6 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	if err := context.Cause(s.ctx); err != nil {
 		return err
 	}
-	if strings.HasPrefix(path.Base(name), ".wh.") {
-		return fmt.Errorf("%s: %w: names starting with .wh. are whiteouts in OCI layers (--exclude leaves it out)", p, ErrBadInput)
-	}
 	e := entry{name: name, path: p, info: info}
 	if info.Mode()&fs.ModeSymlink != 0 && s.opts.dereference {
 		fi, err := os.Stat(p)
