@@ -183,6 +183,12 @@ func (s *scanner) refused(p string, err error) error {
 		return fmt.Errorf("%s -> %s: %w: %s; --dereference stores what it points to, --keep-links stores the link as it is",
 			p, r.Target, ErrBadInput, r.Reason)
 	}
+	if p == s.t.arg {
+		// The PATH itself: its base name is the layer's title, which
+		// --exclude (on the entries below a PATH) cannot leave out.
+		return fmt.Errorf("%s: %w: %s; extract could not write it: the base name of a PATH is its layer's title, rename it",
+			p, ErrBadInput, r.Reason)
+	}
 	// A loop or an empty target no option keeps: leaving it out is the way.
 	subject := p
 	switch {

@@ -228,3 +228,24 @@ func TestPackBadExcludeIsUsage(t *testing.T) {
 		t.Errorf("pack with a malformed --exclude touched the layout: %v", err)
 	}
 }
+
+// TestPackRefusedPathTitle: a PATH whose own base name (the layer's title)
+// extract could not write is refused with a way out that works: renaming
+// it. --exclude works on the entries below a PATH, never on the PATH, so
+// the refusal must not offer it.
+func TestPackRefusedPathTitle(t *testing.T) {
+	for _, base := range []string{`back\slash`, ".wh.top"} {
+		dir := t.TempDir()
+		in := filepath.Join(dir, base)
+		writeFile(t, filepath.Join(in, "f"), []byte("f"), 0o644)
+		lay := filepath.Join(dir, "layout")
+		r := run(t, dir, nil, "pack", "-o", lay, in)
+		if r.code != 1 || !strings.Contains(r.stderr, in) || !strings.Contains(r.stderr, "rename") || strings.Contains(r.stderr, "--exclude") {
+			t.Errorf("pack %s: exit %d, %q; want exit 1 naming it and the way out (rename it), not --exclude", in, r.code, r.stderr)
+		}
+		checkOneLine(t, "pack refusal", r.stderr)
+		if _, err := os.Lstat(lay); !os.IsNotExist(err) {
+			t.Errorf("the refused pack touched the layout: %v", err)
+		}
+	}
+}
