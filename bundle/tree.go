@@ -101,7 +101,7 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	if info.Mode()&fs.ModeSymlink != 0 && s.opts.dereference {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return unfollowable(p, err)
+			return s.unfollowable(p, err)
 		}
 		e.info, e.followed = fi, true
 	}
@@ -203,12 +203,16 @@ func (s *scanner) refused(p string, err error) error {
 
 // unfollowable is pack's one line for a symlink --dereference cannot
 // follow (dangling, a loop, unreadable): the link, its target, the reason
-// (the errno stays wrapped, for the exit class) and the way out.
-func unfollowable(p string, err error) error {
+// (the errno stays wrapped, for the exit class) and the way out (--exclude,
+// below the PATH).
+func (s *scanner) unfollowable(p string, err error) error {
 	target, _ := os.Readlink(p)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
+	}
+	if p == s.t.arg {
+		return fmt.Errorf("%s -> %s: %w: --dereference: %w", p, target, ErrBadInput, err)
 	}
 	return fmt.Errorf("%s -> %s: %w: --dereference: %w; --exclude %s leaves it out",
 		p, target, ErrBadInput, err, quotePattern(filepath.Base(p)))

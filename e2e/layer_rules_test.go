@@ -210,6 +210,12 @@ func TestPackRefusalWayOutWorks(t *testing.T) {
 	checkOneLine(t, "pack refusal", r.stderr)
 	mustRun(t, dir, nil, "pack", "--dereference", "--exclude", "dangling", "-o", lay+":v2", deref)
 	mustRun(t, dir, nil, "verify", "--deep", lay+":v2")
+	// A dangling PATH is a missing PATH (3); --exclude is no way out there.
+	r = run(t, dir, nil, "pack", "--dereference", "-o", lay+":v3", dangling)
+	if r.code != 3 || !strings.Contains(r.stderr, dangling+" -> missing") || strings.Contains(r.stderr, "--exclude") {
+		t.Errorf("pack --dereference of a dangling PATH: exit %d, %q; want exit 3 naming %s -> missing, without --exclude", r.code, r.stderr, dangling)
+	}
+	checkOneLine(t, "pack refusal", r.stderr)
 }
 
 // TestPackBadExcludeIsUsage: a malformed --exclude glob is a bad flag
