@@ -15,6 +15,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
@@ -69,15 +71,8 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	if ref.Reference == "" {
 		return res, fmt.Errorf("%s: %w: name a tag (REGISTRY/REPO:TAG) or a digest (REGISTRY/REPO@DIGEST)", src, layout.ErrBadReference)
 	}
-	if len(tags) == 0 {
-		if _, derr := ref.Digest(); derr != nil {
-			tags = []string{ref.Reference}
-		}
-	}
-	for _, t := range tags {
-		if err := layout.ValidateTag(t); err != nil {
-			return res, err
-		}
+	if tags, err = pullTags(ref, tags); err != nil {
+		return res, err
 	}
 	// A directory that exists must be a layout (or empty) before the
 	// registry is asked anything; a missing one is created once the
@@ -126,23 +121,9 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	defer release()
 
 	progress := progress.Or(opts.Progress)
-	total := int64(-1)
-	if profile.IsManifest(root.MediaType) {
-		// The manifest names every blob with its size: the bar's total.
-		// (oras-go fetches it again for the copy; it is small.)
-		if data, err := content.FetchAll(ctx, repo, root); err == nil {
-			var m ocispec.Manifest
-			if json.Unmarshal(data, &m) == nil {
-				total = root.Size + m.Config.Size
-				for _, l := range m.Layers {
-					total += l.Size
-				}
-			}
-		}
-	}
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
-	progress.Start("pull", total)
+	progress.Start("pull", pullTotal(ctx, repo, root))
 	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
 	// The graph, whole in the layout; then, unless opts.NoReferrers, the
 	// registry's referrers of each of its documents, copied and walked in
@@ -157,15 +138,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	var referrers []ocispec.Descriptor
 	if err == nil && !opts.NoReferrers {
-		referrers, err = layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-			if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
-				return nil, registryError(src, err)
-			}
-			return g.take(ctx, r)
-		})
-		if err != nil {
-			err = &ReferrersError{Where: "the registry", Err: err}
-		}
+		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts)
 	}
 	progress.Finish()
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
@@ -174,19 +147,12 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 
 	// verify's rules, as for an import.
-	entries := []ocispec.Descriptor{}
-	for _, d := range append([]ocispec.Descriptor{root}, referrers...) {
-		e, err := indexEntry(ctx, store, d)
-		if err != nil {
-			return res, err
-		}
-		entries = append(entries, e)
-	}
 	res.Blobs = len(g.order)
-	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
-	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
-	idx.Manifests = append(idx.Manifests, entries[1:]...)
-	if res.Referrers, err = describeReferrers(ctx, store, entries[1:]); err != nil {
+	idx, referrerEntries, err := pulledIndex(ctx, store, root, referrers, tags)
+	if err != nil {
+		return res, err
+	}
+	if res.Referrers, err = describeReferrers(ctx, store, referrerEntries); err != nil {
 		return res, err
 	}
 	indexDoc, err := json.Marshal(idx)
@@ -203,6 +169,82 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	res.Moved = layout.Moves(res.Entries)
 	return res, nil
+}
+
+// pullTags returns the tags a pull of ref sets: tags, or the registry tag
+// when none are given (none for a pull by digest), each checked
+// (layout.ErrBadTag).
+func pullTags(ref registry.Reference, tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		if _, derr := ref.Digest(); derr != nil {
+			tags = []string{ref.Reference}
+		}
+	}
+	for _, t := range tags {
+		if err := layout.ValidateTag(t); err != nil {
+			return nil, err
+		}
+	}
+	return tags, nil
+}
+
+// pullReferrers copies the registry's referrers of every document g has
+// walked, and theirs in turn (layout.CollectReferrers, the one referrer
+// walk), each with its graph into dst, and returns them. A failure is a
+// ReferrersError.
+func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions) ([]ocispec.Descriptor, error) {
+	referrers, err := layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+		if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
+			return nil, registryError(src, err)
+		}
+		return g.take(ctx, r)
+	})
+	if err != nil {
+		return nil, &ReferrersError{Where: "the registry", Err: err}
+	}
+	return referrers, nil
+}
+
+// pullTotal is the progress bar's total for a pull of root: the bytes of a
+// manifest, its config and its layers, or -1 (unknown) for an index or when
+// the manifest cannot be read. (oras-go fetches it again for the copy; it
+// is small.)
+func pullTotal(ctx context.Context, repo *remote.Repository, root ocispec.Descriptor) int64 {
+	if !profile.IsManifest(root.MediaType) {
+		return -1
+	}
+	data, err := content.FetchAll(ctx, repo, root)
+	if err != nil {
+		return -1
+	}
+	var m ocispec.Manifest
+	if json.Unmarshal(data, &m) != nil {
+		return -1
+	}
+	total := root.Size + m.Config.Size
+	for _, l := range m.Layers {
+		total += l.Size
+	}
+	return total
+}
+
+// pulledIndex is the index of what a pull adds to index.json: root's entry
+// under each of tags (one untagged entry when there are none), then one
+// entry per referrer; it also returns the referrers' entries. Each entry
+// carries its document's artifactType, read from the layout.
+func pulledIndex(ctx context.Context, store *layout.Store, root ocispec.Descriptor, referrers []ocispec.Descriptor, tags []string) (ocispec.Index, []ocispec.Descriptor, error) {
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	entries := []ocispec.Descriptor{}
+	for _, d := range append([]ocispec.Descriptor{root}, referrers...) {
+		e, err := indexEntry(ctx, store, d)
+		if err != nil {
+			return idx, nil, err
+		}
+		entries = append(entries, e)
+	}
+	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
+	idx.Manifests = append(idx.Manifests, entries[1:]...)
+	return idx, entries[1:], nil
 }
 
 // pullTarget is the layout as the destination of a pull: it counts the
