@@ -1,0 +1,312 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
+	"github.com/ocibundle/ocibundle/progress"
+)
+
+// PullResult describes a pull.
+type PullResult struct {
+	Reference string          `json:"reference"`
+	Layout    string          `json:"layout"`
+	Digest    digest.Digest   `json:"digest"`
+	MediaType string          `json:"mediaType"`
+	Size      int64           `json:"size"`
+	Entries   []ImportedEntry `json:"bundles"` // what index.json gained
+	// Moved lists the tags Force moved from another manifest (the tag rule).
+	Moved     []layout.TagMove `json:"moved"`
+	Blobs     int              `json:"blobs"`   // blobs in the graph, manifests included
+	Written   int              `json:"written"` // newly committed to the layout
+	Bytes     int64            `json:"bytes"`   // bytes received
+	Referrers []Referrer       `json:"referrers"`
+	Warnings  []string         `json:"warnings"`
+}
+
+// Pull copies the manifest src names (REGISTRY/REPO:TAG or
+// REGISTRY/REPO@DIGEST) and its graph into the layout at dir (created when
+// missing) with oras.CopyGraph, then, unless opts.NoReferrers, the
+// registry's referrers of every manifest of the graph, and theirs in turn
+// (the referrers API, or the sha256-<hex> tag schema). Every blob goes
+// through layout.Store.Put: hashed while written under dir/ingest and
+// committed only when its digest and size match the descriptor (otherwise
+// layout.ErrDigestMismatch or ErrSizeMismatch). After the copy the graph
+// must be whole and pass verify's checks (as Import's); only then is
+// index.json updated, atomically, with layout.Merge: each of tags (default:
+// the tag of src; none for a digest) is set on the manifest, and each
+// referrer gets an untagged entry. Pull receives: a tag that names another
+// manifest fails with layout.ErrTagConflict naming both digests unless
+// opts.Force, checked before the first blob is fetched, and nothing is
+// merged; an entry already there stays as it is, its annotations included.
+// The blob lock is held shared from the first blob to that update.
+//
+// An interrupted pull leaves index.json as it was and the blobs it
+// committed verified and unreferenced; running it again skips them (its
+// manifests are fetched again, to find what lies below them). Errors as
+// Push's.
+func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOptions) (res PullResult, err error) {
+	defer func() { err = redact(err, opts.Password) }()
+	ref, err := parseRegistryReference(src)
+	if err != nil {
+		return res, err
+	}
+	if ref.Reference == "" {
+		return res, fmt.Errorf("%s: %w: name a tag (REGISTRY/REPO:TAG) or a digest (REGISTRY/REPO@DIGEST)", src, layout.ErrBadReference)
+	}
+	if tags, err = pullTags(ref, tags); err != nil {
+		return res, err
+	}
+	// A directory that exists must be a layout (or empty) before the
+	// registry is asked anything; a missing one is created once the
+	// manifest is found.
+	var store *layout.Store
+	if _, serr := os.Stat(dir); serr == nil {
+		if store, err = layout.Create(ctx, dir); err != nil {
+			return res, err
+		}
+	}
+	repo, err := newRepository(ref, opts)
+	if err != nil {
+		return res, err
+	}
+	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Referrers: []Referrer{}, Warnings: []string{}}
+	root, err := repo.Resolve(ctx, ref.Reference)
+	if err != nil {
+		return res, registryError(src, err)
+	}
+	if !profile.IsDocument(root.MediaType) {
+		return res, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
+	}
+	if err := layout.ValidateDigest(root.Digest); err != nil {
+		return res, fmt.Errorf("%s: %w", src, err)
+	}
+	res.Digest, res.MediaType, res.Size = root.Digest, root.MediaType, root.Size
+
+	if store != nil {
+		// Pull receives: a tag that would move without opts.Force fails
+		// before any blob is fetched (and again, under the lock, at the
+		// merge).
+		cur, err := store.ReadIndex(ctx)
+		if err != nil {
+			return res, err
+		}
+		if _, err := layout.Merge(&cur, ocispec.Index{Manifests: layout.Entries(root, tags)}, opts.Force); err != nil {
+			return res, fmt.Errorf("%s: %w", dir, err)
+		}
+	} else if store, err = layout.Create(ctx, dir); err != nil {
+		return res, err
+	}
+	release, err := store.HoldBlobs(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+
+	progress := progress.Or(opts.Progress)
+	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
+	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
+	progress.Start("pull", pullTotal(ctx, repo, root))
+	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+	// The graph, whole in the layout; then, unless opts.NoReferrers, the
+	// registry's referrers of each of its documents, copied and walked in
+	// turn.
+	g := newGraphWalk(store)
+	if err == nil {
+		if err = g.walk(ctx, root); err != nil {
+			err = fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
+		}
+	} else {
+		err = registryError(src, err)
+	}
+	var referrers []ocispec.Descriptor
+	if err == nil && !opts.NoReferrers {
+		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts)
+	}
+	progress.Finish()
+	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
+	if err != nil {
+		return res, err
+	}
+
+	// verify's rules, as for an import.
+	res.Blobs = len(g.order)
+	idx, referrerEntries, err := pulledIndex(ctx, store, root, referrers, tags)
+	if err != nil {
+		return res, err
+	}
+	if res.Referrers, err = describeReferrers(ctx, store, referrerEntries); err != nil {
+		return res, err
+	}
+	indexDoc, err := json.Marshal(idx)
+	if err != nil {
+		return res, err
+	}
+	warnings, err := verifyGraph(ctx, store, indexDoc, dst.hashed())
+	res.Warnings = append(res.Warnings, warnings...)
+	if err != nil {
+		return res, err
+	}
+	if res.Entries, err = mergeIndex(ctx, store, idx, opts.Force); err != nil {
+		return res, err
+	}
+	res.Moved = layout.Moves(res.Entries)
+	return res, nil
+}
+
+// pullTags returns the tags a pull of ref sets: tags, or the registry tag
+// when none are given (none for a pull by digest), each checked
+// (layout.ErrBadTag).
+func pullTags(ref registry.Reference, tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		if _, derr := ref.Digest(); derr != nil {
+			tags = []string{ref.Reference}
+		}
+	}
+	for _, t := range tags {
+		if err := layout.ValidateTag(t); err != nil {
+			return nil, err
+		}
+	}
+	return tags, nil
+}
+
+// pullReferrers copies the registry's referrers of every document g has
+// walked, and theirs in turn (layout.CollectReferrers, the one referrer
+// walk), each with its graph into dst, and returns them. A failure is a
+// ReferrersError.
+func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions) ([]ocispec.Descriptor, error) {
+	referrers, err := layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+		if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
+			return nil, registryError(src, err)
+		}
+		return g.take(ctx, r)
+	})
+	if err != nil {
+		return nil, &ReferrersError{Where: "the registry", Err: err}
+	}
+	return referrers, nil
+}
+
+// pullTotal is the progress bar's total for a pull of root: the bytes of a
+// manifest, its config and its layers, or -1 (unknown) for an index or when
+// the manifest cannot be read. (oras-go fetches it again for the copy; it
+// is small.)
+func pullTotal(ctx context.Context, repo *remote.Repository, root ocispec.Descriptor) int64 {
+	if !profile.IsManifest(root.MediaType) {
+		return -1
+	}
+	data, err := content.FetchAll(ctx, repo, root)
+	if err != nil {
+		return -1
+	}
+	var m ocispec.Manifest
+	if json.Unmarshal(data, &m) != nil {
+		return -1
+	}
+	total := root.Size + m.Config.Size
+	for _, l := range m.Layers {
+		total += l.Size
+	}
+	return total
+}
+
+// pulledIndex is the index of what a pull adds to index.json: root's entry
+// under each of tags (one untagged entry when there are none), then one
+// entry per referrer; it also returns the referrers' entries. Each entry
+// carries its document's artifactType, read from the layout.
+func pulledIndex(ctx context.Context, store *layout.Store, root ocispec.Descriptor, referrers []ocispec.Descriptor, tags []string) (ocispec.Index, []ocispec.Descriptor, error) {
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
+	entries := []ocispec.Descriptor{}
+	for _, d := range append([]ocispec.Descriptor{root}, referrers...) {
+		e, err := indexEntry(ctx, store, d)
+		if err != nil {
+			return idx, nil, err
+		}
+		entries = append(entries, e)
+	}
+	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
+	idx.Manifests = append(idx.Manifests, entries[1:]...)
+	return idx, entries[1:], nil
+}
+
+// pullTarget is the layout as the destination of a pull: it counts the
+// blobs it commits and the bytes it receives.
+type pullTarget struct {
+	orasStore
+	written  atomic.Int64
+	received atomic.Int64
+	mu       sync.Mutex
+	fresh    map[digest.Digest]bool // blobs committed (so hashed) by this pull
+}
+
+// hashed returns the blobs this pull committed; call it when the copy is
+// over.
+func (p *pullTarget) hashed() map[digest.Digest]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.fresh
+}
+
+func (p *pullTarget) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	had, err := p.store.Exists(ctx, desc)
+	if err != nil {
+		return err
+	}
+	cr := countio.NewReader(r, countio.WithProgress(p.progress))
+	err = p.store.Put(ctx, desc, cr)
+	p.received.Add(cr.N())
+	if err == nil && !had {
+		p.written.Add(1)
+		p.mu.Lock()
+		if p.fresh == nil {
+			p.fresh = map[digest.Digest]bool{}
+		}
+		p.fresh[desc.Digest] = true
+		p.mu.Unlock()
+	}
+	return err
+}
+
+// indexEntry is the index.json entry for the manifest or index d names in
+// the layout: media type, digest, size, and the document's artifactType.
+func indexEntry(ctx context.Context, store *layout.Store, d ocispec.Descriptor) (ocispec.Descriptor, error) {
+	data, err := store.FetchAll(ctx, d, layout.MaxDocumentSize)
+	if err != nil {
+		return d, err
+	}
+	var probe struct {
+		ArtifactType string `json:"artifactType"`
+	}
+	if err := layout.DecodeStrict(data, &probe); err != nil {
+		return d, fmt.Errorf("%s: %w", d.Digest, err)
+	}
+	return ocispec.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, ArtifactType: probe.ArtifactType}, nil
+}
+
+// WritePullText writes res for people: what index.json gained, then one
+// summary line.
+func WritePullText(w io.Writer, res PullResult) error {
+	var b bytes.Buffer
+	writeEntries(&b, res.Entries)
+	fmt.Fprintf(&b, "pulled %s into %s: %d blobs (%d written), %d bytes received\n", res.Reference, res.Layout, res.Blobs, res.Written, res.Bytes)
+	_, err := w.Write(b.Bytes())
+	return err
+}

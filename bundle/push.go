@@ -1,0 +1,187 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/errcode"
+
+	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/progress"
+)
+
+// PushResult describes a push.
+type PushResult struct {
+	Source    string        `json:"source"`
+	Reference string        `json:"reference"` // REGISTRY/REPO:TAG, or @DIGEST when untagged
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"mediaType"`
+	Size      int64         `json:"size"`
+	Tags      []string      `json:"tags"`    // the registry tag pushed, if any
+	Blobs     int           `json:"blobs"`   // blobs in the graph, manifests included
+	Sent      int           `json:"sent"`    // blobs sent (manifests included)
+	Skipped   int           `json:"skipped"` // blobs the registry had (sent: no)
+	Bytes     int64         `json:"bytes"`   // bytes sent
+	Referrers []Referrer    `json:"referrers"`
+}
+
+// Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
+// holding one bundle) with oras.Copy to dst, REGISTRY/REPO[:TAG], then,
+// unless opts.NoReferrers, each referrer index.json names of any manifest of
+// the bundle's graph, and theirs in turn (the referrers Export takes), after
+// its subject. The tag defaults to the layout tag (src's, or the entry's
+// only one); an untagged bundle is pushed by digest. The whole graph must be
+// in the layout before anything is sent; every blob is read through the
+// layout's verifying reader, so a damaged blob stops the push with
+// layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the registry has are
+// not sent again, so a push that failed half-way resumes where it stopped.
+// The layout's blob lock is held shared throughout, so a gc waits.
+//
+// Errors: ErrUnauthorized (401, 403), ErrNotInRegistry (404),
+// layout.ErrDigestMismatch (content that does not match its digest),
+// layout.ErrBadReference (dst), and otherwise operational (an unknown
+// host, a registry that stops answering).
+func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushResult, err error) {
+	defer func() { err = redact(err, opts.Password) }()
+	ref, err := parseRegistryReference(dst)
+	if err != nil {
+		return res, err
+	}
+	if _, derr := ref.Digest(); derr == nil {
+		return res, fmt.Errorf("%s: %w: push to REGISTRY/REPO[:TAG]; the registry names the manifest by its own digest", dst, layout.ErrBadReference)
+	}
+	store, root, err := resolve(ctx, src)
+	if err != nil {
+		return res, err
+	}
+	tag := ref.Reference
+	if tag == "" {
+		if r, perr := layout.ParseReference(src); perr == nil && r.Tag != "" {
+			tag = r.Tag
+		} else {
+			tag = root.Annotations[ocispec.AnnotationRefName]
+		}
+		// A layout tag may be a path ("release/1.0"); a registry tag may not.
+		ref.Reference = tag
+		if err := ref.ValidateReferenceAsTag(); tag != "" && err != nil {
+			return res, fmt.Errorf("%s: %w: the layout tag %q is not a registry tag; name one as REGISTRY/REPO:TAG", dst, layout.ErrBadReference, tag)
+		}
+	}
+	repo, err := newRepository(ref, opts)
+	if err != nil {
+		return res, err
+	}
+	release, err := store.HoldBlobs(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer release()
+
+	progress := progress.Or(opts.Progress)
+	srcStore := &orasStore{store: store, progress: progress}
+	// Everything that will be sent, present and of the right size, before
+	// the first byte goes out; the total for the progress bar.
+	g := newGraphWalk(store)
+	if err := g.walk(ctx, root); err != nil {
+		return res, err
+	}
+	var referrers []ocispec.Descriptor
+	if !opts.NoReferrers {
+		idx, err := store.ReadIndex(ctx)
+		if err != nil {
+			return res, err
+		}
+		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
+			return res, err
+		}
+	}
+	var total int64
+	for _, d := range g.order {
+		total += d.Size
+	}
+	res = PushResult{
+		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tags: []string{},
+		Blobs: len(g.order),
+	}
+	if res.Referrers, err = describeReferrers(ctx, store, referrers); err != nil {
+		return res, err
+	}
+	if tag != "" {
+		res.Tags = append(res.Tags, tag)
+	}
+	dstRef := tag
+	if dstRef == "" {
+		dstRef = root.Digest.String()
+		ref.Reference = dstRef
+	}
+	res.Reference = ref.String()
+
+	// A node the registry has is skipped with all that lies below it (the
+	// registry accepted it only with its children); the root is put again
+	// to set the tag, which sends no blob.
+	var sent, sentBytes atomic.Int64
+	copyOpts := oras.CopyGraphOptions{
+		Concurrency:    opts.Concurrency,
+		FindSuccessors: successors,
+		PostCopy: func(ctx context.Context, d ocispec.Descriptor) error {
+			sent.Add(1)
+			sentBytes.Add(d.Size)
+			return nil
+		},
+	}
+	progress.Start("push", total)
+	defer progress.Finish()
+	if _, err = oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts}); err != nil {
+		return res, registryError(res.Reference, err)
+	}
+	// Each referrer after its subject; the registry indexes it by its
+	// subject (the referrers API, or the sha256-<hex> tag schema).
+	for _, r := range referrers {
+		if err := oras.CopyGraph(ctx, srcStore, pushTarget{repo}, referrerDescriptor(r), copyOpts); err != nil {
+			return res, registryError(res.Reference, err)
+		}
+	}
+	res.Sent, res.Bytes = int(sent.Load()), sentBytes.Load()
+	res.Skipped = res.Blobs - res.Sent
+	return res, nil
+}
+
+// pushTarget is the registry as push's destination. A registry killed in
+// the middle of an upload can answer HEAD for that blob with a server error
+// once it runs again, for good (distribution 2.8 writes the repository's
+// link in place, so a kill inside that write leaves it empty: a 500,
+// "invalid checksum digest format"; e2e TestRegistryHalfLinkedBlob). Once
+// the retrying transport gives up, push sends the blob again, which the
+// registry links afresh, rather than failing on a blob it would send
+// anyway. Every other error stays one.
+type pushTarget struct{ *remote.Repository }
+
+func (t pushTarget) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
+	ok, err := t.Repository.Exists(ctx, desc)
+	var er *errcode.ErrorResponse
+	if errors.As(err, &er) && er.StatusCode >= http.StatusInternalServerError {
+		return false, nil
+	}
+	return ok, err
+}
+
+// WritePushText writes res for people: the referrers sent along, then one
+// summary line.
+func WritePushText(w io.Writer, res PushResult) error {
+	var b bytes.Buffer
+	for _, r := range res.Referrers {
+		fmt.Fprintf(&b, "referrer %s %s\n", r.Digest, r.ArtifactType)
+	}
+	fmt.Fprintf(&b, "pushed %s %s: %d blobs, %d sent (%d bytes), %d already there\n", res.Reference, res.Digest, res.Blobs, res.Sent, res.Bytes, res.Skipped)
+	_, err := w.Write(b.Bytes())
+	return err
+}

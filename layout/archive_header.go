@@ -1,0 +1,143 @@
+package layout
+
+// The raw tar header fields the archive reader checks itself: PAX and GNU
+// extension records, block padding and numeric fields (archive.go judges
+// the members they describe).
+
+import (
+	"archive/tar"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+func headerOnly(flag byte) bool {
+	switch flag {
+	case tar.TypeLink, tar.TypeSymlink, tar.TypeChar, tar.TypeBlock, tar.TypeDir, tar.TypeFifo:
+		return true
+	}
+	return false
+}
+
+func blockPadding(n int64) int64 { return -n & (blockSize - 1) }
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// extInfo is what the raw headers read for one member say.
+type extInfo struct {
+	gnuLong bool  // a GNU long-name or long-link record
+	pax     int64 // bytes of PAX extended records
+}
+
+type rawHeader struct {
+	typeflag byte
+	size     int64
+	name     string // the USTAR name (prefix/name), as a reader ignoring PAX sees it
+}
+
+// extensions walks the raw header blocks tar.Reader read for the member it
+// just returned (after the previous member's padding): extension headers
+// ('x', 'g', 'L', 'K') with their data, then the member's own header, which
+// it returns. archive/tar applies GNU long names without saying so; this is
+// how they are seen.
+func (a *ArchiveReader) extensions() (extInfo, rawHeader, error) {
+	var info extInfo
+	b := a.capture
+	if a.overflow {
+		return info, rawHeader{}, fmt.Errorf("%w: extension headers of more than %d bytes", ErrTooLarge, MaxPAXHeader)
+	}
+	if int64(len(b)) < a.pad {
+		return info, rawHeader{}, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
+	}
+	b = b[a.pad:]
+	for len(b) >= blockSize {
+		h := rawHeader{typeflag: b[156], size: parseNumeric(b[124:136]), name: cString(b[0:100])}
+		if string(b[257:263]) == "ustar\x00" {
+			if prefix := cString(b[345:500]); prefix != "" {
+				h.name = prefix + "/" + h.name
+			}
+		}
+		b = b[blockSize:]
+		switch h.typeflag {
+		case tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
+			if h.typeflag == tar.TypeXHeader {
+				info.pax += h.size
+			} else {
+				info.gnuLong = true
+			}
+			skip := h.size + blockPadding(h.size)
+			if skip < 0 || skip > int64(len(b)) {
+				return info, h, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
+			}
+			b = b[skip:]
+		default:
+			return info, h, nil
+		}
+	}
+	return info, rawHeader{}, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
+}
+
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// parseNumeric reads a tar numeric field: octal, or base-256 when the high
+// bit of the first byte is set. archive/tar has accepted the header already.
+func parseNumeric(b []byte) int64 {
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		var n int64
+		for i, c := range b {
+			if i == 0 {
+				c &= 0x7f
+			}
+			n = n<<8 | int64(c)
+		}
+		return n
+	}
+	s := strings.Trim(string(b), " \x00")
+	n, _ := strconv.ParseInt(s, 8, 64)
+	return n
+}
+
+// quoteName quotes a member name for messages when it has characters that
+// would confuse a one-line message.
+func quoteName(name string) string {
+	q := strconv.Quote(name)
+	if q[1:len(q)-1] == name && !strings.ContainsAny(name, " :") && name != "" {
+		return name
+	}
+	return q
+}
+
+// captureWriter receives every byte the archive reader reads and keeps
+// them, while capturing, up to a cap, for ArchiveReader.extensions.
+type captureWriter struct{ a *ArchiveReader }
+
+// captureCap bounds what one Next may read besides data: the previous
+// member's padding, extension headers of MaxPAXHeader bytes with their
+// headers, and the member's own header.
+const captureCap = MaxPAXHeader + 8*blockSize
+
+func (c captureWriter) Write(p []byte) (int, error) {
+	a := c.a
+	if a.capturing {
+		if room := captureCap - len(a.capture); len(p) > room {
+			a.capture = append(a.capture, p[:room]...)
+			a.overflow = true
+		} else {
+			a.capture = append(a.capture, p...)
+		}
+	}
+	return len(p), nil
+}
