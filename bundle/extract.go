@@ -329,11 +329,8 @@ func (p *layerPlan) decide(image bool, diffIDs []digest.Digest, i int) error {
 		return layout.ValidateDigest(p.contentDigest)
 	}
 	if p.title != "" {
-		if clean, why := layer.Clean(p.title); why != "" || clean != p.title {
-			if why == "" {
-				why = "not a canonical name"
-			}
-			return fmt.Errorf("title %q: %w: %s", p.title, ErrUnsafe, why)
+		if r := layer.CheckTitle(p.title); r != nil {
+			return r
 		}
 	}
 	switch {

@@ -255,3 +255,28 @@ func TestPackRefusedPathTitle(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsafeArtifactTitle: an ORAS artifact whose file is titled with a
+// ".." (oras push --disable-path-validation ../f) is refused by extract;
+// verify --deep reports it as an error with extract's reason, naming the
+// title, instead of saying OK.
+func TestUnsafeArtifactTitle(t *testing.T) {
+	oras := requireTool(t, "oras")
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	writeFile(t, filepath.Join(dir, "f"), []byte("f"), 0o644)
+	mkdir(t, work, 0o755)
+	lay := filepath.Join(dir, "layout")
+	if r := runCmd(t, work, nil, oras, "push", "--oci-layout", "--disable-path-validation", lay+":v1", "../f"); r.code != 0 {
+		t.Fatalf("oras push: exit %d: %s", r.code, r.stderr)
+	}
+	const reason = `../f: not a safe layer title: ".." in name`
+	r := run(t, dir, nil, "extract", "-o", filepath.Join(dir, "out"), lay+":v1")
+	if r.code != 1 || !strings.Contains(r.stderr, reason) {
+		t.Errorf("extract of a layer titled ../f: exit %d, %q; want exit 1 with %q", r.code, r.stderr, reason)
+	}
+	r = run(t, dir, nil, "verify", "--deep", lay+":v1")
+	if r.code != 1 || !strings.Contains(r.stdout, "TAR_UNSAFE_PATH") || !strings.Contains(r.stdout, reason) {
+		t.Errorf("verify --deep of a layer titled ../f: exit %d\n%s%s\nwant exit 1, TAR_UNSAFE_PATH with %q", r.code, r.stdout, r.stderr, reason)
+	}
+}

@@ -140,3 +140,18 @@ func TestInferScope(t *testing.T) {
 		t.Errorf("an entry outside the inferred title: %v, want it left to the caller", err)
 	}
 }
+
+func TestCheckTitle(t *testing.T) {
+	for title, want := range map[string]string{
+		"f": "", "a/b": "", "../f": `".." in name`, "/etc/passwd": "absolute name", "a//b": "not a canonical name",
+		"./a": "not a canonical name", "a/": "not a canonical name", ".": "the root", `a\b`: "backslash in name",
+	} {
+		r := CheckTitle(title)
+		switch {
+		case want == "" && r != nil:
+			t.Errorf("CheckTitle(%q) = %v, want nil", title, r)
+		case want != "" && (r == nil || r.Kind != UnsafeName || r.Name != title || !strings.HasSuffix(r.Reason, want)):
+			t.Errorf("CheckTitle(%q) = %v, want an UnsafeName refusal ending %q", title, r, want)
+		}
+	}
+}

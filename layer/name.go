@@ -38,6 +38,26 @@ func Clean(name string) (clean, why string) {
 	return name, ""
 }
 
+// CheckTitle judges the title of an artifact layer (its
+// org.opencontainers.image.title), the name its file or tree is written
+// under: it must be a canonical entry name (Clean) naming something, not
+// the root. It returns nil or a *Refusal (UnsafeName, wrapping ErrUnsafe)
+// naming the title; extract refuses such a layer and verify --deep reports
+// it with the same text.
+func CheckTitle(title string) *Refusal {
+	clean, why := Clean(title)
+	switch {
+	case why != "":
+	case clean == "":
+		why = "the root"
+	case clean != title:
+		why = "not a canonical name"
+	default:
+		return nil
+	}
+	return &Refusal{Name: title, Kind: UnsafeName, Reason: "not a safe layer title: " + why}
+}
+
 // IsSparse reports a GNU sparse tar entry, in the old GNU form or the PAX
 // form (GNU.sparse.* records): archive/tar expands its holes on reading,
 // so a few bytes can declare a file of any size.

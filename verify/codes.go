@@ -85,7 +85,7 @@ const (
 	DiffIDMismatch        Code = "DIFF_ID_MISMATCH"        // the uncompressed digest differs from the config's diff_id
 	TarCorrupt            Code = "TAR_CORRUPT"             // the inner tar does not read to its end, or has data after it
 	TarDuplicate          Code = "TAR_DUPLICATE"           // two tar entries have the same path, or one is below a file
-	TarUnsafePath         Code = "TAR_UNSAFE_PATH"         // a tar entry name is not local and canonical, is outside the artifact layer's title, a root entry that is not a directory, a whiteout outside an image
+	TarUnsafePath         Code = "TAR_UNSAFE_PATH"         // a tar entry name is not local and canonical, is outside the artifact layer's title, a root entry that is not a directory, a whiteout outside an image; an artifact layer title that is not a canonical name
 	TarLinkEscapes        Code = "TAR_LINK_ESCAPES"        // a symlink leaves the layer (absolute, in an artifact), an entry is reached through a symlink, a hard link names no earlier file
 	TarDevice             Code = "TAR_DEVICE"              // a character or block device
 	TarSpecialFile        Code = "TAR_SPECIAL_FILE"        // a FIFO, a sparse file or an unknown entry type

@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 )
@@ -450,6 +451,10 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 		ref.image = image
 		if !ref.image {
 			ref.title = desc.Annotations[ocispec.AnnotationTitle]
+			// The name extract writes the layer under (layer.CheckTitle).
+			if r := layer.CheckTitle(ref.title); r != nil && ref.title != "" && c.opts.Deep {
+				c.add(refusalCodes[r.Kind], Error, loc, ptr(ptr(p, "annotations"), ocispec.AnnotationTitle), "%s", r)
+			}
 		}
 		if i < len(diffIDs) {
 			ref.diffID = diffIDs[i]
