@@ -240,7 +240,7 @@ func referrer(t *testing.T, store *layout.Store, subject ocispec.Descriptor, kin
 	desc, err := store.PutBytes(ctx, ocispec.MediaTypeImageManifest, data)
 	must(t, err)
 	desc.ArtifactType = m.ArtifactType
-	must(t, store.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, desc); return nil }))
+	must(t, store.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.AddUntagged(idx, desc) }))
 	return desc
 }
 

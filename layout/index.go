@@ -291,9 +291,11 @@ func SetTag(idx *ocispec.Index, desc ocispec.Descriptor, tag string) error {
 
 // AddUntagged is Merge of the one untagged entry Entry(desc, "", nil): it
 // records desc unless an entry for the same digest is already there. desc's
-// digest must be valid (Merge would refuse it, and nothing is added).
-func AddUntagged(idx *ocispec.Index, desc ocispec.Descriptor) {
-	_, _ = Merge(idx, ocispec.Index{Manifests: []ocispec.Descriptor{Entry(desc, "", nil)}}, true)
+// digest must be valid: otherwise it returns Merge's error (ErrBadDigest)
+// and idx is unchanged.
+func AddUntagged(idx *ocispec.Index, desc ocispec.Descriptor) error {
+	_, err := Merge(idx, ocispec.Index{Manifests: []ocispec.Descriptor{Entry(desc, "", nil)}}, true)
+	return err
 }
 
 // RemoveTag removes tag from idx, with ErrTagNotFound if no entry carries it.

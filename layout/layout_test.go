@@ -404,10 +404,17 @@ func TestIndex(t *testing.T) {
 		return out
 	}
 	idx := emptyIndex()
-	AddUntagged(&idx, m1)
-	AddUntagged(&idx, m1)
+	for range 2 {
+		if err := AddUntagged(&idx, m1); err != nil {
+			t.Fatalf("AddUntagged(%s) = %v", m1.Digest, err)
+		}
+	}
 	if got := len(idx.Manifests); got != 1 {
 		t.Fatalf("AddUntagged twice: %d entries, want 1", got)
+	}
+	bad := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: "sha256:short", Size: 1}
+	if err := AddUntagged(&idx, bad); !errors.Is(err, ErrBadDigest) || len(idx.Manifests) != 1 {
+		t.Errorf("AddUntagged(bad digest) = %v with %d entries, want ErrBadDigest and 1", err, len(idx.Manifests))
 	}
 	SetTag(&idx, m1, "v1") // replaces the untagged entry
 	SetTag(&idx, m2, "v2")

@@ -25,3 +25,17 @@ func TestOr(t *testing.T) {
 		t.Errorf("Or(p) = %#v (counted %d), want p itself (7)", got, c.n)
 	}
 }
+
+// TestOrTypedNil: a nil pointer stored in the interface (the typed-nil
+// trap) is no sink: Or gives Nop, whose methods are safe to call.
+func TestOrTypedNil(t *testing.T) {
+	var c *counter
+	var p progress.Progress = c
+	got := progress.Or(p)
+	if got != (progress.Nop{}) {
+		t.Errorf("Or((*counter)(nil)) = %#v, want Nop", got)
+	}
+	got.Start("x", 1)
+	got.Add(1)
+	got.Finish()
+}

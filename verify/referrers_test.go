@@ -43,7 +43,7 @@ func attach(t *testing.T, dir string, subject ocispec.Descriptor) ocispec.Descri
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, desc); return nil }); err != nil {
+	if err := s.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.AddUntagged(idx, desc) }); err != nil {
 		t.Fatal(err)
 	}
 	return payload
