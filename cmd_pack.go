@@ -96,6 +96,34 @@ func packAction(c *cli.Context) error {
 		KeepLinks:    c.Bool("keep-links"),
 		Exclude:      c.StringSlice("exclude"),
 	}
+	if err := packAnnotations(c, &opts); err != nil {
+		return err
+	}
+	if s := c.String("created"); s != "" {
+		t := time.Now()
+		if s != "now" {
+			if t, err = time.Parse(time.RFC3339, s); err != nil {
+				return usagef("pack: --created %q: want an RFC 3339 time or now", s)
+			}
+		}
+		opts.Created = &t
+	}
+	if opts.SourceDateEpoch, err = sourceDateEpoch(c); err != nil {
+		return err
+	}
+	res, err := bundle.Pack(c.Context, out, c.Args().Slice(), opts)
+	if err != nil {
+		return cmdErr(c, err)
+	}
+	reportMoves(c, res.Moved)
+	return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
+}
+
+// packAnnotations sets opts' annotations from --annotation-file, then
+// --annotation, --index-annotation and --layer-annotation (flags win over
+// the file). A malformed K=V or TITLE:K=V is a usage error.
+func packAnnotations(c *cli.Context, opts *bundle.PackOptions) error {
+	var err error
 	if f := c.String("annotation-file"); f != "" {
 		af, err := bundle.ReadAnnotationFile(f)
 		if err != nil {
@@ -122,24 +150,7 @@ func packAction(c *cli.Context) error {
 			return cmdErr(c, err)
 		}
 	}
-	if s := c.String("created"); s != "" {
-		t := time.Now()
-		if s != "now" {
-			if t, err = time.Parse(time.RFC3339, s); err != nil {
-				return usagef("pack: --created %q: want an RFC 3339 time or now", s)
-			}
-		}
-		opts.Created = &t
-	}
-	if opts.SourceDateEpoch, err = sourceDateEpoch(c); err != nil {
-		return err
-	}
-	res, err := bundle.Pack(c.Context, out, c.Args().Slice(), opts)
-	if err != nil {
-		return cmdErr(c, err)
-	}
-	reportMoves(c, res.Moved)
-	return emit(c, c.App.Writer, res, func(w io.Writer) error { return printDigest(w, res.Digest) })
+	return nil
 }
 
 // addPairs adds K=V strings to m (allocating it when needed).
