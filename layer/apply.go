@@ -103,13 +103,12 @@ func (e *ReadError) Unwrap() error { return e.Err }
 // error. After an error the directory is half written: the caller removes
 // it.
 func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize int64) error {
-	opts := a.judgeOptions(scope)
-	opts.MaxSize = maxSize
 	if a.opts.Image {
+		opts := a.judgeOptions(scope)
+		opts.MaxSize = maxSize
 		a.judge = NewJudge(opts, a.links)
 	} else {
-		a.judge.opts = opts
-		a.judge.setScope(scope)
+		a.judge.startLayer(scope, maxSize)
 	}
 	tr := tar.NewReader(r)
 	for {
@@ -135,11 +134,17 @@ func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize 
 }
 
 // WriteFile writes the file name (an artifact layer that is not a tar: the
-// blob is the file) with the bytes of r.
+// blob is the file) with the bytes of r, judged as the next layer of the
+// artifact (CheckArtifact judges the same).
+// Errors: a *Refusal (ErrUnsafe) when the judge refuses name (not local or
+// canonical, a name an earlier layer wrote, below an earlier file or
+// symlink), ErrUnsafe when the directory cannot take it (a path through a
+// file), a *ReadError wrapping the error of r or of ctx, or the file
+// system's error naming the file. A refused name
+// leaves the directory untouched; after any other error the file may be
+// there, partly written (the caller removes the directory, as after Apply).
 func (a *Applier) WriteFile(ctx context.Context, name string, r io.Reader) error {
-	a.judge.opts = a.judgeOptions(name)
-	a.judge.setScope(name)
-	if _, err := a.judge.Entry(&tar.Header{Name: name, Typeflag: tar.TypeReg}); err != nil {
+	if err := a.judge.fileLayer(name); err != nil {
 		return err
 	}
 	// No size to check, no mtime to set: the blob's digest and size are

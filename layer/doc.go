@@ -25,7 +25,9 @@
 //     the tree it writes, CheckImage the layers below; the judge alone
 //     takes a name the layer does not have for a lower layer's file.
 //   - Whiteouts (".wh.") only in image layers; no name twice in a layer;
-//     in an artifact, every entry is the layer's title or below it.
+//     in an artifact, every entry is the layer's title or below it, and no
+//     name twice in the tree all its layers write (one judge for them all:
+//     the applier's, and CheckArtifact's when titles nest).
 //
 // The package is a leaf: it imports the standard library,
 // golang.org/x/sys/unix (for the *at system calls the applier needs) and
