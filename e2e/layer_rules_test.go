@@ -280,3 +280,45 @@ func TestUnsafeArtifactTitle(t *testing.T) {
 		t.Errorf("verify --deep of a layer titled ../f: exit %d\n%s%s\nwant exit 1, TAR_UNSAFE_PATH with %q", r.code, r.stdout, r.stderr, reason)
 	}
 }
+
+// TestNestedArtifactTitles: an ORAS artifact whose layer titles are equal
+// or nest (a directory and a file below it; two directories, one below the
+// other) writes a name twice: extract refuses it, and verify --deep, which
+// judged each layer alone, said OK. Now it reports TAR_DUPLICATE with
+// extract's text, naming the entry.
+func TestNestedArtifactTitles(t *testing.T) {
+	oras := requireTool(t, "oras")
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	mkdir(t, filepath.Join(work, "in", "d"), 0o755)
+	writeFile(t, filepath.Join(work, "in", "d", "g"), []byte("g"), 0o644)
+	writeFile(t, filepath.Join(work, "in", "top"), []byte("t"), 0o644)
+	lay := filepath.Join(dir, "layout")
+	for _, c := range []struct {
+		tag    string
+		files  []string
+		reason string
+	}{
+		{"w", []string{"in/d", "in/d/g"}, "in/d/g: duplicate entry"},
+		{"v", []string{"in", "in/d"}, "in/d: duplicate entry"},
+	} {
+		args := append([]string{"push", "--oci-layout", lay + ":" + c.tag}, c.files...)
+		if r := runCmd(t, work, nil, oras, args...); r.code != 0 {
+			t.Fatalf("oras %s: exit %d: %s", strings.Join(args, " "), r.code, r.stderr)
+		}
+		r := run(t, dir, nil, "extract", "-o", filepath.Join(dir, "out-"+c.tag), lay+":"+c.tag)
+		if r.code != 1 || !strings.Contains(r.stderr, c.reason) {
+			t.Errorf("extract of %v: exit %d, %q; want exit 1 with %q", c.files, r.code, r.stderr, c.reason)
+		}
+		r = run(t, dir, nil, "verify", "--deep", lay+":"+c.tag)
+		if r.code != 1 || !strings.Contains(r.stdout, "TAR_DUPLICATE") || !strings.Contains(r.stdout, c.reason) {
+			t.Errorf("verify --deep of %v: exit %d\n%s%s\nwant exit 1, TAR_DUPLICATE with %q", c.files, r.code, r.stdout, r.stderr, c.reason)
+		}
+	}
+	// Titles that do not nest are judged one layer at a time, and pass.
+	if r := runCmd(t, work, nil, oras, "push", "--oci-layout", lay+":ok", "in/d", "in/top"); r.code != 0 {
+		t.Fatalf("oras push: exit %d: %s", r.code, r.stderr)
+	}
+	mustRun(t, dir, nil, "verify", "--deep", lay+":ok")
+	mustRun(t, dir, nil, "extract", "-o", filepath.Join(dir, "out-ok"), lay+":ok")
+}

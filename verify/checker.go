@@ -31,6 +31,7 @@ type blob struct {
 
 	wantDeep     bool // a tar layer that --deep must decompress (layout directories)
 	imageLayer   bool // a layer of an image (layout directories)
+	nestedLayer  bool // a tar layer of an artifact whose titles nest (layout directories)
 	referenced   bool
 	visited      bool   // its document rules have been checked
 	docMediaType string // the document's own mediaType, once parsed

@@ -46,6 +46,10 @@ type layerResult struct {
 	// summary is the image reading's, for the checks of an image's layers
 	// together (when the blob is known to be an image layer).
 	summary *layer.Summary
+	// headers are the tar's entries, for the checks of an artifact's
+	// layers together (when the blob is known to be a layer of an artifact
+	// whose titles nest; nil past maxTracked entries).
+	headers []*tar.Header
 }
 
 func (l *layerResult) add(code Code, sev Severity, format string, args ...any) {
@@ -142,6 +146,9 @@ func drainZeros(r io.Reader) (int64, error) {
 func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan) bool {
 	tr := tar.NewReader(r)
 	res.readings = [2]reading{{image: true}, {}}
+	if deep.headers {
+		res.headers = []*tar.Header{}
+	}
 	judges := [2]*layer.Judge{}
 	for i := range judges {
 		judges[i] = layer.NewJudge(layer.Options{
@@ -173,6 +180,7 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan)
 			}
 		}
 		res.tops.note(hdr.Name)
+		res.keepHeader(hdr)
 		if layer.IsSparse(hdr) {
 			continue // its holes would read as zeros, up to any size it claims
 		}
@@ -191,6 +199,19 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan)
 		}
 	}
 	return true
+}
+
+// keepHeader keeps what the judge reads of hdr, when headers are kept,
+// until there are maxTracked (then none are).
+func (l *layerResult) keepHeader(hdr *tar.Header) {
+	if l.headers == nil {
+		return
+	}
+	if len(l.headers) == maxTracked {
+		l.headers = nil
+		return
+	}
+	l.headers = append(l.headers, &tar.Header{Name: hdr.Name, Typeflag: hdr.Typeflag, Linkname: hdr.Linkname, Size: hdr.Size})
 }
 
 // reading is what the judge found in a layer read as an image layer or as

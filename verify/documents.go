@@ -438,6 +438,7 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 		}
 	}
 
+	var titled []titledLayer // an artifact's layers, for markNested
 	for i, raw := range layerRaws {
 		p := ptr("/layers", i)
 		desc, usable := c.checkDescriptor(loc, p, raw, false)
@@ -468,9 +469,35 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			if ref.image {
 				lb.imageLayer = true
 			}
+			if ref.title != "" {
+				titled = append(titled, titledLayer{ref.title, lb})
+			}
 		}
 	}
+	c.markNested(titled)
 	c.walkSubject(ctx, loc, obj, depth)
+}
+
+// titledLayer is an artifact layer's title and blob.
+type titledLayer struct {
+	title string
+	b     *blob
+}
+
+// markNested marks the blobs of an artifact's layers whose titles nest
+// (layer.TitlesNest), so that their tar headers are kept for
+// checkArtifacts: only such layers can refuse one another.
+func (c *checker) markNested(layers []titledLayer) {
+	titles := make([]string, len(layers))
+	for i, l := range layers {
+		titles[i] = l.title
+	}
+	if !layer.TitlesNest(titles) {
+		return
+	}
+	for _, l := range layers {
+		l.b.nestedLayer = true
+	}
 }
 
 // checkImageConfig parses an OCI image config and returns its diff_ids when

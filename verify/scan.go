@@ -73,10 +73,12 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 }
 
 // deepScan says whether scan decompresses a blob as a layer, how the
-// layer judge treats links that leave it, and whether the blob is known to
+// layer judge treats links that leave it, whether the blob is known to
 // be an image layer (its summary is then kept for the checks of the image's
-// layers together).
-type deepScan struct{ on, allowOutside, image bool }
+// layers together), and whether it is a layer of an artifact whose titles
+// nest (its headers are then kept for the checks of the artifact's layers
+// together).
+type deepScan struct{ on, allowOutside, image, headers bool }
 
 // deepScan returns how to scan a blob that is (want) or is not a tar layer.
 func (c *checker) deepScan(want bool) deepScan {

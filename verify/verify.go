@@ -283,6 +283,7 @@ func (c *checker) finalize() {
 		}
 	}
 	c.checkImages()
+	c.checkArtifacts()
 	sort.SliceStable(c.layers, func(i, j int) bool {
 		a, b := c.layers[i], c.layers[j]
 		return a.loc+a.ptr < b.loc+b.ptr
@@ -331,6 +332,69 @@ func (c *checker) checkImage(layers []layerRef) {
 		b := c.blobs[layers[r.Layer].desc.Digest]
 		c.add(refusalCodes[r.Kind], Error, b.loc, "", "%s", r.Refusal)
 	}
+}
+
+// checkArtifacts judges together the layers of each artifact whose titles
+// nest (layer.TitlesNest), as extract applies them, with one judge
+// (layer.CheckArtifact): a name an earlier layer wrote, an entry below an
+// earlier layer's file. c.layers holds each manifest's layers in order.
+func (c *checker) checkArtifacts() {
+	var run []layerRef
+	flush := func() {
+		titles := make([]string, len(run))
+		for i, l := range run {
+			titles[i] = l.title
+		}
+		if layer.TitlesNest(titles) {
+			c.checkArtifact(run)
+		}
+		run = nil
+	}
+	for _, l := range c.layers {
+		if len(run) > 0 && l.loc != run[0].loc {
+			flush()
+		}
+		if !l.image && l.title != "" {
+			run = append(run, l)
+		}
+	}
+	flush()
+}
+
+// checkArtifact judges the layers of one artifact together, when each is
+// clean by itself (a layer's own problems are reported already) and its
+// tar headers were kept (a layout directory, at most maxTracked entries).
+func (c *checker) checkArtifact(layers []layerRef) {
+	in := make([]layer.ArtifactLayer, len(layers))
+	for i, l := range layers {
+		b := c.blobs[l.desc.Digest]
+		if b == nil || !b.hashed || layer.CheckTitle(l.title) != nil {
+			return
+		}
+		in[i] = layer.ArtifactLayer{Title: l.title, File: !l.tar}
+		if !l.tar {
+			continue
+		}
+		d := b.deep
+		if d == nil || !d.complete || d.headers == nil || hasError(d.problems) || hasError(d.judged(false, l.title)) {
+			return
+		}
+		in[i].Headers = d.headers
+	}
+	for _, r := range layer.CheckArtifact(in, layer.Options{AllowOutsideLinks: c.opts.AllowOutsideLinks, MaxSize: -1}) {
+		b := c.blobs[layers[r.Layer].desc.Digest]
+		c.add(refusalCodes[r.Kind], Error, b.loc, "", "%s", r.Refusal)
+	}
+}
+
+// hasError reports whether ps has an error.
+func hasError(ps []problem) bool {
+	for _, p := range ps {
+		if p.sev == Error {
+			return true
+		}
+	}
+	return false
 }
 
 // checkLayer compares one layer reference with its decompressed content.
