@@ -113,36 +113,9 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		opts.ArtifactType = profile.DefaultArtifactType
 	}
 	progress := progress.Or(opts.Progress)
-	for _, pat := range opts.Exclude {
-		if _, err := path.Match(pat, ""); err != nil {
-			return PackResult{}, fmt.Errorf("--exclude %q: %w: %w", pat, ErrBadInput, err) // path.ErrBadPattern: a usage error
-		}
-	}
-	scan := scanOptions{dereference: opts.Dereference, keepLinks: opts.KeepLinks, exclude: opts.Exclude}
-
-	trees := make([]*tree, len(paths))
-	titles := make(map[string]string)
-	var total int64
-	for i, p := range paths {
-		t, err := scanTree(ctx, p, scan)
-		if err != nil {
-			return PackResult{}, err
-		}
-		if prev, dup := titles[t.title]; dup {
-			return PackResult{}, fmt.Errorf("%s: %w: same base name %q as %s", p, ErrBadInput, t.title, prev)
-		}
-		titles[t.title] = p
-		trees[i], total = t, total+t.bytes
-	}
-	for title, ann := range opts.LayerAnnotations {
-		if _, ok := titles[title]; !ok {
-			return PackResult{}, fmt.Errorf("layer annotation for %q: %w: no input has that base name", title, ErrBadInput)
-		}
-		for k := range ann {
-			if reservedLayerKeys[k] {
-				return PackResult{}, fmt.Errorf("layer annotation %s for %q: %w: pack computes it", k, title, ErrBadInput)
-			}
-		}
+	trees, total, err := scanInputs(ctx, paths, opts)
+	if err != nil {
+		return PackResult{}, err
 	}
 
 	store, err := layout.Create(ctx, dir)
@@ -168,10 +141,76 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 		return PackResult{}, err
 	}
 
+	desc, err := putManifest(ctx, store, layers, opts)
+	if err != nil {
+		return PackResult{}, err
+	}
+	desc.ArtifactType = opts.ArtifactType
+
+	// Pack authors: its tags move (the tag rule, layout.Merge).
+	in := ocispec.Index{Annotations: opts.IndexAnnotations, Manifests: layout.Entries(desc, opts.Tags)}
+	var merged []layout.MergedEntry
+	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) (err error) {
+		merged, err = layout.Merge(idx, in, true)
+		return err
+	})
+	if err != nil {
+		return PackResult{}, err
+	}
+	tags := append([]string{}, opts.Tags...)
+	return PackResult{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType, Tags: tags, Moved: layout.Moves(merged), Layers: packed}, nil
+}
+
+// scanInputs scans every PATH (scanTree, the layer rules) and checks what
+// depends on all of them: --exclude patterns, base names (layer titles)
+// that must differ, layer annotations that must name a title and not a key
+// pack computes. It returns the trees in argument order and their regular
+// file bytes. Errors wrap ErrBadInput (path.ErrBadPattern too for a bad
+// pattern); nothing is written.
+func scanInputs(ctx context.Context, paths []string, opts PackOptions) ([]*tree, int64, error) {
+	for _, pat := range opts.Exclude {
+		if _, err := path.Match(pat, ""); err != nil {
+			return nil, 0, fmt.Errorf("--exclude %q: %w: %w", pat, ErrBadInput, err) // path.ErrBadPattern: a usage error
+		}
+	}
+	scan := scanOptions{dereference: opts.Dereference, keepLinks: opts.KeepLinks, exclude: opts.Exclude}
+
+	trees := make([]*tree, len(paths))
+	titles := make(map[string]string)
+	var total int64
+	for i, p := range paths {
+		t, err := scanTree(ctx, p, scan)
+		if err != nil {
+			return nil, 0, err
+		}
+		if prev, dup := titles[t.title]; dup {
+			return nil, 0, fmt.Errorf("%s: %w: same base name %q as %s", p, ErrBadInput, t.title, prev)
+		}
+		titles[t.title] = p
+		trees[i], total = t, total+t.bytes
+	}
+	for title, ann := range opts.LayerAnnotations {
+		if _, ok := titles[title]; !ok {
+			return nil, 0, fmt.Errorf("layer annotation for %q: %w: no input has that base name", title, ErrBadInput)
+		}
+		for k := range ann {
+			if reservedLayerKeys[k] {
+				return nil, 0, fmt.Errorf("layer annotation %s for %q: %w: pack computes it", k, title, ErrBadInput)
+			}
+		}
+	}
+	return trees, total, nil
+}
+
+// putManifest stores the empty config (with opts.ConfigAnnotations) and the
+// image manifest of layers (artifactType, the user's annotations and
+// org.opencontainers.image.created when asked), and returns the manifest's
+// descriptor. Both are committed blobs; index.json is not touched.
+func putManifest(ctx context.Context, store *layout.Store, layers []ocispec.Descriptor, opts PackOptions) (ocispec.Descriptor, error) {
 	config := ocispec.DescriptorEmptyJSON
 	config.Annotations = copyMap(opts.ConfigAnnotations)
 	if err := store.Put(ctx, config, bytes.NewReader(config.Data)); err != nil {
-		return PackResult{}, err
+		return ocispec.Descriptor{}, err
 	}
 	annotations := copyMap(opts.ManifestAnnotations)
 	created := opts.Created
@@ -194,26 +233,13 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 	}
 	data, err := json.Marshal(manifest)
 	if err != nil {
-		return PackResult{}, err
+		return ocispec.Descriptor{}, err
 	}
 	desc, err := store.PutBytes(ctx, ocispec.MediaTypeImageManifest, data)
 	if err != nil {
-		return PackResult{}, err
+		return ocispec.Descriptor{}, err
 	}
-	desc.ArtifactType = opts.ArtifactType
-
-	// Pack authors: its tags move (the tag rule, layout.Merge).
-	in := ocispec.Index{Annotations: opts.IndexAnnotations, Manifests: layout.Entries(desc, opts.Tags)}
-	var merged []layout.MergedEntry
-	err = store.UpdateIndex(ctx, func(idx *ocispec.Index) (err error) {
-		merged, err = layout.Merge(idx, in, true)
-		return err
-	})
-	if err != nil {
-		return PackResult{}, err
-	}
-	tags := append([]string{}, opts.Tags...)
-	return PackResult{Digest: desc.Digest, Size: desc.Size, MediaType: desc.MediaType, Tags: tags, Moved: layout.Moves(merged), Layers: packed}, nil
+	return desc, nil
 }
 
 // packLayers writes one layer per tree, up to opts.Jobs at once, and returns
