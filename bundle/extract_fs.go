@@ -10,9 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ocibundle/ocibundle/atomicfile"
 	"github.com/ocibundle/ocibundle/layer"
@@ -66,7 +63,7 @@ func prepareTarget(dir string, overwrite bool) (target, error) {
 	// The staging directory is made next to DIR and renamed into it: both
 	// must be on one filesystem, which a mount point is not.
 	if pfi, err := os.Stat(filepath.Dir(p)); err == nil {
-		if a, b := fi.Sys().(*syscall.Stat_t), pfi.Sys().(*syscall.Stat_t); a != nil && b != nil && a.Dev != b.Dev {
+		if !sameFilesystem(fi, pfi) {
 			return target{}, fmt.Errorf("%s: %w: a mount point; extract into a directory below it", dir, ErrBadInput)
 		}
 	}
@@ -91,21 +88,18 @@ func publish(app *layer.Applier, staging string, t target) error {
 		if err := os.Chmod(staging, mode); err != nil {
 			return err
 		}
-		// rename(2) itself, not os.Rename, which refuses to replace a
-		// directory: the kernel replaces an empty one atomically, and fails
-		// if DIR gained content since prepareTarget.
-		if err := unix.Renameat(unix.AT_FDCWD, staging, unix.AT_FDCWD, t.path); err != nil {
+		if err := replaceEmptyDir(staging, t.path); err != nil {
 			return fmt.Errorf("publish %s: %w", t.path, err)
 		}
 		return atomicfile.SyncDir(filepath.Dir(t.path))
 	}
 	merged := map[string]bool{}
 	for _, check := range []bool{true, false} {
-		src, err := os.Open(staging)
+		src, err := openMergeDir(staging)
 		if err != nil {
 			return err
 		}
-		dst, err := layer.OpenDirAt(unix.AT_FDCWD, t.path)
+		dst, err := openMergeDir(t.path)
 		if err != nil {
 			src.Close()
 			return err
@@ -125,31 +119,30 @@ func publish(app *layer.Applier, staging string, t target) error {
 }
 
 // merge moves the entries of the staged directory src into dst, never
-// following a symlink in dst: a staged directory merges into a real
-// directory of the same name and replaces anything else; a staged file or
-// symlink replaces a file or symlink (atomically, by rename). A directory in
-// dst where the bundle has a non-directory is a conflict. With check set,
-// merge only looks for conflicts and changes nothing. merged collects the
-// directories of dst that were merged into rather than moved.
-func merge(src, dst *os.File, rel string, check bool, merged map[string]bool) error {
-	names, err := src.Readdirnames(-1)
+// following a symlink in dst (mergeDir, one per OS, says how): a staged
+// directory merges into a real directory of the same name and replaces
+// anything else; a staged file or symlink replaces a file or symlink
+// (atomically, by rename). A directory in dst where the bundle has a
+// non-directory is a conflict. With check set, merge only looks for
+// conflicts and changes nothing. merged collects the directories of dst
+// that were merged into rather than moved.
+func merge(src, dst mergeDir, rel string, check bool, merged map[string]bool) error {
+	names, err := src.names()
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
-	sfd, dfd := int(src.Fd()), int(dst.Fd())
 	for _, name := range names {
 		p := path.Join(rel, name)
-		var ss, ds unix.Stat_t
-		if err := unix.Fstatat(sfd, name, &ss, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		srcDir, err := src.isDir(name)
+		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		err := unix.Fstatat(dfd, name, &ds, unix.AT_SYMLINK_NOFOLLOW)
-		srcDir, dstDir := ss.Mode&unix.S_IFMT == unix.S_IFDIR, ds.Mode&unix.S_IFMT == unix.S_IFDIR
+		dstDir, err := dst.isDir(name)
 		switch {
-		case errors.Is(err, unix.ENOENT):
+		case errors.Is(err, fs.ErrNotExist):
 			if !check {
-				if err := unix.Renameat(sfd, name, dfd, name); err != nil {
+				if err := src.moveTo(name, dst); err != nil {
 					return fmt.Errorf("publish %s: %w", p, err)
 				}
 			}
@@ -159,35 +152,39 @@ func merge(src, dst *os.File, rel string, check bool, merged map[string]bool) er
 			if !check {
 				merged[p] = true
 			}
-			s, err := layer.OpenDirAt(sfd, name)
-			if err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			d, err := layer.OpenDirAt(dfd, name)
-			if err != nil {
-				s.Close()
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			err = merge(s, d, p, check, merged)
-			s.Close()
-			d.Close()
-			if err != nil {
+			if err := mergeSub(src, dst, name, p, check, merged); err != nil {
 				return err
 			}
 		case dstDir:
 			return fmt.Errorf("%s: %w: a directory in the output directory, not one in the bundle", p, ErrTargetNotEmpty)
 		case !check:
 			if srcDir { // a directory replaces a file or symlink
-				if err := unix.Unlinkat(dfd, name, 0); err != nil {
+				if err := dst.remove(name); err != nil {
 					return fmt.Errorf("publish %s: %w", p, err)
 				}
 			}
-			if err := unix.Renameat(sfd, name, dfd, name); err != nil {
+			if err := src.moveTo(name, dst); err != nil {
 				return fmt.Errorf("publish %s: %w", p, err)
 			}
 		}
 	}
 	return nil
+}
+
+// mergeSub merges the staged directory name of src into the directory of
+// the same name of dst (p is its path in the tree).
+func mergeSub(src, dst mergeDir, name, p string, check bool, merged map[string]bool) error {
+	s, err := src.open(name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	defer s.Close()
+	d, err := dst.open(name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	defer d.Close()
+	return merge(s, d, p, check, merged)
 }
 
 // listTree describes the staged tree, sorted by path; directories with the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layer"
+	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
 )
 
@@ -125,8 +126,7 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	if !e.info.IsDir() {
 		return nil
 	}
-	if sys, ok := e.info.Sys().(*syscall.Stat_t); ok {
-		key := [2]uint64{uint64(sys.Dev), uint64(sys.Ino)}
+	if key, _, ok := fileID(e.info); ok {
 		if s.walking[key] {
 			return fmt.Errorf("%s: %w: --dereference: a link to a directory that holds it (a loop); --exclude %s leaves it out",
 				p, ErrBadInput, quotePattern(filepath.Base(p)))
@@ -252,8 +252,7 @@ type tarStats struct {
 func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progress progress.Progress) (tarStats, error) {
 	var st tarStats
 	tw := tar.NewWriter(w)
-	type inode struct{ dev, ino uint64 }
-	seen := make(map[inode]string)
+	seen := make(map[[2]uint64]string)
 	buf := make([]byte, 1<<20)
 	// pw stops a big file at a cancellation of ctx, reports progress, and
 	// hides the tar writer's ReadFrom, so that io.CopyBuffer uses buf.
@@ -266,8 +265,7 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 		var f *os.File
 		if e.info.Mode().IsRegular() {
 			st.files++
-			if sys, ok := e.info.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
-				key := inode{uint64(sys.Dev), uint64(sys.Ino)}
+			if key, links, ok := fileID(e.info); ok && links > 1 {
 				if first, dup := seen[key]; dup {
 					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
 				} else {
@@ -307,7 +305,7 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 func openForPack(e entry) (*os.File, error) {
 	flags := os.O_RDONLY | syscall.O_NONBLOCK
 	if !e.followed {
-		flags |= syscall.O_NOFOLLOW
+		flags = layout.ReadNoFollow
 	}
 	f, err := os.OpenFile(e.path, flags, 0)
 	if err != nil {

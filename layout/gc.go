@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -43,7 +42,7 @@ import (
 // hold it across both, so that a concurrent gc cannot delete its blobs in
 // between. It blocks while a gc runs.
 func (s *Store) HoldBlobs(ctx context.Context) (release func(), err error) {
-	return s.flock(ctx, LayoutFile, syscall.LOCK_SH)
+	return s.flock(ctx, LayoutFile, lockShared)
 }
 
 // Collector is the exclusive view of a layout that Collect hands to its
@@ -57,7 +56,7 @@ type Collector struct {
 // (waiting for writers that hold the blob lock to finish), so that what fn
 // reads from index.json and blobs/ stays true until it returns.
 func (s *Store) Collect(ctx context.Context, fn func(*Collector) error) error {
-	releaseBlobs, err := s.flock(ctx, LayoutFile, syscall.LOCK_EX)
+	releaseBlobs, err := s.flock(ctx, LayoutFile, lockExclusive)
 	if err != nil {
 		return err
 	}
@@ -129,8 +128,9 @@ func (c *Collector) Blobs(ctx context.Context) ([]File, error) {
 	return out, nil
 }
 
-// Ingest lists the entries directly in ingest/, sorted by path. Under the
-// blob lock none of them belongs to a live ocibundle writer.
+// Ingest lists the entries directly in ingest/, sorted by path, except
+// the index lock file of Windows (see indexLockFile). Under the blob lock
+// none of them belongs to a live ocibundle writer.
 func (c *Collector) Ingest(ctx context.Context) ([]File, error) {
 	entries, err := os.ReadDir(filepath.Join(c.s.root, IngestDir))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -143,6 +143,9 @@ func (c *Collector) Ingest(ctx context.Context) ([]File, error) {
 	for _, e := range entries {
 		if err := checkContext(ctx); err != nil {
 			return nil, err
+		}
+		if e.Name() == indexLockFile {
+			continue
 		}
 		fi, err := e.Info()
 		if errors.Is(err, fs.ErrNotExist) {

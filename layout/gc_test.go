@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,8 +52,8 @@ func TestHoldBlobsExcludesCollect(t *testing.T) {
 	release1()
 	// One writer still holds the blob lock: an exclusive lock is refused
 	// (a deterministic probe, not a wait), so Collect waits.
-	if err := probeLock(t, filepath.Join(s.Root(), LayoutFile), syscall.LOCK_EX); !errors.Is(err, syscall.EWOULDBLOCK) {
-		t.Fatalf("exclusive probe of the blob lock while a writer holds it = %v, want EWOULDBLOCK", err)
+	if !probeLock(t, openBlobLock(t, s), lockExclusive) {
+		t.Fatal("exclusive probe of the blob lock while a writer holds it succeeded, want busy")
 	}
 	ran := collectRuns(t, s)
 	release2()
@@ -71,8 +70,8 @@ func TestHoldBlobsExcludesCollect(t *testing.T) {
 		done <- s.Collect(ctx, func(*Collector) error { close(inside); <-leave; return nil })
 	}()
 	<-inside
-	if err := probeLock(t, filepath.Join(s.Root(), LayoutFile), syscall.LOCK_SH); !errors.Is(err, syscall.EWOULDBLOCK) {
-		t.Fatalf("shared probe of the blob lock while Collect runs = %v, want EWOULDBLOCK", err)
+	if !probeLock(t, openBlobLock(t, s), lockShared) {
+		t.Fatal("shared probe of the blob lock while Collect runs succeeded, want busy")
 	}
 	// A writer waiting for the collector gives up when its context ends.
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -94,18 +93,31 @@ func TestHoldBlobsExcludesCollect(t *testing.T) {
 	r()
 }
 
-// probeLock tries a non-blocking flock of kind how on path from a new
-// descriptor (so it conflicts with every other holder, this process
-// included) and releases it at once: nil if the lock was free,
-// EWOULDBLOCK if someone holds it in a conflicting kind.
-func probeLock(t *testing.T, path string, how int) error {
+// probeLock makes one non-blocking attempt (tryLock) at a lock of kind how
+// on f, a new open file of the lock (so it conflicts with every other
+// holder, this process included), and closes f, releasing the lock if it
+// was taken: it reports whether someone holds the lock in a conflicting kind.
+func probeLock(t *testing.T, f *os.File, how lockKind) (busy bool) {
 	t.Helper()
-	f, err := os.Open(path)
+	defer f.Close()
+	busy, err := tryLock(f, how)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	return syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
+	if !busy {
+		unlockFile(f)
+	}
+	return busy
+}
+
+// openBlobLock opens a new file of the blob lock of s.
+func openBlobLock(t *testing.T, s *Store) *os.File {
+	t.Helper()
+	f, _, err := openRegular(filepath.Join(s.Root(), LayoutFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
 
 func TestCollectHoldsIndexLock(t *testing.T) {
@@ -116,8 +128,12 @@ func TestCollectHoldsIndexLock(t *testing.T) {
 		done <- s.Collect(ctx, func(*Collector) error { close(inside); <-leave; return nil })
 	}()
 	<-inside
-	if err := probeLock(t, s.Root(), syscall.LOCK_EX); !errors.Is(err, syscall.EWOULDBLOCK) {
-		t.Fatalf("probe of the index lock while Collect runs = %v, want EWOULDBLOCK", err)
+	lf, lerr := openIndexLock(s.Root())
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	if !probeLock(t, lf, lockExclusive) {
+		t.Fatal("probe of the index lock while Collect runs succeeded, want busy")
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()

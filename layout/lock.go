@@ -2,19 +2,20 @@ package layout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
 // Locks. A layout has two advisory flocks (see gc.go for why): the index
 // lock on the layout directory and the blob lock on the oci-layout file.
-// Both are taken the same way, by acquire: a non-blocking flock (LOCK_NB)
-// retried until it succeeds or the context is done, so that a command
-// waiting for another one (a long gc, a pack) still stops at once on SIGINT.
+// Both are taken the same way, by acquire: a non-blocking attempt (tryLock,
+// one per OS: flock with LOCK_NB on Unix, LockFileEx with
+// LOCKFILE_FAIL_IMMEDIATELY on Windows) retried until it succeeds or the
+// context is done, so that a command waiting for another one (a long gc, a
+// pack) still stops at once on SIGINT. Where the index lock lives is
+// openIndexLock's business (the directory on Unix, a file on Windows).
 
 // LockWaitNotice is how long a lock is waited for before the function set
 // with WithLockWait is called.
@@ -24,6 +25,12 @@ const LockWaitNotice = time.Second
 // delay between the lock being freed (or ctx being done) and its waiter
 // noticing.
 const lockPoll = 20 * time.Millisecond
+
+// indexLockFile is the file, in ingest/, that the index lock is taken on
+// under Windows (LockFileEx needs a file; a directory handle is not one). It
+// is created on first use and left in place, empty; Collector.Ingest does
+// not list it, so gc never removes a lock someone holds.
+const indexLockFile = "index.lock"
 
 type lockWaitKey struct{}
 
@@ -35,21 +42,29 @@ func WithLockWait(ctx context.Context, fn func(root string)) context.Context {
 	return context.WithValue(ctx, lockWaitKey{}, fn)
 }
 
-// acquire takes an advisory flock of kind how (syscall.LOCK_SH or LOCK_EX) on
-// f, which names the lock of the layout at root. It waits while another
-// process holds the lock in a conflicting kind, and gives up with ctx's error
-// when ctx is done first; f is left open either way (the caller closes it,
-// which releases the lock).
-func acquire(ctx context.Context, f *os.File, how int, root string) error {
+// lockKind is how a lock is held: shared (many holders) or exclusive.
+type lockKind int
+
+const (
+	lockShared lockKind = iota
+	lockExclusive
+)
+
+// acquire takes a lock of kind how on f, which names the lock of the layout
+// at root. It waits while another process holds the lock in a conflicting
+// kind, and gives up with ctx's error when ctx is done first; f is left open
+// either way. On success it returns the function that releases the lock and
+// closes f.
+func acquire(ctx context.Context, f *os.File, how lockKind, root string) (func(), error) {
 	start := time.Now()
 	notified := false
 	for {
-		err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
-		if err == nil {
-			return nil
+		busy, err := tryLock(f, how)
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", root, err)
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			return fmt.Errorf("lock %s: %w", root, err)
+		if !busy {
+			return func() { unlockFile(f); f.Close() }, nil
 		}
 		if !notified && time.Since(start) >= LockWaitNotice {
 			notified = true
@@ -59,38 +74,38 @@ func acquire(ctx context.Context, f *os.File, how int, root string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("lock %s: %w", root, ctx.Err())
+			return nil, fmt.Errorf("lock %s: %w", root, ctx.Err())
 		case <-time.After(lockPoll):
 		}
 	}
 }
 
-// lock takes the index lock: an exclusive flock on the layout directory
-// itself (no lock file is left behind). It returns the function that
-// releases it, or ctx's error if ctx is done before the lock is free.
+// lock takes the index lock exclusive (see openIndexLock for where it is).
+// It returns the function that releases it, or ctx's error if ctx is done
+// before the lock is free.
 func (s *Store) lock(ctx context.Context) (func(), error) {
-	d, err := os.Open(s.root)
+	f, err := openIndexLock(s.root)
 	if err != nil {
 		return nil, err
 	}
-	if err := acquire(ctx, d, syscall.LOCK_EX, s.root); err != nil {
-		d.Close()
-		return nil, err
+	release, err := acquire(ctx, f, lockExclusive, s.root)
+	if err != nil {
+		f.Close()
 	}
-	return func() { d.Close() }, nil // closing the descriptor releases the lock
+	return release, err
 }
 
-// flock takes a flock of kind how (LOCK_SH or LOCK_EX) on the file name
-// (relative to the root) and returns the function that releases it, or
-// ctx's error if ctx is done before the lock is free.
-func (s *Store) flock(ctx context.Context, name string, how int) (func(), error) {
+// flock takes a lock of kind how on the file name (relative to the root)
+// and returns the function that releases it, or ctx's error if ctx is done
+// before the lock is free.
+func (s *Store) flock(ctx context.Context, name string, how lockKind) (func(), error) {
 	f, _, err := openRegular(filepath.Join(s.root, name))
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
-	if err := acquire(ctx, f, how, s.root); err != nil {
+	release, err := acquire(ctx, f, how, s.root)
+	if err != nil {
 		f.Close()
-		return nil, err
 	}
-	return func() { f.Close() }, nil
+	return release, err
 }

@@ -132,7 +132,7 @@ func (s *Store) writeFile(name string, data []byte) error {
 // openRegular opens path for reading, refusing symlinks and anything that is
 // not a regular file (O_NOFOLLOW, then fstat, so there is no race).
 func openRegular(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, ReadNoFollow, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, nil, fmt.Errorf("%s: %w: symlink", path, ErrNotRegular)
 	}

@@ -59,7 +59,7 @@ func (s *dirSource) peek(d digest.Digest) []byte {
 // openRegular opens a file refusing symlinks and anything not regular
 // (O_NOFOLLOW, then fstat: no race with a swap).
 func openRegular(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, layout.ReadNoFollow, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return nil, fmt.Errorf("%w: symlink", layout.ErrNotRegular)
 	}
