@@ -11,15 +11,14 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/internal/testfs"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 )
@@ -61,8 +60,7 @@ func fixture(t *testing.T, dir string) []string {
 	for _, p := range paths {
 		must(t, os.Chtimes(filepath.Join(dir, p), fixedTime, fixedTime))
 	}
-	lt := unix.NsecToTimespec(fixedTime.Add(-time.Hour).UnixNano())
-	must(t, unix.UtimesNanoAt(unix.AT_FDCWD, filepath.Join(dir, "app/run-link"), []unix.Timespec{lt, lt}, unix.AT_SYMLINK_NOFOLLOW))
+	must(t, lchtimes(filepath.Join(dir, "app/run-link"), fixedTime.Add(-time.Hour)))
 	return []string{filepath.Join(dir, "app"), filepath.Join(dir, "notes.md")}
 }
 
@@ -203,7 +201,7 @@ func TestPackBadInput(t *testing.T) {
 	src := t.TempDir()
 	paths := fixture(t, src)
 	must(t, os.MkdirAll(filepath.Join(src, "other", "app"), 0o755))
-	must(t, syscall.Mkfifo(filepath.Join(src, "fifo"), 0o644))
+	must(t, testfs.Mkfifo(filepath.Join(src, "fifo")))
 	must(t, os.MkdirAll(filepath.Join(src, "wh"), 0o755))
 	must(t, os.WriteFile(filepath.Join(src, "wh", ".wh.gone"), nil, 0o644))
 	tests := []struct {

@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/internal/layertest"
@@ -60,7 +58,7 @@ func treeOf(t *testing.T, root string) map[string]node {
 		if err != nil {
 			return err
 		}
-		n := node{Mode: fi.Mode(), MTime: fi.ModTime(), Ino: fi.Sys().(*syscall.Stat_t).Ino}
+		n := node{Mode: fi.Mode(), MTime: fi.ModTime(), Ino: inode(fi)}
 		switch {
 		case fi.IsDir():
 			n.Type = "dir"
@@ -168,8 +166,7 @@ func roundTripTree(t *testing.T, dir string, big int) []string {
 		return err
 	}))
 	for i := len(all) - 1; i >= 0; i-- {
-		lt := unix.NsecToTimespec(when.Add(-time.Duration(i) * time.Minute).UnixNano())
-		must(t, unix.UtimesNanoAt(unix.AT_FDCWD, all[i], []unix.Timespec{lt, lt}, unix.AT_SYMLINK_NOFOLLOW))
+		must(t, lchtimes(all[i], when.Add(-time.Duration(i)*time.Minute)))
 	}
 	return paths
 }
@@ -290,8 +287,8 @@ func TestExtractSelection(t *testing.T) {
 }
 
 func TestExtractPermissions(t *testing.T) {
-	old := syscall.Umask(0o027)
-	defer syscall.Umask(old)
+	old := umask(0o027)
+	defer umask(old)
 	data := tarOf(t, []tarEntry{
 		{name: "x/", typ: tar.TypeDir, mode: 0o1777},
 		{name: "x/suid", body: "s", mode: 0o4755},
@@ -331,16 +328,17 @@ func TestExtractPermissions(t *testing.T) {
 	for name, want := range map[string][2]uint32{"x": {1234, 5678}, "x/f": {4321, 8765}, "x/l": {99, 98}} {
 		fi, err := os.Lstat(filepath.Join(out, name))
 		must(t, err)
-		st := fi.Sys().(*syscall.Stat_t)
-		if st.Uid != want[0] || st.Gid != want[1] {
-			t.Errorf("--same-owner: %s owned by %d:%d, want %d:%d", name, st.Uid, st.Gid, want[0], want[1])
+		if uid, gid := owner(fi); uid != want[0] || gid != want[1] {
+			t.Errorf("--same-owner: %s owned by %d:%d, want %d:%d", name, uid, gid, want[0], want[1])
 		}
 	}
 	out = filepath.Join(t.TempDir(), "not-owned")
 	_, err = Extract(ctx, owned, out, ExtractOptions{})
 	must(t, err)
-	if fi, _ := os.Lstat(filepath.Join(out, "x/f")); fi.Sys().(*syscall.Stat_t).Uid != 0 {
-		t.Errorf("without --same-owner, x/f is owned by %d, want root", fi.Sys().(*syscall.Stat_t).Uid)
+	fi, err := os.Lstat(filepath.Join(out, "x/f"))
+	must(t, err)
+	if uid, _ := owner(fi); uid != 0 {
+		t.Errorf("without --same-owner, x/f is owned by %d, want root", uid)
 	}
 }
 

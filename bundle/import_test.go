@@ -596,16 +596,3 @@ func TestImportRehashesBlobsTheLayoutHad(t *testing.T) {
 		t.Errorf("index.json changed by a failed import:\n%s", after)
 	}
 }
-
-// probeBlobLock tries, without waiting, the exclusive blob lock of the
-// layout at dir (gc's, on oci-layout; see layout.Store.HoldBlobs) and
-// releases it at once: nil if it was free, EWOULDBLOCK if a writer holds it.
-func probeBlobLock(t *testing.T, dir string) error {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, layout.LayoutFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package e2e
 
 // Interop tests: the real peer tools (oras, skopeo, regctl, crane, umoci,

@@ -1,5 +1,9 @@
+//go:build linux
+
 // Package e2e runs the real ocibundle binary end to end, and the real peer
 // tools (oras, skopeo, crane, regctl, umoci, zstd) against what it writes.
+// Its files build on Linux only: they use FIFOs, inodes and the Linux peer
+// tools, and the tests run on linux/amd64 (see the README's Platforms).
 package e2e
 
 import (

@@ -10,11 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/ocibundle/ocibundle/internal/testfs"
 )
 
 var ctx = context.Background()
@@ -364,7 +365,7 @@ func TestFetch(t *testing.T) {
 		t.Errorf("Exists(symlink) = %v, want ErrNotRegular", err)
 	}
 	os.Remove(path)
-	syscall.Mkfifo(path, 0o644)
+	testfs.Mkfifo(path)
 	if _, err := s.Fetch(ctx, desc); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("Fetch(FIFO) = %v, want ErrNotRegular", err)
 	}

@@ -8,13 +8,13 @@ import (
 	"errors"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/internal/testfs"
 	"github.com/ocibundle/ocibundle/profile"
 )
 
@@ -135,7 +135,7 @@ func TestRules(t *testing.T) {
 		}), code: NotRegularFile, sev: Error, loc: "index.json"},
 		{name: "index.json FIFO", build: stdThen(func(f *fx, _ map[string]any) {
 			os.Remove(f.path("index.json"))
-			if err := syscall.Mkfifo(f.path("index.json"), 0o644); err != nil {
+			if err := testfs.Mkfifo(f.path("index.json")); err != nil {
 				f.t.Fatal(err)
 			}
 		}), code: NotRegularFile, sev: Error, loc: "index.json"},
@@ -275,7 +275,7 @@ func TestRules(t *testing.T) {
 		}), code: NotRegularFile, sev: Error},
 		{name: "blob a FIFO", build: stdThen(func(f *fx, md map[string]any) {
 			os.Remove(f.path(blobPath(md)))
-			if err := syscall.Mkfifo(f.path(blobPath(md)), 0o644); err != nil {
+			if err := testfs.Mkfifo(f.path(blobPath(md))); err != nil {
 				f.t.Fatal(err)
 			}
 		}), code: NotRegularFile, sev: Error},

@@ -12,13 +12,13 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/internal/testfs"
 	"github.com/ocibundle/ocibundle/layout"
 )
 
@@ -219,7 +219,7 @@ func TestPin(t *testing.T) {
 func TestOperationalErrors(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+	if err := testfs.Mkfifo(fifo); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
