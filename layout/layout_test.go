@@ -365,7 +365,9 @@ func TestFetch(t *testing.T) {
 		t.Errorf("Exists(symlink) = %v, want ErrNotRegular", err)
 	}
 	os.Remove(path)
-	testfs.Mkfifo(path)
+	if err := testfs.Mkfifo(path); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Fetch(ctx, desc); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("Fetch(FIFO) = %v, want ErrNotRegular", err)
 	}
