@@ -145,23 +145,7 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	if file, selector, ok := archiveRef(ref); ok {
 		return extractArchive(ctx, ref, file, selector, dir, opts.Stdin, opts)
 	}
-	store, desc, err := resolve(ctx, ref)
-	if err != nil {
-		return ExtractResult{}, err
-	}
-	if desc.MediaType == ocispec.MediaTypeImageIndex {
-		ix, err := store.ReadIndexBlob(ctx, desc)
-		if err != nil {
-			return ExtractResult{}, err
-		}
-		if desc, err = pickManifest(ix); err != nil {
-			return ExtractResult{}, fmt.Errorf("%s: %w", ref, err)
-		}
-	}
-	if desc.MediaType != ocispec.MediaTypeImageManifest {
-		return ExtractResult{}, fmt.Errorf("%s: %w: media type %q is not an OCI image manifest", desc.Digest, ErrUnsupported, desc.MediaType)
-	}
-	m, err := store.ReadManifest(ctx, desc)
+	store, desc, m, err := resolveManifest(ctx, ref)
 	if err != nil {
 		return ExtractResult{}, err
 	}
@@ -196,23 +180,10 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 		SameOwner: opts.SameOwner, Umask: layer.Umask(),
 	})
 	defer app.Close()
-	progress := progress.Or(opts.Progress)
-	var total int64
-	for _, p := range plans {
-		if p.as == asTar || p.as == asFile {
-			total += p.desc.Size
-		}
+	res := ExtractResult{Reference: ref, Digest: desc.Digest, Dir: dir}
+	if res.Layers, err = applyLayers(ctx, app, store, plans, progress.Or(opts.Progress)); err != nil {
+		return ExtractResult{}, err
 	}
-	progress.Start("extract", total)
-	res := ExtractResult{Reference: ref, Digest: desc.Digest, Dir: dir, Layers: []ExtractedLayer{}}
-	for _, p := range plans {
-		res.Layers = append(res.Layers, ExtractedLayer{Title: p.title, Digest: p.desc.Digest, MediaType: p.desc.MediaType, As: p.as})
-		if err := extractLayer(ctx, app, store, p, progress); err != nil {
-			progress.Finish()
-			return ExtractResult{}, err
-		}
-	}
-	progress.Finish()
 	app.Close()
 	if err := app.CompleteDirs(ctx); err != nil {
 		return ExtractResult{}, err
@@ -225,6 +196,57 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	}
 	published = true
 	return res, nil
+}
+
+// resolveManifest finds the image manifest ref names in its layout: the
+// manifest itself, or the one pickManifest chooses from an index. It
+// returns the store, the manifest's descriptor and the manifest. A document
+// that is neither fails with ErrUnsupported; reads only.
+func resolveManifest(ctx context.Context, ref string) (*layout.Store, ocispec.Descriptor, ocispec.Manifest, error) {
+	store, desc, err := resolve(ctx, ref)
+	if err != nil {
+		return nil, desc, ocispec.Manifest{}, err
+	}
+	if desc.MediaType == ocispec.MediaTypeImageIndex {
+		ix, err := store.ReadIndexBlob(ctx, desc)
+		if err != nil {
+			return nil, desc, ocispec.Manifest{}, err
+		}
+		if desc, err = pickManifest(ix); err != nil {
+			return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w", ref, err)
+		}
+	}
+	if desc.MediaType != ocispec.MediaTypeImageManifest {
+		return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w: media type %q is not an OCI image manifest", desc.Digest, ErrUnsupported, desc.MediaType)
+	}
+	m, err := store.ReadManifest(ctx, desc)
+	if err != nil {
+		return nil, desc, ocispec.Manifest{}, err
+	}
+	return store, desc, m, nil
+}
+
+// applyLayers applies every planned layer in order through app (into the
+// staging root), reporting the bytes of the blobs it reads to progress, and
+// returns how each layer was handled. On error the staging root holds a
+// partial tree, which the caller removes.
+func applyLayers(ctx context.Context, app *layer.Applier, store *layout.Store, plans []layerPlan, progress progress.Progress) ([]ExtractedLayer, error) {
+	var total int64
+	for _, p := range plans {
+		if p.as == asTar || p.as == asFile {
+			total += p.desc.Size
+		}
+	}
+	progress.Start("extract", total)
+	defer progress.Finish()
+	layers := []ExtractedLayer{}
+	for _, p := range plans {
+		layers = append(layers, ExtractedLayer{Title: p.title, Digest: p.desc.Digest, MediaType: p.desc.MediaType, As: p.as})
+		if err := extractLayer(ctx, app, store, p, progress); err != nil {
+			return nil, err
+		}
+	}
+	return layers, nil
 }
 
 // pickManifest chooses the manifest of an index to extract: its only one,
