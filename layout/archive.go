@@ -386,18 +386,8 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 	if why != "" {
 		return refuse(nil, "%s", why)
 	}
-	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeDir:
-	case tar.TypeSymlink:
-		return refuse(ErrMemberType, "a symlink (to %q)", hdr.Linkname)
-	case tar.TypeLink:
-		return refuse(ErrMemberType, "a hard link (to %q)", hdr.Linkname)
-	case tar.TypeChar, tar.TypeBlock:
-		return refuse(ErrMemberType, "a device")
-	case tar.TypeFifo:
-		return refuse(ErrMemberType, "a FIFO")
-	default:
-		return refuse(ErrMemberType, "a member of type %q: only regular files and directories are allowed", hdr.Typeflag)
+	if what := wrongType(hdr); what != "" {
+		return refuse(ErrMemberType, "%s", what)
 	}
 	p := m.Path
 	if prev, ok := a.seen[p]; ok && prev.dir != isDir {
@@ -409,6 +399,24 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 		a.seen[p] = seenMember{}
 	}
 	return m, kindErr
+}
+
+// wrongType describes a member that is neither a regular file nor a
+// directory, the only types a layout archive may hold ("" for those two).
+func wrongType(hdr *tar.Header) string {
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeDir:
+		return ""
+	case tar.TypeSymlink:
+		return fmt.Sprintf("a symlink (to %q)", hdr.Linkname)
+	case tar.TypeLink:
+		return fmt.Sprintf("a hard link (to %q)", hdr.Linkname)
+	case tar.TypeChar, tar.TypeBlock:
+		return "a device"
+	case tar.TypeFifo:
+		return "a FIFO"
+	}
+	return fmt.Sprintf("a member of type %q: only regular files and directories are allowed", hdr.Typeflag)
 }
 
 // classify sets what m (a regular file or directory with a canonical name)
