@@ -159,19 +159,9 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 // planExport resolves refs, selects the index.json entries and the
 // referrers, and walks the graph.
 func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *exportPlan, err error) {
-	if len(refs) == 0 {
-		return nil, fmt.Errorf("%w: nothing to export", ErrBadInput)
-	}
-	var parsed []layout.Reference
-	for _, s := range refs {
-		ref, err := layout.ParseReference(s)
-		if err != nil {
-			return nil, err
-		}
-		if len(parsed) > 0 && filepath.Clean(ref.Path) != filepath.Clean(parsed[0].Path) {
-			return nil, fmt.Errorf("%s: %w: an archive holds one layout, and %s is another", s, layout.ErrBadReference, parsed[0].Path)
-		}
-		parsed = append(parsed, ref)
+	parsed, err := parseExportRefs(refs)
+	if err != nil {
+		return nil, err
 	}
 	store, err := layout.Open(parsed[0].Path)
 	if err != nil {
@@ -194,30 +184,9 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	if err != nil {
 		return nil, err
 	}
-	out := ocispec.Index{
-		Versioned: specs.Versioned{SchemaVersion: 2},
-		MediaType: ocispec.MediaTypeImageIndex,
-		Manifests: []ocispec.Descriptor{},
-	}
-	whole := false
-	for _, ref := range parsed {
-		whole = whole || (ref.Tag == "" && ref.Digest == "")
-	}
-	// index.json's own annotations ($index, --index-annotation) describe
-	// the layout's content: they travel with a selection too.
-	out.Annotations = idx.Annotations
-	if whole {
-		out.Manifests = append(out.Manifests, idx.Manifests...)
-	} else {
-		for _, ref := range parsed {
-			desc, err := store.Resolve(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			if !hasEntry(out.Manifests, desc) {
-				out.Manifests = append(out.Manifests, desc)
-			}
-		}
+	out, whole, err := selectBundles(ctx, store, idx, parsed)
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range out.Manifests {
 		plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType})
@@ -233,25 +202,96 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 			return nil, err
 		}
 	}
-	for _, d := range g.order {
-		if d.Digest.Algorithm() != digest.SHA256 {
-			// blobs/sha512/<128 hex> does not fit a plain tar header, and
-			// a name set by a PAX record is refused by importers.
-			return nil, fmt.Errorf("%s: %w: only sha256 blobs can be exported", d.Digest, ErrBadInput)
-		}
+	if err := checkExportDigests(g.order); err != nil {
+		return nil, err
 	}
 	plan.blobs = g.order
 	if plan.index, err = json.Marshal(out); err != nil {
 		return nil, err
 	}
-	// The archive's exact size: a header and padded data per member, the
-	// two directories, and the end-of-archive marker.
-	member := func(n int64) int64 { return 512 + (n+511)/512*512 }
-	plan.total = member(int64(len(layoutVersionDoc))) + member(int64(len(plan.index))) + 2*512 + 1024
-	for _, d := range plan.blobs {
-		plan.total += member(d.Size)
-	}
+	plan.total = archiveSize(int64(len(plan.index)), plan.blobs)
 	return plan, nil
+}
+
+// parseExportRefs parses refs, which must be at least one and all name the
+// same layout (compared by cleaned path). It returns them parsed, in
+// order; errors are ErrBadInput for no refs, ParseReference's own, or
+// layout.ErrBadReference for a second layout. Nothing is opened.
+func parseExportRefs(refs []string) ([]layout.Reference, error) {
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%w: nothing to export", ErrBadInput)
+	}
+	var parsed []layout.Reference
+	for _, s := range refs {
+		ref, err := layout.ParseReference(s)
+		if err != nil {
+			return nil, err
+		}
+		if len(parsed) > 0 && filepath.Clean(ref.Path) != filepath.Clean(parsed[0].Path) {
+			return nil, fmt.Errorf("%s: %w: an archive holds one layout, and %s is another", s, layout.ErrBadReference, parsed[0].Path)
+		}
+		parsed = append(parsed, ref)
+	}
+	return parsed, nil
+}
+
+// selectBundles builds the archive's index.json from the layout's idx: all
+// its entries when any ref names the whole layout (no tag, no digest; whole
+// is then true), else each ref resolved in store, in order, duplicates
+// (same digest and tag) dropped. The layout's index annotations are kept
+// either way. Errors are store.Resolve's (e.g. layout.ErrTagNotFound);
+// nothing is written.
+func selectBundles(ctx context.Context, store *layout.Store, idx ocispec.Index, parsed []layout.Reference) (out ocispec.Index, whole bool, err error) {
+	out = ocispec.Index{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageIndex,
+		Manifests: []ocispec.Descriptor{},
+	}
+	for _, ref := range parsed {
+		whole = whole || (ref.Tag == "" && ref.Digest == "")
+	}
+	// index.json's own annotations ($index, --index-annotation) describe
+	// the layout's content: they travel with a selection too.
+	out.Annotations = idx.Annotations
+	if whole {
+		out.Manifests = append(out.Manifests, idx.Manifests...)
+		return out, whole, nil
+	}
+	for _, ref := range parsed {
+		desc, err := store.Resolve(ctx, ref)
+		if err != nil {
+			return out, whole, err
+		}
+		if !hasEntry(out.Manifests, desc) {
+			out.Manifests = append(out.Manifests, desc)
+		}
+	}
+	return out, whole, nil
+}
+
+// checkExportDigests fails with ErrBadInput, naming the first offender, if
+// any blob is not sha256: blobs/sha512/<128 hex> does not fit a plain tar
+// header, and a name set by a PAX record is refused by importers.
+func checkExportDigests(blobs []ocispec.Descriptor) error {
+	for _, d := range blobs {
+		if d.Digest.Algorithm() != digest.SHA256 {
+			return fmt.Errorf("%s: %w: only sha256 blobs can be exported", d.Digest, ErrBadInput)
+		}
+	}
+	return nil
+}
+
+// archiveSize returns the archive's exact size in bytes, as writeArchive
+// writes it: a header and padded data per member (oci-layout, an
+// index.json of indexSize bytes, each blob), the two directories, and the
+// end-of-archive marker.
+func archiveSize(indexSize int64, blobs []ocispec.Descriptor) int64 {
+	member := func(n int64) int64 { return 512 + (n+511)/512*512 }
+	total := member(int64(len(layoutVersionDoc))) + member(indexSize) + 2*512 + 1024
+	for _, d := range blobs {
+		total += member(d.Size)
+	}
+	return total
 }
 
 // addReferrers adds to the plan, and to out (the archive's index.json),

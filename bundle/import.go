@@ -95,71 +95,21 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	counted := countio.NewReader(r, countio.WithContext(ctx), countio.WithProgress(progress), countio.WithTee(h))
 	ar := layout.NewArchiveReader(counted)
 
-	var layoutDoc, indexDoc []byte
-	for {
-		if err := context.Cause(ctx); err != nil {
-			return res, err
-		}
-		m, err := ar.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return res, err
-		}
-		switch m.Kind {
-		case layout.MemberSkipped:
-			if m.Note != "" {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("%s: skipped: %s", m.Name, m.Note))
-			}
-		case layout.MemberLayoutFile, layout.MemberIndex:
-			data, err := layout.ReadCapped(ar, layout.MaxDocumentSize)
-			if err != nil {
-				return res, fmt.Errorf("%s: %w", m.Name, err)
-			}
-			if m.Kind == layout.MemberLayoutFile {
-				layoutDoc = data
-			} else {
-				indexDoc = data
-			}
-		case layout.MemberBlob:
-			res.Blobs++
-			written, err := im.blob(ctx, ar, m)
-			if err != nil {
-				return res, err
-			}
-			if written {
-				res.Written++
-			}
-		}
-	}
-	if _, err := ar.Drain(); err != nil {
+	layoutDoc, indexDoc, err := im.readStream(ctx, ar, &res)
+	if err != nil {
 		return res, err
 	}
 	res.Archive.Digest, res.Archive.Size = h.Digest(), counted.N()
 
-	if layoutDoc == nil {
-		return res, fmt.Errorf("%w: no %s member: not an OCI layout archive", layout.ErrBadArchive, layout.LayoutFile)
-	}
-	if err := checkLayoutVersion(layoutDoc); err != nil {
-		return res, fmt.Errorf("%s: %w", layout.LayoutFile, err)
-	}
-	if indexDoc == nil {
-		return res, fmt.Errorf("%w: no %s member", layout.ErrBadArchive, layout.IndexFile)
-	}
-	idx, err := parseArchiveIndex(indexDoc)
+	idx, err := checkArchiveDocs(layoutDoc, indexDoc)
 	if err != nil {
-		return res, fmt.Errorf("%s: %w", layout.IndexFile, err)
+		return res, err
 	}
 	if err := im.open(ctx); err != nil {
 		return res, err
 	}
-	// The whole graph, from the layout: every blob present with its size.
-	g := newGraphWalk(im.store)
-	for _, e := range idx.Manifests {
-		if err := g.walk(ctx, e); err != nil {
-			return res, fmt.Errorf("%s: the graph is incomplete or invalid: %w", layout.IndexFile, err)
-		}
+	if err := checkGraphWhole(ctx, im.store, idx); err != nil {
+		return res, err
 	}
 	warnings, err := verifyGraph(ctx, im.store, indexDoc, im.written)
 	res.Warnings = append(res.Warnings, warnings...)
@@ -172,6 +122,95 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	}
 	res.Entries, res.Moved = entries, layout.Moves(entries)
 	return res, nil
+}
+
+// readStream reads the archive stream ar to its end: it stores every blob
+// member (im.blob), counts them in res.Blobs and res.Written, adds a
+// warning to res.Warnings for each skipped member with a note, and returns
+// the oci-layout and index.json members' bytes (nil when absent; each
+// capped at layout.MaxDocumentSize), then drains what follows the tar.
+// It stops at the first error: ctx's cause, ar's (layout.ErrUnsafeArchive,
+// ErrBadArchive, ErrTooLarge), or a blob's (layout.ErrDigestMismatch,
+// ErrSizeMismatch, operational). Blobs committed before it are left in
+// the layout, verified and unreferenced; index.json is not touched.
+func (im *importer) readStream(ctx context.Context, ar *layout.ArchiveReader, res *ImportResult) (layoutDoc, indexDoc []byte, err error) {
+	for {
+		if err := context.Cause(ctx); err != nil {
+			return nil, nil, err
+		}
+		m, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		switch m.Kind {
+		case layout.MemberSkipped:
+			if m.Note != "" {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s: skipped: %s", m.Name, m.Note))
+			}
+		case layout.MemberLayoutFile, layout.MemberIndex:
+			data, err := layout.ReadCapped(ar, layout.MaxDocumentSize)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", m.Name, err)
+			}
+			if m.Kind == layout.MemberLayoutFile {
+				layoutDoc = data
+			} else {
+				indexDoc = data
+			}
+		case layout.MemberBlob:
+			res.Blobs++
+			written, err := im.blob(ctx, ar, m)
+			if err != nil {
+				return nil, nil, err
+			}
+			if written {
+				res.Written++
+			}
+		}
+	}
+	if _, err := ar.Drain(); err != nil {
+		return nil, nil, err
+	}
+	return layoutDoc, indexDoc, nil
+}
+
+// checkArchiveDocs checks the archive's oci-layout and index.json members
+// (nil when the archive had none) and returns the parsed index. A missing
+// member fails with layout.ErrBadArchive; a bad one with its checker's
+// error (layout.ErrBadDocument and the like), prefixed by the file name.
+// It reads and writes nothing on disk.
+func checkArchiveDocs(layoutDoc, indexDoc []byte) (ocispec.Index, error) {
+	if layoutDoc == nil {
+		return ocispec.Index{}, fmt.Errorf("%w: no %s member: not an OCI layout archive", layout.ErrBadArchive, layout.LayoutFile)
+	}
+	if err := checkLayoutVersion(layoutDoc); err != nil {
+		return ocispec.Index{}, fmt.Errorf("%s: %w", layout.LayoutFile, err)
+	}
+	if indexDoc == nil {
+		return ocispec.Index{}, fmt.Errorf("%w: no %s member", layout.ErrBadArchive, layout.IndexFile)
+	}
+	idx, err := parseArchiveIndex(indexDoc)
+	if err != nil {
+		return idx, fmt.Errorf("%s: %w", layout.IndexFile, err)
+	}
+	return idx, nil
+}
+
+// checkGraphWhole walks, in store, the whole graph idx's entries name and
+// returns nil when every blob is present with its size. Otherwise it
+// returns the walk's error (e.g. layout.ErrBlobNotFound) wrapped as "the
+// graph is incomplete or invalid"; it only reads the layout.
+func checkGraphWhole(ctx context.Context, store *layout.Store, idx ocispec.Index) error {
+	g := newGraphWalk(store)
+	for _, e := range idx.Manifests {
+		if err := g.walk(ctx, e); err != nil {
+			return fmt.Errorf("%s: the graph is incomplete or invalid: %w", layout.IndexFile, err)
+		}
+	}
+	return nil
 }
 
 // importer holds the layout an import writes to, opened or created on
