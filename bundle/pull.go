@@ -88,30 +88,12 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		return res, err
 	}
 	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Referrers: []Referrer{}, Warnings: []string{}}
-	root, err := repo.Resolve(ctx, ref.Reference)
+	root, err := pullRoot(ctx, src, repo, ref)
 	if err != nil {
-		return res, registryError(src, err)
-	}
-	if !profile.IsDocument(root.MediaType) {
-		return res, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
-	}
-	if err := layout.ValidateDigest(root.Digest); err != nil {
-		return res, fmt.Errorf("%s: %w", src, err)
+		return res, err
 	}
 	res.Digest, res.MediaType, res.Size = root.Digest, root.MediaType, root.Size
-
-	if store != nil {
-		// Pull receives: a tag that would move without opts.Force fails
-		// before any blob is fetched (and again, under the lock, at the
-		// merge).
-		cur, err := store.ReadIndex(ctx)
-		if err != nil {
-			return res, err
-		}
-		if _, err := layout.Merge(&cur, ocispec.Index{Manifests: layout.Entries(root, tags)}, opts.Force); err != nil {
-			return res, fmt.Errorf("%s: %w", dir, err)
-		}
-	} else if store, err = layout.Create(ctx, dir); err != nil {
+	if store, err = pullDestination(ctx, dir, store, root, tags, opts.Force); err != nil {
 		return res, err
 	}
 	release, err := store.HoldBlobs(ctx)
@@ -120,27 +102,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	defer release()
 
-	progress := progress.Or(opts.Progress)
-	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
-	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
-	progress.Start("pull", pullTotal(ctx, repo, root))
-	err = oras.CopyGraph(ctx, repo, dst, root, copyOpts)
-	// The graph, whole in the layout; then, unless opts.NoReferrers, the
-	// registry's referrers of each of its documents, copied and walked in
-	// turn.
-	g := newGraphWalk(store)
-	if err == nil {
-		if err = g.walk(ctx, root); err != nil {
-			err = fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
-		}
-	} else {
-		err = registryError(src, err)
-	}
-	var referrers []ocispec.Descriptor
-	if err == nil && !opts.NoReferrers {
-		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts)
-	}
-	progress.Finish()
+	dst, g, referrers, err := pullCopy(ctx, src, store, repo, root, opts)
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
 	if err != nil {
 		return res, err
@@ -169,6 +131,81 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	res.Moved = layout.Moves(res.Entries)
 	return res, nil
+}
+
+// pullRoot returns the descriptor the registry resolves ref (src parsed,
+// naming a tag or a digest) to. Errors: the registry's, through
+// registryError (ErrNotInRegistry, ErrUnauthorized, ...); ErrUnsupported
+// when it is not a manifest or an index; layout.ValidateDigest's, wrapped
+// with src, when its digest is not one a layout takes. It writes nothing.
+func pullRoot(ctx context.Context, src string, repo *remote.Repository, ref registry.Reference) (ocispec.Descriptor, error) {
+	root, err := repo.Resolve(ctx, ref.Reference)
+	if err != nil {
+		return root, registryError(src, err)
+	}
+	if !profile.IsDocument(root.MediaType) {
+		return root, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
+	}
+	if err := layout.ValidateDigest(root.Digest); err != nil {
+		return root, fmt.Errorf("%s: %w", src, err)
+	}
+	return root, nil
+}
+
+// pullDestination returns the layout a pull of root under tags writes to.
+// With store (dir existed, opened as a layout) it checks, before any blob
+// is fetched, that root's entries merge into its index.json: a tag that
+// would move fails with layout.ErrTagConflict, wrapped with dir, unless
+// force, and the layout is left as it was (the merge checks again, under
+// the lock). With store nil it creates the layout at dir (layout.Create's
+// errors); the new layout stays on disk if the pull then fails.
+func pullDestination(ctx context.Context, dir string, store *layout.Store, root ocispec.Descriptor, tags []string, force bool) (*layout.Store, error) {
+	if store == nil {
+		return layout.Create(ctx, dir)
+	}
+	cur, err := store.ReadIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := layout.Merge(&cur, ocispec.Index{Manifests: layout.Entries(root, tags)}, force); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return store, nil
+}
+
+// pullCopy fetches root's graph from repo into store with oras.CopyGraph,
+// checks it is whole there, then, unless opts.NoReferrers, copies the
+// registry's referrers of each of its documents, and theirs in turn
+// (pullReferrers), reporting progress to opts.Progress. It returns the
+// copy's target, always, for its counts (written, received, hashed); the
+// walk (g.order: the blobs walked); and the referrers, each after its
+// subject. Errors: the registry's, through
+// registryError; an incomplete or invalid graph; a ReferrersError. Blobs
+// committed stay in store, verified and unreferenced; index.json is not
+// touched. The caller holds the blob lock.
+func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, opts RegistryOptions) (*pullTarget, *graphWalk, []ocispec.Descriptor, error) {
+	progress := progress.Or(opts.Progress)
+	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
+	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
+	progress.Start("pull", pullTotal(ctx, repo, root))
+	err := oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+	// The graph, whole in the layout; then, unless opts.NoReferrers, the
+	// registry's referrers of each of its documents, copied and walked in
+	// turn.
+	g := newGraphWalk(store)
+	if err == nil {
+		if err = g.walk(ctx, root); err != nil {
+			err = fmt.Errorf("%s: the pulled graph is incomplete or invalid: %w", src, err)
+		}
+	} else {
+		err = registryError(src, err)
+	}
+	var referrers []ocispec.Descriptor
+	if err == nil && !opts.NoReferrers {
+		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts)
+	}
+	progress.Finish()
+	return dst, g, referrers, err
 }
 
 // pullTags returns the tags a pull of ref sets: tags, or the registry tag

@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/registry"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
@@ -63,18 +64,9 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	if err != nil {
 		return res, err
 	}
-	tag := ref.Reference
-	if tag == "" {
-		if r, perr := layout.ParseReference(src); perr == nil && r.Tag != "" {
-			tag = r.Tag
-		} else {
-			tag = root.Annotations[ocispec.AnnotationRefName]
-		}
-		// A layout tag may be a path ("release/1.0"); a registry tag may not.
-		ref.Reference = tag
-		if err := ref.ValidateReferenceAsTag(); tag != "" && err != nil {
-			return res, fmt.Errorf("%s: %w: the layout tag %q is not a registry tag; name one as REGISTRY/REPO:TAG", dst, layout.ErrBadReference, tag)
-		}
+	tag, err := pushTag(src, dst, &ref, root)
+	if err != nil {
+		return res, err
 	}
 	repo, err := newRepository(ref, opts)
 	if err != nil {
@@ -86,27 +78,9 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	defer release()
 
-	progress := progress.Or(opts.Progress)
-	srcStore := &orasStore{store: store, progress: progress}
-	// Everything that will be sent, present and of the right size, before
-	// the first byte goes out; the total for the progress bar.
-	g := newGraphWalk(store)
-	if err := g.walk(ctx, root); err != nil {
+	g, referrers, total, err := pushGraph(ctx, store, root, opts.NoReferrers)
+	if err != nil {
 		return res, err
-	}
-	var referrers []ocispec.Descriptor
-	if !opts.NoReferrers {
-		idx, err := store.ReadIndex(ctx)
-		if err != nil {
-			return res, err
-		}
-		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
-			return res, err
-		}
-	}
-	var total int64
-	for _, d := range g.order {
-		total += d.Size
 	}
 	res = PushResult{
 		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tags: []string{},
@@ -125,6 +99,78 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	res.Reference = ref.String()
 
+	sent, sentBytes, err := pushCopy(ctx, store, repo, root, dstRef, referrers, res.Reference, total, opts)
+	if err != nil {
+		return res, err
+	}
+	res.Sent, res.Bytes = sent, sentBytes
+	res.Skipped = res.Blobs - res.Sent
+	return res, nil
+}
+
+// pushTag returns the registry tag a push of src (whose bundle is root) to
+// dst sets, and sets ref.Reference (ref is dst parsed) to it: dst's own tag
+// if it names one; otherwise the layout tag, src's or root's
+// org.opencontainers.image.ref.name annotation; "" (a push by digest) when
+// there is none. A layout tag that is not a valid registry tag is
+// layout.ErrBadReference. It reads nothing and writes nothing.
+func pushTag(src, dst string, ref *registry.Reference, root ocispec.Descriptor) (string, error) {
+	tag := ref.Reference
+	if tag != "" {
+		return tag, nil
+	}
+	if r, perr := layout.ParseReference(src); perr == nil && r.Tag != "" {
+		tag = r.Tag
+	} else {
+		tag = root.Annotations[ocispec.AnnotationRefName]
+	}
+	// A layout tag may be a path ("release/1.0"); a registry tag may not.
+	ref.Reference = tag
+	if err := ref.ValidateReferenceAsTag(); tag != "" && err != nil {
+		return "", fmt.Errorf("%s: %w: the layout tag %q is not a registry tag; name one as REGISTRY/REPO:TAG", dst, layout.ErrBadReference, tag)
+	}
+	return tag, nil
+}
+
+// pushGraph checks, before the first byte goes out, that everything a push
+// of root will send is in store, present and of the right size: root's
+// graph, then, unless noReferrers, the referrers index.json names of any
+// manifest of it, and theirs in turn. It returns the walk (g.order: the
+// blobs walked), the referrers, each after its subject, and the bytes of
+// the blobs walked (the progress bar's total). Errors
+// are the walk's and reading index.json's; it only reads. The caller holds
+// the blob lock.
+func pushGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor, noReferrers bool) (*graphWalk, []ocispec.Descriptor, int64, error) {
+	g := newGraphWalk(store)
+	if err := g.walk(ctx, root); err != nil {
+		return nil, nil, 0, err
+	}
+	var referrers []ocispec.Descriptor
+	if !noReferrers {
+		idx, err := store.ReadIndex(ctx)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	var total int64
+	for _, d := range g.order {
+		total += d.Size
+	}
+	return g, referrers, total, nil
+}
+
+// pushCopy sends root's graph from store to repo with oras.Copy, tagging
+// the root dstRef (a tag, or root's digest), then each of referrers' graphs
+// with oras.CopyGraph, in order, reporting progress against total to
+// opts.Progress. It returns the blobs it sent (manifests included) and
+// their bytes; a failure is registryError with reference (and 0, 0), the
+// registry left holding what was sent, so a push run again resumes there.
+func pushCopy(ctx context.Context, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, dstRef string, referrers []ocispec.Descriptor, reference string, total int64, opts RegistryOptions) (int, int64, error) {
+	progress := progress.Or(opts.Progress)
+	srcStore := &orasStore{store: store, progress: progress}
 	// A node the registry has is skipped with all that lies below it (the
 	// registry accepted it only with its children); the root is put again
 	// to set the tag, which sends no blob.
@@ -140,19 +186,17 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	progress.Start("push", total)
 	defer progress.Finish()
-	if _, err = oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts}); err != nil {
-		return res, registryError(res.Reference, err)
+	if _, err := oras.Copy(ctx, srcStore, root.Digest.String(), pushTarget{repo}, dstRef, oras.CopyOptions{CopyGraphOptions: copyOpts}); err != nil {
+		return 0, 0, registryError(reference, err)
 	}
 	// Each referrer after its subject; the registry indexes it by its
 	// subject (the referrers API, or the sha256-<hex> tag schema).
 	for _, r := range referrers {
 		if err := oras.CopyGraph(ctx, srcStore, pushTarget{repo}, referrerDescriptor(r), copyOpts); err != nil {
-			return res, registryError(res.Reference, err)
+			return 0, 0, registryError(reference, err)
 		}
 	}
-	res.Sent, res.Bytes = int(sent.Load()), sentBytes.Load()
-	res.Skipped = res.Blobs - res.Sent
-	return res, nil
+	return int(sent.Load()), sentBytes.Load(), nil
 }
 
 // pushTarget is the registry as push's destination. A registry killed in
