@@ -119,11 +119,9 @@ func (c *checker) checkDescriptor(loc, p string, raw json.RawMessage, refName bo
 		c.add(BadDigest, Error, loc, ptr(p, "digest"), "digest %s is not a string", brief(dr))
 		usable = false
 	} else if code, msg := digestProblem(ds); code != "" {
-		sev := Error
-		if code == UnknownAlgorithm {
-			sev = c.strictly()
-		}
-		c.add(code, sev, loc, ptr(p, "digest"), "%s", msg)
+		// A blob that cannot be checked (md5:…) cannot be trusted: an
+		// error whatever the algorithm.
+		c.add(code, Error, loc, ptr(p, "digest"), "%s", msg)
 		usable = false
 	} else {
 		desc.Digest = digest.Digest(ds)
