@@ -207,7 +207,7 @@ func resolveManifest(ctx context.Context, ref string) (*layout.Store, ocispec.De
 	if err != nil {
 		return nil, desc, ocispec.Manifest{}, err
 	}
-	if desc.MediaType == ocispec.MediaTypeImageIndex {
+	if profile.IsIndex(desc.MediaType) {
 		ix, err := store.ReadIndexBlob(ctx, desc)
 		if err != nil {
 			return nil, desc, ocispec.Manifest{}, err
@@ -216,8 +216,8 @@ func resolveManifest(ctx context.Context, ref string) (*layout.Store, ocispec.De
 			return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w", ref, err)
 		}
 	}
-	if desc.MediaType != ocispec.MediaTypeImageManifest {
-		return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w: media type %q is not an OCI image manifest", desc.Digest, ErrUnsupported, desc.MediaType)
+	if !profile.IsManifest(desc.MediaType) {
+		return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w: media type %q is not an image manifest", desc.Digest, ErrUnsupported, desc.MediaType)
 	}
 	m, err := store.ReadManifest(ctx, desc)
 	if err != nil {

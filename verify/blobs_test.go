@@ -3,6 +3,10 @@ package verify
 import (
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // TestStrayBlobFileVerifies: a file in blobs/sha256/ whose name is not a
@@ -34,5 +38,32 @@ func TestUncheckableDigestFails(t *testing.T) {
 	got := find(rep, UnknownAlgorithm)
 	if rep.Err() == nil || len(got) != 1 || got[0].Severity != Error {
 		t.Errorf("Verify() = %v, %+v, want ErrFailed and one UNKNOWN_ALGORITHM error:\n%s", rep.Err(), got, dump(rep))
+	}
+}
+
+// TestNondistributableLayerMissing: a Docker foreign layer (or an OCI
+// non-distributable one) that names urls may be absent from the layout: a
+// warning; any other missing layer, or one without urls, is an error.
+func TestNondistributableLayerMissing(t *testing.T) {
+	absent := digest.FromString("windows base layer")
+	for _, tc := range []struct {
+		name      string
+		patch     []any
+		wantError bool
+	}{
+		{"docker foreign with urls", []any{"mediaType", profile.MediaTypeDockerForeignLayer, "urls", []string{"https://example.com/layer"}}, false},
+		{"oci nondistributable with urls", []any{"mediaType", "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", "urls", []string{"https://example.com/layer"}}, false},
+		{"docker foreign without urls", []any{"mediaType", profile.MediaTypeDockerForeignLayer}, true},
+		{"docker layer with urls", []any{"mediaType", profile.MediaTypeDockerLayerGzip, "urls", []string{"https://example.com/layer"}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFx(t)
+			f.std(layerPatch(0, append([]any{"digest", absent.String(), "size", 18, "annotations", nil}, tc.patch...)...))
+			rep := run(t, f.dir, Options{})
+			got := find(rep, BlobMissing)
+			if len(got) != 1 || (got[0].Severity == Error) != tc.wantError || (rep.Err() != nil) != tc.wantError {
+				t.Errorf("Verify() = %v, BLOB_MISSING %+v, want an error: %v:\n%s", rep.Err(), got, tc.wantError, dump(rep))
+			}
+		})
 	}
 }

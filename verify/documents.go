@@ -143,6 +143,8 @@ func (c *checker) checkDescriptor(loc, p string, raw json.RawMessage, refName bo
 		for i, u := range urls {
 			if s, ok := asString(u); !ok || !isURI(s) {
 				c.add(BadURL, Error, loc, ptr(ptr(p, "urls"), i), "%s is not an absolute URI", brief(u))
+			} else {
+				desc.URLs = append(desc.URLs, s)
 			}
 		}
 	}
@@ -458,7 +460,11 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 		if i < len(diffIDs) {
 			ref.diffID = diffIDs[i]
 		}
-		lb := c.reference(desc, loc, p, c.missingSeverity())
+		missing := c.missingSeverity()
+		if profile.IsNondistributable(desc.MediaType) && len(desc.URLs) > 0 {
+			missing = Warning // its urls hold it (image-layout.md allows the gap)
+		}
+		lb := c.reference(desc, loc, p, missing)
 		if lb != nil && c.opts.Deep {
 			c.layers = append(c.layers, ref)
 			if ref.tar {
