@@ -53,7 +53,8 @@ func dockerLayouts(t *testing.T, reg string) map[string]string {
 
 // TestDockerSchema2Peers: Docker schema 2 images and manifest lists, as
 // crane and regctl copy them into OCI layouts, verify --deep clean, extract
-// (the host's platform), and go through export and import like OCI images.
+// (the host's platform, or --platform's; one the list lacks is exit 1
+// naming those it has), and go through export and import like OCI images.
 func TestDockerSchema2Peers(t *testing.T) {
 	reg := dockerImages(t)
 	for peer, lay := range dockerLayouts(t, reg) {
@@ -63,6 +64,19 @@ func TestDockerSchema2Peers(t *testing.T) {
 			mustRun(t, "", nil, "extract", "-o", out, lay)
 			if data, err := os.ReadFile(filepath.Join(out, "etc", "which")); err != nil || string(data) != "amd64" {
 				t.Errorf("extract %s: etc/which = %q, %v; want the linux/amd64 image's", peer, data, err)
+			}
+			out = filepath.Join(t.TempDir(), "arm")
+			mustRun(t, "", nil, "extract", "--platform", "linux/arm64/v8", "-o", out, lay)
+			if data, err := os.ReadFile(filepath.Join(out, "etc", "which")); err != nil || string(data) != "arm64" {
+				t.Errorf("extract --platform linux/arm64/v8 %s: etc/which = %q, %v; want the arm64 image's", peer, data, err)
+			}
+			r := run(t, "", nil, "extract", "--platform", "linux/s390x", "-o", filepath.Join(t.TempDir(), "none"), lay)
+			if r.code != 1 {
+				t.Errorf("extract --platform linux/s390x: exit %d, want 1\n%s", r.code, r.stderr)
+			}
+			oneLine(t, "extract --platform linux/s390x", r.stderr, "linux/s390x", "offers linux/amd64, linux/arm64/v8")
+			if r := run(t, "", nil, "extract", "--platform", "linux/", "-o", filepath.Join(t.TempDir(), "bad"), lay); r.code != 2 {
+				t.Errorf("extract --platform linux/: exit %d, want 2 (usage)\n%s", r.code, r.stderr)
 			}
 			arc := filepath.Join(t.TempDir(), "docker.tar")
 			mustRun(t, "", nil, "export", "-o", arc, lay)
