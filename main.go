@@ -218,6 +218,7 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:                 "ocibundle",
 		Usage:                "move files across air gaps as standard OCI image layouts",
+		Version:              readBuildInfo().Version,
 		HideHelpCommand:      true,
 		Writer:               os.Stdout,
 		ErrWriter:            os.Stderr,
@@ -243,8 +244,10 @@ func newApp() *cli.App {
 			importCommand(),
 			pushCommand(),
 			pullCommand(),
+			versionCommand(),
 		},
 	}
+	cli.VersionPrinter = printVersion
 	app.Action = func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return usagef("unknown command %q (see ocibundle --help)", c.Args().First())
