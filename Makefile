@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: build test cross tools demo lint fuzz bench release clean
+.PHONY: build test cross tools demo lint fuzz bench release man clean
 
 build:
 	CGO_ENABLED=0 go build -trimpath -o bin/ocibundle .
@@ -35,6 +35,11 @@ cross:
 # name it). e2e TestReleaseReproducible runs it twice and compares the bytes.
 release:
 	./scripts/release.sh
+
+# The man page, generated from the command definitions (ocibundle man, a
+# hidden command: urfave/cli's ToMan), into bin/ocibundle.1; man -l reads it.
+man: build
+	bin/ocibundle man >bin/ocibundle.1
 
 demo: build
 	./scripts/demo.sh
