@@ -2,7 +2,6 @@ package layer
 
 import (
 	"fmt"
-	"path"
 	"strings"
 	"unicode/utf8"
 
@@ -94,7 +93,11 @@ func isReservedName(c string) bool {
 	if i := strings.IndexAny(c, ".:"); i >= 0 {
 		c = c[:i]
 	}
-	c = strings.ToUpper(strings.TrimRight(c, " "))
+	c = strings.TrimRight(c, " ")
+	if len(c) < 3 || len(c) > len("CONOUT$") {
+		return false
+	}
+	c = strings.ToUpper(c)
 	switch c {
 	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
 		return true
@@ -114,6 +117,12 @@ func isReservedName(c string) bool {
 // FoldCase, and the canonical decomposition taken with FoldNorm, as
 // Unicode's canonical caseless match (NFD(fold(NFD(name)))).
 func (r NameRules) Key(name string) string {
+	if isASCII(name) { // normalized in every form
+		if r.FoldCase {
+			return strings.ToLower(name)
+		}
+		return name
+	}
 	if r.FoldNorm {
 		name = norm.NFD.String(name)
 	}
@@ -128,12 +137,19 @@ func (r NameRules) Key(name string) string {
 
 // foldCase folds the case of s; ASCII without a caser.
 func foldCase(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	return cases.Fold().String(s)
+}
+
+func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			return cases.Fold().String(s)
+			return false
 		}
 	}
-	return strings.ToLower(s)
+	return true
 }
 
 // collision says that a and b, two names with one key, are one file, and
@@ -205,7 +221,7 @@ func (n *Names) Add(name string) *NameProblem {
 	}
 	var first *NameProblem
 	// Entries come sorted, mostly: siblings share the directories above.
-	if dir := path.Dir(name); dir != "." && dir != n.lastDir {
+	if dir := name[:max(strings.LastIndexByte(name, '/'), 0)]; dir != "" && dir != n.lastDir {
 		for i := strings.IndexByte(name, '/'); i >= 0; i = next(name, i) {
 			if p := n.add(name[:i]); p != nil && first == nil {
 				first = p
