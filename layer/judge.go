@@ -37,9 +37,9 @@ const (
 	Unportable
 )
 
-// Refusal is a rule an entry breaks. It wraps ErrUnsafe. Its text names the
-// entry (and a link's target) and the reason; verify and extract print the
-// same text.
+// Refusal is a rule an entry breaks. It wraps ErrUnsafe (and, of Kind
+// Unportable, ErrUnportable). Its text names the entry (and a link's
+// target) and the reason; verify and extract print the same text.
 type Refusal struct {
 	Name   string // the entry's name, as in the tar
 	Target string // a link's target, as in the tar ("" for other entries)
