@@ -13,19 +13,23 @@ func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "describe one bundle: manifest, annotations, layers",
-		ArgsUsage: "LAYOUT[:TAG|@DIGEST]",
+		ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE[:TAG|@DIGEST] | - | FILE.sha256 | PARTS...",
 		Flags:     []cli.Flag{jsonFlag()},
 		Action:    inspectAction,
 	}
 }
 
 func inspectAction(c *cli.Context) error {
-	ref, err := oneArg(c, "REFERENCE")
+	src, rest, err := openSource(c, c.Args().Slice())
 	if err != nil {
 		return err
 	}
-	in, err := bundle.Inspect(c.Context, ref)
-	if err != nil {
+	if len(rest) > 0 {
+		src.done(nil)
+		return usagef("inspect: want one REFERENCE, got also %q", rest)
+	}
+	in, err := bundle.InspectFrom(c.Context, src.Source)
+	if err = src.done(err); err != nil {
 		return cmdErr(c, err)
 	}
 	return emit(c, c.App.Writer, in, func(w io.Writer) error { return bundle.WriteInspectText(w, in) })

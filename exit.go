@@ -10,6 +10,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
@@ -51,6 +52,8 @@ var exitTable = []struct {
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
 		path.ErrBadPattern, // a malformed pack --exclude glob
+		glob.ErrBadPattern, // a malformed extract PATTERN
+		layout.ErrArchiveOrder, layout.ErrReadOnly,
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
@@ -63,7 +66,7 @@ var exitTable = []struct {
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
-		layout.ErrTagConflict, bundle.ErrBadPart,
+		layout.ErrTagConflict, bundle.ErrBadPart, bundle.ErrNoMatch,
 		compress.ErrUnknownMediaType,
 	}},
 	{classOperational, []error{

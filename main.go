@@ -247,6 +247,7 @@ func newApp() *cli.App {
 			untagCommand(),
 			gcCommand(),
 			extractCommand(),
+			filesCommand(),
 			exportCommand(),
 			importCommand(),
 			pushCommand(),

@@ -113,6 +113,15 @@ func (s *Set) Match(name string, dir bool) bool {
 	return hit
 }
 
+// Select returns Match as a function, or nil for a Set without patterns
+// (which selects everything: no selection).
+func (s *Set) Select() func(name string, dir bool) bool {
+	if s.Len() == 0 {
+		return nil
+	}
+	return s.Match
+}
+
 // Unused returns the patterns that selected nothing so far, in order.
 func (s *Set) Unused() []string {
 	var out []string

@@ -24,6 +24,13 @@ func (s *Store) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, erro
 	if err != nil {
 		return false, err
 	}
+	if s.arc != nil {
+		size, ok, err := s.arc.stat(ctx, desc.Digest)
+		if ok && err == nil && size != desc.Size {
+			return false, fmt.Errorf("%s: %w: %d bytes in the archive, %d expected", desc.Digest, ErrSizeMismatch, size, desc.Size)
+		}
+		return ok, err
+	}
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -49,6 +56,13 @@ func (s *Store) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadClos
 	path, err := s.blobFile(desc.Digest)
 	if err != nil {
 		return nil, err
+	}
+	if s.arc != nil {
+		r, err := s.arc.open(ctx, desc)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(NewVerifier(r, desc)), nil
 	}
 	f, fi, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -169,6 +183,9 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 }
 
 func (s *Store) newWriter(alg digest.Algorithm) (*Writer, error) {
+	if s.arc != nil {
+		return nil, fmt.Errorf("%s: %w", s.root, ErrReadOnly)
+	}
 	f, err := atomicfile.New(filepath.Join(s.root, IngestDir), "blob", 0o444)
 	if err != nil {
 		return nil, err
