@@ -122,6 +122,8 @@ func (a *archiveBlobs) member(ar *ArchiveReader, m ArchiveMember, keep bool) err
 		}
 		if m.Kind == MemberIndex {
 			a.index = data
+		} else if err := CheckLayoutFile(data); err != nil {
+			return fmt.Errorf("%s: %w", LayoutFile, err)
 		} else {
 			a.layout = data
 		}
@@ -148,13 +150,12 @@ func (a *archiveBlobs) member(ar *ArchiveReader, m ArchiveMember, keep bool) err
 	return nil
 }
 
-// complete checks what every archive of a layout must hold.
+// complete checks what every archive of a layout must hold: oci-layout
+// once the archive is read to its end (a stream may hold it after
+// index.json, as skopeo writes it), and index.json.
 func (a *archiveBlobs) complete() error {
-	if a.layout == nil {
+	if a.layout == nil && (a.file != nil || a.done) {
 		return fmt.Errorf("%w: no %s member: not an OCI layout archive", ErrBadArchive, LayoutFile)
-	}
-	if err := CheckLayoutFile(a.layout); err != nil {
-		return fmt.Errorf("%s: %w", LayoutFile, err)
 	}
 	if a.index == nil {
 		return fmt.Errorf("%w: no %s member", ErrBadArchive, IndexFile)
@@ -175,7 +176,7 @@ func (a *archiveBlobs) advance(ctx context.Context, want digest.Digest) error {
 	m, err := a.ar.Next()
 	if errors.Is(err, io.EOF) {
 		a.done = true
-		return nil
+		return a.complete()
 	}
 	if err != nil {
 		return err
@@ -246,7 +247,15 @@ func (a *archiveBlobs) open(ctx context.Context, desc ocispec.Descriptor) (io.Re
 	}
 	for !a.done {
 		if err := a.advance(ctx, desc.Digest); errors.Is(err, errFound) {
-			a.passed[desc.Digest] = a.ar.cur.Size // read once, by the caller
+			m := a.ar.cur
+			if err := a.member(a.ar, m, true); err != nil { // kept if small
+				return nil, err
+			}
+			if data, ok := a.kept[desc.Digest]; ok {
+				return bytes.NewReader(data), nil
+			}
+			delete(a.passed, desc.Digest)
+			a.passed[desc.Digest] = m.Size // read once, by the caller
 			return a.ar, nil
 		} else if err != nil {
 			return nil, err
