@@ -83,8 +83,10 @@ func (t *Tree) entry(hdr *tar.Header, r io.Reader) error {
 	}
 	name := e.Name
 	if e.Whiteout {
-		t.whiteout(name)
-		return nil
+		return t.whiteout(hdr.Name, name)
+	}
+	if r := t.belowFile(name, name); r != nil {
+		return r
 	}
 	old := t.nodes[name]
 	isDir := hdr.Typeflag == tar.TypeDir
@@ -140,13 +142,17 @@ func (t *Tree) parents(name string) {
 	}
 }
 
-// whiteout applies an image whiteout as the applier does: the opaque
-// marker removes below its directory what this layer did not write,
-// ".wh.NAME" removes NAME unless this layer wrote it.
-func (t *Tree) whiteout(name string) {
+// whiteout applies an image whiteout raw (canonical name) as the applier
+// does: the opaque marker removes below its directory what this layer did
+// not write, ".wh.NAME" removes NAME unless this layer wrote it; either is
+// refused below a lower layer's file.
+func (t *Tree) whiteout(raw, name string) error {
 	dir, base := path.Dir(name), path.Base(name)
 	switch {
 	case base == ".wh..wh..opq":
+		if r := t.belowFile(raw, name); r != nil {
+			return r
+		}
 		for n := range t.nodes {
 			if (dir == "." || strings.HasPrefix(n, dir+"/")) && !t.judge.Seen(n) {
 				t.remove(n)
@@ -155,10 +161,35 @@ func (t *Tree) whiteout(name string) {
 	case strings.HasPrefix(base, ".wh..wh."):
 		// other AUFS metadata: nothing to apply
 	default:
-		if victim := path.Join(dir, strings.TrimPrefix(base, ".wh.")); !t.judge.Seen(victim) {
-			t.remove(victim)
+		victim := path.Join(dir, strings.TrimPrefix(base, ".wh."))
+		if t.judge.Seen(victim) {
+			return nil
+		}
+		if r := t.belowFile(raw, victim); r != nil {
+			return r
+		}
+		t.remove(victim)
+	}
+	return nil
+}
+
+// belowFile refuses the entry raw when a directory above name is a file
+// of the tree (a lower layer's: the judge refuses the layer's own), as the
+// applier finds it on the disk: the topmost such file is named.
+func (t *Tree) belowFile(raw, name string) *Refusal {
+	var above []string
+	for d := path.Dir(name); d != "." && d != "/"; d = path.Dir(d) {
+		above = append(above, d)
+	}
+	for i := len(above) - 1; i >= 0; i-- {
+		switch n := t.nodes[above[i]]; {
+		case n == nil:
+			return nil
+		case n.Type == "file":
+			return &Refusal{Name: raw, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", above[i])}
 		}
 	}
+	return nil
 }
 
 // remove drops name and what is below it.

@@ -146,9 +146,11 @@ type seenMember struct {
 
 // NewArchiveReader returns a reader of the archive r. It reads r
 // sequentially and never seeks.
-func NewArchiveReader(r io.Reader) *ArchiveReader {
+func NewArchiveReader(r io.Reader) *ArchiveReader { return newArchiveReader(r, 1<<20) }
+
+func newArchiveReader(r io.Reader, bufSize int) *ArchiveReader {
 	a := &ArchiveReader{seen: map[string]seenMember{}}
-	a.buf = bufio.NewReaderSize(r, 1<<20)
+	a.buf = bufio.NewReaderSize(r, bufSize)
 	a.src = countio.NewReader(a.buf, countio.WithTee(captureWriter{a}))
 	a.tr = tar.NewReader(a.src)
 	return a
@@ -160,7 +162,9 @@ func NewArchiveReader(r io.Reader) *ArchiveReader {
 // reading the members' headers costs a read of the headers only. The
 // rules are the same; oci-layout and index.json are still read whole.
 func NewSeekingArchiveReader(f io.ReadSeeker) *ArchiveReader {
-	a := NewArchiveReader(f)
+	// A small buffer: what it reads ahead of a header is mostly data
+	// to skip.
+	a := newArchiveReader(f, 16<<10)
 	a.seeker = f
 	a.tr = tar.NewReader(seekingSource{a})
 	return a
