@@ -44,6 +44,8 @@ func rcSources(dgst string, parts []string) map[string]string {
 		"archive:tag":  "a.tar:v1",
 		"archive@dgst": "a.tar@" + dgst,
 		"stdin":        "- < a.tar",
+		"stdin:tag":    "-:v1 < a.tar",
+		"stdin@dgst":   "-@" + dgst + " < a.tar",
 		"sha256 list":  "s.tar.sha256",
 		"parts":        strings.Join(parts, " "),
 	}
@@ -180,5 +182,58 @@ func TestReceiveSkopeoArchive(t *testing.T) {
 	}
 	if r := rcSh(t, work, "OCB ls sk.tar"); r.code != 0 || !strings.Contains(r.stdout, dgst) {
 		t.Errorf("ls sk.tar: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestReceivePeerArchives: the archives of skopeo (oci-archive, gzip and
+// zstd), regctl (image export) and oras (backup), read in place from the
+// file and from standard input, list the same bundles and files as the
+// layout import makes of them, and extract the tree their file list
+// describes (checked by sha256sum -c).
+func TestReceivePeerArchives(t *testing.T) {
+	n := 0
+	for _, p := range buildPeerTargets(t) {
+		if !p.archive {
+			continue
+		}
+		n++
+		t.Run(p.name, func(t *testing.T) {
+			work := t.TempDir()
+			lay := filepath.Join(work, "imported")
+			mustRun(t, work, nil, "import", "-q", "-o", lay, p.path)
+			var ls struct {
+				Bundles []struct{ Digest string }
+			}
+			if err := json.Unmarshal([]byte(mustRun(t, work, nil, "ls", "--json", p.path)), &ls); err != nil || len(ls.Bundles) == 0 {
+				t.Fatalf("ls --json %s: %v, %d bundles", p.path, err, len(ls.Bundles))
+			}
+			var fromLayout struct{ Bundles []struct{ Digest string } }
+			if err := json.Unmarshal([]byte(mustRun(t, work, nil, "ls", "--json", lay)), &fromLayout); err != nil || len(fromLayout.Bundles) != len(ls.Bundles) {
+				t.Fatalf("ls of the archive lists %d bundles, of the imported layout %d (%v)", len(ls.Bundles), len(fromLayout.Bundles), err)
+			}
+			sel := "@" + ls.Bundles[0].Digest
+			want := mustRun(t, work, nil, "files", "--format", "sha256sum", "--platform", "linux/amd64", lay+sel)
+			if want == "" {
+				t.Fatalf("files of %s lists no file", lay+sel)
+			}
+			for _, src := range []string{p.path + sel, "-" + sel + " < " + p.path} {
+				r := rcSh(t, work, "OCB files --format sha256sum --platform linux/amd64 "+src)
+				if r.code != 0 || r.stdout != want {
+					t.Errorf("files %s: exit %d, stderr %q\n%s\nwant (as imported)\n%s", src, r.code, r.stderr, r.stdout, want)
+				}
+			}
+			sums := filepath.Join(work, "SHA256SUMS")
+			if err := os.WriteFile(sums, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(work, "out")
+			mustRun(t, work, nil, "extract", "-q", "--platform", "linux/amd64", "-o", out, p.path+sel)
+			if r := runCmd(t, out, nil, "sha256sum", "-c", "--strict", sums); r.code != 0 {
+				t.Errorf("sha256sum -c in the tree extracted from %s: exit %d\n%s%s", p.path, r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+	if n < 4 {
+		t.Errorf("%d peer archives built, want 4 (skopeo gzip and zstd, regctl, oras backup)", n)
 	}
 }
