@@ -62,7 +62,7 @@ var exitTable = []struct {
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
-		layout.ErrTagConflict, bundle.ErrBadPart,
+		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
 	}},
 	{classOperational, []error{

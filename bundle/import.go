@@ -62,10 +62,16 @@ type ImportedEntry = layout.MergedEntry
 // to the merge, so a concurrent gc waits instead of collecting blobs that
 // are committed but not yet named.
 //
+// A tag the archive gives to several manifests (docker save 25+ names every
+// image "latest") is not set unless opts.Force, which gives it to the last
+// of them and says so in a warning; either way every manifest is merged
+// (untagged but the one forced), and unforced Import then returns
+// layout.ErrDuplicateTag naming the digests.
+//
 // On success Import has read r to its end (only zero bytes may follow the
-// tar). On failure it stops reading, and index.json is unchanged; blobs
-// already committed are verified and unreferenced (gc removes them, a
-// re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
+// tar). On failure it stops reading, and index.json is unchanged (but for
+// ErrDuplicateTag); blobs already committed are verified and unreferenced
+// (gc removes them, a re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
 // ErrSizeMismatch for a blob whose bytes do not match its name,
 // layout.ErrBlobNotFound for an incomplete graph, verify.ErrFailed for a
@@ -117,11 +123,15 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 		return res, err
 	}
 	entries, err := mergeIndex(ctx, im.store, idx, opts.Force)
-	if err != nil {
-		return res, err
+	if entries != nil {
+		res.Entries, res.Moved = entries, layout.Moves(entries)
 	}
-	res.Entries, res.Moved = entries, layout.Moves(entries)
-	return res, nil
+	for _, e := range entries {
+		for _, other := range e.Others {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("tag %q: --force gave it to %s, the last entry of the archive naming it; %s was imported untagged", e.Tags[0], e.Digest, other))
+		}
+	}
+	return res, err
 }
 
 // readStream reads the archive stream ar to its end: it stores every blob
@@ -349,13 +359,23 @@ func findingWhere(f verify.Finding) string {
 
 // mergeIndex merges the archive's entries and index annotations into the
 // layout's index.json under the lock, with layout.Merge: Import receives, so
-// a tag moves only when forced. Conflicts are found before anything changes.
+// a tag moves only when forced. Conflicts are found before anything changes,
+// but for a tag the archive gives to several manifests (docker save 25+):
+// unforced, the manifests are merged untagged, and the error
+// (layout.ErrDuplicateTag) comes after index.json is written.
 func mergeIndex(ctx context.Context, store *layout.Store, idx ocispec.Index, force bool) ([]ImportedEntry, error) {
 	var entries []ImportedEntry
+	var dup error
 	err := store.UpdateIndex(ctx, func(cur *ocispec.Index) (err error) {
 		entries, err = layout.Merge(cur, idx, force)
+		if errors.Is(err, layout.ErrDuplicateTag) {
+			dup, err = err, nil
+		}
 		return err
 	})
+	if err == nil {
+		err = dup
+	}
 	return entries, err
 }
 

@@ -81,7 +81,8 @@ func exists(p string) bool {
 // Resolve returns the index.json descriptor a tag or digest names. For a
 // digest that no index.json entry has, it looks for the blob itself and
 // returns a manifest descriptor for it (so LAYOUT@DIGEST reaches manifests
-// nested in an index). Errors wrap ErrTagNotFound or ErrBlobNotFound.
+// nested in an index). Errors wrap ErrTagNotFound, ErrDuplicateTag (a tag
+// that index.json gives to several digests) or ErrBlobNotFound.
 func (s *Store) Resolve(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
 	idx, err := s.ReadIndex(ctx)
 	if err != nil {
@@ -89,12 +90,19 @@ func (s *Store) Resolve(ctx context.Context, ref Reference) (ocispec.Descriptor,
 	}
 	switch {
 	case ref.Tag != "":
+		var found []ocispec.Descriptor
 		for _, m := range idx.Manifests {
-			if m.Annotations[ocispec.AnnotationRefName] == ref.Tag {
-				return m, nil
+			if m.Annotations[ocispec.AnnotationRefName] == ref.Tag && (len(found) == 0 || m.Digest != found[0].Digest) {
+				found = append(found, m)
 			}
 		}
-		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, ErrTagNotFound)
+		switch len(found) {
+		case 0:
+			return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, ErrTagNotFound)
+		case 1:
+			return found[0], nil
+		}
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w: index.json gives it to %s and %s; name one as LAYOUT@DIGEST", ref, ErrDuplicateTag, found[0].Digest, found[1].Digest)
 	case ref.Digest != "":
 		for _, m := range idx.Manifests {
 			if m.Digest == ref.Digest {
