@@ -57,7 +57,7 @@ var exitTable = []struct {
 		bundle.ErrBadInput, // the input tree holds what a layer cannot carry
 		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
 		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadJSON, layout.ErrDuplicateKey,
-		layout.ErrTooLarge, layout.ErrBadDocument,
+		layout.ErrTooLarge, layout.ErrBadDocument, layout.ErrNotReferrer,
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
