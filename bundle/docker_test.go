@@ -108,8 +108,8 @@ func TestDockerSchema2(t *testing.T) {
 	}
 	in, err := Inspect(ctx, dir+"@"+list.Digest.String())
 	must(t, err)
-	if len(in.Manifests) != 1 || in.Manifests[0].Digest != img.Digest {
-		t.Errorf("Inspect(manifest list).Manifests = %+v, want the image", in.Manifests)
+	if host := hostPlatform(); len(in.Manifests) != 1 || in.Manifests[0].Digest != img.Digest || in.Manifests[0].Platform != host.OS+"/"+host.Architecture {
+		t.Errorf("Inspect(manifest list).Manifests = %+v, want the image for %s/%s", in.Manifests, host.OS, host.Architecture)
 	}
 	in, err = Inspect(ctx, dir+":image")
 	must(t, err)
