@@ -175,10 +175,15 @@ func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, 
 	if err != nil {
 		return nil, err
 	}
+	// untagged: an entry whose duplicated tag it does not get.
+	untagged := func(tag string, d digest.Digest) bool {
+		ds := dups[tag]
+		return ds != nil && (!moveTags || d != ds[len(ds)-1])
+	}
 	for _, e := range in.Manifests {
 		tag, ok := e.Annotations[ocispec.AnnotationRefName]
-		if !ok || dups[tag] != nil && (!moveTags || e.Digest != last(dups[tag])) {
-			continue // merged untagged
+		if !ok || untagged(tag, e.Digest) {
+			continue
 		}
 		if prev, ok := tagged[tag]; ok && prev != e.Digest && !moveTags {
 			return nil, fmt.Errorf("tag %q: %w: the layout has %s, the incoming %s (--force moves it)", tag, ErrTagConflict, prev, e.Digest)
@@ -188,7 +193,7 @@ func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, 
 	for _, e := range in.Manifests {
 		me := MergedEntry{Tags: []string{}, Digest: e.Digest, MediaType: e.MediaType, Status: EntryAdded}
 		tag, ok := e.Annotations[ocispec.AnnotationRefName]
-		if ok && dups[tag] != nil && (!moveTags || e.Digest != last(dups[tag])) {
+		if ok && untagged(tag, e.Digest) {
 			e, ok = Entry(e, "", e.Annotations), false
 		}
 		switch {
@@ -260,8 +265,6 @@ func duplicateTagError(dups map[string][]digest.Digest) error {
 	return fmt.Errorf("tag %q: %w: the incoming entries give it to %s%s",
 		tags[0], ErrDuplicateTag, strings.Join(names, " and "), more)
 }
-
-func last(ds []digest.Digest) digest.Digest { return ds[len(ds)-1] }
 
 // setTag makes tag name entry in idx: it keeps an entry that already does;
 // otherwise entry takes the place of the entry the tag named, or of an
