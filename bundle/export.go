@@ -121,13 +121,15 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 // complete), so that a failed or cancelled export leaves no file and an
 // earlier file is untouched. With opts.Split it writes the parts and
 // FILE.sha256 instead (see SplitWriter), each committed the same way once
-// the whole archive is written; on failure or cancellation no part and no
-// FILE.sha256 is left.
+// the whole archive is written, then removes the parts of an earlier split
+// export to FILE that the new set does not have (RemoveStaleParts); on
+// failure or cancellation no new part and no new FILE.sha256 is left.
 func ExportFile(ctx context.Context, file string, refs []string, opts ExportOptions) (res ExportResult, err error) {
 	if opts.Split > 0 {
 		sw := NewSplitWriter(file, opts.Split)
+		listed := false
 		defer func() {
-			if err != nil {
+			if err != nil && !listed {
 				sw.Remove()
 			}
 		}()
@@ -138,8 +140,11 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 			return res, err
 		}
 		res.Archive.Path, res.Archive.Parts = file, sw.Parts()
-		res.Archive.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Archive.Parts, res.Archive.Digest)
-		return res, err
+		if res.Archive.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Archive.Parts, res.Archive.Digest); err != nil {
+			return res, err
+		}
+		listed = true // the new set is complete: stale parts go, whatever happens
+		return res, RemoveStaleParts(file, res.Archive.Parts)
 	}
 	f, err := atomicfile.NextTo(file, 0o644)
 	if err != nil {
