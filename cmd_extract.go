@@ -22,6 +22,7 @@ func extractCommand() *cli.Command {
 			boolFlag("preserve-permissions", "", "keep setuid, setgid and sticky bits and ignore the umask"),
 			boolFlag("same-owner", "", "set the owners recorded in the layers (root only)"),
 			boolFlag("allow-outside-links", "", "write symlinks whose targets leave DIR (as pack --keep-links stores them); nothing is written through them"),
+			maxLayerSizeFlag(),
 			boolFlag("json", "", "print what was written as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -44,7 +45,12 @@ func extractCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			maxLayer, err := maxLayerSize(c)
+			if err != nil {
+				return err
+			}
 			opts := bundle.ExtractOptions{
+				MaxLayerSize:        maxLayer,
 				Overwrite:           c.Bool("overwrite"),
 				Layers:              c.StringSlice("layer"),
 				SkipUnknown:         c.Bool("skip-unknown"),

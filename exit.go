@@ -61,6 +61,7 @@ var exitTable = []struct {
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
+		layer.ErrTooLarge,
 		bundle.ErrUnsupported, bundle.ErrCorrupt,
 		layout.ErrTagConflict, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,

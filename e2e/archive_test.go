@@ -141,7 +141,7 @@ func TestArchiveExportImport(t *testing.T) {
 	mustRun(t, work, nil, "import", "--force", "-o", other, a)
 	arcVerify(t, other)
 	// Usage errors are 2.
-	for _, args := range [][]string{{"export", lay}, {"export", "-o", a}, {"import", a}, {"import", "-o", dst}, {"export", "--split", "lots", "-o", a, lay}, {"export", "--split", "700", "-o", a, lay}, {"export", "--split", "1M", "-o", "-", lay}} {
+	for _, args := range [][]string{{"export", lay}, {"export", "-o", a}, {"import", a}, {"import", "-o", dst}, {"export", "--split", "lots", "-o", a, lay}, {"export", "--split", "700", "-o", a, lay}, {"extract", "--max-layer-size", "64", "-o", filepath.Join(work, "x"), lay}, {"verify", "--deep", "--max-layer-size", "lots", lay}, {"export", "--split", "1M", "-o", "-", lay}} {
 		if r := run(t, work, nil, args...); r.code != 2 {
 			t.Errorf("ocibundle %s: exit %d, want 2 (%s)", strings.Join(args, " "), r.code, r.stderr)
 		}
