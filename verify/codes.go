@@ -82,6 +82,7 @@ const (
 	LayerCorrupt          Code = "LAYER_CORRUPT"           // the layer does not decompress cleanly or is not the codec its type says
 	ContentDigestMismatch Code = "CONTENT_DIGEST_MISMATCH" // the uncompressed digest differs from an annotation
 	ContentSizeMismatch   Code = "CONTENT_SIZE_MISMATCH"   // the uncompressed size differs from io.ocibundle.content.size
+	LayerTooLarge         Code = "LAYER_TOO_LARGE"         // a layer without io.ocibundle.content.size decompresses past --max-layer-size: not read further
 	DiffIDMismatch        Code = "DIFF_ID_MISMATCH"        // the uncompressed digest differs from the config's diff_id
 	TarCorrupt            Code = "TAR_CORRUPT"             // the inner tar does not read to its end, or has data after it
 	TarDuplicate          Code = "TAR_DUPLICATE"           // two tar entries have the same path, or one is below a file

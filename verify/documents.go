@@ -471,6 +471,9 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			c.layers = append(c.layers, ref)
 			if ref.tar {
 				lb.wantDeep = true
+				if n, ok := parseSizeAnnotation(desc.Annotations[profile.AnnotationContentSize]); ok && (!lb.declared || n < lb.contentSize) {
+					lb.declared, lb.contentSize = true, n
+				}
 			}
 			if ref.image {
 				lb.imageLayer = true
