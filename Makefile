@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:/usr/local/go/bin:$(PATH)
 
-.PHONY: build test cross tools demo lint fuzz bench clean
+.PHONY: build test cross tools demo lint fuzz bench release man clean
 
 build:
 	CGO_ENABLED=0 go build -trimpath -o bin/ocibundle .
@@ -28,6 +28,18 @@ cross:
 		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 go build ./...; \
 		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 go vet ./...; \
 	done
+
+# The release: the six targets of make cross built reproducibly, SHA256SUMS,
+# and the lot packed by ocibundle into an OCI layout (tag = version) and its
+# export archive, in dist/ (scripts/release.sh says how; VERSION=v1.2.3 to
+# name it). e2e TestReleaseReproducible runs it twice and compares the bytes.
+release:
+	./scripts/release.sh
+
+# The man page, generated from the command definitions (ocibundle man, a
+# hidden command: urfave/cli's ToMan), into bin/ocibundle.1; man -l reads it.
+man: build
+	bin/ocibundle man >bin/ocibundle.1
 
 demo: build
 	./scripts/demo.sh
@@ -55,4 +67,4 @@ bench:
 	./scripts/bench-registry.sh
 
 clean:
-	rm -rf bin demo-out
+	rm -rf bin demo-out dist

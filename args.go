@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -22,61 +23,94 @@ import (
 
 // normalizeArgs returns args (os.Args: the program name first) reordered as
 // described above. A command line without a known command is returned as
-// it is, for urfave/cli to report.
+// it is, for urfave/cli to report. A shell completion request (urfave/cli's
+// completion flag as the last word) becomes `PROGRAM COMMAND FLAG`: urfave/cli
+// then calls the command's BashComplete, which reads the words as typed
+// (cmd_completion.go). The flags and arguments are left out, since
+// urfave/cli would run the actions of the flags (a half-typed
+// --progress=n is a usage error) and a "--" switches its completion off.
 func normalizeArgs(app *cli.App, args []string) []string {
+	if n := len(args); n > 1 && args[n-1] == completionFlag {
+		if p := splitArgs(app, args[1:n-1]); p.cmd != nil {
+			return []string{args[0], p.cmd.Name, completionFlag}
+		}
+		return []string{args[0], completionFlag}
+	}
 	if len(args) < 2 {
 		return args
 	}
-	global := flagTable(app.Flags)
-	var globals, cmdFlags, positional []string
-	var cmd *cli.Command
-	rest := args[1:]
-	for i := 0; i < len(rest); i++ {
-		a := rest[i]
+	p := splitArgs(app, args[1:])
+	if p.cmd == nil {
+		return args // no command, or not a command: urfave/cli says so
+	}
+	out := slices.Concat(args[:1], p.globals, []string{p.cmd.Name}, p.cmdFlags)
+	if len(p.positional) > 0 {
+		out = append(out, "--")
+		out = append(out, p.positional...)
+	}
+	return out
+}
+
+// completionFlag is the last word of a shell completion request.
+var completionFlag = "--" + cli.BashCompletionFlag.Names()[0]
+
+// splitWords is a command line split the way normalizeArgs orders it.
+type splitWords struct {
+	globals, cmdFlags, positional []string
+	cmd                           *cli.Command // nil: no command (yet)
+	unknown                       string       // a word before the command that names none
+	// dangling is the last word's flag when it takes a value and none
+	// follows (what shell completion completes the value of).
+	dangling cli.Flag
+}
+
+// splitArgs splits words (a command line without the program name): the
+// global flags, the command, its flags (unknown flags included) with their
+// values, and the arguments. It stops at a word before the command that is
+// not a command (unknown).
+func splitArgs(app *cli.App, words []string) splitWords {
+	var p splitWords
+	for i := 0; i < len(words); i++ {
+		a := words[i]
 		if a == "--" {
-			positional = append(positional, rest[i+1:]...)
+			p.positional = append(p.positional, words[i+1:]...)
 			break
 		}
 		if !isFlag(a) {
-			if cmd == nil {
-				if cmd = app.Command(a); cmd == nil {
-					return args // not a command: urfave/cli says so
+			if p.cmd == nil {
+				if p.cmd = app.Command(a); p.cmd == nil {
+					p.unknown = a
+					return p
 				}
 				continue
 			}
-			positional = append(positional, a)
+			p.positional = append(p.positional, a)
 			continue
 		}
 		name, hasValue := flagName(a)
-		n := 1
-		if !hasValue && i+1 < len(rest) {
-			if takes, ok := global[name]; ok && takes {
-				n = 2
-			} else if cmd != nil {
-				if takes := flagTable(cmd.Flags)[name]; takes {
-					n = 2
-				}
+		global := findFlag(app.Flags, name)
+		f := global
+		if (f == nil || !takesValue(f)) && p.cmd != nil {
+			if cf := findFlag(p.cmd.Flags, name); cf != nil {
+				f = cf
 			}
 		}
-		words := rest[i:min(i+n, len(rest))]
-		i += n - 1
-		if _, ok := global[name]; ok {
-			globals = append(globals, words...)
-		} else {
-			cmdFlags = append(cmdFlags, words...)
+		n := 1
+		if f != nil && takesValue(f) && !hasValue {
+			if i+1 < len(words) {
+				n = 2
+			} else {
+				p.dangling = f
+			}
 		}
+		if global != nil {
+			p.globals = append(p.globals, words[i:i+n]...)
+		} else {
+			p.cmdFlags = append(p.cmdFlags, words[i:i+n]...)
+		}
+		i += n - 1
 	}
-	if cmd == nil {
-		return args
-	}
-	out := append([]string{args[0]}, globals...)
-	out = append(out, cmd.Name)
-	out = append(out, cmdFlags...)
-	if len(positional) > 0 {
-		out = append(out, "--")
-		out = append(out, positional...)
-	}
-	return out
+	return p
 }
 
 // isFlag reports whether a command-line word is a flag: it starts with a
@@ -93,19 +127,19 @@ func flagName(a string) (name string, hasValue bool) {
 	return name, hasValue
 }
 
-// flagTable maps every name and alias of flags to whether the flag takes a
-// value (a bool flag does not). A name not in the table (-h, --help, a
-// mistyped flag) takes none.
-func flagTable(flags []cli.Flag) map[string]bool {
-	t := map[string]bool{}
+// findFlag returns the flag of flags with the name or alias name, or nil
+// (-h, --help and a mistyped flag are in no command's list).
+func findFlag(flags []cli.Flag, name string) cli.Flag {
 	for _, f := range flags {
-		takes := true
-		if dv, ok := f.(cli.DocGenerationFlag); ok {
-			takes = dv.TakesValue()
-		}
-		for _, n := range f.Names() {
-			t[n] = takes
+		if slices.Contains(f.Names(), name) {
+			return f
 		}
 	}
-	return t
+	return nil
+}
+
+// takesValue reports whether flag f is followed by a value (a bool flag is not).
+func takesValue(f cli.Flag) bool {
+	dv, ok := f.(cli.DocGenerationFlag)
+	return !ok || dv.TakesValue()
 }

@@ -23,6 +23,11 @@ func TestNormalizeArgs(t *testing.T) {
 		{"pack --help", "pack --help"},
 		{"nosuch --json", "nosuch --json"}, // not a command: untouched
 		{"--progress", "--progress"},
+		// A completion request: the command and the flag, nothing else.
+		{"verify L:v1 --de --generate-bash-completion", "verify --generate-bash-completion"},
+		{"-q pack -o L -- f --generate-bash-completion", "pack --generate-bash-completion"},
+		{"--progress --generate-bash-completion", "--generate-bash-completion"},
+		{"nosuch x --generate-bash-completion", "--generate-bash-completion"},
 	} {
 		got := normalizeArgs(app, append([]string{"ocibundle"}, strings.Fields(tc.in)...))
 		want := append([]string{"ocibundle"}, strings.Fields(tc.want)...)

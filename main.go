@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -173,8 +172,9 @@ func stringFlag(name, alias, value, usage string) *cli.StringFlag {
 
 // enumFlag is a string flag whose value parse must accept: any other value,
 // from the command line or the environment, is a usage error (exit 2) naming
-// the flag, the value and, through parse's error, the allowed values.
-func enumFlag(name, alias, value, usage string, parse func(string) error) *cli.StringFlag {
+// the flag, the value and, through parse's error, the allowed values. values
+// are those allowed values, from parse's owner: shell completion offers them.
+func enumFlag(name, alias, value, usage string, values []string, parse func(string) error) *enumStringFlag {
 	f := stringFlag(name, alias, value, usage)
 	f.Action = func(_ *cli.Context, v string) error {
 		if err := parse(v); err != nil {
@@ -182,7 +182,13 @@ func enumFlag(name, alias, value, usage string, parse func(string) error) *cli.S
 		}
 		return nil
 	}
-	return f
+	return &enumStringFlag{StringFlag: f, values: values}
+}
+
+// enumStringFlag is a string flag with a fixed set of values (enumFlag).
+type enumStringFlag struct {
+	*cli.StringFlag
+	values []string
 }
 
 func sliceFlag(name, alias, usage string) *cli.StringSliceFlag {
@@ -218,17 +224,19 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:                 "ocibundle",
 		Usage:                "move files across air gaps as standard OCI image layouts",
+		Version:              readBuildInfo().Version,
 		HideHelpCommand:      true,
 		Writer:               os.Stdout,
 		ErrWriter:            os.Stderr,
-		EnableBashCompletion: false,
+		EnableBashCompletion: true, // cmd_completion.go
+		BashComplete:         completeWith(nil),
 		ExitErrHandler:       func(*cli.Context, error) {}, // main prints and exits
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usagef("%v", err)
 		},
 		Flags: []cli.Flag{
 			boolFlag("quiet", "q", "no progress bars, no warnings"),
-			enumFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never", parseProgressMode),
+			enumFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never", progressModes, parseProgressMode),
 		},
 		Commands: []*cli.Command{
 			packCommand(),
@@ -243,8 +251,13 @@ func newApp() *cli.App {
 			importCommand(),
 			pushCommand(),
 			pullCommand(),
+			versionCommand(),
+			completionCommand(),
+			manCommand(),
 		},
 	}
+	cli.VersionPrinter = printVersion
+	setHelp(app)
 	app.Action = func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return usagef("unknown command %q (see ocibundle --help)", c.Args().First())
@@ -257,6 +270,9 @@ func newApp() *cli.App {
 	// moves them before it.
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = app.OnUsageError
+		if cmd.BashComplete == nil {
+			cmd.BashComplete = completeWith(nil)
+		}
 	}
 	return app
 }
@@ -275,20 +291,10 @@ func cmdErr(c *cli.Context, err error) error {
 		return nil
 	}
 	var re *bundle.ReferrersError
-	if errors.As(err, &re) && hasFlag(c.Command, "no-referrers") {
+	if errors.As(err, &re) && findFlag(c.Command.Flags, "no-referrers") != nil {
 		return fmt.Errorf("%s: %w (--no-referrers skips it)", c.Command.Name, err)
 	}
 	return fmt.Errorf("%s: %w", c.Command.Name, err)
-}
-
-// hasFlag reports whether cmd defines the flag name.
-func hasFlag(cmd *cli.Command, name string) bool {
-	for _, f := range cmd.Flags {
-		if slices.Contains(f.Names(), name) {
-			return true
-		}
-	}
-	return false
 }
 
 // emit writes a command's result: as JSON with --json, else with text.

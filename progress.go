@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,10 +37,12 @@ func newProgress(c *cli.Context) (progress.Progress, error) {
 	return &barProgress{}, nil
 }
 
+// progressModes are the values of --progress.
+var progressModes = []string{"auto", "always", "never"}
+
 // parseProgressMode accepts the values of --progress.
 func parseProgressMode(s string) error {
-	switch s {
-	case "auto", "always", "never":
+	if slices.Contains(progressModes, s) {
 		return nil
 	}
 	return fmt.Errorf("%q: want auto, always or never", s)

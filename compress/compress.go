@@ -52,6 +52,10 @@ func ForMediaType(mediaType string) (Codec, error) {
 	return Codec(c), nil
 }
 
+// CodecNames returns the names ParseCodec accepts, as its error lists them
+// (shell completion offers them).
+func CodecNames() []string { return []string{string(Zstd), string(Gzip), string(None)} }
+
 // Level is a compression effort.
 type Level int
 
@@ -71,6 +75,10 @@ func ParseLevel(s string) (Level, error) {
 	}
 	return 0, fmt.Errorf("%q: %w (want fastest, default, better or best)", s, ErrUnknownLevel)
 }
+
+// LevelNames returns the names ParseLevel accepts, fastest first, as its
+// error lists them (shell completion offers them).
+func LevelNames() []string { return []string{"fastest", "default", "better", "best"} }
 
 func (l Level) String() string {
 	for name, v := range levelNames {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -157,6 +158,35 @@ func TestParse(t *testing.T) {
 	for name, want := range levelNames {
 		if l, err := ParseLevel(name); l != want || err != nil || l.String() != name {
 			t.Errorf("ParseLevel(%q) = %v (%s), %v", name, l, l, err)
+		}
+	}
+}
+
+// TestNames: CodecNames and LevelNames (what shell completion offers) are
+// exactly what ParseCodec and ParseLevel accept and their errors list.
+func TestNames(t *testing.T) {
+	_, codecErr := ParseCodec("lz4")
+	for _, n := range CodecNames() {
+		if _, err := ParseCodec(n); err != nil {
+			t.Errorf("ParseCodec(%q) = %v", n, err)
+		}
+		if !strings.Contains(codecErr.Error(), n) {
+			t.Errorf("ParseCodec error %q does not list %q", codecErr, n)
+		}
+	}
+	if got, want := strings.Join(CodecNames(), ", "), "zstd, gzip, none"; got != want {
+		t.Errorf("CodecNames() = %s, want %s", got, want)
+	}
+	if len(LevelNames()) != len(levelNames) {
+		t.Errorf("LevelNames() = %q, want the %d levels", LevelNames(), len(levelNames))
+	}
+	_, levelErr := ParseLevel("max")
+	for _, n := range LevelNames() {
+		if l, err := ParseLevel(n); err != nil || l.String() != n {
+			t.Errorf("ParseLevel(%q) = %v, %v", n, l, err)
+		}
+		if !strings.Contains(levelErr.Error(), n) {
+			t.Errorf("ParseLevel error %q does not list %q", levelErr, n)
 		}
 	}
 }

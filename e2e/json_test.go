@@ -87,6 +87,7 @@ func TestJSONSchema(t *testing.T) {
 		{"import", "-o", filepath.Join(work, "M"), archive},
 		{"extract", "-o", filepath.Join(work, "X"), lay + ":v1"},
 		{"gc", "--dry-run", lay},
+		{"version"},
 	} {
 		what := args[0]
 		m := jsonObject(t, what, mustRun(t, work, nil, append(args, "--json")...))

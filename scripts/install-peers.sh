@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the pinned peer tools the interop tests run against into .tools/bin
 # (oras, crane, regctl, staticcheck with `go install`) and, when running as root,
-# skopeo, umoci, zstd and docker-registry (distribution, for the push/pull
-# tests) from Debian. Tools already present are left alone.
+# skopeo, umoci, zstd, docker-registry (distribution, for the push/pull
+# tests), zsh, fish, man-db and groff-base from Debian. Tools already present
+# are left alone.
 # It never fails the build by itself: the tests decide whether a missing tool is
 # fatal (under CI=true) or a loud skip.
 set -u
@@ -21,8 +22,12 @@ goinstall crane github.com/google/go-containerregistry/cmd/crane@v0.22.1
 goinstall regctl github.com/regclient/regclient/cmd/regctl@v0.11.7
 goinstall staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# Debian packages by the command the tests run: zsh, fish (the completion
+# tests), man and groff (the man page test).
 missing=()
-for t in skopeo umoci zstd docker-registry; do command -v "$t" >/dev/null || missing+=("$t"); done
+for t in skopeo umoci zstd docker-registry zsh fish man:man-db groff:groff-base; do
+	command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+done
 if ((${#missing[@]})); then
 	if [[ $(id -u) == 0 ]]; then
 		echo "install-peers: apt-get install ${missing[*]}"

@@ -1,0 +1,108 @@
+//go:build linux
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// releaseRun runs scripts/release.sh for two targets (make release builds
+// six; two keep the test short and still cross-compile) into out, with
+// umask, and returns the version it made.
+func releaseRun(t *testing.T, out, umask string) string {
+	t.Helper()
+	cmd := exec.Command("bash", "-c", "umask "+umask+" && exec scripts/release.sh")
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "RELEASE_OUT="+out, "RELEASE_TARGETS=linux/amd64 windows/arm64", "VERSION=")
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/release.sh: %v\n%s", err, b)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "release: v"); ok {
+			return "v" + v
+		}
+	}
+	t.Fatalf("scripts/release.sh did not name the version:\n%s", b)
+	return ""
+}
+
+// readTree returns every regular file below dir by its slash path.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestReleaseReproducible: make release twice (another output directory,
+// another umask) gives identical bytes: the binaries and SHA256SUMS, the
+// layout (so the same manifest digest) and its export archive. What it
+// publishes checks out as the README says: sha256sum -c, ocibundle verify
+// --digest on the archive, and oras pull of the layout gives the files.
+func TestReleaseReproducible(t *testing.T) {
+	oras := requireTool(t, "oras")
+	work := t.TempDir()
+	d1, d2 := filepath.Join(work, "d1"), filepath.Join(work, "a", "d2")
+	v := releaseRun(t, d1, "022")
+	if v2 := releaseRun(t, d2, "077"); v2 != v {
+		t.Fatalf("second run made version %s, want %s", v2, v)
+	}
+	t1, t2 := readTree(t, d1), readTree(t, d2)
+	name := "ocibundle-" + v
+	for _, f := range []string{
+		name + "/SHA256SUMS", name + "/" + name + "-linux-amd64", name + "/" + name + "-windows-arm64.exe",
+		"MANIFEST_DIGEST", name + ".tar", name + ".tar.sha256", "oci/index.json",
+	} {
+		if _, ok := t1[f]; !ok {
+			t.Errorf("release has no %s", f)
+		}
+	}
+	if len(t1) != len(t2) {
+		t.Errorf("the two runs wrote %d and %d files", len(t1), len(t2))
+	}
+	for f, b := range t1 {
+		if t2[f] != b {
+			t.Errorf("%s differs between the two runs", f)
+		}
+	}
+	t.Logf("SHA256SUMS:\n%smanifest %s", t1[name+"/SHA256SUMS"], t1["MANIFEST_DIGEST"])
+
+	check := func(dir, name string, args ...string) {
+		t.Helper()
+		if r := runCmd(t, dir, nil, name, args...); r.code != 0 {
+			t.Errorf("%s %s: exit %d\n%s%s", name, strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+	check(filepath.Join(d1, name), "sha256sum", "-c", "SHA256SUMS")
+	check(d1, "sha256sum", "-c", name+".tar.sha256")
+	digest := strings.TrimSpace(t1["MANIFEST_DIGEST"])
+	check(d1, bin, "verify", "--deep", "--digest", digest, name+".tar")
+	pulled := filepath.Join(work, "pulled")
+	check(d1, oras, "pull", "--oci-layout", "oci:"+v, "-o", pulled)
+	got := readTree(t, pulled)
+	for f, b := range t1 {
+		if strings.HasPrefix(f, name+"/") && got[f] != b {
+			t.Errorf("oras pull: %s is not the release's", f)
+		}
+	}
+	out, err := exec.Command(filepath.Join(d1, name, name+"-linux-amd64"), "version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "ocibundle "+v+"\n") {
+		t.Errorf("the linux/amd64 release binary's version = %q (%v), want ocibundle %s", out, err, v)
+	}
+}

@@ -1,0 +1,96 @@
+//go:build linux
+
+package e2e
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// goOutput runs the go command in the module root and returns its trimmed
+// standard output.
+func goOutput(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// versionJSON runs `version --json` of binary and decodes it.
+func versionJSON(t *testing.T, binary string) map[string]any {
+	t.Helper()
+	r := runCmd(t, "", nil, binary, "version", "--json")
+	if r.code != 0 {
+		t.Fatalf("version --json: exit %d: %s", r.code, r.stderr)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+		t.Fatalf("version --json: %v\n%s", err, r.stdout)
+	}
+	return m
+}
+
+// TestVersion: `ocibundle version` and `--version` tell the Go version, the
+// klauspost/compress version built in (part of the bundle format: go.mod's
+// requirement) and the platform, as text and as JSON (issue 17: no
+// --version, the compress version nowhere visible).
+func TestVersion(t *testing.T) {
+	want := map[string]any{
+		"version":         "(devel)",
+		"goVersion":       goOutput(t, "env", "GOVERSION"),
+		"compressVersion": goOutput(t, "list", "-m", "-f", "{{.Version}}", "github.com/klauspost/compress"),
+		"os":              runtime.GOOS,
+		"arch":            runtime.GOARCH,
+	}
+	got := versionJSON(t, bin)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("version --json: %s = %v, want %v", k, got[k], v)
+		}
+	}
+	text := mustRun(t, "", nil, "version")
+	for _, w := range []string{
+		"ocibundle (devel)\n",
+		"github.com/klauspost/compress: " + want["compressVersion"].(string) + "\n",
+		"go: " + want["goVersion"].(string) + "\n",
+		"platform: " + runtime.GOOS + "/" + runtime.GOARCH + "\n",
+	} {
+		if !strings.Contains(text, w) {
+			t.Errorf("version does not say %q:\n%s", w, text)
+		}
+	}
+	for _, flag := range []string{"--version", "-v"} {
+		if out := mustRun(t, "", nil, flag); out != text {
+			t.Errorf("ocibundle %s = %q, want what version prints: %q", flag, out, text)
+		}
+	}
+	if r := run(t, "", nil, "version", "extra"); r.code != 2 {
+		t.Errorf("version extra: exit %d, want 2 (usage)", r.code)
+	}
+}
+
+// TestVersionStamp: the -ldflags -X stamp that make release sets wins over
+// the build information.
+func TestVersionStamp(t *testing.T) {
+	stamped := filepath.Join(t.TempDir(), "ocibundle")
+	ldflags := "-X main.version=v9.8.7 -X main.revision=0123abc -X main.revisionTime=2026-01-02T03:04:05Z"
+	goOutput(t, "build", "-buildvcs=false", "-ldflags", ldflags, "-o", stamped, ".")
+	got := versionJSON(t, stamped)
+	for k, v := range map[string]any{"version": "v9.8.7", "revision": "0123abc", "revisionTime": "2026-01-02T03:04:05Z", "modified": false} {
+		if got[k] != v {
+			t.Errorf("stamped version --json: %s = %v, want %v", k, got[k], v)
+		}
+	}
+	r := runCmd(t, "", nil, stamped, "--version")
+	if !strings.HasPrefix(r.stdout, "ocibundle v9.8.7\nrevision: 0123abc (2026-01-02T03:04:05Z)\n") {
+		t.Errorf("stamped --version = %q", r.stdout)
+	}
+}
