@@ -49,8 +49,9 @@ type PushResult struct {
 // with verify.ErrFailed naming it, and the registry is sent nothing;
 // verify's warnings are in res.Warnings. Every blob is then read through
 // the layout's verifying reader as well, so a blob changed since fails
-// the push with layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the registry has are
-// not sent again, so a push that failed half-way resumes where it stopped.
+// the push with layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the
+// registry has are not sent again, so a push that failed half-way resumes
+// where it stopped.
 // The layout's blob lock is held shared throughout, so a gc waits.
 //
 // Errors: ErrUnauthorized (401, 403), ErrNotInRegistry (404),
