@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -44,7 +45,12 @@ type ExtractOptions struct {
 	// in an artifact, or climbing above it), as pack --keep-links stores
 	// them. Nothing is ever written through them.
 	AllowOutsideLinks bool
-	Progress          progress.Progress
+	// Names are the name rules of the file system DIR is on: an entry it
+	// cannot hold, or one that is the same file there as another entry, is
+	// refused (layer.ErrUnportable). Zero: the rules of this OS
+	// (layer.NameRulesFor(runtime.GOOS): Windows and macOS have some).
+	Names    layer.NameRules
+	Progress progress.Progress
 	// Stdin is read when the reference is "-" (an archive on standard input).
 	Stdin io.Reader
 	// Platform chooses the image of an index, os/arch[/variant]
@@ -123,7 +129,9 @@ type layerPlan struct {
 // entries below its title, no name twice, symlinks that stay inside (an
 // image's absolute targets resolved from its root; others only with
 // AllowOutsideLinks), never an entry reached through a symlink, hard links
-// to regular files earlier in the layer, no devices, FIFOs or sparse files).
+// to regular files earlier in the layer, no devices, FIFOs or sparse files;
+// on Windows and macOS, no name that system cannot hold or holds as the
+// same file as another: Names, layer.ErrUnportable).
 // Permission bits are masked by the umask, and setuid, setgid and sticky
 // bits dropped, unless PreservePermissions; owners are set only with
 // SameOwner (as root).
@@ -143,6 +151,9 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	}
 	if opts.SameOwner && os.Geteuid() != 0 {
 		return ExtractResult{}, fmt.Errorf("%w: --same-owner needs root", ErrBadInput)
+	}
+	if opts.Names.IsZero() {
+		opts.Names = layer.NameRulesFor(runtime.GOOS)
 	}
 	platform, err := ParsePlatform(opts.Platform)
 	if err != nil {
@@ -183,7 +194,7 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	app := layer.NewApplier(root, layer.ApplyOptions{
 		Image:             profile.IsImage(m.Config.MediaType, m.ArtifactType),
 		AllowOutsideLinks: opts.AllowOutsideLinks, PreservePermissions: opts.PreservePermissions,
-		SameOwner: opts.SameOwner, Umask: layer.Umask(),
+		SameOwner: opts.SameOwner, Umask: layer.Umask(), Names: opts.Names,
 	})
 	defer app.Close()
 	res := ExtractResult{Reference: ref, Digest: desc.Digest, Dir: dir}

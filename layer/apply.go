@@ -31,6 +31,11 @@ type ApplyOptions struct {
 	SameOwner bool
 	// Umask masks the permission bits unless PreservePermissions.
 	Umask fs.FileMode
+	// Names are the name rules of the file system written to
+	// (NameRulesFor(runtime.GOOS) on the host): an entry it cannot hold,
+	// or one that would land on a file already in the tree under another
+	// name, is refused (Unportable, ErrUnportable). Zero: no rule.
+	Names NameRules
 }
 
 // Applier applies layers, in order, to a directory it reaches only
@@ -45,6 +50,8 @@ type Applier struct {
 	// sharing links, the symlinks of the tree.
 	judge *Judge
 	links map[string]string
+	// names are the tree's names under opts.Names, across layers.
+	names *Names
 	// dirs holds the metadata of directory entries, applied by ApplyDirs
 	// when everything else is written (a read-only directory would stop
 	// its children).
@@ -69,12 +76,20 @@ type DirMeta struct {
 func NewApplier(root *os.Root, opts ApplyOptions) *Applier {
 	a := &Applier{root: root, opts: opts, links: map[string]string{}, dirs: map[string]DirMeta{}}
 	a.chain = dirChain[*os.Root]{root: root, open: openDir, close: func(r *os.Root) { r.Close() }}
+	if !opts.Names.IsZero() {
+		// An earlier name collides only while the tree still holds it (a
+		// whiteout or a replacement may have removed it).
+		a.names = NewNames(opts.Names, func(name string) bool {
+			_, err := root.Lstat(name)
+			return err == nil
+		}, 0)
+	}
 	a.judge = NewJudge(a.judgeOptions(""), a.links)
 	return a
 }
 
 func (a *Applier) judgeOptions(scope string) Options {
-	return Options{Image: a.opts.Image, Scope: scope, AllowOutsideLinks: a.opts.AllowOutsideLinks, MaxSize: -1}
+	return Options{Image: a.opts.Image, Scope: scope, AllowOutsideLinks: a.opts.AllowOutsideLinks, MaxSize: -1, Names: a.names}
 }
 
 // ReadError is an error reading a layer's tar stream (a malformed header,

@@ -28,8 +28,15 @@
 //     in an artifact, every entry is the layer's title or below it, and no
 //     name twice in the tree all its layers write (one judge for them all:
 //     the applier's, and CheckArtifact's when titles nest).
+//   - Portability (NameRules, Names): names Windows or macOS cannot hold
+//     (device names, characters Windows forbids, a trailing dot or space,
+//     not UTF-8) or hold as one file (differing only in case or in Unicode
+//     normalization). The applier refuses them under the rule set of the
+//     OS it writes on (ApplyOptions.Names); verify --deep warns about them
+//     on every OS.
 //
 // The package is a leaf: it imports the standard library,
-// golang.org/x/sys/unix (for the *at system calls the applier needs) and
-// the leaf countio (the one counting reader).
+// golang.org/x/sys/unix (for the *at system calls the applier needs),
+// golang.org/x/text (case folding and Unicode normalization, for the
+// portability rules) and the leaf countio (the one counting reader).
 package layer

@@ -5,3 +5,8 @@ import "errors"
 // ErrUnsafe: an entry the layer rules refuse. Every *Refusal wraps it;
 // callers branch with errors.Is and read the reason kind with errors.As.
 var ErrUnsafe = errors.New("unsafe entry")
+
+// ErrUnportable: a name the file system extract writes to cannot hold, or
+// holds as the same file as another name of the tree (layer.NameRules).
+// Its refusals wrap ErrUnsafe too.
+var ErrUnportable = errors.New("name not portable")

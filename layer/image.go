@@ -81,10 +81,17 @@ type LayerRefusal struct {
 // layer's whiteouts taken before its entries, as a sorted tar has them).
 // A nil or limited summary stops the check there. An image of one layer
 // is checked too: its hard links may name no file of the layer.
+// With opts.Names (only its rules are used), a name that is one file there
+// with a name the layers below left in the tree is refused too (Unportable:
+// a layer's own names are the judge's).
 func CheckImage(layers []*Summary, opts Options) []LayerRefusal {
 	opts.Image = true
 	tree := map[string]byte{}
 	links := map[string]string{}
+	// tracked finds names that are one file with a name of the tree below
+	// (one of the layer's own is not in the tree yet: no collision).
+	tracked := opts.Names.empty(func(n string) bool { return tree[n] != 0 })
+	opts.Names = nil
 	var out []LayerRefusal
 	for i, s := range layers {
 		if s == nil || s.limited {
@@ -131,6 +138,12 @@ func CheckImage(layers []*Summary, opts Options) []LayerRefusal {
 				}
 			default:
 				replace(tree, links, n)
+			}
+		}
+		for _, n := range names {
+			// A parent's problem is its own (names has the parents).
+			if p := tracked.Add(n); p != nil && p.Other != "" && p.Name == n {
+				refuse(&Refusal{Name: n, Kind: Unportable, Reason: p.Reason})
 			}
 		}
 		for _, n := range names {

@@ -31,11 +31,15 @@ const (
 	SpecialFile
 	// TooLarge: an entry that declares more bytes than the layer holds.
 	TooLarge
+	// Unportable: a name the file system of Options.Names cannot hold, or
+	// one it holds as the same file as an earlier name (NameRules). It
+	// also wraps ErrUnportable.
+	Unportable
 )
 
-// Refusal is a rule an entry breaks. It wraps ErrUnsafe. Its text names the
-// entry (and a link's target) and the reason; verify and extract print the
-// same text.
+// Refusal is a rule an entry breaks. It wraps ErrUnsafe (and, of Kind
+// Unportable, ErrUnportable). Its text names the entry (and a link's
+// target) and the reason; verify and extract print the same text.
 type Refusal struct {
 	Name   string // the entry's name, as in the tar
 	Target string // a link's target, as in the tar ("" for other entries)
@@ -57,7 +61,12 @@ func (r *Refusal) Error() string {
 	return fmt.Sprintf("%s: %s", r.Name, r.Reason)
 }
 
-func (r *Refusal) Unwrap() error { return ErrUnsafe }
+func (r *Refusal) Unwrap() []error {
+	if r.Kind == Unportable {
+		return []error{ErrUnsafe, ErrUnportable}
+	}
+	return []error{ErrUnsafe}
+}
 
 // LeavesRoot reports whether r refuses a symlink only because its target
 // leaves the layer (an absolute target, or one climbing out of the title or
@@ -90,6 +99,10 @@ type Options struct {
 	MaxTracked int
 	// Summarize keeps what CheckImage needs of an image layer (Summary).
 	Summarize bool
+	// Names, when set, refuses a name its rules cannot hold and one that
+	// is the same file there as a name of the tree (Unportable); the
+	// applier shares one across the layers it applies.
+	Names *Names
 }
 
 // Entry is an entry a judge accepts.
@@ -234,6 +247,9 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 		return refuse(SpecialFile, "FIFO")
 	default:
 		return refuse(SpecialFile, "tar entry type %q", hdr.Typeflag)
+	}
+	if p := j.opts.Names.Add(name); p != nil {
+		return refuse(Unportable, "%s", p.Reason)
 	}
 	j.remember(name, class)
 	if (class == seenFile || class == seenLink) && (j.clean == name || strings.HasPrefix(j.clean, name+"/")) {

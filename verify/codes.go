@@ -90,6 +90,9 @@ const (
 	TarDevice             Code = "TAR_DEVICE"              // a character or block device
 	TarSpecialFile        Code = "TAR_SPECIAL_FILE"        // a FIFO, a sparse file or an unknown entry type
 	DeepLimit             Code = "DEEP_LIMIT"              // too many entries to track for duplicates and links
+	// Portability warnings: extract on Windows or macOS refuses these names.
+	TarNameUnportable Code = "TAR_NAME_UNPORTABLE" // a name Windows or macOS cannot hold: a device name (CON, nul.txt, COM1…), a character Windows forbids (<>:"|?* or a control character), a trailing dot or space, not UTF-8
+	TarNameCollision  Code = "TAR_NAME_COLLISION"  // two names that are one file on Windows or macOS: they differ only in case or in Unicode normalization (in a layer, across an image's layers, or between an artifact's titles)
 )
 
 // Pins.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -157,6 +158,7 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan)
 			Summarize: res.readings[i].image && deep.image,
 		}, nil)
 	}
+	names := layer.NewNames(layer.PortableNames, nil, maxTracked)
 	for n := 0; ; n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
 			return false
@@ -179,6 +181,7 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan)
 				rd.add(TarLinkEscapes, Warning, "%s (kept: --allow-outside-links)", e.Kept)
 			}
 		}
+		res.portability(names, hdr.Name)
 		res.tops.note(hdr.Name)
 		res.keepHeader(hdr)
 		if layer.IsSparse(hdr) {
@@ -199,6 +202,28 @@ func checkTar(ctx context.Context, r io.Reader, res *layerResult, deep deepScan)
 		}
 	}
 	return true
+}
+
+// portability warns about the entry raw when Windows or macOS cannot hold
+// its name apart from the layer's other names (extract there refuses it).
+// A whiteout is no name of the tree, and a name the judge refuses is
+// reported already.
+func (l *layerResult) portability(names *layer.Names, raw string) {
+	name, why := layer.Clean(raw)
+	if why != "" || strings.HasPrefix(path.Base(name), ".wh.") {
+		return
+	}
+	if p := names.Add(name); p != nil {
+		l.add(portabilityCode(p), Warning, "%s: %s", raw, p.Reason)
+	}
+}
+
+// portabilityCode is the finding code of a name problem.
+func portabilityCode(p *layer.NameProblem) Code {
+	if p.Other != "" {
+		return TarNameCollision
+	}
+	return TarNameUnportable
 }
 
 // keepHeader keeps what the judge reads of hdr, when headers are kept,
@@ -232,7 +257,16 @@ func (rd *reading) refused(err error) {
 		rd.add(TarUnsafePath, Error, "%v", err)
 		return
 	}
-	rd.add(refusalCodes[r.Kind], Error, "%s", r)
+	rd.add(refusalCodes[r.Kind], refusalSeverity(r.Kind), "%s", r)
+}
+
+// refusalSeverity is the severity of a refusal of the judge's: an error,
+// but a portability warning for a name Windows or macOS cannot hold.
+func refusalSeverity(k layer.Kind) Severity {
+	if k == layer.Unportable {
+		return Warning
+	}
+	return Error
 }
 
 // refusalCodes maps the judge's reason kinds to finding codes.
@@ -243,6 +277,7 @@ var refusalCodes = map[layer.Kind]Code{
 	layer.Device:      TarDevice,
 	layer.SpecialFile: TarSpecialFile,
 	layer.TooLarge:    TarUnsafePath,
+	layer.Unportable:  TarNameCollision, // CheckImage's: across an image's layers
 }
 
 // tops remembers the first entry of each top-level name of a layer (up to

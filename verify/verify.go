@@ -328,9 +328,12 @@ func (c *checker) checkImage(layers []layerRef) {
 		}
 		sums[i] = b.deep.summary
 	}
-	for _, r := range layer.CheckImage(sums, layer.Options{AllowOutsideLinks: c.opts.AllowOutsideLinks, MaxSize: -1}) {
+	// The names of a layer that are one file on Windows or macOS with a
+	// name of the layers below are a portability warning.
+	names := layer.NewNames(layer.PortableNames, nil, maxTracked)
+	for _, r := range layer.CheckImage(sums, layer.Options{AllowOutsideLinks: c.opts.AllowOutsideLinks, MaxSize: -1, Names: names}) {
 		b := c.blobs[layers[r.Layer].desc.Digest]
-		c.add(refusalCodes[r.Kind], Error, b.loc, "", "%s", r.Refusal)
+		c.add(refusalCodes[r.Kind], refusalSeverity(r.Kind), b.loc, "", "%s", r.Refusal)
 	}
 }
 
@@ -348,6 +351,7 @@ func (c *checker) checkArtifacts() {
 		if layer.TitlesNest(titles) {
 			c.checkArtifact(run)
 		}
+		c.checkTitles(run)
 		run = nil
 	}
 	for _, l := range c.layers {
@@ -384,6 +388,24 @@ func (c *checker) checkArtifact(layers []layerRef) {
 	for _, r := range layer.CheckArtifact(in, layer.Options{AllowOutsideLinks: c.opts.AllowOutsideLinks, MaxSize: -1}) {
 		b := c.blobs[layers[r.Layer].desc.Digest]
 		c.add(refusalCodes[r.Kind], Error, b.loc, "", "%s", r.Refusal)
+	}
+}
+
+// checkTitles warns about the titles of an artifact's layers that Windows
+// or macOS cannot hold apart: two that are one file there, and the title
+// of a layer written as a file (a tar layer's entries, its title among
+// them, are judged with the layer).
+func (c *checker) checkTitles(layers []layerRef) {
+	names := layer.NewNames(layer.PortableNames, nil, 0)
+	for _, l := range layers {
+		if layer.CheckTitle(l.title) != nil {
+			continue // an error already
+		}
+		p := names.Add(l.title)
+		if p == nil || (l.tar && p.Other == "") {
+			continue
+		}
+		c.add(portabilityCode(p), Warning, l.loc, ptr(ptr(l.ptr, "annotations"), ocispec.AnnotationTitle), "%s: %s", l.title, p.Reason)
 	}
 }
 
