@@ -16,7 +16,6 @@ import (
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
-	"github.com/ocibundle/ocibundle/verify"
 )
 
 // ImportOptions are the knobs of Import.
@@ -318,43 +317,6 @@ func parseArchiveIndex(data []byte) (ocispec.Index, error) {
 		}
 	}
 	return idx, nil
-}
-
-// verifyGraph runs verify's checks on the graph index names in the layout,
-// so the rules are verify's own. Blobs in hashed were hashed as they were
-// ingested; every other blob of the graph (one the layout already had) is
-// hashed once more. Warnings are returned as strings; any error finding
-// fails with verify.ErrFailed.
-func verifyGraph(ctx context.Context, store *layout.Store, index []byte, hashed map[digest.Digest]bool) ([]string, error) {
-	rep, err := verify.VerifyGraph(ctx, store.Root(), index, "imported graph", verify.Options{Hashed: hashed})
-	if err != nil {
-		return nil, err
-	}
-	var warnings, errs []string
-	for _, f := range rep.Findings {
-		msg := fmt.Sprintf("%s: %s (%s)", findingWhere(f), f.Message, f.Code)
-		switch f.Severity {
-		case verify.Error:
-			errs = append(errs, msg)
-		case verify.Warning:
-			warnings = append(warnings, "verify: "+msg)
-		}
-	}
-	if len(errs) > 0 {
-		more := ""
-		if len(errs) > 1 {
-			more = fmt.Sprintf(" (and %d more)", len(errs)-1)
-		}
-		return warnings, fmt.Errorf("%w: %s%s", verify.ErrFailed, errs[0], more)
-	}
-	return warnings, nil
-}
-
-func findingWhere(f verify.Finding) string {
-	if f.Pointer != "" {
-		return f.Location + "#" + f.Pointer
-	}
-	return f.Location
 }
 
 // mergeIndex merges the archive's entries and index annotations into the

@@ -73,6 +73,27 @@ func ParseReference(s string) (Reference, error) {
 	return Reference{Path: s[:split], Tag: tag}, nil
 }
 
+// ParseOutput reads the layout a command writes (pack -o) as ORAS reads
+// --oci-layout DIR:TAG: when s parses as LAYOUT:TAG (ParseReference, so s
+// itself is not an existing path) and LAYOUT does not exist or is a layout
+// (Open succeeds), it is that layout and tag. Anything else is the path s
+// as written, as before LAYOUT:TAG was read (a new directory "x:y" next to
+// an existing directory x that is not a layout; a Windows path C:\x; a
+// string whose tag part is not a valid tag; LAYOUT@DIGEST, which names no
+// place to write). It reads only.
+func ParseOutput(s string) Reference {
+	r, err := ParseReference(s)
+	if err != nil || r.Tag == "" {
+		return Reference{Path: s}
+	}
+	if exists(r.Path) {
+		if _, err := Open(r.Path); err != nil {
+			return Reference{Path: s}
+		}
+	}
+	return r
+}
+
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return !errors.Is(err, fs.ErrNotExist)
