@@ -22,6 +22,7 @@ func extractCommand() *cli.Command {
 			boolFlag("preserve-permissions", "", "keep setuid, setgid and sticky bits and ignore the umask"),
 			boolFlag("same-owner", "", "set the owners recorded in the layers (root only)"),
 			boolFlag("allow-outside-links", "", "write symlinks whose targets leave DIR (as pack --keep-links stores them); nothing is written through them"),
+			stringFlag("platform", "", "", "the image to take from an index: os/arch[/variant], as linux/arm64/v8 (default: this machine's)"),
 			boolFlag("json", "", "print what was written as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -53,6 +54,7 @@ func extractCommand() *cli.Command {
 				AllowOutsideLinks:   c.Bool("allow-outside-links"),
 				Progress:            progress,
 				Stdin:               stdin,
+				Platform:            c.String("platform"),
 			}
 			res, err := bundle.Extract(c.Context, ref, out, opts)
 			if err != nil {

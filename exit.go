@@ -46,7 +46,7 @@ var exitTable = []struct {
 	{classUsage, []error{
 		errUsage,
 		layout.ErrBadReference, layout.ErrBadTag,
-		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty,
+		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty, bundle.ErrBadPlatform,
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
@@ -57,11 +57,11 @@ var exitTable = []struct {
 		bundle.ErrBadInput, // the input tree holds what a layer cannot carry
 		layout.ErrNotLayout, layout.ErrBadDigest, layout.ErrDigestMismatch, layout.ErrSizeMismatch,
 		layout.ErrBlobNotFound, layout.ErrNotRegular, layout.ErrBadJSON, layout.ErrDuplicateKey,
-		layout.ErrTooLarge, layout.ErrBadDocument,
+		layout.ErrTooLarge, layout.ErrBadDocument, layout.ErrNotReferrer,
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
-		bundle.ErrUnsupported, bundle.ErrCorrupt,
+		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
 	}},

@@ -13,8 +13,14 @@ var (
 	// layout's index.json is left untouched.
 	ErrBadInput = errors.New("bad input")
 	// ErrAmbiguous: a reference names a layout with several bundles where
-	// one bundle is needed.
+	// one bundle is needed, or an index with several manifests for the
+	// platform asked for.
 	ErrAmbiguous = errors.New("ambiguous reference")
+	// ErrBadPlatform: a platform that is not os/arch[/variant].
+	ErrBadPlatform = errors.New("bad platform")
+	// ErrNoPlatform: an index has no manifest for the platform asked for
+	// (or this machine's).
+	ErrNoPlatform = errors.New("no manifest for")
 )
 
 var (

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"syscall"
 
@@ -48,6 +47,9 @@ type ExtractOptions struct {
 	Progress          progress.Progress
 	// Stdin is read when the reference is "-" (an archive on standard input).
 	Stdin io.Reader
+	// Platform chooses the image of an index, os/arch[/variant]
+	// (ParsePlatform); "" is this machine's platform.
+	Platform string
 }
 
 // ExtractResult describes what Extract wrote.
@@ -142,10 +144,14 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	if opts.SameOwner && os.Geteuid() != 0 {
 		return ExtractResult{}, fmt.Errorf("%w: --same-owner needs root", ErrBadInput)
 	}
+	platform, err := ParsePlatform(opts.Platform)
+	if err != nil {
+		return ExtractResult{}, fmt.Errorf("--platform %w", err)
+	}
 	if file, selector, ok := archiveRef(ref); ok {
 		return extractArchive(ctx, ref, file, selector, dir, opts.Stdin, opts)
 	}
-	store, desc, m, err := resolveManifest(ctx, ref)
+	store, desc, m, err := resolveManifest(ctx, ref, platform)
 	if err != nil {
 		return ExtractResult{}, err
 	}
@@ -199,25 +205,16 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 }
 
 // resolveManifest finds the image manifest ref names in its layout: the
-// manifest itself, or the one pickManifest chooses from an index. It
-// returns the store, the manifest's descriptor and the manifest. A document
-// that is neither fails with ErrUnsupported; reads only.
-func resolveManifest(ctx context.Context, ref string) (*layout.Store, ocispec.Descriptor, ocispec.Manifest, error) {
+// manifest itself, or the one selectManifest chooses for platform from an
+// index. It returns the store, the manifest's descriptor and the manifest;
+// selectManifest's errors name ref. Reads only.
+func resolveManifest(ctx context.Context, ref string, platform ocispec.Platform) (*layout.Store, ocispec.Descriptor, ocispec.Manifest, error) {
 	store, desc, err := resolve(ctx, ref)
 	if err != nil {
 		return nil, desc, ocispec.Manifest{}, err
 	}
-	if desc.MediaType == ocispec.MediaTypeImageIndex {
-		ix, err := store.ReadIndexBlob(ctx, desc)
-		if err != nil {
-			return nil, desc, ocispec.Manifest{}, err
-		}
-		if desc, err = pickManifest(ix); err != nil {
-			return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w", ref, err)
-		}
-	}
-	if desc.MediaType != ocispec.MediaTypeImageManifest {
-		return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w: media type %q is not an OCI image manifest", desc.Digest, ErrUnsupported, desc.MediaType)
+	if desc, err = selectManifest(ctx, store, desc, platform); err != nil {
+		return nil, desc, ocispec.Manifest{}, fmt.Errorf("%s: %w", ref, err)
 	}
 	m, err := store.ReadManifest(ctx, desc)
 	if err != nil {
@@ -247,26 +244,6 @@ func applyLayers(ctx context.Context, app *layer.Applier, store *layout.Store, p
 		}
 	}
 	return layers, nil
-}
-
-// pickManifest chooses the manifest of an index to extract: its only one,
-// or else the only one for this machine's OS and architecture (so that an
-// image copied with all its platforms extracts as the local one).
-func pickManifest(ix ocispec.Index) (ocispec.Descriptor, error) {
-	if len(ix.Manifests) == 1 {
-		return ix.Manifests[0], nil
-	}
-	var match []ocispec.Descriptor
-	for _, m := range ix.Manifests {
-		if p := m.Platform; p != nil && p.OS == runtime.GOOS && p.Architecture == runtime.GOARCH {
-			match = append(match, m)
-		}
-	}
-	if len(match) == 1 {
-		return match[0], nil
-	}
-	return ocispec.Descriptor{}, fmt.Errorf("%w: an index of %d manifests, %d for %s/%s; name one as LAYOUT@DIGEST",
-		ErrAmbiguous, len(ix.Manifests), len(match), runtime.GOOS, runtime.GOARCH)
 }
 
 // planLayers decides how each layer is extracted, and checks the

@@ -191,27 +191,15 @@ func mergeSub(src, dst mergeDir, name, p string, check bool, merged map[string]b
 // mode they will be given.
 func listTree(ctx context.Context, root *os.Root, app *layer.Applier) ([]ExtractedEntry, error) {
 	out := []ExtractedEntry{}
-	err := fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		if p == "." {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
+	err := layer.WalkTree(ctx, root, func(p string, fi fs.FileInfo, dir *os.Root) error {
 		e := ExtractedEntry{Path: p, Mode: fmt.Sprintf("%04o", unixMode(fi.Mode()))}
 		switch {
-		case d.IsDir():
+		case fi.IsDir():
 			e.Type, e.Mode = "dir", fmt.Sprintf("%04o", unixMode(app.DirMode(p)))
-		case d.Type()&fs.ModeSymlink != 0:
+		case fi.Mode()&fs.ModeSymlink != 0:
 			e.Type = "symlink"
-			if e.Link, err = root.Readlink(p); err != nil {
+			var err error
+			if e.Link, err = dir.Readlink(path.Base(p)); err != nil {
 				return err
 			}
 		default:

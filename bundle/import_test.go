@@ -236,7 +236,7 @@ func TestImportHostile(t *testing.T) {
 		{"directory and file", buildArchive(t, with(arcMember{name: "x/", typeflag: tar.TypeDir}, arcMember{name: "x", data: []byte("1")}), nil, true), layout.ErrUnsafeArchive, "x"},
 		{"oci-layout as a directory", buildArchive(t, append([]arcMember{{name: "oci-layout/", typeflag: tar.TypeDir}, indexM}, blobs...), nil, true), layout.ErrUnsafeArchive, "oci-layout"},
 		{"oversize index.json", buildArchive(t, append([]arcMember{layoutM, {name: "index.json", data: bigIndex}}, blobs...), nil, true), layout.ErrTooLarge, "index.json"},
-		{"bad blob name", buildArchive(t, with(arcMember{name: "blobs/sha256/zz", data: []byte("x")}), nil, true), layout.ErrUnsafeArchive, "blobs/sha256/zz"},
+		{"bad blob name", buildArchive(t, with(arcMember{name: "blobs/sha256/zz/", typeflag: tar.TypeDir}), nil, true), layout.ErrUnsafeArchive, "blobs/sha256/zz"},
 		{"blob bytes do not match the name", buildArchive(t, append([]arcMember{layoutM, indexM, {name: blobs[1].name, data: badBlob}}, blobs[0]), nil, true), layout.ErrDigestMismatch, blobs[1].name},
 		{"truncated in a blob", valid[:len(valid)/2+7], layout.ErrBadArchive, "truncated"},
 		{"truncated at a member boundary", buildArchive(t, with(), nil, false), layout.ErrBadArchive, "end-of-archive"},
@@ -375,6 +375,7 @@ func TestImportMemberOrderAndPeers(t *testing.T) {
 	write("manifest.json", tar.TypeReg, []byte(`[]`))
 	write("repositories", tar.TypeReg, []byte(`{}`))
 	write("README.txt", tar.TypeReg, []byte(`hello`))
+	write("./blobs/sha256/.tmp-123", tar.TypeReg, []byte(`partial`)) // a crashed writer's
 	write("./index.json", tar.TypeReg, good[1].data)
 	write("./oci-layout", tar.TypeReg, good[0].data)
 	write("./index.json", tar.TypeReg, good[1].data) // the same bytes again: fine
@@ -383,14 +384,16 @@ func TestImportMemberOrderAndPeers(t *testing.T) {
 	res, err := Import(ctx, dst, &buf, ImportOptions{})
 	must(t, err)
 	sort.Strings(res.Warnings)
-	if len(res.Warnings) != 3 || !strings.Contains(res.Warnings[0], "README.txt") || !strings.Contains(res.Warnings[1], "manifest.json") || !strings.Contains(res.Warnings[2], "repositories") {
+	if len(res.Warnings) != 4 || !strings.Contains(res.Warnings[0], ".tmp-123") || !strings.Contains(res.Warnings[1], "README.txt") || !strings.Contains(res.Warnings[2], "manifest.json") || !strings.Contains(res.Warnings[3], "repositories") {
 		t.Errorf("warnings = %q", res.Warnings)
 	}
 	if len(res.Entries) != 1 || !reflect.DeepEqual(res.Entries[0].Tags, []string{"v1"}) {
 		t.Errorf("entries = %+v", res.Entries)
 	}
-	if _, err := os.Stat(filepath.Join(dst, "README.txt")); !errors.Is(err, os.ErrNotExist) {
-		t.Error("a skipped member was written")
+	for _, skipped := range []string{"README.txt", "blobs/sha256/.tmp-123"} {
+		if _, err := os.Stat(filepath.Join(dst, skipped)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the skipped member %s was written", skipped)
+		}
 	}
 }
 

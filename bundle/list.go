@@ -160,8 +160,8 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc); err != nil {
 		return Inspection{}, err
 	}
-	switch desc.MediaType {
-	case ocispec.MediaTypeImageIndex:
+	switch {
+	case profile.IsIndex(desc.MediaType):
 		ix, err := store.ReadIndexBlob(ctx, desc)
 		if err != nil {
 			return Inspection{}, err

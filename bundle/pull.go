@@ -45,7 +45,9 @@ type PullResult struct {
 // REGISTRY/REPO@DIGEST) and its graph into the layout at dir (created when
 // missing) with oras.CopyGraph, then, unless opts.NoReferrers, the
 // registry's referrers of every manifest of the graph, and theirs in turn
-// (the referrers API, or the sha256-<hex> tag schema). Every blob goes
+// (the referrers API, or the sha256-<hex> tag schema), each only when its
+// subject is that manifest (layout.CheckedFinder: other entries of the
+// registry's list are left out, each with a line in res.Warnings). Every blob goes
 // through layout.Store.Put: hashed while written under dir/ingest and
 // committed only when its digest and size match the descriptor (otherwise
 // layout.ErrDigestMismatch or ErrSizeMismatch). After the copy the graph
@@ -102,7 +104,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	defer release()
 
-	dst, g, referrers, err := pullCopy(ctx, src, store, repo, root, opts)
+	dst, g, referrers, err := pullCopy(ctx, src, store, repo, root, opts, &res.Warnings)
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
 	if err != nil {
 		return res, err
@@ -176,14 +178,15 @@ func pullDestination(ctx context.Context, dir string, store *layout.Store, root 
 // pullCopy fetches root's graph from repo into store with oras.CopyGraph,
 // checks it is whole there, then, unless opts.NoReferrers, copies the
 // registry's referrers of each of its documents, and theirs in turn
-// (pullReferrers), reporting progress to opts.Progress. It returns the
+// (pullReferrers), reporting progress to opts.Progress; a referrer the
+// registry lists that is not one is left out, described in *warnings. It returns the
 // copy's target, always, for its counts (written, received, hashed); the
 // walk (g.order: the blobs walked); and the referrers, each after its
 // subject. Errors: the registry's, through
 // registryError; an incomplete or invalid graph; a ReferrersError. Blobs
 // committed stay in store, verified and unreferenced; index.json is not
 // touched. The caller holds the blob lock.
-func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, opts RegistryOptions) (*pullTarget, *graphWalk, []ocispec.Descriptor, error) {
+func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, error) {
 	progress := progress.Or(opts.Progress)
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
@@ -202,7 +205,7 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote
 	}
 	var referrers []ocispec.Descriptor
 	if err == nil && !opts.NoReferrers {
-		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts)
+		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts, warnings)
 	}
 	progress.Finish()
 	return dst, g, referrers, err
@@ -227,10 +230,12 @@ func pullTags(ref registry.Reference, tags []string) ([]string, error) {
 
 // pullReferrers copies the registry's referrers of every document g has
 // walked, and theirs in turn (layout.CollectReferrers, the one referrer
-// walk), each with its graph into dst, and returns them. A failure is a
-// ReferrersError.
-func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions) ([]ocispec.Descriptor, error) {
-	referrers, err := layout.CollectReferrers(ctx, g.docs, registryReferrers{repo}, func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+// walk), each with its graph into dst, and returns them. Only referrers by
+// layout's definition are taken (checkedReferrers): what the registry
+// lists besides them is never fetched beyond its manifest, and is
+// described in *warnings. A failure is a ReferrersError.
+func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
+	referrers, err := layout.CollectReferrers(ctx, g.docs, checkedReferrers(src, repo, warnings), func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 		if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
 			return nil, registryError(src, err)
 		}

@@ -133,7 +133,8 @@ func referrerDescriptor(e ocispec.Descriptor) ocispec.Descriptor {
 
 // registryReferrers is a repository's referrers API as a
 // layout.ReferrerFinder (oras-go falls back to the sha256-<hex> tag schema
-// on a registry without the API).
+// on a registry without the API). Its lists are what the registry says:
+// wrap it in layout.CheckedFinder (see checkedReferrers).
 type registryReferrers struct{ repo *remote.Repository }
 
 func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
@@ -143,6 +144,31 @@ func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descri
 		return nil
 	})
 	return out, err
+}
+
+// checkedReferrers is the registry's referrers of a subject that are its
+// referrers by layout's definition (layout.CheckedFinder): each candidate's
+// manifest is fetched, verified, and kept only when its subject is the
+// subject asked about. Each candidate left out is described in *ignored,
+// naming it, the subject and the reason. Errors of the registry other than
+// a candidate it does not have are registryError's, with src.
+func checkedReferrers(src string, repo *remote.Repository, ignored *[]string) layout.CheckedFinder {
+	return layout.CheckedFinder{
+		Find: registryReferrers{repo},
+		Read: func(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
+			data, err := content.FetchAll(ctx, repo, desc)
+			if errors.Is(err, errdef.ErrNotFound) {
+				return nil, fmt.Errorf("%w: the registry does not have it", layout.ErrBlobNotFound)
+			}
+			if err != nil {
+				return nil, registryError(src, err)
+			}
+			return data, nil
+		},
+		Ignored: func(candidate, subject ocispec.Descriptor, reason error) {
+			*ignored = append(*ignored, fmt.Sprintf("%s: the registry lists %s as a referrer of %s; ignored: %v", src, candidate.Digest, subject.Digest, reason))
+		},
+	}
 }
 
 // newRepository returns the oras-go client for ref: TLS as opts say,

@@ -49,13 +49,11 @@ type Applier struct {
 	// when everything else is written (a read-only directory would stop
 	// its children).
 	dirs map[string]DirMeta
-	// parentDir and parentRoot cache an os.Root on the directory of the
-	// last entry (entries come sorted, so siblings share it): operations on
-	// a base name cost one system call instead of a walk of the whole
-	// path. Any removal drops the cache, since it may remove or replace
-	// that directory or one above it.
-	parentDir  string
-	parentRoot *os.Root
+	// chain keeps open the directories on the path to the last entry's
+	// (entries come in tree order): an entry is reached by opening the
+	// components that differ, not by a walk from the root. A removal
+	// drops what it removed.
+	chain dirChain[*os.Root]
 }
 
 // DirMeta is what a directory gets once its content is written.
@@ -70,6 +68,7 @@ type DirMeta struct {
 // close.
 func NewApplier(root *os.Root, opts ApplyOptions) *Applier {
 	a := &Applier{root: root, opts: opts, links: map[string]string{}, dirs: map[string]DirMeta{}}
+	a.chain = dirChain[*os.Root]{root: root, open: openDir, close: func(r *os.Root) { r.Close() }}
 	a.judge = NewJudge(a.judgeOptions(""), a.links)
 	return a
 }
@@ -126,7 +125,7 @@ func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize 
 			return err
 		}
 	}
-	a.dropParent()
+	a.chain.truncate(0)
 	for _, r := range a.judge.Finish() {
 		return r
 	}
@@ -285,7 +284,7 @@ func (a *Applier) symlink(name string, hdr *tar.Header) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return a.lchtimes(name, hdr.ModTime)
+	return a.lchtimes(at, base, name, hdr.ModTime)
 }
 
 // hardlink links name to a regular file of the tree. In an image the
@@ -394,7 +393,7 @@ func (a *Applier) replace(name string) error {
 // remove deletes name (a symlink itself, a directory with its content),
 // and forgets the directories and links that went with it.
 func (a *Applier) remove(name string) error {
-	a.dropParent()
+	a.chain.drop(name)
 	if err := a.root.RemoveAll(name); err != nil {
 		return entryErr(name, err)
 	}
@@ -410,71 +409,93 @@ func (a *Applier) remove(name string) error {
 // at returns an os.Root on the directory that holds name (made, 0700, if
 // missing) and name's base name.
 func (a *Applier) at(name string) (*os.Root, string, error) {
-	dir, base := path.Dir(name), path.Base(name)
-	if dir == "." {
-		return a.root, base, nil
-	}
-	if a.parentRoot != nil && a.parentDir == dir {
-		return a.parentRoot, base, nil
-	}
-	a.dropParent()
-	if err := a.root.MkdirAll(dir, 0o700); err != nil {
-		if r := a.belowFile(name); r != nil {
-			return nil, "", r
+	r, err := a.chain.at(path.Dir(name))
+	if err != nil {
+		if rf := a.belowFile(name); rf != nil {
+			return nil, "", rf
 		}
 		return nil, "", entryErr(name, err)
 	}
-	r, err := a.root.OpenRoot(dir)
-	if err != nil {
-		return nil, "", entryErr(name, err)
+	return r, path.Base(name), nil
+}
+
+// openDir opens the directory name below parent, made (0700) if missing.
+func openDir(parent *os.Root, name string) (*os.Root, error) {
+	r, err := parent.OpenRoot(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := parent.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		r, err = parent.OpenRoot(name)
 	}
-	a.parentDir, a.parentRoot = dir, r
-	return r, base, nil
+	return r, err
+}
+
+// lstatDown calls fn with the Lstat of each path from the first component
+// of p down to p, reaching each through the directory above it (one open
+// per level, not a walk from the root per level), while fn returns true
+// and the path is a directory.
+func (a *Applier) lstatDown(p string, fn func(prefix string, fi fs.FileInfo, err error) bool) {
+	cur := a.root
+	defer func() {
+		if cur != a.root {
+			cur.Close()
+		}
+	}()
+	end := 0
+	for end < len(p) {
+		start := end
+		if end = strings.IndexByte(p[start:], '/'); end < 0 {
+			end = len(p)
+		} else {
+			end += start
+		}
+		c := p[start:end]
+		fi, err := cur.Lstat(c)
+		if !fn(p[:end], fi, err) || err != nil || !fi.IsDir() || end == len(p) {
+			return
+		}
+		next, err := cur.OpenRoot(c)
+		if err != nil {
+			return
+		}
+		if cur != a.root {
+			cur.Close()
+		}
+		cur, end = next, end+1
+	}
 }
 
 // regularFile reports whether the tree holds a regular file at name, each
 // directory above it a directory, not a symlink.
 func (a *Applier) regularFile(name string) bool {
-	parts := strings.Split(name, "/")
-	for i := range parts {
-		fi, err := a.root.Lstat(strings.Join(parts[:i+1], "/"))
-		switch {
-		case err != nil:
-			return false
-		case i == len(parts)-1:
-			return fi.Mode().IsRegular()
-		case !fi.IsDir():
-			return false
+	regular := false
+	a.lstatDown(name, func(p string, fi fs.FileInfo, err error) bool {
+		if err == nil && p == name {
+			regular = fi.Mode().IsRegular()
 		}
-	}
-	return false
+		return err == nil && fi.IsDir()
+	})
+	return regular
 }
 
 // belowFile refuses name when a directory above it is a file (in an
 // image, of a lower layer: the judge refuses it within a layer).
 func (a *Applier) belowFile(name string) *Refusal {
-	var above []string
-	for p := path.Dir(name); p != "."; p = path.Dir(p) {
-		above = append(above, p)
+	var r *Refusal
+	if dir := path.Dir(name); dir != "." {
+		a.lstatDown(dir, func(p string, fi fs.FileInfo, err error) bool {
+			if err == nil && fi.Mode().IsRegular() {
+				r = &Refusal{Name: name, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", p)}
+			}
+			return err == nil
+		})
 	}
-	for i := len(above) - 1; i >= 0; i-- {
-		if fi, err := a.root.Lstat(above[i]); err == nil && fi.Mode().IsRegular() {
-			return &Refusal{Name: name, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", above[i])}
-		}
-	}
-	return nil
-}
-
-// dropParent closes the cached parent directory, if any.
-func (a *Applier) dropParent() {
-	if a.parentRoot != nil {
-		a.parentRoot.Close()
-		a.parentDir, a.parentRoot = "", nil
-	}
+	return r
 }
 
 // Close releases what the applier holds open (not the root).
-func (a *Applier) Close() { a.dropParent() }
+func (a *Applier) Close() { a.chain.truncate(0) }
 
 // entryErr wraps an error from writing name into the root. Errors of the
 // environment (disk full, permissions, I/O) pass through; anything else

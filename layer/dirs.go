@@ -3,24 +3,16 @@ package layer
 import (
 	"context"
 	"io/fs"
+	"os"
 	"sort"
-	"strings"
 )
 
 // CompleteDirs gives every directory of the tree that no entry described
 // (parents made on the way) the mode mkdir would give it.
 func (a *Applier) CompleteDirs(ctx context.Context) error {
-	return fs.WalkDir(a.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		if d.IsDir() && p != "." {
-			if _, ok := a.dirs[p]; !ok {
-				a.dirs[p] = DirMeta{Mode: 0o777 &^ a.opts.Umask, Implicit: true}
-			}
+	return WalkTree(ctx, a.root, func(p string, fi fs.FileInfo, _ *os.Root) error {
+		if _, ok := a.dirs[p]; fi.IsDir() && !ok {
+			a.dirs[p] = DirMeta{Mode: 0o777 &^ a.opts.Umask, Implicit: true}
 		}
 		return nil
 	})
@@ -30,7 +22,7 @@ func (a *Applier) CompleteDirs(ctx context.Context) error {
 func (a *Applier) DirMode(p string) fs.FileMode { return a.dirs[p].Mode }
 
 // ApplyDirs sets the mode, owner (with SameOwner) and mtime of the
-// directories of the tree, now at dir, deepest first, never through a
+// directories of the tree, now at dir, each after those below it, never through a
 // symlink (applyDirs, one per OS, says how). A directory that is gone, or
 // that a later layer replaced, is skipped; so is an implicit one that was
 // merged into an existing directory (merged; its mode is the user's).
@@ -42,11 +34,8 @@ func (a *Applier) ApplyDirs(dir string, merged map[string]bool) error {
 		}
 		names = append(names, p)
 	}
-	sort.Slice(names, func(i, j int) bool {
-		if di, dj := strings.Count(names[i], "/"), strings.Count(names[j], "/"); di != dj {
-			return di > dj
-		}
-		return names[i] < names[j]
-	})
+	// Reverse byte order puts every directory after those below it
+	// ("a/b/c" > "a/b-x" > "a/b") and keeps a subtree's together.
+	sort.Sort(sort.Reverse(sort.StringSlice(names)))
 	return a.applyDirs(dir, names)
 }

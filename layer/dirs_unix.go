@@ -17,28 +17,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// applyDirs sets the metadata of the directories names (deepest first)
-// below dir, opening every component with O_NOFOLLOW through openat, so
-// that no symlink, even one swapped in meanwhile, is followed.
+// applyDirs sets the metadata of the directories names (each after those
+// below it) below dir, opening every component with O_NOFOLLOW through
+// openat, so that no symlink, even one swapped in meanwhile, is followed.
+// The directories are reached through a dirChain: names in tree order
+// cost an open or two each, whatever their depth.
 func (a *Applier) applyDirs(dir string, names []string) error {
 	rootDir, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
 	defer rootDir.Close()
+	chain := dirChain[*os.File]{root: rootDir, close: func(f *os.File) { f.Close() },
+		open: func(parent *os.File, name string) (*os.File, error) { return OpenDirAt(int(parent.Fd()), name) }}
+	defer chain.truncate(0)
 	for _, p := range names {
-		parent, err := walkNoFollow(rootDir, path.Dir(p))
+		parent, err := chain.at(path.Dir(p))
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		err = applyDir(parent, path.Base(p), a.dirs[p], a.opts.SameOwner)
-		if parent != rootDir {
-			parent.Close()
-		}
-		if err != nil {
+		if err := applyDir(parent, path.Base(p), a.dirs[p], a.opts.SameOwner); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 	}
@@ -79,36 +80,16 @@ func OpenDirAt(dirfd int, name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), name), nil
 }
 
-// walkNoFollow opens the directory rel (slash-separated, "." for root)
-// below root, component by component, never following a symlink. For "."
-// it returns root itself.
-func walkNoFollow(root *os.File, rel string) (*os.File, error) {
-	if rel == "." || rel == "" {
-		return root, nil
-	}
-	cur := root
-	for _, c := range strings.Split(rel, "/") {
-		next, err := OpenDirAt(int(cur.Fd()), c)
-		if cur != root {
-			cur.Close()
-		}
-		if err != nil {
-			return nil, err
-		}
-		cur = next
-	}
-	return cur, nil
-}
-
-// lchtimes sets the mtime of name (a symlink) itself.
-func (a *Applier) lchtimes(name string, mtime time.Time) error {
-	parent, err := a.root.Open(path.Dir(name))
+// lchtimes sets the mtime of name (a symlink, base in the directory at)
+// itself.
+func (a *Applier) lchtimes(at *os.Root, base, name string, mtime time.Time) error {
+	parent, err := at.Open(".")
 	if err != nil {
 		return entryErr(name, err)
 	}
 	defer parent.Close()
 	ts := unix.NsecToTimespec(mtime.UnixNano())
-	if err := unix.UtimesNanoAt(int(parent.Fd()), path.Base(name), []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.UtimesNanoAt(int(parent.Fd()), base, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

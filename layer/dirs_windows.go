@@ -49,8 +49,8 @@ func (a *Applier) applyDirs(dir string, names []string) error {
 
 // lchtimes sets the mtime of name (a symlink) itself: the link is opened
 // with FILE_FLAG_OPEN_REPARSE_POINT, so its target is not touched. It is
-// opened by path below the applier's root.
-func (a *Applier) lchtimes(name string, mtime time.Time) error {
+// opened by path below the applier's root (at and base are not used).
+func (a *Applier) lchtimes(_ *os.Root, _, name string, mtime time.Time) error {
 	p, err := windows.UTF16PtrFromString(filepath.Join(a.root.Name(), filepath.FromSlash(name)))
 	if err != nil {
 		return entryErr(name, err)

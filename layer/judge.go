@@ -125,6 +125,10 @@ type Judge struct {
 	seen    map[string]byte
 	links   map[string]string
 	limited bool
+	// clean is a directory no path of which (itself included) is a link
+	// or a file: parents checks only what an entry's directory adds to it,
+	// so that an entry costs its new components, not its depth.
+	clean string
 	// floor is the scope as components: ".." may not go above it.
 	floor []string
 	// whiteouts are the layer's whiteouts, and hardlinks its hard links
@@ -232,6 +236,9 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 		return refuse(SpecialFile, "tar entry type %q", hdr.Typeflag)
 	}
 	j.remember(name, class)
+	if (class == seenFile || class == seenLink) && (j.clean == name || strings.HasPrefix(j.clean, name+"/")) {
+		j.clean = ""
+	}
 	if class == seenLink {
 		j.links[name] = hdr.Linkname
 	}
@@ -249,7 +256,15 @@ func InScope(raw, name, scope string) error {
 
 // parents refuses an entry below a symlink or a file.
 func (j *Judge) parents(raw, name string) error {
-	for i := strings.IndexByte(name, '/'); i >= 0; i = next(name, i) {
+	dir := path.Dir(name)
+	i := strings.IndexByte(name, '/')
+	if j.clean != "" && (dir == j.clean || strings.HasPrefix(dir, j.clean+"/")) {
+		if dir == j.clean {
+			return nil
+		}
+		i = next(name, len(j.clean)) // the first directory below clean
+	}
+	for ; i >= 0; i = next(name, i) {
 		p := name[:i]
 		if _, ok := j.links[p]; ok {
 			return &Refusal{Name: raw, Kind: LinkEscapes, Reason: fmt.Sprintf("reached through the symlink %s", p)}
@@ -257,6 +272,9 @@ func (j *Judge) parents(raw, name string) error {
 		if j.seen[p] == seenFile {
 			return &Refusal{Name: raw, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", p)}
 		}
+	}
+	if dir != "." {
+		j.clean = dir
 	}
 	return nil
 }

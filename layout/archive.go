@@ -26,8 +26,9 @@ import (
 // bytes), blobs and blobs/<alg> (directories) and blobs/<alg>/<encoded>
 // (regular files whose name is a valid digest). A regular file or directory
 // with any other safe name is skipped with a note (docker save's
-// manifest.json and repositories, a layout's ingest/ leftovers, …); a name
-// under blobs/ that is not a blob's is refused.
+// manifest.json and repositories, a layout's ingest/ leftovers, a regular
+// file in blobs/<alg>/ whose name is not a digest, …); any other name under
+// blobs/ that is not a blob's (deeper, or a directory) is refused.
 //
 // Refused whatever the name: symlinks, hard links, devices, FIFOs and other
 // special types; absolute names, ".." elements, backslashes, NUL bytes,
@@ -84,6 +85,9 @@ const (
 	// SkipAlgorithm: blobs/<alg> or blobs/<alg>/<name> for an algorithm
 	// other than those of Algorithms: its blobs cannot be checked.
 	SkipAlgorithm
+	// SkipBlobName: a regular file in blobs/<alg>/ whose name is not a
+	// digest (a crashed writer's temporary file).
+	SkipBlobName
 )
 
 // ArchiveMember is one member of an archive, judged by the rules above.
@@ -441,7 +445,12 @@ func classify(m ArchiveMember) (ArchiveMember, error) {
 			return skip(m, SkipAlgorithm, "a blob of an algorithm this tool cannot check"), nil
 		}
 		d := digest.Digest(parts[1] + ":" + parts[2])
-		if err := ValidateDigest(d); err != nil {
+		switch err := ValidateDigest(d); {
+		case err != nil && !m.Dir:
+			// A stray file (a crashed writer's .tmp-123): readers ignore
+			// what is not a blob (image-layout.md).
+			return skip(m, SkipBlobName, fmt.Sprintf("a stray file, not a blob: %v", err)), nil
+		case err != nil:
 			return m, refusal(m.Name, ErrUnsafeArchive, ErrBlobName, "not a blob name: %v", err)
 		}
 		m.Digest = d

@@ -111,21 +111,30 @@ func ParseManifest(data []byte) (ocispec.Manifest, error) {
 	return doc.manifest(), err
 }
 
-// ReadManifest is ReadDocument for an OCI image manifest: desc's media type
-// may be left empty, and a document whose mediaType differs from desc's is
+// ReadManifest is ReadDocument for an image manifest, OCI or Docker schema 2
+// (profile.IsManifest) as desc's media type says; an empty or other media
+// type reads as OCI's. A document whose mediaType differs from desc's is
 // refused with ErrBadDocument.
 func (s *Store) ReadManifest(ctx context.Context, desc ocispec.Descriptor) (ocispec.Manifest, error) {
-	doc, err := s.readDocument(ctx, desc, ocispec.MediaTypeImageManifest)
+	mediaType := ocispec.MediaTypeImageManifest
+	if profile.IsManifest(desc.MediaType) {
+		mediaType = desc.MediaType
+	}
+	doc, err := s.readDocument(ctx, desc, mediaType)
 	if err != nil {
 		return doc.manifest(), fmt.Errorf("manifest %s: %w", desc.Digest, err)
 	}
 	return doc.manifest(), nil
 }
 
-// ReadIndexBlob is ReadDocument for an OCI image index, with the same rules
-// as ReadManifest.
+// ReadIndexBlob is ReadDocument for an index, an OCI image index or a Docker
+// manifest list (profile.IsIndex), with the same rules as ReadManifest.
 func (s *Store) ReadIndexBlob(ctx context.Context, desc ocispec.Descriptor) (ocispec.Index, error) {
-	doc, err := s.readDocument(ctx, desc, ocispec.MediaTypeImageIndex)
+	mediaType := ocispec.MediaTypeImageIndex
+	if profile.IsIndex(desc.MediaType) {
+		mediaType = desc.MediaType
+	}
+	doc, err := s.readDocument(ctx, desc, mediaType)
 	if err != nil {
 		return doc.Index(), fmt.Errorf("index %s: %w", desc.Digest, err)
 	}

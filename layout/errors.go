@@ -40,6 +40,10 @@ var (
 	// ErrBadDocument: a JSON document is well-formed but is not the OCI
 	// document it must be (wrong schemaVersion, null manifests, …).
 	ErrBadDocument = errors.New("invalid document")
+	// ErrNotReferrer: a document listed as a referrer of a subject (by a
+	// registry) is not one: it is not a manifest or index, or its subject
+	// is another document or none (referrers.go).
+	ErrNotReferrer = errors.New("not a referrer")
 )
 
 // Sentinel errors of archives (archive.go).

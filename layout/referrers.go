@@ -2,6 +2,7 @@ package layout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/opencontainers/go-digest"
@@ -75,11 +76,106 @@ func (s *Store) Referrers(ctx context.Context, entries []ocispec.Descriptor) (*R
 		if err != nil {
 			return nil, err
 		}
-		if doc.Subject != nil {
+		if doc.Subject != nil { // a referrer of its subject (IsReferrer)
 			r.Add(doc.Subject.Digest, e)
 		}
 	}
 	return r, nil
+}
+
+// IsReferrer reports whether doc, a manifest or index, is a referrer of the
+// document subject names: its subject names subject's digest. (Store's
+// Referrers groups index.json's entries by that digest.)
+func IsReferrer(doc Document, subject digest.Digest) bool {
+	return doc.Subject != nil && doc.Subject.Digest == subject
+}
+
+// CheckedFinder is a ReferrerFinder over a list that is not to be trusted:
+// a registry's. Its referrers API answers with what clients pushed, and on
+// a registry without the API the list is the index under the tag
+// sha256-<hex> (distribution-spec v1.1 "Referrers Tag Schema"), which is
+// whatever was last pushed under that tag. Of what Find lists for a
+// subject, it keeps only the referrers by the definition above: a
+// candidate with a valid digest, a manifest or index media type and a size
+// of at most MaxDocumentSize, whose document, read with Read (verified
+// against the candidate's digest and size), parses as that media type
+// (ParseDocument) and IsReferrer of the subject. Every other candidate is
+// left out and handed to Ignored with the reason, so that a foreign entry
+// costs neither the subject nor its true referrers. A reason wraps
+// ErrNotReferrer, ErrBadDigest, ErrTooLarge, or the content error Read or
+// ParseDocument returned (ErrBlobNotFound, ErrDigestMismatch,
+// ErrSizeMismatch, ErrBadJSON, ErrBadDocument); any other error of Read or
+// Find is returned as it is.
+type CheckedFinder struct {
+	Find ReferrerFinder
+	// Read returns the bytes of the document desc names, checked against
+	// desc's digest and size.
+	Read func(ctx context.Context, desc ocispec.Descriptor) ([]byte, error)
+	// Ignored is told of each candidate left out (nil: nobody is told).
+	Ignored func(candidate, subject ocispec.Descriptor, reason error)
+}
+
+// Referrers returns the candidates Find lists for subject that are its
+// referrers, in Find's order.
+func (f CheckedFinder) Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	candidates, err := f.Find.Referrers(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	var out []ocispec.Descriptor
+	for _, c := range candidates {
+		reason, err := f.check(ctx, c, subject.Digest)
+		if err != nil {
+			return nil, err
+		}
+		if reason == nil {
+			out = append(out, c)
+		} else if f.Ignored != nil {
+			f.Ignored(c, subject, reason)
+		}
+	}
+	return out, nil
+}
+
+// check returns why c is not a referrer of subject (nil when it is), or
+// an error of Read that is not about c's content.
+func (f CheckedFinder) check(ctx context.Context, c ocispec.Descriptor, subject digest.Digest) (reason, err error) {
+	switch {
+	case ValidateDigest(c.Digest) != nil:
+		return ValidateDigest(c.Digest), nil
+	case !profile.IsDocument(c.MediaType):
+		return fmt.Errorf("%w: media type %q is not a manifest's or an index's", ErrNotReferrer, c.MediaType), nil
+	case c.Size < 0 || c.Size > MaxDocumentSize:
+		return fmt.Errorf("%w: %d bytes, more than a document may have (%d)", ErrTooLarge, c.Size, MaxDocumentSize), nil
+	}
+	data, err := f.Read(ctx, c)
+	if err != nil {
+		if isContentError(err) {
+			return err, nil
+		}
+		return nil, err
+	}
+	doc, err := ParseDocument(data, c.MediaType)
+	switch {
+	case err != nil:
+		return err, nil
+	case doc.Subject == nil:
+		return fmt.Errorf("%w: it has no subject", ErrNotReferrer), nil
+	case !IsReferrer(doc, subject):
+		return fmt.Errorf("%w: its subject is %s", ErrNotReferrer, doc.Subject.Digest), nil
+	}
+	return nil, nil
+}
+
+// isContentError reports whether err is about the bytes read (missing,
+// not matching, not a document) rather than about reading them.
+func isContentError(err error) bool {
+	for _, s := range []error{ErrBlobNotFound, ErrDigestMismatch, ErrSizeMismatch, ErrBadDigest, ErrBadJSON, ErrTooLarge, ErrBadDocument} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Referrers returns the referrers of subject in the order added, as added

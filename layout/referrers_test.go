@@ -82,3 +82,62 @@ func TestReferrers(t *testing.T) {
 		t.Errorf("CollectReferrers(chain of %d) = %v, want no error", len(chain)-2, err)
 	}
 }
+
+// TestCheckedFinder: of what a finder lists for a subject, CheckedFinder
+// keeps only the subject's referrers by the definition (IsReferrer) and
+// hands every other candidate to Ignored with its reason: one whose
+// subject is another manifest, one without a subject, a blob that is not
+// a document, one too large to be one, one that is not there. An error
+// of Read that is not about the candidate's bytes is returned.
+func TestCheckedFinder(t *testing.T) {
+	s := newStore(t)
+	base := putManifest(t, s, "base", nil)
+	other := putManifest(t, s, "other", nil)
+	sig := putManifest(t, s, "sig of base", &base)
+	foreign := putManifest(t, s, "sig of other", &other)
+	blob, err := s.PutBytes(ctx, "application/octet-stream", []byte("not a document"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("huge"), Size: MaxDocumentSize + 1}
+	absent := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("absent"), Size: 10}
+	listed := &ReferrerSet{} // what a registry's list might say
+	for _, c := range []ocispec.Descriptor{foreign, sig, other, blob, huge, absent} {
+		listed.Add(base.Digest, c)
+	}
+	read := func(ctx context.Context, d ocispec.Descriptor) ([]byte, error) {
+		return s.FetchAll(ctx, d, MaxDocumentSize)
+	}
+	why := map[digest.Digest]error{}
+	f := CheckedFinder{Find: listed, Read: read, Ignored: func(c, subject ocispec.Descriptor, reason error) {
+		if subject.Digest != base.Digest {
+			t.Errorf("Ignored(%s, subject %s), want subject %s", c.Digest, subject.Digest, base.Digest)
+		}
+		why[c.Digest] = reason
+	}}
+	got, err := f.Referrers(ctx, base)
+	if err != nil || len(got) != 1 || got[0].Digest != sig.Digest {
+		t.Fatalf("CheckedFinder.Referrers(base) = %v, %v; want [%s]", got, err, sig.Digest)
+	}
+	for _, c := range []struct {
+		d    digest.Digest
+		want error
+	}{
+		{foreign.Digest, ErrNotReferrer}, {other.Digest, ErrNotReferrer}, {blob.Digest, ErrNotReferrer},
+		{huge.Digest, ErrTooLarge}, {absent.Digest, ErrBlobNotFound},
+	} {
+		if !errors.Is(why[c.d], c.want) {
+			t.Errorf("candidate %s ignored for %v, want %v", c.d, why[c.d], c.want)
+		}
+	}
+	if len(why) != 5 {
+		t.Errorf("Ignored was told of %d candidates, want 5", len(why))
+	}
+
+	// Reading that fails for another reason fails the lookup.
+	broken := errors.New("connection reset")
+	f.Read = func(context.Context, ocispec.Descriptor) ([]byte, error) { return nil, broken }
+	if _, err := f.Referrers(ctx, base); !errors.Is(err, broken) {
+		t.Errorf("CheckedFinder.Referrers with a failing Read = %v, want its error", err)
+	}
+}

@@ -37,6 +37,9 @@ const (
 	MediaTypeDockerConfig       = "application/vnd.docker.container.image.v1+json"
 	MediaTypeDockerLayer        = "application/vnd.docker.image.rootfs.diff.tar"
 	MediaTypeDockerLayerGzip    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	// MediaTypeDockerForeignLayer is a Docker layer "that should never be
+	// pushed" (Windows base layers), fetched from its descriptor's urls.
+	MediaTypeDockerForeignLayer = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 	MediaTypeArtifactManifest   = "application/vnd.oci.artifact.manifest.v1+json"
 
 	mediaTypeNondistributableLayer     = "application/vnd.oci.image.layer.nondistributable.v1.tar"
@@ -104,6 +107,7 @@ var tarLayerTypes = map[string]string{
 	mediaTypeNondistributableLayerZstd: CompressionZstd,
 	MediaTypeDockerLayer:               CompressionNone,
 	MediaTypeDockerLayerGzip:           CompressionGzip,
+	MediaTypeDockerForeignLayer:        CompressionGzip,
 }
 
 // TarLayerCompression returns the compression of a tar layer media type
@@ -112,6 +116,20 @@ var tarLayerTypes = map[string]string{
 func TarLayerCompression(mediaType string) (string, bool) {
 	c, ok := tarLayerTypes[mediaType]
 	return c, ok
+}
+
+// IsNondistributable reports whether mediaType is that of a layer that
+// registries are not sent and that may live elsewhere, at its descriptor's
+// urls: OCI's deprecated non-distributable layers (image-spec v1.1.1
+// layer.md) and Docker's foreign layers. In a layout such a layer's blob may
+// be absent (image-layout.md: missing blobs may come from elsewhere); when
+// present it is a tar layer like any other.
+func IsNondistributable(mediaType string) bool {
+	switch mediaType {
+	case mediaTypeNondistributableLayer, mediaTypeNondistributableLayerGzip, mediaTypeNondistributableLayerZstd, MediaTypeDockerForeignLayer:
+		return true
+	}
+	return false
 }
 
 // SaysTar reports whether a layer's annotations say it is a tar to unpack:

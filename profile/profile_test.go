@@ -68,12 +68,32 @@ func TestTarLayerCompression(t *testing.T) {
 		{"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", CompressionZstd, true},
 		{MediaTypeDockerLayerGzip, CompressionGzip, true},
 		{MediaTypeDockerLayer, CompressionNone, true},
+		{MediaTypeDockerForeignLayer, CompressionGzip, true},
 		{"application/octet-stream", "", false},
 		{"application/vnd.oci.image.layer.v1.tar+lz4", "", false},
 	}
 	for _, tt := range tests {
 		if got, ok := TarLayerCompression(tt.mediaType); got != tt.want || ok != tt.ok {
 			t.Errorf("TarLayerCompression(%q) = %q, %v, want %q, %v", tt.mediaType, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestIsNondistributable(t *testing.T) {
+	tests := []struct {
+		mediaType string
+		want      bool
+	}{
+		{MediaTypeDockerForeignLayer, true},
+		{"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", true},
+		{"application/vnd.oci.image.layer.nondistributable.v1.tar", true},
+		{MediaTypeDockerLayerGzip, false},
+		{ocispec.MediaTypeImageLayerGzip, false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := IsNondistributable(tt.mediaType); got != tt.want {
+			t.Errorf("IsNondistributable(%q) = %v, want %v", tt.mediaType, got, tt.want)
 		}
 	}
 }

@@ -133,7 +133,7 @@ func (c *checker) archiveMember(ctx context.Context, a *archiveRead, m layout.Ar
 		case m.Dir:
 		case m.Skip == layout.SkipIngest:
 			c.add(IngestLeftover, Info, m.Name, "", "a leftover temporary file of the layout the archive was made from")
-		case m.Skip == layout.SkipAlgorithm:
+		case m.Skip == layout.SkipAlgorithm || m.Skip == layout.SkipBlobName:
 			// Not a blob the reader can check; verify says how bad that
 			// is by its digest grammar, as for a layout directory.
 			alg, encoded, _ := strings.Cut(strings.TrimPrefix(m.Path, layout.BlobsDir+"/"), "/")

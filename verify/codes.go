@@ -36,7 +36,7 @@ const (
 // Descriptors.
 const (
 	BadDigest        Code = "BAD_DIGEST"        // not the digest grammar, or wrong length or case of the hex
-	UnknownAlgorithm Code = "UNKNOWN_ALGORITHM" // a grammatical digest whose algorithm cannot be checked
+	UnknownAlgorithm Code = "UNKNOWN_ALGORITHM" // a grammatical digest whose algorithm cannot be checked (an error in a descriptor, a warning for a file in blobs/)
 	BadSize          Code = "BAD_SIZE"          // size missing, not an integer, negative or above 2^53
 	BadData          Code = "BAD_DATA"          // data is not padded base64 or is not the blob
 	BadURL           Code = "BAD_URL"           // urls is not a list of absolute URIs
@@ -58,7 +58,7 @@ const (
 
 // Blobs.
 const (
-	BadBlobName      Code = "BAD_BLOB_NAME"     // a name under blobs/ is not blobs/<alg>/<encoded digest>
+	BadBlobName      Code = "BAD_BLOB_NAME"     // a name under blobs/ is not blobs/<alg>/<encoded digest> (a warning for a stray file in blobs/<alg>/)
 	BlobMissing      Code = "BLOB_MISSING"      // a referenced blob is not there
 	SizeMismatch     Code = "SIZE_MISMATCH"     // a blob's size differs from its descriptor's
 	DigestMismatch   Code = "DIGEST_MISMATCH"   // a blob's content does not hash to its name

@@ -196,7 +196,9 @@ func (c *checker) listBlobs(root string, whole bool) error {
 }
 
 // blobName judges one name under blobs/<alg>/ (of a directory or an
-// archive) and returns the digest it encodes.
+// archive) and returns the digest it encodes. A name that is not a digest
+// (a crashed writer's .tmp-123) is a stray file that readers ignore
+// (image-layout.md): a warning, as a file of an unknown algorithm is.
 func (c *checker) blobName(loc, alg, name string) (digest.Digest, bool) {
 	d := digest.Digest(alg + ":" + name)
 	code, msg := digestProblem(string(d))
@@ -206,7 +208,7 @@ func (c *checker) blobName(loc, alg, name string) (digest.Digest, bool) {
 	case UnknownAlgorithm:
 		c.add(code, c.strictly(), loc, "", "cannot check this blob: %s", msg)
 	default:
-		c.add(BadBlobName, Error, loc, "", "the name is not a blob's: %s", msg)
+		c.add(BadBlobName, c.strictly(), loc, "", "a stray file, not a blob: %s", msg)
 	}
 	return "", false
 }

@@ -119,11 +119,9 @@ func (c *checker) checkDescriptor(loc, p string, raw json.RawMessage, refName bo
 		c.add(BadDigest, Error, loc, ptr(p, "digest"), "digest %s is not a string", brief(dr))
 		usable = false
 	} else if code, msg := digestProblem(ds); code != "" {
-		sev := Error
-		if code == UnknownAlgorithm {
-			sev = c.strictly()
-		}
-		c.add(code, sev, loc, ptr(p, "digest"), "%s", msg)
+		// A blob that cannot be checked (md5:…) cannot be trusted: an
+		// error whatever the algorithm.
+		c.add(code, Error, loc, ptr(p, "digest"), "%s", msg)
 		usable = false
 	} else {
 		desc.Digest = digest.Digest(ds)
@@ -145,6 +143,8 @@ func (c *checker) checkDescriptor(loc, p string, raw json.RawMessage, refName bo
 		for i, u := range urls {
 			if s, ok := asString(u); !ok || !isURI(s) {
 				c.add(BadURL, Error, loc, ptr(ptr(p, "urls"), i), "%s is not an absolute URI", brief(u))
+			} else {
+				desc.URLs = append(desc.URLs, s)
 			}
 		}
 	}
@@ -460,7 +460,11 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 		if i < len(diffIDs) {
 			ref.diffID = diffIDs[i]
 		}
-		lb := c.reference(desc, loc, p, c.missingSeverity())
+		missing := c.missingSeverity()
+		if profile.IsNondistributable(desc.MediaType) && len(desc.URLs) > 0 {
+			missing = Warning // its urls hold it (image-layout.md allows the gap)
+		}
+		lb := c.reference(desc, loc, p, missing)
 		if lb != nil && c.opts.Deep {
 			c.layers = append(c.layers, ref)
 			if ref.tar {

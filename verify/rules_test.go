@@ -165,7 +165,8 @@ func TestRules(t *testing.T) {
 		}), code: BadDigest, sev: Error},
 		{name: "digest short hex", build: std(layerPatch(0, "digest", "sha256:abcd")), code: BadDigest, sev: Error},
 		{name: "sha512 of 64 hex", build: std(layerPatch(0, "digest", "sha512:"+strings.Repeat("a", 64))), code: BadDigest, sev: Error},
-		{name: "unknown algorithm", build: std(layerPatch(0, "digest", "blake3:"+strings.Repeat("a", 64))), code: UnknownAlgorithm, sev: Warning},
+		{name: "unknown algorithm", build: std(layerPatch(0, "digest", "blake3:"+strings.Repeat("a", 64))), code: UnknownAlgorithm, sev: Error},
+		{name: "md5 layer", build: std(layerPatch(0, "digest", "md5:"+strings.Repeat("a", 32))), code: UnknownAlgorithm, sev: Error, once: true},
 		{name: "unknown algorithm strict", build: std(layerPatch(0, "digest", "blake3:"+strings.Repeat("a", 64))), opts: Options{Strict: true}, code: UnknownAlgorithm, sev: Error},
 		{name: "size fraction", build: std(layerPatch(0, "size", 1.5)), code: BadSize, sev: Error},
 		{name: "size negative", build: std(layerPatch(0, "size", -1)), code: BadSize, sev: Error},
@@ -256,10 +257,12 @@ func TestRules(t *testing.T) {
 			os.Rename(f.path("blobs"), f.path("real-blobs"))
 			os.Symlink("real-blobs", f.path("blobs"))
 		}), code: BlobsNotDirectory, sev: Error},
-		{name: "blob name not hex", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/sha256/xyz", []byte("x")) }), code: BadBlobName, sev: Error, loc: "blobs/sha256/xyz"},
-		{name: "blob name upper-case", build: stdThen(func(f *fx, _ map[string]any) {
+		{name: "blob name not hex", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/sha256/xyz", []byte("x")) }), code: BadBlobName, sev: Warning, loc: "blobs/sha256/xyz"},
+		{name: "stray temporary file in blobs/sha256", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/sha256/.tmp-123", []byte("x")) }), code: BadBlobName, sev: Warning, loc: "blobs/sha256/.tmp-123"},
+		{name: "stray temporary file strict", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/sha256/.tmp-123", []byte("x")) }), opts: Options{Strict: true}, code: BadBlobName, sev: Error, loc: "blobs/sha256/.tmp-123"},
+		{name: "blob name upper-case (a stray file)", build: stdThen(func(f *fx, _ map[string]any) {
 			f.file("blobs/sha256/"+strings.ToUpper(digest.FromString("x").Encoded()), []byte("x"))
-		}), code: BadBlobName, sev: Error},
+		}), code: BadBlobName, sev: Warning},
 		{name: "file directly in blobs", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/README", []byte("x")) }), code: BadBlobName, sev: Error, loc: "blobs/README"},
 		{name: "unknown algorithm directory", build: stdThen(func(f *fx, _ map[string]any) { f.file("blobs/blake3/"+strings.Repeat("a", 64), []byte("x")) }), code: UnknownAlgorithm, sev: Warning},
 		{name: "algorithm directory a symlink", build: func(f *fx) string {

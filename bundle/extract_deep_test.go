@@ -1,0 +1,89 @@
+package bundle
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ocibundle/ocibundle/layer"
+)
+
+// deepDepth is the depth of deepTar: 2,500 directories "d/", a path of
+// 5,000 bytes (issue 12: quadratic in depth, it took 59 s).
+const deepDepth = 2500
+
+// deepTar is a layer of deepDepth nested directories, each an entry, with
+// a file and a symlink at the bottom.
+func deepTar(t testing.TB) []byte {
+	var entries []tarEntry
+	p := ""
+	for range deepDepth {
+		p += "d/"
+		entries = append(entries, tarEntry{name: p, typ: tar.TypeDir, mode: 0o750})
+	}
+	entries = append(entries, tarEntry{name: p + "f", body: "bottom"}, tarEntry{name: p + "l", typ: tar.TypeSymlink, link: "f"})
+	return tarOf(t, entries)
+}
+
+// TestExtractDeepPath: a layer of 2,500 nested directories extracts, every
+// directory with its mode, the file and link at the bottom.
+func TestExtractDeepPath(t *testing.T) {
+	for _, image := range []bool{true, false} {
+		name := map[bool]string{true: "image", false: "artifact"}[image]
+		t.Run(name, func(t *testing.T) {
+			l := imageLayer(deepTar(t))
+			if !image {
+				l = ociLayer("d", deepTar(t))
+			}
+			ref := writeLayout(t, image, []testLayer{l})
+			dst := filepath.Join(t.TempDir(), "out")
+			res, err := Extract(context.Background(), ref, dst, ExtractOptions{})
+			if err != nil {
+				t.Fatalf("Extract() = %v", err)
+			}
+			if len(res.Entries) != deepDepth+2 {
+				t.Errorf("Extract() lists %d entries, want %d", len(res.Entries), deepDepth+2)
+			}
+			// Walk down by handle: the path is longer than PATH_MAX.
+			root, err := os.OpenRoot(dst)
+			must(t, err)
+			defer root.Close()
+			want := 0o750 &^ layer.Umask()
+			for i := range deepDepth {
+				fi, err := root.Lstat("d")
+				if err != nil || !fi.IsDir() || fi.Mode().Perm() != want {
+					t.Fatalf("level %d: %v, %v, want a directory of mode %v", i, fi, err, want)
+				}
+				next, err := root.OpenRoot("d")
+				must(t, err)
+				root.Close()
+				root = next
+			}
+			got, err := root.ReadFile("f")
+			if err != nil || string(got) != "bottom" {
+				t.Errorf("the bottom file = %q, %v, want %q", got, err, "bottom")
+			}
+			if link, err := root.Readlink("l"); err != nil || link != "f" {
+				t.Errorf("the bottom link = %q, %v, want f", link, err)
+			}
+			if !strings.HasSuffix(res.Entries[len(res.Entries)-1].Path, "/l") {
+				t.Errorf("last entry %q, want the link", res.Entries[len(res.Entries)-1].Path)
+			}
+		})
+	}
+}
+
+// BenchmarkExtractDeepPath extracts the 2,500-directory layer.
+func BenchmarkExtractDeepPath(b *testing.B) {
+	ref := writeLayout(b, true, []testLayer{imageLayer(deepTar(b))})
+	out := b.TempDir()
+	for i := 0; b.Loop(); i++ {
+		if _, err := Extract(context.Background(), ref, filepath.Join(out, fmt.Sprintf("e%d", i)), ExtractOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
