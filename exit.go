@@ -10,6 +10,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
@@ -51,6 +52,7 @@ var exitTable = []struct {
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
 		path.ErrBadPattern, // a malformed pack --exclude glob
+		glob.ErrBadPattern, // a malformed glob (pack --exclude, extract PATTERN)
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
