@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"syscall"
 
 	"github.com/ocibundle/ocibundle/bundle"
@@ -51,7 +50,6 @@ var exitTable = []struct {
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
-		path.ErrBadPattern, // a malformed pack --exclude glob
 		glob.ErrBadPattern, // a malformed glob (pack --exclude, extract PATTERN)
 	}},
 	{classContent, []error{

@@ -34,6 +34,20 @@ func (p Pattern) Match(name string) bool {
 // String returns the pattern as it was given.
 func (p Pattern) String() string { return p.src }
 
+// Escape returns a pattern that matches name exactly: the metacharacters
+// `\ * ? [ ] { }` escaped, and a leading `!` (a negation in Excludes). With no
+// "/" in name, it matches name at any depth in Excludes.
+func Escape(name string) string {
+	var b strings.Builder
+	for i, c := range name {
+		if strings.ContainsRune(`\*?[]{}`, c) || (i == 0 && c == '!') {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // Excludes is an ordered list of .gitignore-style patterns relative to one
 // root. A nil *Excludes excludes nothing.
 type Excludes struct {

@@ -108,3 +108,23 @@ func TestNoExcludes(t *testing.T) {
 		t.Error("nil Excludes excluded a name")
 	}
 }
+
+// TestEscape: an escaped name matches itself, at any depth, and nothing else.
+func TestEscape(t *testing.T) {
+	for _, name := range []string{`back\slash`, "a*b", "q?", "[x]", "{a,b}", "!bang", "plain", "mid!dle"} {
+		pat := Escape(name)
+		e, err := ParseExcludes([]string{pat})
+		if err != nil {
+			t.Fatalf("ParseExcludes(Escape(%q) = %q) = %v", name, pat, err)
+		}
+		if !e.Match(name, false) || !e.Match("d/"+name, false) {
+			t.Errorf("Escape(%q) = %q does not match the name", name, pat)
+		}
+		if e.Match(name+"x", false) || e.Match("x", false) {
+			t.Errorf("Escape(%q) = %q matches another name", name, pat)
+		}
+		if p, err := Parse(pat); err != nil || !p.Match(name) {
+			t.Errorf("Parse(Escape(%q)) = %v, %v; want a match", name, p, err)
+		}
+	}
+}
