@@ -36,7 +36,7 @@ func packCommand() *cli.Command {
 			stringFlag("created", "", "", "write org.opencontainers.image.created: an RFC 3339 time or now"),
 			boolFlag("dereference", "", "store the file or directory a symlink points to, not the link (like tar -h)"),
 			boolFlag("keep-links", "", "store symlinks that leave PATH as they are (extract needs --allow-outside-links)"),
-			sliceFlag("exclude", "", "leave out entries whose name, or a tail of it, matches this glob (repeatable, like tar's)"),
+			sliceFlag("exclude", "", "leave out what this glob matches below each PATH, as a .gitignore line (*, **, ?, dir/, !keep; repeatable)"),
 			boolFlag("raw", "", "store each PATH that is a file as its own bytes, as oras push does (oras pull gives it back byte for byte)"),
 			&cli.IntFlag{Name: "jobs", Value: runtime.GOMAXPROCS(0), DefaultText: "the number of CPUs", Usage: "layers packed at once (never changes the bytes)", EnvVars: envVars("jobs")},
 			jsonFlag(),

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strconv"
 	"sync"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
@@ -64,9 +64,12 @@ type PackOptions struct {
 	// for byte. Its mode and mtime are not kept. Directories are tar
 	// layers either way; Compression does not apply to raw layers.
 	RawFiles bool
-	// Exclude leaves out the entries whose name, or a tail of it after a
-	// "/", matches one of these path.Match patterns (tar's --exclude). A
-	// malformed pattern is ErrBadInput wrapping path.ErrBadPattern, before
+	// Exclude leaves out the entries below each PATH that these
+	// .gitignore-style globs match (package glob: relative to the PATH, a
+	// pattern without a "/" at any depth, "dir/" directories only, "!"
+	// re-includes, the last match decides). An excluded directory is not
+	// read; an excluded name leaves no trace in the bundle. A PATH itself is
+	// never excluded. A malformed pattern is glob.ErrBadPattern, before
 	// anything is read or written.
 	Exclude []string
 }
@@ -172,15 +175,14 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 // depends on all of them: --exclude patterns, base names (layer titles)
 // that must differ, layer annotations that must name a title and not a key
 // pack computes. It returns the trees in argument order and their regular
-// file bytes. Errors wrap ErrBadInput (path.ErrBadPattern too for a bad
+// file bytes. Errors wrap ErrBadInput (glob.ErrBadPattern for a bad
 // pattern); nothing is written.
 func scanInputs(ctx context.Context, paths []string, opts PackOptions) ([]*tree, int64, error) {
-	for _, pat := range opts.Exclude {
-		if _, err := path.Match(pat, ""); err != nil {
-			return nil, 0, fmt.Errorf("--exclude %q: %w: %w", pat, ErrBadInput, err) // path.ErrBadPattern: a usage error
-		}
+	exclude, err := glob.ParseExcludes(opts.Exclude)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--exclude %w", err) // glob.ErrBadPattern: a usage error
 	}
-	scan := scanOptions{dereference: opts.Dereference, keepLinks: opts.KeepLinks, exclude: opts.Exclude}
+	scan := scanOptions{dereference: opts.Dereference, keepLinks: opts.KeepLinks, exclude: exclude}
 
 	trees := make([]*tree, len(paths))
 	titles := make(map[string]string)
