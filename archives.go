@@ -152,14 +152,18 @@ func openSource(c *cli.Context, args []string) (*openedSource, []string, error) 
 }
 
 // partArgs returns how many leading arguments are the parts of one split
-// set, FILE.000 FILE.001 … in order (1 when args[0] is not a part).
+// set, FILE.000 FILE.001 … in order (1 when args[0] is not part 0).
 func partArgs(args []string) int {
-	base, ok := strings.CutSuffix(args[0], ".000")
-	if !ok {
+	file, i, ok := bundle.PartOf(args[0])
+	if !ok || i != 0 {
 		return 1
 	}
 	n := 1
-	for n < len(args) && args[n] == bundle.PartName(base, n) {
+	for n < len(args) {
+		f, j, ok := bundle.PartOf(args[n])
+		if !ok || f != file || j != n {
+			break
+		}
 		n++
 	}
 	return n

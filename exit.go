@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"syscall"
 
 	"github.com/ocibundle/ocibundle/bundle"
@@ -51,8 +50,7 @@ var exitTable = []struct {
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
-		path.ErrBadPattern, // a malformed pack --exclude glob
-		glob.ErrBadPattern, // a malformed extract PATTERN
+		glob.ErrBadPattern, // a malformed glob (pack --exclude, extract PATTERN)
 		layout.ErrArchiveOrder, layout.ErrReadOnly,
 	}},
 	{classContent, []error{
@@ -64,9 +62,10 @@ var exitTable = []struct {
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
+		layer.ErrTooLarge,
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
-		layout.ErrTagConflict, bundle.ErrBadPart, bundle.ErrNoMatch,
+		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart, bundle.ErrNoMatch,
 		compress.ErrUnknownMediaType,
 	}},
 	{classOperational, []error{

@@ -20,7 +20,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 func main() {
@@ -170,6 +172,25 @@ func stringFlag(name, alias, value, usage string) *cli.StringFlag {
 	return f
 }
 
+// maxLayerSizeFlag is extract's and verify --deep's cap on the uncompressed
+// size of a layer that declares none (layer.ContentLimit).
+func maxLayerSizeFlag() *cli.StringFlag {
+	return stringFlag("max-layer-size", "", "", fmt.Sprintf("stop a layer without io.ocibundle.content.size that decompresses past SIZE (default %s)", units.FormatBytes(layer.DefaultMaxLayerSize)))
+}
+
+// maxLayerSize reads --max-layer-size (0 when not set: the default).
+func maxLayerSize(c *cli.Context) (int64, error) {
+	s := c.String("max-layer-size")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := units.ParseBytes(s)
+	if err != nil {
+		return 0, usagef("%s: --max-layer-size: %v", c.Command.Name, err)
+	}
+	return n, nil
+}
+
 // enumFlag is a string flag whose value parse must accept: any other value,
 // from the command line or the environment, is a usage error (exit 2) naming
 // the flag, the value and, through parse's error, the allowed values. values
@@ -229,8 +250,11 @@ func newApp() *cli.App {
 		Writer:               os.Stdout,
 		ErrWriter:            os.Stderr,
 		EnableBashCompletion: true, // cmd_completion.go
-		BashComplete:         completeWith(nil),
-		ExitErrHandler:       func(*cli.Context, error) {}, // main prints and exits
+		// A repeatable flag takes one value per use: a comma belongs to the
+		// value (an annotation "a, b", a glob "{a,b}", a title "x,y.txt").
+		DisableSliceFlagSeparator: true,
+		BashComplete:              completeWith(nil),
+		ExitErrHandler:            func(*cli.Context, error) {}, // main prints and exits
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usagef("%v", err)
 		},

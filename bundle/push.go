@@ -33,6 +33,7 @@ type PushResult struct {
 	Skipped   int           `json:"skipped"` // blobs the registry had (sent: no)
 	Bytes     int64         `json:"bytes"`   // bytes sent
 	Referrers []Referrer    `json:"referrers"`
+	Warnings  []string      `json:"warnings"` // verify's warnings about what was sent
 }
 
 // Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
@@ -40,15 +41,22 @@ type PushResult struct {
 // unless opts.NoReferrers, each referrer index.json names of any manifest of
 // the bundle's graph, and theirs in turn (the referrers Export takes), after
 // its subject. The tag defaults to the layout tag (src's, or the entry's
-// only one); an untagged bundle is pushed by digest. The whole graph must be
-// in the layout before anything is sent; every blob is read through the
-// layout's verifying reader, so a damaged blob stops the push with
-// layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the registry has are
-// not sent again, so a push that failed half-way resumes where it stopped.
+// only one); an untagged bundle is pushed by digest. Before anything is
+// sent, what would be sent (the bundle's graph and the referrers') passes
+// the check import and pull make of what they receive (verifyGraph:
+// verify's rules, every blob hashed): an error finding, such as a
+// descriptor whose data is not its blob or a damaged blob, fails the push
+// with verify.ErrFailed naming it, and the registry is sent nothing;
+// verify's warnings are in res.Warnings. The blobs are then sent without
+// being hashed again (layout.Store.FetchHashed: their sizes are checked;
+// the registry checks each digest as it receives it). Blobs the
+// registry has are not sent again, so a push that failed half-way resumes
+// where it stopped.
 // The layout's blob lock is held shared throughout, so a gc waits.
 //
 // Errors: ErrUnauthorized (401, 403), ErrNotInRegistry (404),
-// layout.ErrDigestMismatch (content that does not match its digest),
+// verify.ErrFailed (a graph verify rejects), layout.ErrDigestMismatch
+// (content that does not match its digest),
 // layout.ErrBadReference (dst), and otherwise operational (an unknown
 // host, a registry that stops answering).
 func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushResult, err error) {
@@ -84,7 +92,17 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	res = PushResult{
 		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tags: []string{},
-		Blobs: len(g.order),
+		Blobs: len(g.order), Referrers: []Referrer{}, Warnings: []string{},
+	}
+	// What goes out is checked as what comes in.
+	index, err := graphIndex(append([]ocispec.Descriptor{root}, referrers...))
+	if err != nil {
+		return res, err
+	}
+	warnings, err := verifyGraph(ctx, store, index, nil)
+	res.Warnings = append(res.Warnings, warnings...)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", src, err)
 	}
 	if res.Referrers, err = describeReferrers(ctx, store, referrers); err != nil {
 		return res, err
@@ -99,7 +117,13 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	res.Reference = ref.String()
 
-	sent, sentBytes, err := pushCopy(ctx, store, repo, root, dstRef, referrers, res.Reference, total, opts)
+	// verifyGraph hashed every blob of g: it goes out without being hashed
+	// again (the registry checks each digest as it receives it).
+	from := &orasStore{store: store, progress: progress.Or(opts.Progress), hashed: map[digest.Digest]bool{}}
+	for _, d := range g.order {
+		from.hashed[d.Digest] = true
+	}
+	sent, sentBytes, err := pushCopy(ctx, from, repo, root, dstRef, referrers, res.Reference, total, opts)
 	if err != nil {
 		return res, err
 	}
@@ -162,15 +186,14 @@ func pushGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor
 	return g, referrers, total, nil
 }
 
-// pushCopy sends root's graph from store to repo with oras.Copy, tagging
-// the root dstRef (a tag, or root's digest), then each of referrers' graphs
-// with oras.CopyGraph, in order, reporting progress against total to
-// opts.Progress. It returns the blobs it sent (manifests included) and
+// pushCopy sends root's graph from srcStore to repo with oras.Copy,
+// tagging the root dstRef (a tag, or root's digest), then each of
+// referrers' graphs with oras.CopyGraph, in order, reporting progress
+// against total to srcStore's progress. It returns the blobs it sent (manifests included) and
 // their bytes; a failure is registryError with reference (and 0, 0), the
 // registry left holding what was sent, so a push run again resumes there.
-func pushCopy(ctx context.Context, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, dstRef string, referrers []ocispec.Descriptor, reference string, total int64, opts RegistryOptions) (int, int64, error) {
-	progress := progress.Or(opts.Progress)
-	srcStore := &orasStore{store: store, progress: progress}
+func pushCopy(ctx context.Context, srcStore *orasStore, repo *remote.Repository, root ocispec.Descriptor, dstRef string, referrers []ocispec.Descriptor, reference string, total int64, opts RegistryOptions) (int, int64, error) {
+	progress := srcStore.progress
 	// A node the registry has is skipped with all that lies below it (the
 	// registry accepted it only with its children); the root is put again
 	// to set the tag, which sends no blob.
