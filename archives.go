@@ -151,6 +151,20 @@ func openSource(c *cli.Context, args []string) (*openedSource, []string, error) 
 	return &openedSource{Source: src}, args[1:], nil
 }
 
+// openOneSource is openSource for a command that takes one REFERENCE
+// (or one split set) and nothing after it.
+func openOneSource(c *cli.Context) (*openedSource, error) {
+	src, rest, err := openSource(c, c.Args().Slice())
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		src.done(nil)
+		return nil, usagef("%s: want one REFERENCE (or the parts of one archive), got also %q", c.Command.Name, rest)
+	}
+	return src, nil
+}
+
 // partArgs returns how many leading arguments are the parts of one split
 // set, FILE.000 FILE.001 … in order (1 when args[0] is not part 0).
 func partArgs(args []string) int {

@@ -43,13 +43,9 @@ func filesAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src, rest, err := openSource(c, c.Args().Slice())
+	src, err := openOneSource(c)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		src.done(nil)
-		return usagef("files: want one REFERENCE, got also %q", rest)
 	}
 	res, err := bundle.FilesFrom(c.Context, src.Source, bundle.FilesOptions{
 		Layers: c.StringSlice("layer"), SkipUnknown: c.Bool("skip-unknown"),

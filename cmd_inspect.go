@@ -20,13 +20,9 @@ func inspectCommand() *cli.Command {
 }
 
 func inspectAction(c *cli.Context) error {
-	src, rest, err := openSource(c, c.Args().Slice())
+	src, err := openOneSource(c)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		src.done(nil)
-		return usagef("inspect: want one REFERENCE, got also %q", rest)
 	}
 	in, err := bundle.InspectFrom(c.Context, src.Source)
 	if err = src.done(err); err != nil {

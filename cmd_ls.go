@@ -20,13 +20,9 @@ func lsCommand() *cli.Command {
 }
 
 func lsAction(c *cli.Context) error {
-	src, rest, err := openSource(c, c.Args().Slice())
+	src, err := openOneSource(c)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		src.done(nil)
-		return usagef("ls: want one LAYOUT or ARCHIVE (or its parts), got also %q", rest)
 	}
 	entries, err := bundle.ListFrom(c.Context, src.Source)
 	if err = src.done(err); err != nil {
