@@ -108,6 +108,19 @@ func TestReceiveEverySource(t *testing.T) {
 	}
 }
 
+// TestReceiveNamedPipe: a named pipe (mkfifo, a shell's <(…)) is read
+// as standard input is, once, forward.
+func TestReceiveNamedPipe(t *testing.T) {
+	work, dgst := rcSetup(t)
+	want := mustRun(t, work, nil, "files", "--format", "sha256sum", "a.tar")
+	for _, cmd := range []string{"ls", "files --format sha256sum", "inspect --json"} {
+		r := rcSh(t, work, "rm -f p && mkfifo p && { cat a.tar > p & } && OCB "+cmd+" p")
+		if r.code != 0 || !strings.Contains(r.stdout, dgst) && !strings.Contains(cmd, "files") || strings.Contains(cmd, "files") && r.stdout != want {
+			t.Errorf("%s of a named pipe: exit %d, stdout %q, stderr %q", cmd, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
 func TestReceiveFilesAndExtractJSON(t *testing.T) {
 	work, _ := rcSetup(t)
 	var files struct {
