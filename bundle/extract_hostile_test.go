@@ -16,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layer"
+	"github.com/ocibundle/ocibundle/verify"
 )
 
 // deepDepth is the depth of deepTar: 2,500 directories "d/", a path of
@@ -79,7 +80,23 @@ func TestExtractDeepPath(t *testing.T) {
 			if !strings.HasSuffix(res.Entries[len(res.Entries)-1].Path, "/l") {
 				t.Errorf("last entry %q, want the link", res.Entries[len(res.Entries)-1].Path)
 			}
+			// verify --deep judges the same layer.
+			rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+			if err != nil || rep.Summary.Errors+rep.Summary.Warnings != 0 {
+				t.Errorf("verify --deep = %v, %+v", err, rep)
+			}
 		})
+	}
+	// Refused after the whole tree is staged (a wrong diff_id): nothing is
+	// left, the staging tree deeper than PATH_MAX included.
+	l := imageLayer(deepTar(t))
+	l.diffID = digest.FromString("other")
+	parent := t.TempDir()
+	if _, err := Extract(ctx, writeLayout(t, true, []testLayer{l}), filepath.Join(parent, "out"), ExtractOptions{}); err == nil {
+		t.Fatal("Extract() with a wrong diff_id succeeded")
+	}
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 

@@ -155,3 +155,23 @@ func TestCheckTitle(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkJudgeDeepPath judges a layer of 2,500 nested directories (a
+// 5,000-byte path) with macOS's name rules, as verify --deep and extract on
+// macOS do: each entry costs its new component, not its depth.
+func BenchmarkJudgeDeepPath(b *testing.B) {
+	var hdrs []*tar.Header
+	p := ""
+	for range 2500 {
+		p += "d/"
+		hdrs = append(hdrs, &tar.Header{Name: p, Typeflag: tar.TypeDir, Mode: 0o755})
+	}
+	for b.Loop() {
+		j := NewJudge(Options{Image: true, MaxSize: -1, Names: NewNames(NameRulesFor("darwin"), nil, 0)}, nil)
+		for _, h := range hdrs {
+			if _, err := j.Entry(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
