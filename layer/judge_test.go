@@ -175,3 +175,18 @@ func BenchmarkJudgeDeepPath(b *testing.B) {
 		}
 	}
 }
+
+// TestJudgeParentsCache: the directory whose paths the judge found clean
+// is forgotten when a link or file comes at one of them (possible once
+// MaxTracked stops the judge remembering the parents of entries).
+func TestJudgeParentsCache(t *testing.T) {
+	j := NewJudge(Options{MaxSize: -1, MaxTracked: 1}, nil)
+	for _, h := range []*tar.Header{reg("x"), reg("a/b/c"), sym("a", "x")} {
+		if _, err := j.Entry(h); err != nil {
+			t.Fatalf("Entry(%s) = %v", h.Name, err)
+		}
+	}
+	if _, err := j.Entry(reg("a/b/d")); err == nil || !strings.Contains(err.Error(), "reached through the symlink a") {
+		t.Errorf("Entry(a/b/d) after the link a = %v, want it refused", err)
+	}
+}
