@@ -80,6 +80,10 @@ func TestExtractDeepPath(t *testing.T) {
 			if !strings.HasSuffix(res.Entries[len(res.Entries)-1].Path, "/l") {
 				t.Errorf("last entry %q, want the link", res.Entries[len(res.Entries)-1].Path)
 			}
+			// Again, merged into the tree just written.
+			if _, err := Extract(context.Background(), ref, dst, ExtractOptions{Overwrite: true}); err != nil {
+				t.Errorf("Extract(--overwrite) into the deep tree = %v", err)
+			}
 			// verify --deep judges the same layer.
 			rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
 			if err != nil || rep.Summary.Errors+rep.Summary.Warnings != 0 {
