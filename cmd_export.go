@@ -70,6 +70,7 @@ func exportAction(c *cli.Context) error {
 	} else {
 		res, err = bundle.ExportFile(c.Context, out, c.Args().Slice(), opts)
 	}
+	warn(c, res.Warnings)
 	if err != nil {
 		return cmdErr(c, err)
 	}

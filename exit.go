@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"syscall"
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
@@ -50,7 +50,7 @@ var exitTable = []struct {
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
-		path.ErrBadPattern, // a malformed pack --exclude glob
+		glob.ErrBadPattern, // a malformed glob (pack --exclude, extract PATTERN)
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
@@ -64,7 +64,7 @@ var exitTable = []struct {
 		layer.ErrTooLarge,
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
-		layout.ErrTagConflict, bundle.ErrBadPart,
+		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
 	}},
 	{classOperational, []error{

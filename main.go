@@ -250,8 +250,11 @@ func newApp() *cli.App {
 		Writer:               os.Stdout,
 		ErrWriter:            os.Stderr,
 		EnableBashCompletion: true, // cmd_completion.go
-		BashComplete:         completeWith(nil),
-		ExitErrHandler:       func(*cli.Context, error) {}, // main prints and exits
+		// A repeatable flag takes one value per use: a comma belongs to the
+		// value (an annotation "a, b", a glob "{a,b}", a title "x,y.txt").
+		DisableSliceFlagSeparator: true,
+		BashComplete:              completeWith(nil),
+		ExitErrHandler:            func(*cli.Context, error) {}, // main prints and exits
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usagef("%v", err)
 		},

@@ -43,6 +43,7 @@ type ExportResult struct {
 	// (those of Bundles marked Referrer), described as push and pull
 	// describe theirs.
 	Referrers []Referrer `json:"referrers"`
+	Warnings  []string   `json:"warnings"` // verify's warnings about what was exported
 }
 
 // Archive describes an archive written or read (docs/json.md).
@@ -76,8 +77,9 @@ type exportPlan struct {
 	blobs     []ocispec.Descriptor
 	bundles   []ExportedBundle
 	referrers []Referrer
-	total     int64  // the archive's size in bytes
-	release   func() // releases the blob lock
+	warnings  []string // verifyGraph's
+	total     int64    // the archive's size in bytes
+	release   func()   // releases the blob lock
 }
 
 // Export writes an archive of the bundles refs name to w and returns its
@@ -90,10 +92,16 @@ type exportPlan struct {
 // opts.NoReferrers.
 //
 // The archive is deterministic: the same layout and selection give the same
-// bytes. Every blob is hashed while it is copied; a blob that does not match
-// its digest or size fails the export with ErrDigestMismatch or
-// ErrSizeMismatch naming it, after w has received part of the archive but
-// never its end-of-archive marker. Export does not close w.
+// bytes. Before the first byte is written, what the archive will hold
+// passes the check import and pull make of what they receive
+// (verifyGraph: verify's rules): an error finding, such as a descriptor
+// whose data is not its blob, fails the export with verify.ErrFailed
+// naming it, and w receives nothing; verify's warnings are in the result.
+// Every blob is hashed while it is copied (that is the check of its
+// bytes, so a blob is read once); a blob that does not match its digest
+// or size fails the export with ErrDigestMismatch or ErrSizeMismatch
+// naming it, after w has received part of the archive but never its
+// end-of-archive marker. Export does not close w.
 func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions) (ExportResult, error) {
 	plan, err := planExport(ctx, refs, opts.NoReferrers)
 	if err != nil {
@@ -114,6 +122,7 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 		Blobs:     len(plan.blobs),
 		Bundles:   plan.bundles,
 		Referrers: plan.referrers,
+		Warnings:  plan.warnings,
 	}, nil
 }
 
@@ -180,7 +189,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	if err != nil {
 		return nil, err
 	}
-	plan := &exportPlan{store: store, release: release, referrers: []Referrer{}}
+	plan := &exportPlan{store: store, release: release, referrers: []Referrer{}, warnings: []string{}}
 	defer func() {
 		if err != nil {
 			release()
@@ -212,6 +221,17 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	if plan.index, err = json.Marshal(out); err != nil {
 		return nil, err
 	}
+	// What goes out is checked as what comes in; writeArchive hashes
+	// every blob as it copies it and fails on a mismatch.
+	hashed := map[digest.Digest]bool{}
+	for _, d := range plan.blobs {
+		hashed[d.Digest] = true
+	}
+	warnings, err := verifyGraph(ctx, store, plan.index, hashed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", parsed[0].Path, err)
+	}
+	plan.warnings = append(plan.warnings, warnings...)
 	plan.total = archiveSize(int64(len(plan.index)), plan.blobs)
 	return plan, nil
 }

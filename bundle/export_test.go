@@ -19,6 +19,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/verify"
 )
 
 // packedLayout packs the fixture into a new layout under a fresh temp dir,
@@ -276,6 +277,36 @@ func TestExportCorruptLayout(t *testing.T) {
 	if _, err := Export(ctx, &buf, []string{dir2}, ExportOptions{}); !errors.Is(err, layout.ErrBlobNotFound) || buf.Len() != 0 {
 		t.Errorf("Export(missing blob) = %v after %d bytes, want ErrBlobNotFound before any", err, buf.Len())
 	}
+}
+
+// TestExportVerifiesFirst: export checks what it sends as import checks
+// what it receives (verifyGraph): a referrer going along whose config
+// descriptor's data is not the blob fails the export with
+// verify.ErrFailed naming it, before one byte is written; with
+// NoReferrers the bundle alone is exported. (Before, the archive carried
+// the bad data, for import to refuse at the other end of the gap.)
+func TestExportVerifiesFirst(t *testing.T) {
+	dir, res := packedLayout(t, "v1")
+	store, err := layout.Open(dir)
+	must(t, err)
+	cfg, err := store.PutBytes(ctx, ocispec.MediaTypeEmptyJSON, []byte("{}"))
+	must(t, err)
+	cfg.Data = []byte("[]") // two bytes, as {}, with another digest
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/vnd.test.sig", Config: cfg,
+		Layers: []ocispec.Descriptor{cfg}, Subject: &ocispec.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: res.Size}}
+	m.SchemaVersion = 2
+	data, err := json.Marshal(m)
+	must(t, err)
+	sig, err := store.PutBytes(ctx, ocispec.MediaTypeImageManifest, data)
+	must(t, err)
+	must(t, store.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.AddUntagged(idx, sig) }))
+
+	var buf bytes.Buffer
+	_, err = Export(ctx, &buf, []string{dir + ":v1"}, ExportOptions{})
+	if !errors.Is(err, verify.ErrFailed) || !strings.Contains(err.Error(), sig.Digest.Encoded()) || buf.Len() != 0 {
+		t.Errorf("Export(referrer with bad data) = %v after %d bytes, want verify.ErrFailed naming %s before any", err, buf.Len(), sig.Digest)
+	}
+	exportBytes(t, []string{dir + ":v1"}, ExportOptions{NoReferrers: true})
 }
 
 func TestSplitExport(t *testing.T) {

@@ -8,13 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
@@ -42,9 +42,9 @@ type tree struct {
 
 // scanOptions are the pack options that decide what a tree holds.
 type scanOptions struct {
-	dereference bool     // store what symlinks point to (tar -h)
-	keepLinks   bool     // store symlinks that leave the tree as they are
-	exclude     []string // path.Match patterns on entry names (and their tails)
+	dereference bool           // store what symlinks point to (tar -h)
+	keepLinks   bool           // store symlinks that leave the tree as they are
+	exclude     *glob.Excludes // .gitignore-style patterns on names relative to the PATH
 }
 
 // scanner walks one PATH argument.
@@ -140,7 +140,7 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	}
 	for _, d := range children {
 		childName := name + "/" + d.Name()
-		if s.excluded(childName) {
+		if s.excluded(filepath.Join(p, d.Name()), childName, d) {
 			continue
 		}
 		info, err := d.Info()
@@ -154,22 +154,21 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	return nil
 }
 
-// excluded reports whether an --exclude pattern matches name or a tail of
-// it after a "/" (as tar's --exclude: "*.o" and "build" match at any depth).
-func (s *scanner) excluded(name string) bool {
-	for _, pat := range s.opts.exclude {
-		for tail := name; ; {
-			if ok, _ := path.Match(pat, tail); ok {
-				return true
-			}
-			i := strings.IndexByte(tail, '/')
-			if i < 0 {
-				break
-			}
-			tail = tail[i+1:]
-		}
+// excluded reports whether an --exclude pattern leaves out the entry named
+// name (found as d at p), before anything of it is read: the pattern sees
+// the name relative to the PATH, and whether it is stored as a directory
+// (with --dereference, a symlink to one is: it is stat'ed, not read).
+func (s *scanner) excluded(p, name string, d fs.DirEntry) bool {
+	if s.opts.exclude == nil {
+		return false
 	}
-	return false
+	dir := d.IsDir()
+	if d.Type()&fs.ModeSymlink != 0 && s.opts.dereference {
+		fi, err := os.Stat(p)
+		dir = err == nil && fi.IsDir()
+	}
+	_, rel, _ := strings.Cut(name, "/") // below the title
+	return s.opts.exclude.Match(rel, dir)
 }
 
 // refused turns a refusal of the layer rules about the file p into pack's
@@ -219,16 +218,9 @@ func (s *scanner) unfollowable(p string, err error) error {
 }
 
 // quotePattern returns a shell-quoted --exclude pattern matching name
-// exactly.
+// exactly (glob.Escape), at any depth.
 func quotePattern(name string) string {
-	var b strings.Builder
-	for _, c := range name {
-		if strings.ContainsRune(`\*?[`, c) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return "'" + strings.ReplaceAll(b.String(), "'", `'\''`) + "'"
+	return "'" + strings.ReplaceAll(glob.Escape(name), "'", `'\''`) + "'"
 }
 
 func badInput(p string, err error) error {

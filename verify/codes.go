@@ -50,7 +50,7 @@ const (
 	UnknownAnnotation   Code = "UNKNOWN_ANNOTATION"     // an org.opencontainers.image.* key the spec does not define
 	BadRefName          Code = "BAD_REF_NAME"           // ref.name does not match the spec's grammar
 	RefNameOutsideIndex Code = "REF_NAME_OUTSIDE_INDEX" // ref.name anywhere but on index.json's manifests
-	DuplicateTag        Code = "DUPLICATE_TAG"          // one tag on index.json entries with different digests
+	DuplicateTag        Code = "DUPLICATE_TAG"          // one tag on index.json entries with different digests (a warning: docker save 25+ writes it)
 	BadAnnotation       Code = "BAD_ANNOTATION"         // an ocibundle annotation value that cannot be read
 	TagNotFound         Code = "TAG_NOT_FOUND"          // the target's tag is not in index.json
 	DigestNotFound      Code = "DIGEST_NOT_FOUND"       // the target's digest is neither in index.json nor in blobs/
