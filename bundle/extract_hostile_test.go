@@ -84,6 +84,9 @@ func TestExtractDeepPath(t *testing.T) {
 			if _, err := Extract(context.Background(), ref, dst, ExtractOptions{Overwrite: true}); err != nil {
 				t.Errorf("Extract(--overwrite) into the deep tree = %v", err)
 			}
+			if left, _ := os.ReadDir(filepath.Dir(dst)); len(left) != 1 {
+				t.Errorf("beside DIR after --overwrite: %v, want DIR alone", left)
+			}
 			// verify --deep judges the same layer.
 			rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
 			if err != nil || rep.Summary.Errors+rep.Summary.Warnings != 0 {
