@@ -424,7 +424,7 @@ func (a *Applier) remove(name string) error {
 // at returns an os.Root on the directory that holds name (made, 0700, if
 // missing) and name's base name.
 func (a *Applier) at(name string) (*os.Root, string, error) {
-	r, err := a.chain.at(path.Dir(name))
+	r, err := a.chain.at(parentDir(name))
 	if err != nil {
 		if rf := a.belowFile(name); rf != nil {
 			return nil, "", rf
@@ -498,7 +498,7 @@ func (a *Applier) regularFile(name string) bool {
 // image, of a lower layer: the judge refuses it within a layer).
 func (a *Applier) belowFile(name string) *Refusal {
 	var r *Refusal
-	if dir := path.Dir(name); dir != "." {
+	if dir := parentDir(name); dir != "." {
 		a.lstatDown(dir, func(p string, fi fs.FileInfo, err error) bool {
 			if err == nil && fi.Mode().IsRegular() {
 				r = &Refusal{Name: name, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", p)}

@@ -32,7 +32,7 @@ func (a *Applier) applyDirs(dir string, names []string) error {
 		open: func(parent *os.Root, name string) (*os.Root, error) { return parent.OpenRoot(name) }}
 	defer chain.truncate(0)
 	for _, p := range names {
-		parent, err := chain.at(path.Dir(p))
+		parent, err := chain.at(parentDir(p))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
