@@ -190,3 +190,20 @@ func TestJudgeParentsCache(t *testing.T) {
 		t.Errorf("Entry(a/b/d) after the link a = %v, want it refused", err)
 	}
 }
+
+func TestContentLimit(t *testing.T) {
+	for _, c := range []struct {
+		declared, capSize, compressed, want int64
+	}{
+		{100, 1 << 20, 10, 100},                 // declared wins, even under a cap
+		{-1, 1 << 20, 10, 1 << 20},              // --max-layer-size
+		{-1, 0, 128 << 10, 1 << 30},             // a small layer: 1 GiB
+		{-1, 0, 100 << 20, 100 * 100 << 20},     // 100 times the compressed size
+		{-1, 0, 1 << 30, DefaultMaxLayerSize},   // at most 16 GiB
+		{-1, 0, 100 << 30, DefaultMaxLayerSize}, // whatever the compressed size
+	} {
+		if got, _ := ContentLimit(c.declared, c.capSize, c.compressed); got != c.want {
+			t.Errorf("ContentLimit(%d, %d, %d) = %d, want %d", c.declared, c.capSize, c.compressed, got, c.want)
+		}
+	}
+}
