@@ -19,7 +19,7 @@ func exportCommand() *cli.Command {
 		ArgsUsage: "LAYOUT[:TAG|@DIGEST]...",
 		Flags: append([]cli.Flag{
 			stringFlag("output", "o", "", "the archive file to write, or - for standard output"),
-			stringFlag("split", "", "", "cut the archive into parts FILE.000, FILE.001, … of at most SIZE (700M, 4G, 4.7GB) plus FILE.sha256"),
+			stringFlag("split", "", "", "cut the archive into parts FILE.000, FILE.001, … of at most SIZE (with its unit: 700M, 4.7G, 1GiB) plus FILE.sha256"),
 			boolFlag("json", "", "print the result as JSON"),
 		}, referrerFlags()...),
 		Action: exportAction,
@@ -70,6 +70,7 @@ func exportAction(c *cli.Context) error {
 	} else {
 		res, err = bundle.ExportFile(c.Context, out, c.Args().Slice(), opts)
 	}
+	warn(c, res.Warnings)
 	if err != nil {
 		return cmdErr(c, err)
 	}

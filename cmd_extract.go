@@ -23,6 +23,7 @@ func extractCommand() *cli.Command {
 			boolFlag("same-owner", "", "set the owners recorded in the layers (root only)"),
 			boolFlag("allow-outside-links", "", "write symlinks whose targets leave DIR (as pack --keep-links stores them); nothing is written through them"),
 			stringFlag("platform", "", "", "the image to take from an index: os/arch[/variant], as linux/arm64/v8 (default: this machine's)"),
+			maxLayerSizeFlag(),
 			boolFlag("json", "", "print what was written as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -45,7 +46,12 @@ func extractCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			maxLayer, err := maxLayerSize(c)
+			if err != nil {
+				return err
+			}
 			opts := bundle.ExtractOptions{
+				MaxLayerSize:        maxLayer,
 				Overwrite:           c.Bool("overwrite"),
 				Layers:              c.StringSlice("layer"),
 				SkipUnknown:         c.Bool("skip-unknown"),

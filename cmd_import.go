@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,6 +80,9 @@ func importAction(c *cli.Context) error {
 	warn(c, res.Warnings)
 	reportMoves(c, res.Moved)
 	name := strings.Join(args, " ")
+	if errors.Is(err, layout.ErrDuplicateTag) {
+		err = fmt.Errorf("%w; every manifest was imported, untagged: name one as %s@DIGEST, or --force gives the tag to the last", err, out)
+	}
 	if err != nil {
 		// Named as verify and extract name the archive they read.
 		return cmdErr(c, fmt.Errorf("%s: %w", name, err))

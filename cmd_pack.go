@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
+	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 )
 
@@ -22,7 +24,7 @@ func packCommand() *cli.Command {
 		Usage:     "pack files and directories into a bundle in an OCI layout; prints the manifest digest",
 		ArgsUsage: "PATH...",
 		Flags: []cli.Flag{
-			stringFlag("output", "o", "", "the layout to pack into (created if missing)"),
+			stringFlag("output", "o", "", "the layout to pack into (created if missing); DIR:TAG also tags the bundle, when DIR is missing or a layout"),
 			sliceFlag("tag", "t", "tag the bundle (repeatable)"),
 			sliceFlag("annotation", "a", "manifest annotation K=V (repeatable)"),
 			sliceFlag("layer-annotation", "", "layer annotation TITLE:K=V (repeatable)"),
@@ -35,6 +37,7 @@ func packCommand() *cli.Command {
 			boolFlag("dereference", "", "store the file or directory a symlink points to, not the link (like tar -h)"),
 			boolFlag("keep-links", "", "store symlinks that leave PATH as they are (extract needs --allow-outside-links)"),
 			sliceFlag("exclude", "", "leave out what this glob matches below each PATH, as a .gitignore line (*, **, ?, dir/, !keep; repeatable)"),
+			boolFlag("raw", "", "store each PATH that is a file as its own bytes, as oras push does (oras pull gives it back byte for byte)"),
 			&cli.IntFlag{Name: "jobs", Value: runtime.GOMAXPROCS(0), DefaultText: "the number of CPUs", Usage: "layers packed at once (never changes the bytes)", EnvVars: envVars("jobs")},
 			jsonFlag(),
 		},
@@ -85,8 +88,14 @@ func packAction(c *cli.Context) error {
 		return err
 	}
 	packMemoryLimit(jobs)
+	// -o DIR:TAG, as oras --oci-layout dir:tag (layout.ParseOutput).
+	target := layout.ParseOutput(out)
+	tags := c.StringSlice("tag")
+	if target.Tag != "" && !slices.Contains(tags, target.Tag) {
+		tags = append([]string{target.Tag}, tags...)
+	}
 	opts := bundle.PackOptions{
-		Tags:         c.StringSlice("tag"),
+		Tags:         tags,
 		ArtifactType: c.String("artifact-type"),
 		Compression:  codec,
 		Level:        level,
@@ -95,6 +104,7 @@ func packAction(c *cli.Context) error {
 		Dereference:  c.Bool("dereference"),
 		KeepLinks:    c.Bool("keep-links"),
 		Exclude:      c.StringSlice("exclude"),
+		RawFiles:     c.Bool("raw"),
 	}
 	if err := packAnnotations(c, &opts); err != nil {
 		return err
@@ -111,7 +121,7 @@ func packAction(c *cli.Context) error {
 	if opts.SourceDateEpoch, err = sourceDateEpoch(c); err != nil {
 		return err
 	}
-	res, err := bundle.Pack(c.Context, out, c.Args().Slice(), opts)
+	res, err := bundle.Pack(c.Context, target.Path, c.Args().Slice(), opts)
 	if err != nil {
 		return cmdErr(c, err)
 	}

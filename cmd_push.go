@@ -28,6 +28,7 @@ func pushAction(c *cli.Context) error {
 		return err
 	}
 	res, err := bundle.Push(c.Context, c.Args().Get(0), c.Args().Get(1), opts)
+	warn(c, res.Warnings)
 	if err != nil {
 		return cmdErr(c, err)
 	}

@@ -20,6 +20,7 @@ func verifyCommand() *cli.Command {
 			stringFlag("digest", "", "", "the bundle must have this manifest digest"),
 			boolFlag("allow-missing", "", "a referenced blob that is missing is a warning, not an error"),
 			boolFlag("allow-outside-links", "", "with --deep, a symlink that leaves its layer is a warning, not an error"),
+			maxLayerSizeFlag(),
 			jsonFlag(),
 		},
 		Action: verifyAction,
@@ -34,7 +35,12 @@ func verifyAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	maxLayer, err := maxLayerSize(c)
+	if err != nil {
+		return err
+	}
 	opts := verify.Options{
+		MaxLayerSize:      maxLayer,
 		Strict:            c.Bool("strict"),
 		AllowMissing:      c.Bool("allow-missing"),
 		Deep:              c.Bool("deep"),

@@ -61,9 +61,10 @@ var exitTable = []struct {
 		layout.ErrUnsafeArchive, layout.ErrBadArchive, layout.ErrMemberType,
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
+		layer.ErrTooLarge,
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
-		layout.ErrTagConflict, bundle.ErrBadPart,
+		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
 	}},
 	{classOperational, []error{

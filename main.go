@@ -20,7 +20,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/units"
 )
 
 func main() {
@@ -168,6 +170,25 @@ func stringFlag(name, alias, value, usage string) *cli.StringFlag {
 		f.Aliases = []string{alias}
 	}
 	return f
+}
+
+// maxLayerSizeFlag is extract's and verify --deep's cap on the uncompressed
+// size of a layer that declares none (layer.ContentLimit).
+func maxLayerSizeFlag() *cli.StringFlag {
+	return stringFlag("max-layer-size", "", "", fmt.Sprintf("stop a layer without io.ocibundle.content.size that decompresses past SIZE (default %s)", units.FormatBytes(layer.DefaultMaxLayerSize)))
+}
+
+// maxLayerSize reads --max-layer-size (0 when not set: the default).
+func maxLayerSize(c *cli.Context) (int64, error) {
+	s := c.String("max-layer-size")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := units.ParseBytes(s)
+	if err != nil {
+		return 0, usagef("%s: --max-layer-size: %v", c.Command.Name, err)
+	}
+	return n, nil
 }
 
 // enumFlag is a string flag whose value parse must accept: any other value,

@@ -95,6 +95,44 @@ func TestPackGolden(t *testing.T) {
 	}
 }
 
+// TestPackRawFiles: with RawFiles a PATH that is a file becomes a layer of
+// its own bytes (profile.MediaTypeFile, titled), a directory stays a tar
+// layer, the same inputs give the same manifest, and Extract writes the
+// file back with the same bytes.
+func TestPackRawFiles(t *testing.T) {
+	paths := fixture(t, t.TempDir())
+	var digests []digest.Digest
+	for range 2 {
+		dir := filepath.Join(t.TempDir(), "L")
+		res, err := Pack(ctx, dir, paths, PackOptions{RawFiles: true, Tags: []string{"v1"}})
+		must(t, err)
+		digests = append(digests, res.Digest)
+		store, err := layout.Open(dir)
+		must(t, err)
+		m, err := store.ReadManifest(ctx, ocispec.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: res.Size})
+		must(t, err)
+		want, err := os.ReadFile(paths[1])
+		must(t, err)
+		raw := m.Layers[1]
+		if m.Layers[0].MediaType != ocispec.MediaTypeImageLayerZstd || raw.MediaType != profile.MediaTypeFile ||
+			raw.Digest != digest.FromBytes(want) || raw.Annotations[ocispec.AnnotationTitle] != "notes.md" || len(raw.Annotations) != 1 {
+			t.Fatalf("layers = %+v, want a zstd tar of app, then notes.md raw", m.Layers)
+		}
+		if l := res.Layers[1]; l.ContentDigest != raw.Digest || l.ContentSize != int64(len(want)) || l.Files != 1 {
+			t.Errorf("PackResult layer = %+v, want the file as its content", l)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		_, err = Extract(ctx, dir+":v1", out, ExtractOptions{})
+		must(t, err)
+		if got, err := os.ReadFile(filepath.Join(out, "notes.md")); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("extracted notes.md = %q, %v; want %q", got, err, want)
+		}
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("Pack(RawFiles) twice = %s, %s; want the same manifest", digests[0], digests[1])
+	}
+}
+
 // readLayer decompresses a layer and returns its tar headers.
 func readLayer(t *testing.T, store *layout.Store, desc ocispec.Descriptor) []*tar.Header {
 	t.Helper()

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -108,8 +110,8 @@ func TestDockerSchema2(t *testing.T) {
 	}
 	in, err := Inspect(ctx, dir+"@"+list.Digest.String())
 	must(t, err)
-	if len(in.Manifests) != 1 || in.Manifests[0].Digest != img.Digest {
-		t.Errorf("Inspect(manifest list).Manifests = %+v, want the image", in.Manifests)
+	if host := hostPlatform(); len(in.Manifests) != 1 || in.Manifests[0].Digest != img.Digest || in.Manifests[0].Platform != host.OS+"/"+host.Architecture {
+		t.Errorf("Inspect(manifest list).Manifests = %+v, want the image for %s/%s", in.Manifests, host.OS, host.Architecture)
 	}
 	in, err = Inspect(ctx, dir+":image")
 	must(t, err)
@@ -126,5 +128,41 @@ func TestDockerSchema2(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(out, "etc/hello")); err != nil || string(data) != "from docker" {
 		t.Errorf("Extract(archive) wrote etc/hello %q, %v", data, err)
+	}
+}
+
+// TestDockerForeignLayer: a Docker foreign layer is a gzip tar like any
+// other when its blob is in the layout; when it is not (it lives at its
+// urls), verify warns and extract fails naming the layer.
+func TestDockerForeignLayer(t *testing.T) {
+	for _, present := range []bool{true, false} {
+		dir, s := newLayout(t)
+		img := putDockerImage(t, s, hostPlatform(), "etc/hello", "foreign")
+		m, err := s.ReadManifest(ctx, img)
+		must(t, err)
+		l := m.Layers[0]
+		l.MediaType, l.URLs = profile.MediaTypeDockerForeignLayer, []string{"https://example.com/base-layer"}
+		if !present {
+			must(t, os.Remove(filepath.Join(dir, "blobs", "sha256", l.Digest.Encoded())))
+		}
+		data, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": profile.MediaTypeDockerManifest, "config": m.Config, "layers": []ocispec.Descriptor{l}})
+		d, err := s.PutBytes(ctx, profile.MediaTypeDockerManifest, data)
+		must(t, err)
+		tagEntry(t, s, d, "foreign")
+		rep, err := verify.Verify(ctx, dir+":foreign", verify.Options{Deep: true})
+		must(t, err)
+		_, xerr := Extract(ctx, dir+":foreign", filepath.Join(t.TempDir(), "out"), ExtractOptions{})
+		if present {
+			if rep.Err() != nil || rep.Summary.Warnings != 0 || xerr != nil {
+				t.Errorf("foreign layer present: verify --deep = %v (%d warnings), Extract() = %v; want both clean", rep.Err(), rep.Summary.Warnings, xerr)
+			}
+			continue
+		}
+		if rep.Err() != nil || rep.Summary.Warnings != 1 {
+			t.Errorf("foreign layer absent: verify = %v, %d warnings; want one warning", rep.Err(), rep.Summary.Warnings)
+		}
+		if !errors.Is(xerr, layout.ErrBlobNotFound) || !strings.Contains(xerr.Error(), l.Digest.String()) {
+			t.Errorf("foreign layer absent: Extract() = %v, want ErrBlobNotFound naming %s", xerr, l.Digest)
+		}
 	}
 }

@@ -20,7 +20,7 @@ var (
 	ErrBadPlatform = errors.New("bad platform")
 	// ErrNoPlatform: an index has no manifest for the platform asked for
 	// (or this machine's).
-	ErrNoPlatform = errors.New("no manifest for")
+	ErrNoPlatform = errors.New("no image for the platform")
 )
 
 var (

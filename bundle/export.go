@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -42,6 +43,7 @@ type ExportResult struct {
 	// (those of Bundles marked Referrer), described as push and pull
 	// describe theirs.
 	Referrers []Referrer `json:"referrers"`
+	Warnings  []string   `json:"warnings"` // verify's warnings about what was exported
 }
 
 // Archive describes an archive written or read (docs/json.md).
@@ -75,8 +77,9 @@ type exportPlan struct {
 	blobs     []ocispec.Descriptor
 	bundles   []ExportedBundle
 	referrers []Referrer
-	total     int64  // the archive's size in bytes
-	release   func() // releases the blob lock
+	warnings  []string // verifyGraph's
+	total     int64    // the archive's size in bytes
+	release   func()   // releases the blob lock
 }
 
 // Export writes an archive of the bundles refs name to w and returns its
@@ -89,10 +92,16 @@ type exportPlan struct {
 // opts.NoReferrers.
 //
 // The archive is deterministic: the same layout and selection give the same
-// bytes. Every blob is hashed while it is copied; a blob that does not match
-// its digest or size fails the export with ErrDigestMismatch or
-// ErrSizeMismatch naming it, after w has received part of the archive but
-// never its end-of-archive marker. Export does not close w.
+// bytes. Before the first byte is written, what the archive will hold
+// passes the check import and pull make of what they receive
+// (verifyGraph: verify's rules): an error finding, such as a descriptor
+// whose data is not its blob, fails the export with verify.ErrFailed
+// naming it, and w receives nothing; verify's warnings are in the result.
+// Every blob is hashed while it is copied (that is the check of its
+// bytes, so a blob is read once); a blob that does not match its digest
+// or size fails the export with ErrDigestMismatch or ErrSizeMismatch
+// naming it, after w has received part of the archive but never its
+// end-of-archive marker. Export does not close w.
 func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions) (ExportResult, error) {
 	plan, err := planExport(ctx, refs, opts.NoReferrers)
 	if err != nil {
@@ -113,6 +122,7 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 		Blobs:     len(plan.blobs),
 		Bundles:   plan.bundles,
 		Referrers: plan.referrers,
+		Warnings:  plan.warnings,
 	}, nil
 }
 
@@ -121,13 +131,15 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 // complete), so that a failed or cancelled export leaves no file and an
 // earlier file is untouched. With opts.Split it writes the parts and
 // FILE.sha256 instead (see SplitWriter), each committed the same way once
-// the whole archive is written; on failure or cancellation no part and no
-// FILE.sha256 is left.
+// the whole archive is written, then removes the parts of an earlier split
+// export to FILE that the new set does not have (RemoveStaleParts); on
+// failure or cancellation no new part and no new FILE.sha256 is left.
 func ExportFile(ctx context.Context, file string, refs []string, opts ExportOptions) (res ExportResult, err error) {
 	if opts.Split > 0 {
 		sw := NewSplitWriter(file, opts.Split)
+		listed := false
 		defer func() {
-			if err != nil {
+			if err != nil && !listed {
 				sw.Remove()
 			}
 		}()
@@ -138,8 +150,11 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 			return res, err
 		}
 		res.Archive.Path, res.Archive.Parts = file, sw.Parts()
-		res.Archive.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Archive.Parts, res.Archive.Digest)
-		return res, err
+		if res.Archive.ChecksumFile, err = WriteChecksumFile(ctx, file, res.Archive.Parts, res.Archive.Digest); err != nil {
+			return res, err
+		}
+		listed = true // the new set is complete: stale parts go, whatever happens
+		return res, RemoveStaleParts(file, res.Archive.Parts)
 	}
 	f, err := atomicfile.NextTo(file, 0o644)
 	if err != nil {
@@ -174,7 +189,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	if err != nil {
 		return nil, err
 	}
-	plan := &exportPlan{store: store, release: release, referrers: []Referrer{}}
+	plan := &exportPlan{store: store, release: release, referrers: []Referrer{}, warnings: []string{}}
 	defer func() {
 		if err != nil {
 			release()
@@ -202,13 +217,21 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 			return nil, err
 		}
 	}
-	if err := checkExportDigests(g.order); err != nil {
-		return nil, err
-	}
 	plan.blobs = g.order
 	if plan.index, err = json.Marshal(out); err != nil {
 		return nil, err
 	}
+	// What goes out is checked as what comes in; writeArchive hashes
+	// every blob as it copies it and fails on a mismatch.
+	hashed := map[digest.Digest]bool{}
+	for _, d := range plan.blobs {
+		hashed[d.Digest] = true
+	}
+	warnings, err := verifyGraph(ctx, store, plan.index, hashed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", parsed[0].Path, err)
+	}
+	plan.warnings = append(plan.warnings, warnings...)
 	plan.total = archiveSize(int64(len(plan.index)), plan.blobs)
 	return plan, nil
 }
@@ -269,29 +292,56 @@ func selectBundles(ctx context.Context, store *layout.Store, idx ocispec.Index, 
 	return out, whole, nil
 }
 
-// checkExportDigests fails with ErrBadInput, naming the first offender, if
-// any blob is not sha256: blobs/sha512/<128 hex> does not fit a plain tar
-// header, and a name set by a PAX record is refused by importers.
-func checkExportDigests(blobs []ocispec.Descriptor) error {
-	for _, d := range blobs {
-		if d.Digest.Algorithm() != digest.SHA256 {
-			return fmt.Errorf("%s: %w: only sha256 blobs can be exported", d.Digest, ErrBadInput)
-		}
-	}
-	return nil
-}
-
 // archiveSize returns the archive's exact size in bytes, as writeArchive
-// writes it: a header and padded data per member (oci-layout, an
-// index.json of indexSize bytes, each blob), the two directories, and the
-// end-of-archive marker.
+// writes it: a header (with its PAX records, if any) and padded data per
+// member (oci-layout, an index.json of indexSize bytes, the directories,
+// each blob), and the end-of-archive marker. (The mtime does not change a
+// header's size before the year 2242.)
 func archiveSize(indexSize int64, blobs []ocispec.Descriptor) int64 {
-	member := func(n int64) int64 { return 512 + (n+511)/512*512 }
-	total := member(int64(len(layoutVersionDoc))) + member(indexSize) + 2*512 + 1024
+	epoch := time.Unix(0, 0)
+	member := func(name string, n int64, dir bool) int64 {
+		cw := countio.NewWriter(nil)
+		// Only the header blocks are written: the counter has them all.
+		_ = tar.NewWriter(cw).WriteHeader(memberHeader(name, n, dir, epoch))
+		return cw.N() + (n+511)/512*512
+	}
+	total := member(layout.LayoutFile, int64(len(layoutVersionDoc)), false) + member(layout.IndexFile, indexSize, false) + 1024
+	for _, dir := range archiveDirs(blobs) {
+		total += member(dir, 0, true)
+	}
 	for _, d := range blobs {
-		total += member(d.Size)
+		name, _ := layout.BlobPath(d.Digest) // validated by the walk
+		total += member(name, d.Size, false)
 	}
 	return total
+}
+
+// archiveDirs returns the directory members: blobs/, blobs/sha256/ (always:
+// the archives of sha256 layouts are what they always were), and
+// blobs/<alg>/ for each other algorithm a blob uses.
+func archiveDirs(blobs []ocispec.Descriptor) []string {
+	dirs := []string{layout.BlobsDir + "/", layout.BlobsDir + "/" + digest.SHA256.String() + "/"}
+	for _, alg := range layout.Algorithms {
+		if alg != digest.SHA256 && slices.ContainsFunc(blobs, func(d ocispec.Descriptor) bool { return d.Digest.Algorithm() == alg }) {
+			dirs = append(dirs, layout.BlobsDir+"/"+alg.String()+"/")
+		}
+	}
+	return dirs
+}
+
+// memberHeader is the header of every archive member: mode 0644
+// (directories 0755), uid/gid 0, no user or group names, mtime modTime. It
+// names no format: archive/tar writes plain USTAR whenever USTAR can hold
+// the header, as for every archive of blobs under 8 GiB with sha256 names
+// (byte for byte what earlier versions wrote), and PAX records only for
+// what USTAR cannot hold: a size of 8 GiB or more, a name longer than
+// USTAR's 100 bytes (+155 of prefix), as blobs/sha512/<128 hex>.
+func memberHeader(name string, size int64, dir bool, modTime time.Time) *tar.Header {
+	h := &tar.Header{Name: name, Size: size, Mode: 0o644, ModTime: modTime, Typeflag: tar.TypeReg}
+	if dir {
+		h.Mode, h.Typeflag = 0o755, tar.TypeDir
+	}
+	return h
 }
 
 // addReferrers adds to the plan, and to out (the archive's index.json),
@@ -338,9 +388,9 @@ func hasEntry(entries []ocispec.Descriptor, d ocispec.Descriptor) bool {
 }
 
 // writeArchive writes the archive members: oci-layout, index.json, the blobs
-// directories, then each blob, copied through the store's verifying reader.
-// Headers: mode 0644 (directories 0755), uid/gid 0, no user or group names,
-// mtime modTime (the epoch when zero).
+// directories (archiveDirs), then each blob, copied through the store's
+// verifying reader. Headers: memberHeader, mtime modTime (the epoch when
+// zero).
 func writeArchive(ctx context.Context, w io.Writer, store *layout.Store, index []byte, blobs []ocispec.Descriptor, modTime time.Time) error {
 	if modTime.IsZero() {
 		modTime = time.Unix(0, 0)
@@ -348,11 +398,7 @@ func writeArchive(ctx context.Context, w io.Writer, store *layout.Store, index [
 	modTime = modTime.UTC().Truncate(time.Second)
 	tw := tar.NewWriter(w)
 	header := func(name string, size int64, dir bool) error {
-		h := &tar.Header{Name: name, Size: size, Mode: 0o644, ModTime: modTime, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
-		if dir {
-			h.Mode, h.Typeflag = 0o755, tar.TypeDir
-		}
-		if err := tw.WriteHeader(h); err != nil {
+		if err := tw.WriteHeader(memberHeader(name, size, dir, modTime)); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil
@@ -368,7 +414,7 @@ func writeArchive(ctx context.Context, w io.Writer, store *layout.Store, index [
 			return err
 		}
 	}
-	for _, dir := range []string{layout.BlobsDir + "/", layout.BlobsDir + "/" + digest.SHA256.String() + "/"} {
+	for _, dir := range archiveDirs(blobs) {
 		if err := header(dir, 0, true); err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/verify"
 )
 
 // packedLayout packs the fixture into a new layout under a fresh temp dir,
@@ -278,6 +279,36 @@ func TestExportCorruptLayout(t *testing.T) {
 	}
 }
 
+// TestExportVerifiesFirst: export checks what it sends as import checks
+// what it receives (verifyGraph): a referrer going along whose config
+// descriptor's data is not the blob fails the export with
+// verify.ErrFailed naming it, before one byte is written; with
+// NoReferrers the bundle alone is exported. (Before, the archive carried
+// the bad data, for import to refuse at the other end of the gap.)
+func TestExportVerifiesFirst(t *testing.T) {
+	dir, res := packedLayout(t, "v1")
+	store, err := layout.Open(dir)
+	must(t, err)
+	cfg, err := store.PutBytes(ctx, ocispec.MediaTypeEmptyJSON, []byte("{}"))
+	must(t, err)
+	cfg.Data = []byte("[]") // two bytes, as {}, with another digest
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/vnd.test.sig", Config: cfg,
+		Layers: []ocispec.Descriptor{cfg}, Subject: &ocispec.Descriptor{MediaType: res.MediaType, Digest: res.Digest, Size: res.Size}}
+	m.SchemaVersion = 2
+	data, err := json.Marshal(m)
+	must(t, err)
+	sig, err := store.PutBytes(ctx, ocispec.MediaTypeImageManifest, data)
+	must(t, err)
+	must(t, store.UpdateIndex(ctx, func(idx *ocispec.Index) error { return layout.AddUntagged(idx, sig) }))
+
+	var buf bytes.Buffer
+	_, err = Export(ctx, &buf, []string{dir + ":v1"}, ExportOptions{})
+	if !errors.Is(err, verify.ErrFailed) || !strings.Contains(err.Error(), sig.Digest.Encoded()) || buf.Len() != 0 {
+		t.Errorf("Export(referrer with bad data) = %v after %d bytes, want verify.ErrFailed naming %s before any", err, buf.Len(), sig.Digest)
+	}
+	exportBytes(t, []string{dir + ":v1"}, ExportOptions{NoReferrers: true})
+}
+
 func TestSplitExport(t *testing.T) {
 	dir, _ := packedLayout(t, "v1")
 	whole, _ := exportBytes(t, []string{dir}, ExportOptions{})
@@ -297,7 +328,7 @@ func TestSplitExport(t *testing.T) {
 	for i, p := range res.Archive.Parts {
 		data, err := os.ReadFile(p.Name)
 		must(t, err)
-		if p.Name != PartName(file, i) || len(data) > size || int64(len(data)) != p.Size || digest.FromBytes(data) != p.Digest {
+		if p.Name != PartName(file, i, wantParts) || len(data) > size || int64(len(data)) != p.Size || digest.FromBytes(data) != p.Digest {
 			t.Errorf("part %d: %s %d bytes %s", i, p.Name, len(data), p.Digest)
 		}
 		joined = append(joined, data...)
@@ -384,16 +415,18 @@ func TestSplitExport(t *testing.T) {
 		if wholeSum != res.Archive.Digest || parts[1].Digest != res.Archive.Parts[1].Digest {
 			t.Errorf("PartsFromArgs() = %v, %s: the list's digests not used", parts, wholeSum)
 		}
-		// Not all of the parts, or out of order: read unchecked.
-		for _, args := range [][]string{names[1:], append([]string{names[1], names[0]}, names[2:]...), {filepath.Join(out, "other.bin"), names[0]}} {
+		// Not parts of one FILE: read unchecked.
+		for _, args := range [][]string{{filepath.Join(out, "other.bin"), names[0]}, {names[0], filepath.Join(out, "x.tar.001")}} {
 			parts, wholeSum, err := PartsFromArgs(args)
 			if err != nil || wholeSum != "" || parts[0].Digest != "" || len(parts) != len(args) {
 				t.Errorf("PartsFromArgs(%v) = %v, %q, %v, want unchecked parts", args, parts, wholeSum, err)
 			}
 		}
-		// Fewer parts than the list names: an error.
-		if _, _, err := PartsFromArgs(names[:len(names)-1]); !errors.Is(err, ErrBadInput) {
-			t.Errorf("PartsFromArgs(one part short) = %v, want ErrBadInput", err)
+		// Fewer parts than the list names, or out of order: an error.
+		for _, args := range [][]string{names[:len(names)-1], names[1:], append([]string{names[1], names[0]}, names[2:]...)} {
+			if _, _, err := PartsFromArgs(args); !errors.Is(err, ErrBadInput) {
+				t.Errorf("PartsFromArgs(%v) = %v, want ErrBadInput", args, err)
+			}
 		}
 	})
 	t.Run("bad lists", func(t *testing.T) {
@@ -488,7 +521,7 @@ func TestPartsReaderExplain(t *testing.T) {
 	var all []byte
 	for i := 0; i < 3; i++ {
 		data := bytes.Repeat([]byte{byte('a' + i)}, 100)
-		name := PartName(filepath.Join(dir, "x"), i)
+		name := PartName(filepath.Join(dir, "x"), i, 3)
 		must(t, os.WriteFile(name, data, 0o644))
 		parts = append(parts, Part{Name: name, Digest: digest.FromBytes(data)})
 		all = append(all, data...)

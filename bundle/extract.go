@@ -45,6 +45,10 @@ type ExtractOptions struct {
 	// in an artifact, or climbing above it), as pack --keep-links stores
 	// them. Nothing is ever written through them.
 	AllowOutsideLinks bool
+	// MaxLayerSize caps, in bytes, the uncompressed tar of a layer without
+	// io.ocibundle.content.size (0: layer.DefaultMaxLayerSize); a layer that
+	// expands past it fails with layer.ErrTooLarge.
+	MaxLayerSize int64
 	// Names are the name rules of the file system DIR is on: an entry it
 	// cannot hold, or one that is the same file there as another entry, is
 	// refused (layer.ErrUnportable). Zero: the rules of this OS
@@ -108,6 +112,9 @@ type layerPlan struct {
 	// The uncompressed tar's digest, and its size when known (-1 if not).
 	contentDigest digest.Digest
 	contentSize   int64
+	// maxSize caps the uncompressed tar without a contentSize
+	// (ExtractOptions.MaxLayerSize).
+	maxSize int64
 }
 
 // Extract writes the files of the bundle ref names into dir.
@@ -137,8 +144,10 @@ type layerPlan struct {
 // SameOwner (as root).
 //
 // Every blob's digest and size, every layer's uncompressed digest (and size,
-// when annotated, which also bounds the bytes decompressed) are checked
-// before anything is published: on any failure the staging directory is
+// when annotated) are checked before anything is published. A layer stops
+// decompressing as soon as it passes its annotated size
+// (layout.ErrSizeMismatch) or, without one, opts.MaxLayerSize
+// (layer.ErrTooLarge), so a decompression bomb writes no more than that: on any failure the staging directory is
 // removed and dir is as it was. dir must be empty or missing
 // (ErrTargetNotEmpty) unless Overwrite. Without Overwrite, publishing is one
 // rename. With Overwrite, the staged tree is merged into dir by renames that
@@ -289,7 +298,7 @@ func planLayers(ctx context.Context, store *layout.Store, m ocispec.Manifest, op
 		if err := layout.ValidateDigest(l.Digest); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
-		p := layerPlan{desc: l, title: l.Annotations[ocispec.AnnotationTitle], contentSize: -1}
+		p := layerPlan{desc: l, title: l.Annotations[ocispec.AnnotationTitle], contentSize: -1, maxSize: opts.MaxLayerSize}
 		name := p.title
 		if name == "" {
 			name = l.Digest.String()
@@ -409,9 +418,14 @@ func tarLayer(ctx context.Context, app *layer.Applier, p layerPlan, blob io.Read
 	}
 	defer zr.Close()
 	// content counts and hashes (when the digest is annotated) the
-	// uncompressed stream, and stops with ErrSizeMismatch as soon as it
-	// passes the annotated size: a decompression bomb is cut off there.
-	opts := []countio.Option{countio.WithLimit(p.contentSize, fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, p.contentSize))}
+	// uncompressed stream, and stops as soon as it passes the annotated
+	// size or the cap: a decompression bomb is cut off there.
+	limit, why := layer.ContentLimit(p.contentSize, p.maxSize)
+	over := fmt.Errorf("%w: uncompressed content is more than %d bytes, %s", layer.ErrTooLarge, limit, why)
+	if p.contentSize >= 0 {
+		over = fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, limit)
+	}
+	opts := []countio.Option{countio.WithLimit(limit, over)}
 	var h *backgroundHash
 	if p.contentDigest != "" {
 		h = newBackgroundHash(p.contentDigest.Algorithm())
@@ -423,7 +437,7 @@ func tarLayer(ctx context.Context, app *layer.Applier, p layerPlan, blob io.Read
 	// the tar entries and file writes on this one.
 	ahead := newReadAhead(content)
 	defer ahead.Close()
-	if err := app.Apply(ctx, ahead, p.scope, p.contentSize); err != nil {
+	if err := app.Apply(ctx, ahead, p.scope, limit); err != nil {
 		var re *layer.ReadError
 		if errors.As(err, &re) {
 			if re.Name == "" {

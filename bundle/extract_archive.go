@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,8 +66,16 @@ func extractArchive(ctx context.Context, ref, file, selector, dir string, stdin 
 	}
 	defer os.RemoveAll(tmp)
 	staged := filepath.Join(tmp, "layout")
-	if _, err := Import(ctx, staged, r, ImportOptions{Progress: opts.Progress}); err != nil {
-		return ExtractResult{}, fmt.Errorf("%s: %w", file, err)
+	_, err = Import(ctx, staged, r, ImportOptions{Progress: opts.Progress})
+	if errors.Is(err, layout.ErrDuplicateTag) {
+		if strings.HasPrefix(selector, "@") {
+			err = nil // every manifest is in, untagged; the digest names one
+		} else {
+			err = fmt.Errorf("%w; name one as %s@DIGEST", err, file)
+		}
+	}
+	if err != nil {
+		return ExtractResult{}, fmt.Errorf("%s: %w", file, renamedError{strings.ReplaceAll(err.Error(), staged, file), err})
 	}
 	res, err := Extract(ctx, staged+selector, dir, opts)
 	if err != nil {

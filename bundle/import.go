@@ -16,7 +16,6 @@ import (
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
-	"github.com/ocibundle/ocibundle/verify"
 )
 
 // ImportOptions are the knobs of Import.
@@ -62,10 +61,16 @@ type ImportedEntry = layout.MergedEntry
 // to the merge, so a concurrent gc waits instead of collecting blobs that
 // are committed but not yet named.
 //
+// A tag the archive gives to several manifests (docker save 25+ names every
+// image "latest") is not set unless opts.Force, which gives it to the last
+// of them and says so in a warning; either way every manifest is merged
+// (untagged but the one forced), and unforced Import then returns
+// layout.ErrDuplicateTag naming the digests.
+//
 // On success Import has read r to its end (only zero bytes may follow the
-// tar). On failure it stops reading, and index.json is unchanged; blobs
-// already committed are verified and unreferenced (gc removes them, a
-// re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
+// tar). On failure it stops reading, and index.json is unchanged (but for
+// ErrDuplicateTag); blobs already committed are verified and unreferenced
+// (gc removes them, a re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
 // ErrSizeMismatch for a blob whose bytes do not match its name,
 // layout.ErrBlobNotFound for an incomplete graph, verify.ErrFailed for a
@@ -117,11 +122,15 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 		return res, err
 	}
 	entries, err := mergeIndex(ctx, im.store, idx, opts.Force)
-	if err != nil {
-		return res, err
+	if entries != nil {
+		res.Entries, res.Moved = entries, layout.Moves(entries)
 	}
-	res.Entries, res.Moved = entries, layout.Moves(entries)
-	return res, nil
+	for _, e := range entries {
+		for _, other := range e.Others {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("tag %q: --force gave it to %s, the last entry of the archive naming it; %s was imported untagged", e.Tags[0], e.Digest, other))
+		}
+	}
+	return res, err
 }
 
 // readStream reads the archive stream ar to its end: it stores every blob
@@ -310,52 +319,25 @@ func parseArchiveIndex(data []byte) (ocispec.Index, error) {
 	return idx, nil
 }
 
-// verifyGraph runs verify's checks on the graph index names in the layout,
-// so the rules are verify's own. Blobs in hashed were hashed as they were
-// ingested; every other blob of the graph (one the layout already had) is
-// hashed once more. Warnings are returned as strings; any error finding
-// fails with verify.ErrFailed.
-func verifyGraph(ctx context.Context, store *layout.Store, index []byte, hashed map[digest.Digest]bool) ([]string, error) {
-	rep, err := verify.VerifyGraph(ctx, store.Root(), index, "imported graph", verify.Options{Hashed: hashed})
-	if err != nil {
-		return nil, err
-	}
-	var warnings, errs []string
-	for _, f := range rep.Findings {
-		msg := fmt.Sprintf("%s: %s (%s)", findingWhere(f), f.Message, f.Code)
-		switch f.Severity {
-		case verify.Error:
-			errs = append(errs, msg)
-		case verify.Warning:
-			warnings = append(warnings, "verify: "+msg)
-		}
-	}
-	if len(errs) > 0 {
-		more := ""
-		if len(errs) > 1 {
-			more = fmt.Sprintf(" (and %d more)", len(errs)-1)
-		}
-		return warnings, fmt.Errorf("%w: %s%s", verify.ErrFailed, errs[0], more)
-	}
-	return warnings, nil
-}
-
-func findingWhere(f verify.Finding) string {
-	if f.Pointer != "" {
-		return f.Location + "#" + f.Pointer
-	}
-	return f.Location
-}
-
 // mergeIndex merges the archive's entries and index annotations into the
 // layout's index.json under the lock, with layout.Merge: Import receives, so
-// a tag moves only when forced. Conflicts are found before anything changes.
+// a tag moves only when forced. Conflicts are found before anything changes,
+// but for a tag the archive gives to several manifests (docker save 25+):
+// unforced, the manifests are merged untagged, and the error
+// (layout.ErrDuplicateTag) comes after index.json is written.
 func mergeIndex(ctx context.Context, store *layout.Store, idx ocispec.Index, force bool) ([]ImportedEntry, error) {
 	var entries []ImportedEntry
+	var dup error
 	err := store.UpdateIndex(ctx, func(cur *ocispec.Index) (err error) {
 		entries, err = layout.Merge(cur, idx, force)
+		if errors.Is(err, layout.ErrDuplicateTag) {
+			dup, err = err, nil
+		}
 		return err
 	})
+	if err == nil {
+		err = dup
+	}
 	return entries, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -204,7 +205,7 @@ func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Des
 func info(d ocispec.Descriptor) LayerInfo {
 	li := LayerInfo{Title: d.Annotations[ocispec.AnnotationTitle], MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, Annotations: d.Annotations}
 	if p := d.Platform; p != nil {
-		li.Platform = strings.TrimSuffix(p.OS+"/"+p.Architecture+"/"+p.Variant, "/")
+		li.Platform = platforms.Format(*p)
 	}
 	return li
 }

@@ -57,6 +57,13 @@ type PackOptions struct {
 	// either, such a link is ErrBadInput. With Dereference no symlink is
 	// stored, so KeepLinks changes nothing (the command line refuses both).
 	Dereference, KeepLinks bool
+	// RawFiles stores each PATH that is a regular file (or, with
+	// Dereference, a symlink to one) as its own bytes, a layer of media type
+	// profile.MediaTypeFile titled with its base name, as `oras push FILE`
+	// does, instead of a tar of it: `oras pull` then writes the file byte
+	// for byte. Its mode and mtime are not kept. Directories are tar
+	// layers either way; Compression does not apply to raw layers.
+	RawFiles bool
 	// Exclude leaves out the entries below each PATH that these
 	// .gitignore-style globs match (package glob: relative to the PATH, a
 	// pattern without a "/" at any depth, "dir/" directories only, "!"
@@ -312,8 +319,12 @@ func compressTar(ctx context.Context, arg string, enc *compress.Encoder, write f
 }
 
 // packLayer streams files → tar → compressor → blob writer, hashing the
-// uncompressed tar on the way.
+// uncompressed tar on the way; or, with opts.RawFiles and a tree of one
+// regular file, packs it raw (packRawLayer).
 func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Time, opts PackOptions, progress progress.Progress) (ocispec.Descriptor, PackedLayer, error) {
+	if opts.RawFiles && len(t.entries) == 1 && t.entries[0].info.Mode().IsRegular() {
+		return packRawLayer(ctx, store, t.entries[0], t.title, opts.LayerAnnotations[t.title], progress)
+	}
 	w, err := store.NewWriter(ctx)
 	if err != nil {
 		return ocispec.Descriptor{}, PackedLayer{}, err
@@ -355,6 +366,41 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 		Title: t.title, Digest: desc.Digest, Size: desc.Size,
 		ContentDigest: content.Digest(), ContentSize: counter.N(), Files: st.files,
 	}, nil
+}
+
+// packRawLayer stores the regular file e as a blob of its own bytes, of
+// media type profile.MediaTypeFile, annotated with title and the user's
+// annotations ann. Its content is the blob: ContentDigest and ContentSize
+// are the blob's, Files is 1. A file changed since it was scanned fails
+// with ErrBadInput; the blob is committed only when complete.
+func packRawLayer(ctx context.Context, store *layout.Store, e entry, title string, ann map[string]string, progress progress.Progress) (ocispec.Descriptor, PackedLayer, error) {
+	f, err := openForPack(e)
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, err
+	}
+	defer f.Close()
+	w, err := store.NewWriter(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, err
+	}
+	defer w.Abort()
+	cw := countio.NewWriter(w, countio.WithContext(ctx), countio.WithProgress(progress))
+	n, err := io.CopyBuffer(cw, io.LimitReader(f, e.info.Size()), make([]byte, 1<<20))
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, fmt.Errorf("%s: %w", e.path, err)
+	}
+	if n != e.info.Size() {
+		return ocispec.Descriptor{}, PackedLayer{}, fmt.Errorf("%s: %w: file shrank while packing (%d of %d bytes)", e.path, ErrBadInput, n, e.info.Size())
+	}
+	desc, err := w.Commit(ctx, profile.MediaTypeFile)
+	if err != nil {
+		return ocispec.Descriptor{}, PackedLayer{}, err
+	}
+	desc.Annotations = map[string]string{ocispec.AnnotationTitle: title}
+	for k, v := range ann {
+		desc.Annotations[k] = v
+	}
+	return desc, PackedLayer{Title: title, Digest: desc.Digest, Size: desc.Size, ContentDigest: desc.Digest, ContentSize: desc.Size, Files: 1}, nil
 }
 
 func copyMap(m map[string]string) map[string]string {

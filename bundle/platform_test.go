@@ -27,6 +27,7 @@ func TestExtractPlatform(t *testing.T) {
 		{OS: "linux", Architecture: "riscv64"},
 		{OS: "linux", Architecture: "arm64"}, // no variant: linux/arm64/v8 matches it
 		{OS: "linux", Architecture: "arm", Variant: "v7"},
+		{OS: "unknown", Architecture: "unknown"}, // as buildx marks its attestation manifests
 	} {
 		name := p.OS + "/" + p.Architecture + "/" + p.Variant
 		if _, ok := images[name]; ok {

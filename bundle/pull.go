@@ -47,8 +47,8 @@ type PullResult struct {
 // registry's referrers of every manifest of the graph, and theirs in turn
 // (the referrers API, or the sha256-<hex> tag schema), each only when its
 // subject is that manifest (layout.CheckedFinder: other entries of the
-// registry's list are left out, each with a line in res.Warnings). Every blob goes
-// through layout.Store.Put: hashed while written under dir/ingest and
+// registry's list are left out, each with a line in res.Warnings). Every
+// blob goes through layout.Store.Put: hashed while written under dir/ingest and
 // committed only when its digest and size match the descriptor (otherwise
 // layout.ErrDigestMismatch or ErrSizeMismatch). After the copy the graph
 // must be whole and pass verify's checks (as Import's); only then is
@@ -179,11 +179,10 @@ func pullDestination(ctx context.Context, dir string, store *layout.Store, root 
 // checks it is whole there, then, unless opts.NoReferrers, copies the
 // registry's referrers of each of its documents, and theirs in turn
 // (pullReferrers), reporting progress to opts.Progress; a referrer the
-// registry lists that is not one is left out, described in *warnings. It returns the
-// copy's target, always, for its counts (written, received, hashed); the
-// walk (g.order: the blobs walked); and the referrers, each after its
-// subject. Errors: the registry's, through
-// registryError; an incomplete or invalid graph; a ReferrersError. Blobs
+// registry lists that is not one is left out, described in *warnings. It
+// returns the copy's target, always, for its counts (written, received,
+// hashed); the walk (g.order: the blobs walked); and the referrers, each
+// after its subject. Errors: the registry's, through registryError; an incomplete or invalid graph; a ReferrersError. Blobs
 // committed stay in store, verified and unreferenced; index.json is not
 // touched. The caller holds the blob lock.
 func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, error) {

@@ -33,6 +33,7 @@ type PushResult struct {
 	Skipped   int           `json:"skipped"` // blobs the registry had (sent: no)
 	Bytes     int64         `json:"bytes"`   // bytes sent
 	Referrers []Referrer    `json:"referrers"`
+	Warnings  []string      `json:"warnings"` // verify's warnings about what was sent
 }
 
 // Push copies the bundle src names (LAYOUT:TAG, LAYOUT@DIGEST, or a LAYOUT
@@ -40,15 +41,22 @@ type PushResult struct {
 // unless opts.NoReferrers, each referrer index.json names of any manifest of
 // the bundle's graph, and theirs in turn (the referrers Export takes), after
 // its subject. The tag defaults to the layout tag (src's, or the entry's
-// only one); an untagged bundle is pushed by digest. The whole graph must be
-// in the layout before anything is sent; every blob is read through the
-// layout's verifying reader, so a damaged blob stops the push with
-// layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the registry has are
-// not sent again, so a push that failed half-way resumes where it stopped.
+// only one); an untagged bundle is pushed by digest. Before anything is
+// sent, what would be sent (the bundle's graph and the referrers') passes
+// the check import and pull make of what they receive (verifyGraph:
+// verify's rules, every blob hashed): an error finding, such as a
+// descriptor whose data is not its blob or a damaged blob, fails the push
+// with verify.ErrFailed naming it, and the registry is sent nothing;
+// verify's warnings are in res.Warnings. Every blob is then read through
+// the layout's verifying reader as well, so a blob changed since fails
+// the push with layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the
+// registry has are not sent again, so a push that failed half-way resumes
+// where it stopped.
 // The layout's blob lock is held shared throughout, so a gc waits.
 //
 // Errors: ErrUnauthorized (401, 403), ErrNotInRegistry (404),
-// layout.ErrDigestMismatch (content that does not match its digest),
+// verify.ErrFailed (a graph verify rejects), layout.ErrDigestMismatch
+// (content that does not match its digest),
 // layout.ErrBadReference (dst), and otherwise operational (an unknown
 // host, a registry that stops answering).
 func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushResult, err error) {
@@ -84,7 +92,17 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	res = PushResult{
 		Source: src, Digest: root.Digest, MediaType: root.MediaType, Size: root.Size, Tags: []string{},
-		Blobs: len(g.order),
+		Blobs: len(g.order), Referrers: []Referrer{}, Warnings: []string{},
+	}
+	// What goes out is checked as what comes in.
+	index, err := graphIndex(append([]ocispec.Descriptor{root}, referrers...))
+	if err != nil {
+		return res, err
+	}
+	warnings, err := verifyGraph(ctx, store, index, nil)
+	res.Warnings = append(res.Warnings, warnings...)
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", src, err)
 	}
 	if res.Referrers, err = describeReferrers(ctx, store, referrers); err != nil {
 		return res, err

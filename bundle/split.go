@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -30,7 +31,8 @@ type Part struct {
 // bytes each, hashing each part. A part is created when its first byte
 // arrives, so there is never an empty part. Each part is written under a
 // temporary name next to it (atomicfile) and synced and closed when full;
-// Commit publishes them all, Remove drops them.
+// Commit names them (PartName: one suffix width for the whole set) and
+// publishes them all, Remove drops them.
 type SplitWriter struct {
 	base  string
 	size  int64
@@ -47,14 +49,33 @@ func NewSplitWriter(file string, size int64) *SplitWriter {
 	return &SplitWriter{base: file, size: size}
 }
 
-// PartName is the name of part i of file.
-func PartName(file string, i int) string { return fmt.Sprintf("%s.%03d", file, i) }
+// PartName is the name of part i of a set of n parts of file: the index
+// zero-padded to the width of the last one, at least 3 (FILE.000 …
+// FILE.999, or FILE.0000 … FILE.1234), so that every part of a set has one
+// width and `cat FILE.[0-9]*` joins them in order.
+func PartName(file string, i, n int) string {
+	return fmt.Sprintf("%s.%0*d", file, max(3, len(strconv.Itoa(n-1))), i)
+}
+
+// partOf reads name as a part of a split archive: FILE.N, N of at least 3
+// digits. It returns FILE and N.
+func partOf(name string) (string, int, bool) {
+	dot := strings.LastIndexByte(name, '.')
+	digits := name[dot+1:]
+	if dot < 0 || len(digits) < 3 || strings.Trim(digits, "0123456789") != "" {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	return name[:dot], n, err == nil
+}
 
 func (s *SplitWriter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
 		if s.f == nil {
-			name := PartName(s.base, len(s.parts))
+			// Named when the set is complete (Commit): the width depends
+			// on the number of parts.
+			name := PartName(s.base, len(s.parts), len(s.parts)+1)
 			f, err := atomicfile.NextTo(name, 0o644)
 			if err != nil {
 				return written, err
@@ -98,11 +119,17 @@ func (s *SplitWriter) closePart() error {
 }
 
 // Commit finishes the last part and publishes every part (mode 0644) in
-// order, unless ctx is cancelled. On failure, Remove drops what is left.
+// order under its PartName, unless ctx is cancelled. On failure, Remove
+// drops what is left.
 func (s *SplitWriter) Commit(ctx context.Context) error {
 	if s.f != nil {
 		if err := s.closePart(); err != nil {
 			return err
+		}
+	}
+	if s.made == 0 {
+		for i := range s.parts {
+			s.parts[i].Name = PartName(s.base, i, len(s.parts))
 		}
 	}
 	for ; s.made < len(s.files); s.made++ {
@@ -125,6 +152,33 @@ func (s *SplitWriter) Remove() {
 		f.Abort()
 	}
 	s.f = nil
+}
+
+// RemoveStaleParts removes the parts of file that are not among parts:
+// those of an earlier split export to the same name (FILE.N, N of 3 or more
+// digits, in FILE's directory), which `cat FILE.[0-9]*` would otherwise
+// join with the new ones. Errors name the part.
+func RemoveStaleParts(file string, parts []Part) error {
+	keep := map[string]bool{}
+	for _, p := range parts {
+		keep[filepath.Base(p.Name)] = true
+	}
+	dir, base := filepath.Split(file)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if b, _, ok := partOf(e.Name()); ok && b == base && !keep[e.Name()] && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ChecksumName is the name of the checksum list of a split archive.
@@ -191,42 +245,68 @@ func ReadChecksumFile(name string) ([]Part, digest.Digest, error) {
 }
 
 // PartsFromArgs returns the parts named on a command line, in order. When
-// they are exactly the parts of FILE (FILE.000, FILE.001, …, all of them)
-// and FILE.sha256 is next to them, the parts carry the list's digests and
+// they are all parts of one FILE (FILE.N) and FILE.sha256 is next to them,
+// they must be the parts it lists, in its order, and carry its digests, and
 // the whole archive's digest is returned too, so that a damaged part is
-// named; otherwise the parts are read unchecked (every blob is still
+// named; without the list their numbers must run from 0 up, each once.
+// Parts out of order, missing or not listed fail with ErrBadInput naming
+// them (`cat FILE.*` of an older set past 999 parts put FILE.1000 after
+// FILE.100). Other arguments are read unchecked (every blob is still
 // verified on import).
 func PartsFromArgs(args []string) ([]Part, digest.Digest, error) {
 	parts := make([]Part, len(args))
+	index := make([]int, len(args))
+	base := ""
 	for i, a := range args {
 		parts[i] = Part{Name: a}
-	}
-	base := strings.TrimSuffix(args[0], ".000")
-	if base == args[0] {
-		return parts, "", nil
-	}
-	for i, a := range args {
-		if filepath.Clean(a) != filepath.Clean(PartName(base, i)) {
+		b, n, ok := partOf(a)
+		if !ok || i > 0 && filepath.Clean(b) != filepath.Clean(base) {
 			return parts, "", nil
 		}
+		base, index[i] = b, n
 	}
-	if _, err := os.Stat(ChecksumName(base)); err != nil {
-		return parts, "", nil
+	list := ChecksumName(base)
+	if _, err := os.Stat(list); err != nil {
+		return parts, "", checkPartNumbers(args, index)
 	}
-	listed, whole, err := ReadChecksumFile(ChecksumName(base))
+	listed, whole, err := ReadChecksumFile(list)
 	if err != nil {
 		return nil, "", err
 	}
-	if len(listed) != len(args) {
-		return nil, "", fmt.Errorf("%s lists %d parts, %d given: %w", ChecksumName(base), len(listed), len(args), ErrBadInput)
+	at := map[string]int{}
+	for i, p := range listed {
+		at[filepath.Clean(p.Name)] = i
 	}
-	for i := range listed {
-		if filepath.Clean(listed[i].Name) != filepath.Clean(args[i]) {
-			return nil, "", fmt.Errorf("%s names %s as part %d, not %s: %w", ChecksumName(base), listed[i].Name, i, args[i], ErrBadInput)
+	for i, a := range args {
+		j, ok := at[filepath.Clean(a)]
+		switch {
+		case !ok:
+			return nil, "", fmt.Errorf("%s: %w: not a part %s lists", a, ErrBadInput, list)
+		case j != i:
+			return nil, "", fmt.Errorf("%s: %w: parts out of order: given as part %d, %s lists it as part %d", a, ErrBadInput, i+1, list, j+1)
 		}
 		parts[i].Digest = listed[i].Digest
 	}
+	if len(listed) != len(args) {
+		return nil, "", fmt.Errorf("%s lists %d parts, %d given: %w", list, len(listed), len(args), ErrBadInput)
+	}
 	return parts, whole, nil
+}
+
+// checkPartNumbers refuses parts (numbered index) given out of order or with
+// a number missing.
+func checkPartNumbers(args []string, index []int) error {
+	for i := 1; i < len(index); i++ {
+		if index[i] <= index[i-1] {
+			return fmt.Errorf("%s: %w: parts out of order: given after %s", args[i], ErrBadInput, args[i-1])
+		}
+	}
+	for i, n := range index {
+		if n != i {
+			return fmt.Errorf("%s: %w: given as part %d, but its number says part %d (a part is missing)", args[i], ErrBadInput, i+1, n+1)
+		}
+	}
+	return nil
 }
 
 // PartsReader reads the parts of a split archive in order as one stream.

@@ -141,7 +141,7 @@ func TestArchiveExportImport(t *testing.T) {
 	mustRun(t, work, nil, "import", "--force", "-o", other, a)
 	arcVerify(t, other)
 	// Usage errors are 2.
-	for _, args := range [][]string{{"export", lay}, {"export", "-o", a}, {"import", a}, {"import", "-o", dst}, {"export", "--split", "lots", "-o", a, lay}, {"export", "--split", "1M", "-o", "-", lay}} {
+	for _, args := range [][]string{{"export", lay}, {"export", "-o", a}, {"import", a}, {"import", "-o", dst}, {"export", "--split", "lots", "-o", a, lay}, {"export", "--split", "700", "-o", a, lay}, {"extract", "--max-layer-size", "64", "-o", filepath.Join(work, "x"), lay}, {"verify", "--deep", "--max-layer-size", "lots", lay}, {"export", "--split", "1M", "-o", "-", lay}} {
 		if r := run(t, work, nil, args...); r.code != 2 {
 			t.Errorf("ocibundle %s: exit %d, want 2 (%s)", strings.Join(args, " "), r.code, r.stderr)
 		}
@@ -250,6 +250,14 @@ func TestArchiveSplit(t *testing.T) {
 		arcVerify(t, dst)
 		if !mapsEqual(arcBlobs(t, dst), arcBlobs(t, lay)) {
 			t.Errorf("import from %v: blobs differ", args)
+		}
+	}
+	// Parts given out of order are named, by import and verify alike.
+	swapped := append([]string{parts[1], parts[0]}, parts[2:]...)
+	for _, cmd := range [][]string{{"import", "-o", filepath.Join(work, "dst-swapped")}, {"verify"}} {
+		r := run(t, work, nil, append(cmd, swapped...)...)
+		if r.code != 1 || !strings.Contains(r.stderr, "bundle.tar.001: bad input: parts out of order") {
+			t.Errorf("%s of parts out of order: exit %d, %q, want 1 naming bundle.tar.001", cmd[0], r.code, r.stderr)
 		}
 	}
 	// A damaged part is named.

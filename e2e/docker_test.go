@@ -40,19 +40,21 @@ func dockerImages(t *testing.T) string {
 
 // dockerLayouts copies the Docker images of dockerImages into OCI layouts
 // the way users do: `crane pull --format oci` (the list's images in an OCI
-// index) and `regctl image copy … ocidir://` (the manifest list itself).
+// index), `regctl image copy … ocidir://` and `ocibundle pull` (the
+// manifest list itself).
 func dockerLayouts(t *testing.T, reg string) map[string]string {
 	t.Helper()
 	requireTool(t, "regctl")
 	work := t.TempDir()
-	out := map[string]string{"crane": filepath.Join(work, "crane"), "regctl": filepath.Join(work, "regctl")}
+	out := map[string]string{"crane": filepath.Join(work, "crane"), "regctl": filepath.Join(work, "regctl"), "ocibundle": filepath.Join(work, "ocibundle")}
 	interopPeer(t, "crane", "pull", "--format", "oci", reg+"/docker:list", out["crane"])
 	interopPeer(t, "regctl", "--host", "reg="+reg+",tls=disabled", "image", "copy", reg+"/docker:list", "ocidir://"+out["regctl"]+":list")
+	mustRun(t, "", nil, "pull", "--plain-http", "-o", out["ocibundle"], reg+"/docker:list")
 	return out
 }
 
 // TestDockerSchema2Peers: Docker schema 2 images and manifest lists, as
-// crane and regctl copy them into OCI layouts, verify --deep clean, extract
+// crane, regctl and ocibundle pull copy them into OCI layouts, verify --deep clean, extract
 // (the host's platform, or --platform's; one the list lacks is exit 1
 // naming those it has), and go through export and import like OCI images.
 func TestDockerSchema2Peers(t *testing.T) {

@@ -54,7 +54,8 @@ func readTree(t *testing.T, dir string) map[string]string {
 // another umask) gives identical bytes: the binaries and SHA256SUMS, the
 // layout (so the same manifest digest) and its export archive. What it
 // publishes checks out as the README says: sha256sum -c, ocibundle verify
-// --digest on the archive, and oras pull of the layout gives the files.
+// --digest on the archive; and oras pull (of the layout, and of a registry
+// it was pushed to) and ocibundle extract of the archive give the files.
 func TestReleaseReproducible(t *testing.T) {
 	oras := requireTool(t, "oras")
 	work := t.TempDir()
@@ -93,12 +94,26 @@ func TestReleaseReproducible(t *testing.T) {
 	check(d1, "sha256sum", "-c", name+".tar.sha256")
 	digest := strings.TrimSpace(t1["MANIFEST_DIGEST"])
 	check(d1, bin, "verify", "--deep", "--digest", digest, name+".tar")
-	pulled := filepath.Join(work, "pulled")
-	check(d1, oras, "pull", "--oci-layout", "oci:"+v, "-o", pulled)
-	got := readTree(t, pulled)
-	for f, b := range t1 {
-		if strings.HasPrefix(f, name+"/") && got[f] != b {
-			t.Errorf("oras pull: %s is not the release's", f)
+	// The files, from the layout and from a registry it was pushed to with
+	// oras, and from the archive with extract: each the release's.
+	reg := startDistribution(t, "")
+	repo := reg.addr + "/ocibundle:" + v
+	check(d1, bin, "push", "-q", "--plain-http", "oci:"+v, repo)
+	for _, get := range []struct {
+		what string
+		args []string
+	}{
+		{"oras pull --oci-layout", []string{oras, "pull", "--oci-layout", "oci:" + v, "-o"}},
+		{"oras pull", []string{oras, "pull", "--plain-http", repo, "-o"}},
+		{"ocibundle extract", []string{bin, "extract", "-q", name + ".tar@" + digest, "-o"}},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		check(d1, get.args[0], append(get.args[1:], out)...)
+		got := readTree(t, out)
+		for f, b := range t1 {
+			if strings.HasPrefix(f, name+"/") && got[f] != b {
+				t.Errorf("%s: %s is not the release's", get.what, f)
+			}
 		}
 	}
 	out, err := exec.Command(filepath.Join(d1, name, name+"-linux-amd64"), "version").Output()

@@ -340,10 +340,10 @@ func TestVerifyExitCodes(t *testing.T) {
 	// A split export verifies from its checksum list or its parts; a damaged
 	// part fails naming it.
 	split := filepath.Join(work, "split.tar")
-	mustRun(t, work, nil, "export", "-o", split, "--split", "700", lay)
+	mustRun(t, work, nil, "export", "-o", split, "--split", "700B", lay)
 	parts, _ := filepath.Glob(split + ".0*")
 	if len(parts) < 2 {
-		t.Fatalf("export --split 700 wrote parts %v", parts)
+		t.Fatalf("export --split 700B wrote parts %v", parts)
 	}
 	for _, args := range [][]string{{"verify", "--deep", "--digest", digest, split + ".sha256"}, append([]string{"verify", "--deep"}, parts...)} {
 		if r := run(t, work, nil, args...); r.code != 0 || !strings.Contains(r.stdout, "1 bundle") {

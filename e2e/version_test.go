@@ -43,12 +43,14 @@ func versionJSON(t *testing.T, binary string) map[string]any {
 // requirement) and the platform, as text and as JSON (issue 17: no
 // --version, the compress version nowhere visible).
 func TestVersion(t *testing.T) {
-	want := map[string]any{
-		"version":         "(devel)",
+	want := builtWith(t, bin)
+	for k, v := range map[string]any{
 		"goVersion":       goOutput(t, "env", "GOVERSION"),
 		"compressVersion": goOutput(t, "list", "-m", "-f", "{{.Version}}", "github.com/klauspost/compress"),
 		"os":              runtime.GOOS,
 		"arch":            runtime.GOARCH,
+	} {
+		want[k] = v
 	}
 	got := versionJSON(t, bin)
 	for k, v := range want {
@@ -58,7 +60,7 @@ func TestVersion(t *testing.T) {
 	}
 	text := mustRun(t, "", nil, "version")
 	for _, w := range []string{
-		"ocibundle (devel)\n",
+		"ocibundle " + want["version"].(string) + "\n",
 		"github.com/klauspost/compress: " + want["compressVersion"].(string) + "\n",
 		"go: " + want["goVersion"].(string) + "\n",
 		"platform: " + runtime.GOOS + "/" + runtime.GOARCH + "\n",
@@ -75,6 +77,36 @@ func TestVersion(t *testing.T) {
 	if r := run(t, "", nil, "version", "extra"); r.code != 2 {
 		t.Errorf("version extra: exit %d, want 2 (usage)", r.code)
 	}
+}
+
+// builtWith returns what `go version -m` reads from binary's build
+// information: the main module's version ("(devel)", or a pseudo-version
+// from the VCS when the checkout is a git clone built with -buildvcs) and
+// the VCS revision, time and modified flag when stamped.
+func builtWith(t *testing.T, binary string) map[string]any {
+	t.Helper()
+	m := map[string]any{"modified": false}
+	for _, line := range strings.Split(goOutput(t, "version", "-m", binary), "\n") {
+		f := strings.Split(strings.TrimSpace(line), "\t")
+		switch {
+		case len(f) >= 3 && f[0] == "mod":
+			m["version"] = f[2]
+		case len(f) == 2 && f[0] == "build":
+			k, v, _ := strings.Cut(f[1], "=")
+			switch k {
+			case "vcs.revision":
+				m["revision"] = v
+			case "vcs.time":
+				m["revisionTime"] = v
+			case "vcs.modified":
+				m["modified"] = v == "true"
+			}
+		}
+	}
+	if m["version"] == nil {
+		t.Fatalf("go version -m %s names no module version", binary)
+	}
+	return m
 }
 
 // TestVersionStamp: the -ldflags -X stamp that make release sets wins over

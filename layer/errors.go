@@ -6,6 +6,10 @@ import "errors"
 // callers branch with errors.Is and read the reason kind with errors.As.
 var ErrUnsafe = errors.New("unsafe entry")
 
+// ErrTooLarge: a layer decompresses to more bytes than its declared
+// uncompressed size or, without one, the cap (ContentLimit).
+var ErrTooLarge = errors.New("layer too large")
+
 // ErrUnportable: a name the file system extract writes to cannot hold, or
 // holds as the same file as another name of the tree (layer.NameRules).
 // Its refusals wrap ErrUnsafe too.

@@ -34,7 +34,10 @@ import (
 // special types; absolute names, ".." elements, backslashes, NUL bytes,
 // non-canonical names ("a//b", "a/./b"), names over MaxMemberName bytes;
 // names set or changed by PAX path/linkpath records or GNU long-name/link
-// records (readers that ignore those see another name); sparse files; PAX
+// records (readers that ignore those see another name), except a PAX path
+// for a blob name USTAR cannot hold (blobs/sha512/<128 hex>) whose header
+// name is its truncation, as archive/tar and GNU tar write it (a reader
+// ignoring PAX sees no valid blob name); sparse files; PAX
 // global headers; PAX extended headers over MaxPAXHeader bytes; a second
 // oci-layout or index.json with different bytes; a name that is a
 // directory in one member and a file in another.
@@ -358,10 +361,11 @@ func (a *ArchiveReader) judge(hdr *tar.Header) (ArchiveMember, error) {
 	case ext.pax > MaxPAXHeader:
 		return m, a.fail(refusal(name, ErrTooLarge, nil, "PAX records of %d bytes, at most %d allowed", ext.pax, MaxPAXHeader))
 	}
-	for _, k := range []string{"path", "linkpath"} {
-		if _, ok := hdr.PAXRecords[k]; ok {
-			return fatal("a name set by a PAX %s record (the header says %q)", k, final.name)
-		}
+	if _, ok := hdr.PAXRecords["linkpath"]; ok {
+		return fatal("a name set by a PAX linkpath record (the header says %q)", final.name)
+	}
+	if _, ok := hdr.PAXRecords["path"]; ok && !paxBlobName(name, final.name) {
+		return fatal("a name set by a PAX path record (the header says %q)", final.name)
 	}
 	sparse := layer.IsSparse(hdr)
 	why := ""

@@ -141,3 +141,26 @@ func (c captureWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// paxBlobName reports whether a PAX path record naming path is one a writer
+// had to use: path is under blobs/, a plain USTAR header cannot hold it
+// (a name of at most 100 bytes, or split at a slash into a prefix of at
+// most 155 and a name of at most 100), and the header's own name is a
+// truncation of it (what archive/tar and GNU tar write there).
+func paxBlobName(path, header string) bool {
+	return strings.HasPrefix(strings.TrimPrefix(path, "./"), BlobsDir+"/") &&
+		!ustarFits(path) && len(header) < len(path) && strings.HasPrefix(path, header)
+}
+
+// ustarFits reports whether a USTAR header can hold name.
+func ustarFits(name string) bool {
+	if len(name) <= 100 {
+		return true
+	}
+	for i := 1; i < len(name) && i <= 155; i++ {
+		if rest := len(name) - i - 1; name[i] == '/' && rest > 0 && rest <= 100 {
+			return true
+		}
+	}
+	return false
+}

@@ -164,6 +164,18 @@ func TestArchiveReaderRead(t *testing.T) {
 	}
 }
 
+// TestArchiveReaderPAXBlobName: a blob name USTAR cannot hold
+// (blobs/sha512/<128 hex>) is read from the PAX path record archive/tar
+// writes for it, the header's own name being its truncation.
+func TestArchiveReaderPAXBlobName(t *testing.T) {
+	d := digest.SHA512.FromString("x")
+	name := "blobs/sha512/" + d.Encoded()
+	_, members, errs := readAll(t, testArchive(t, []testMember{{name: "oci-layout", data: "{}"}, {name: name, data: "x"}}, 0))
+	if len(errs) != 0 || len(members) != 2 || members[1].Kind != MemberBlob || members[1].Digest != d || members[1].Path != name {
+		t.Errorf("read %+v, %v, want the blob %s", members, errs, d)
+	}
+}
+
 func TestArchiveReaderRefusals(t *testing.T) {
 	long := "d/" + strings.Repeat("x", 120) // no USTAR prefix split can hold it
 	blobName := "blobs/sha256/" + digest.FromString("x").Encoded()

@@ -25,6 +25,9 @@ var (
 	// ErrTagConflict: an incoming tag already names a different manifest
 	// in index.json, and the command receives (import, pull) without force.
 	ErrTagConflict = errors.New("tag conflict")
+	// ErrDuplicateTag: entries of one index give one tag to different
+	// manifests (docker save 25+ names every image "latest").
+	ErrDuplicateTag = errors.New("duplicate tag")
 	// ErrTagNotFound: no index.json entry carries the tag.
 	ErrTagNotFound = errors.New("tag not found")
 	// ErrBadReference: a reference is not LAYOUT, LAYOUT:TAG or LAYOUT@DIGEST.

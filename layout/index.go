@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -112,6 +115,9 @@ type MergedEntry struct {
 	Status string   `json:"status"`
 	// Previous is the digest a moved tag named before.
 	Previous digest.Digest `json:"previous,omitempty"`
+	// Others are the other digests the incoming entries gave this entry's
+	// tag, which a forced merge left untagged (Merge).
+	Others []digest.Digest `json:"others,omitempty"`
 }
 
 // TagMove is a tag that a merge moved from one manifest to another.
@@ -146,32 +152,39 @@ func Moves(entries []MergedEntry) []TagMove {
 //   - a new tag: appended with the incoming annotations, or put in place of
 //     an untagged entry for the same digest.
 //
+// Incoming entries that give one tag different digests (docker save 25+
+// names every image "latest"): with moveTags the last of them takes the
+// tag (its MergedEntry lists the others in Others) and the others merge
+// untagged; without it every one of them merges untagged, the tag is left
+// as it was, and Merge returns ErrDuplicateTag naming the tag and the
+// digests together with the entries: then, and only then, idx has changed
+// although the error is not nil (a receiver keeps the manifests, reachable
+// by digest, and refuses to choose the tag).
+//
 // in's index annotations are set on idx, a key in both taking in's value.
-// Every entry is checked (ValidateDigest, ValidateTag, ErrTagConflict, also
-// for two incoming entries giving one tag different digests) before idx
-// changes; on error idx is left as it was.
+// Every entry is checked (ValidateDigest, ValidateTag, ErrTagConflict)
+// before idx changes; on any other error idx is left as it was.
 func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, error) {
-	tagged, incoming := map[string]digest.Digest{}, map[string]digest.Digest{}
+	tagged := map[string]digest.Digest{}
 	for _, m := range idx.Manifests {
 		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok {
 			tagged[tag] = m.Digest
 		}
 	}
+	dups, err := checkIncoming(in.Manifests)
+	if err != nil {
+		return nil, err
+	}
+	// untagged: an entry whose duplicated tag it does not get.
+	untagged := func(tag string, d digest.Digest) bool {
+		ds := dups[tag]
+		return ds != nil && (!moveTags || d != ds[len(ds)-1])
+	}
 	for _, e := range in.Manifests {
-		if err := ValidateDigest(e.Digest); err != nil {
-			return nil, err
-		}
 		tag, ok := e.Annotations[ocispec.AnnotationRefName]
-		if !ok {
+		if !ok || untagged(tag, e.Digest) {
 			continue
 		}
-		if err := ValidateTag(tag); err != nil {
-			return nil, err
-		}
-		if prev, ok := incoming[tag]; ok && prev != e.Digest {
-			return nil, fmt.Errorf("tag %q: %w: the incoming entries name both %s and %s", tag, ErrTagConflict, prev, e.Digest)
-		}
-		incoming[tag] = e.Digest
 		if prev, ok := tagged[tag]; ok && prev != e.Digest && !moveTags {
 			return nil, fmt.Errorf("tag %q: %w: the layout has %s, the incoming %s (--force moves it)", tag, ErrTagConflict, prev, e.Digest)
 		}
@@ -179,12 +192,20 @@ func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, 
 	out := []MergedEntry{}
 	for _, e := range in.Manifests {
 		me := MergedEntry{Tags: []string{}, Digest: e.Digest, MediaType: e.MediaType, Status: EntryAdded}
-		if tag, ok := e.Annotations[ocispec.AnnotationRefName]; ok {
+		tag, ok := e.Annotations[ocispec.AnnotationRefName]
+		if ok && untagged(tag, e.Digest) {
+			e, ok = Entry(e, "", e.Annotations), false
+		}
+		switch {
+		case ok:
 			me.Tags = append(me.Tags, tag)
 			me.Status, me.Previous = setTag(idx, e, tag)
-		} else if hasDigest(idx.Manifests, e.Digest) {
+			if dups[tag] != nil {
+				me.Others = dups[tag][:len(dups[tag])-1]
+			}
+		case hasDigest(idx.Manifests, e.Digest):
 			me.Status = EntryUnchanged
-		} else {
+		default:
 			idx.Manifests = append(idx.Manifests, e)
 		}
 		out = append(out, me)
@@ -195,7 +216,54 @@ func Merge(idx *ocispec.Index, in ocispec.Index, moveTags bool) ([]MergedEntry, 
 		}
 		idx.Annotations[k] = v
 	}
+	if len(dups) > 0 && !moveTags {
+		return out, duplicateTagError(dups)
+	}
 	return out, nil
+}
+
+// checkIncoming validates every incoming entry's digest and tag, and
+// returns the tags that name more than one digest, each with its digests in
+// entry order (the last is the one a forced merge tags).
+func checkIncoming(entries []ocispec.Descriptor) (map[string][]digest.Digest, error) {
+	digests := map[string][]digest.Digest{}
+	for _, e := range entries {
+		if err := ValidateDigest(e.Digest); err != nil {
+			return nil, err
+		}
+		tag, ok := e.Annotations[ocispec.AnnotationRefName]
+		if !ok {
+			continue
+		}
+		if err := ValidateTag(tag); err != nil {
+			return nil, err
+		}
+		ds := slices.DeleteFunc(digests[tag], func(d digest.Digest) bool { return d == e.Digest })
+		digests[tag] = append(ds, e.Digest)
+	}
+	for tag, ds := range digests {
+		if len(ds) < 2 {
+			delete(digests, tag)
+		}
+	}
+	return digests, nil
+}
+
+// duplicateTagError names the first duplicated tag (in sorted order) and
+// its digests, and how many more tags are duplicated.
+func duplicateTagError(dups map[string][]digest.Digest) error {
+	tags := slices.Sorted(maps.Keys(dups))
+	ds := dups[tags[0]]
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = d.String()
+	}
+	more := ""
+	if len(tags) > 1 {
+		more = fmt.Sprintf(" (and %d more tags)", len(tags)-1)
+	}
+	return fmt.Errorf("tag %q: %w: the incoming entries give it to %s%s",
+		tags[0], ErrDuplicateTag, strings.Join(names, " and "), more)
 }
 
 // setTag makes tag name entry in idx: it keeps an entry that already does;

@@ -41,7 +41,9 @@ func TestMerge(t *testing.T) {
 		{"receiving: a move is refused", in(Entry(m2, "v1", nil)), false, nil, nil, ErrTagConflict},
 		{"authoring: the tag moves in place, with the incoming annotations; the untagged entry goes", in(Entry(m2, "v1", nil)), true,
 			[]ocispec.Descriptor{Entry(m2, "v1", nil)}, []string{EntryMoved}, nil},
-		{"one tag, two incoming digests", in(Entry(m1, "v9", nil), Entry(m2, "v9", nil)), true, nil, nil, ErrTagConflict},
+		{"one tag, two incoming digests, forced: the last takes it", in(Entry(m1, "v9", nil), Entry(m2, "v9", nil)), true,
+			[]ocispec.Descriptor{Entry(m1, "v1", note), Entry(m2, "v9", nil)}, []string{EntryUnchanged, EntryAdded}, nil},
+		{"one tag, two incoming digests, not forced", in(Entry(m1, "v9", nil), Entry(m2, "v9", nil)), false, nil, nil, ErrDuplicateTag},
 		{"a bad tag", in(Entry(m1, "-bad", nil)), true, nil, nil, ErrBadTag},
 	}
 	for _, tt := range tests {
@@ -84,5 +86,46 @@ func TestMerge(t *testing.T) {
 	}
 	if moves := Moves(got); len(moves) != 1 || moves[0] != (TagMove{Tag: "v1", From: m1.Digest, To: m2.Digest}) {
 		t.Errorf("Moves() = %+v, want v1 from m1 to m2", moves)
+	}
+}
+
+// TestMergeDuplicateTag: incoming entries that give one tag two digests, as
+// a docker save archive of two images names both "latest". Not forced, both
+// manifests merge untagged (reachable by digest), the tag stays as it was,
+// and the error names the tag and both digests; forced, the last takes the
+// tag and names the other, which merges untagged.
+func TestMergeDuplicateTag(t *testing.T) {
+	a := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("a"), Size: 1}
+	b := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("b"), Size: 1}
+	old := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("old"), Size: 1}
+	name := map[string]string{"io.containerd.image.name": "docker.io/library/x:latest"}
+	in := ocispec.Index{Manifests: []ocispec.Descriptor{Entry(a, "latest", name), Entry(b, "latest", name), Entry(old, "other", nil)}}
+
+	idx := emptyIndex()
+	got, err := Merge(&idx, in, false)
+	if !errors.Is(err, ErrDuplicateTag) || !strings.Contains(err.Error(), `"latest"`) ||
+		!strings.Contains(err.Error(), a.Digest.String()) || !strings.Contains(err.Error(), b.Digest.String()) {
+		t.Fatalf("Merge() error = %v, want ErrDuplicateTag naming latest, %s and %s", err, a.Digest, b.Digest)
+	}
+	want := []ocispec.Descriptor{Entry(a, "", name), Entry(b, "", name), Entry(old, "other", nil)}
+	if !reflect.DeepEqual(idx.Manifests, want) {
+		t.Errorf("Merge() manifests = %+v, want both untagged and the other tag set: %+v", idx.Manifests, want)
+	}
+	if len(got) != 3 || len(got[0].Tags) != 0 || len(got[1].Tags) != 0 || got[0].Status != EntryAdded {
+		t.Errorf("Merge() entries = %+v", got)
+	}
+
+	idx = emptyIndex()
+	idx.Manifests = []ocispec.Descriptor{Entry(old, "latest", nil)}
+	got, err = Merge(&idx, in, true)
+	if err != nil {
+		t.Fatalf("Merge(forced) = %v", err)
+	}
+	want = []ocispec.Descriptor{Entry(b, "latest", name), Entry(a, "", name), Entry(old, "other", nil)}
+	if !reflect.DeepEqual(idx.Manifests, want) {
+		t.Errorf("Merge(forced) manifests = %+v, want %+v", idx.Manifests, want)
+	}
+	if got[1].Status != EntryMoved || got[1].Previous != old.Digest || !reflect.DeepEqual(got[1].Others, []digest.Digest{a.Digest}) || len(got[0].Tags) != 0 {
+		t.Errorf("Merge(forced) entries = %+v, want b moved from old, naming a as the other", got)
 	}
 }

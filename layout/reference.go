@@ -73,6 +73,27 @@ func ParseReference(s string) (Reference, error) {
 	return Reference{Path: s[:split], Tag: tag}, nil
 }
 
+// ParseOutput reads the layout a command writes (pack -o) as ORAS reads
+// --oci-layout DIR:TAG: when s parses as LAYOUT:TAG (ParseReference, so s
+// itself is not an existing path) and LAYOUT does not exist or is a layout
+// (Open succeeds), it is that layout and tag. Anything else is the path s
+// as written, as before LAYOUT:TAG was read (a new directory "x:y" next to
+// an existing directory x that is not a layout; a Windows path C:\x; a
+// string whose tag part is not a valid tag; LAYOUT@DIGEST, which names no
+// place to write). It reads only.
+func ParseOutput(s string) Reference {
+	r, err := ParseReference(s)
+	if err != nil || r.Tag == "" {
+		return Reference{Path: s}
+	}
+	if exists(r.Path) {
+		if _, err := Open(r.Path); err != nil {
+			return Reference{Path: s}
+		}
+	}
+	return r
+}
+
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return !errors.Is(err, fs.ErrNotExist)
@@ -81,7 +102,8 @@ func exists(p string) bool {
 // Resolve returns the index.json descriptor a tag or digest names. For a
 // digest that no index.json entry has, it looks for the blob itself and
 // returns a manifest descriptor for it (so LAYOUT@DIGEST reaches manifests
-// nested in an index). Errors wrap ErrTagNotFound or ErrBlobNotFound.
+// nested in an index). Errors wrap ErrTagNotFound, ErrDuplicateTag (a tag
+// that index.json gives to several digests) or ErrBlobNotFound.
 func (s *Store) Resolve(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
 	idx, err := s.ReadIndex(ctx)
 	if err != nil {
@@ -89,12 +111,19 @@ func (s *Store) Resolve(ctx context.Context, ref Reference) (ocispec.Descriptor,
 	}
 	switch {
 	case ref.Tag != "":
+		var found []ocispec.Descriptor
 		for _, m := range idx.Manifests {
-			if m.Annotations[ocispec.AnnotationRefName] == ref.Tag {
-				return m, nil
+			if m.Annotations[ocispec.AnnotationRefName] == ref.Tag && (len(found) == 0 || m.Digest != found[0].Digest) {
+				found = append(found, m)
 			}
 		}
-		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, ErrTagNotFound)
+		switch len(found) {
+		case 0:
+			return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, ErrTagNotFound)
+		case 1:
+			return found[0], nil
+		}
+		return ocispec.Descriptor{}, fmt.Errorf("%s: %w: index.json gives it to %s and %s; name one as LAYOUT@DIGEST", ref, ErrDuplicateTag, found[0].Digest, found[1].Digest)
 	case ref.Digest != "":
 		for _, m := range idx.Manifests {
 			if m.Digest == ref.Digest {

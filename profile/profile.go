@@ -27,6 +27,15 @@ const (
 // DefaultArtifactType is the manifest artifactType pack writes by default.
 const DefaultArtifactType = "application/vnd.ocibundle.bundle.v1"
 
+// MediaTypeFile is the media type of a layer pack stores as a file's own
+// bytes (pack --raw), as `oras push FILE` stores a file: a blob that is
+// the file named by its title, not a tar. (oras gives such a blob
+// application/vnd.oci.image.layer.v1.tar, which says tar; `oras pull`
+// writes either as the file TITLE, byte for byte.) Extract and verify
+// take any titled artifact layer that does not say it is a tar (SaysTar)
+// for such a file, whatever its media type.
+const MediaTypeFile = "application/octet-stream"
+
 // Media types found in layouts and registries besides image-spec's
 // constants: Docker's schema 2 types, the withdrawn OCI artifact manifest,
 // and the deprecated non-distributable layer types (spelled out because

@@ -26,6 +26,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/local/go/bin:$PATH"
+# Set here, these win over the user's (environment or go env -w): only the
+# flags below shape the build, for the baseline CPU of each architecture.
+export GOFLAGS=-buildvcs=false GOAMD64=v1 GOARM64=v8.0
 out=${RELEASE_OUT:-dist}
 targets=${RELEASE_TARGETS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64}
 
@@ -54,7 +57,7 @@ for t in $targets; do
 	ext=
 	[[ $goos == windows ]] && ext=.exe
 	echo "release: build $t"
-	GOOS=$goos GOARCH=$goarch CGO_ENABLED=0 GOFLAGS= go build -trimpath -buildvcs=false \
+	GOOS=$goos GOARCH=$goarch CGO_ENABLED=0 go build -trimpath -buildvcs=false \
 		-ldflags "$ldflags" -o "$files/$name-$goos-$goarch$ext" .
 done
 (cd "$files" && LC_ALL=C sha256sum -- * >SHA256SUMS)
@@ -65,7 +68,7 @@ chmod 0644 "$files/SHA256SUMS"
 # Packed by this very source, built for the host.
 tool=$(mktemp -d)
 trap 'rm -rf "$tool"' EXIT
-CGO_ENABLED=0 GOFLAGS= go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tool/ocibundle" .
+CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tool/ocibundle" .
 ob=$tool/ocibundle
 digest=$("$ob" pack -q -o "$out/oci" -t "$VERSION" -c gzip \
 	-a "org.opencontainers.image.version=$VERSION" \

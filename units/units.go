@@ -12,8 +12,8 @@ import (
 	"strings"
 )
 
-// ErrBadSize: a size string is not a number of bytes with an optional unit,
-// or is below one byte or too large (a usage error).
+// ErrBadSize: a size string is not a number with a unit, or is below one
+// byte or too large (a usage error).
 var ErrBadSize = errors.New("invalid size")
 
 // suffixes are tried in order, longest first within each family: K, M, G,
@@ -28,22 +28,26 @@ var suffixes = []struct {
 	{"B", 1},
 }
 
-// ParseBytes reads a size in bytes with an optional unit, as split(1) reads
-// them: "700M", "4G", "2KiB" (powers of 1024), "4.7GB", "1KB" (powers of
-// 1000), "512" or "10B" (bytes). Fractions are allowed; the result is
-// rounded down and must be at least one byte and at most 2^62. Errors wrap
-// ErrBadSize and quote s.
+// ParseBytes reads a size in bytes with its unit, as split(1) reads them:
+// "700M", "4G", "2KiB" (powers of 1024), "4.7GB", "1KB" (powers of 1000),
+// "10B" (bytes). The unit is required: a bare "700" is refused rather than
+// read as 700 bytes, a size nobody means for a DVD or a layer. Fractions
+// are allowed; the result is rounded down and must be at least one byte and
+// at most 2^62. Errors wrap ErrBadSize and quote s.
 func ParseBytes(s string) (int64, error) {
-	num, mult := s, 1.0
+	num, mult := "", 0.0
 	for _, u := range suffixes {
 		if strings.HasSuffix(s, u.suffix) {
 			num, mult = strings.TrimSuffix(s, u.suffix), u.mult
 			break
 		}
 	}
+	if mult == 0 {
+		return 0, fmt.Errorf("size %q: %w: a unit is required (700M, 4.7G, 1GiB; 10B for bytes)", s, ErrBadSize)
+	}
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || num == "" || strings.ContainsAny(num, "eExXpP+-_") || math.IsNaN(f) {
-		return 0, fmt.Errorf("size %q: %w: want a number with an optional unit (700M, 4G, 4.7GB)", s, ErrBadSize)
+		return 0, fmt.Errorf("size %q: %w: want a number with a unit (700M, 4.7G, 1GiB)", s, ErrBadSize)
 	}
 	n := f * mult
 	if n < 1 || n > math.MaxInt64/2 {

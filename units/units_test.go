@@ -11,11 +11,11 @@ func TestParseBytes(t *testing.T) {
 		want int64
 		ok   bool
 	}{
-		{"1", 1, true}, {"512", 512, true}, {"700M", 700 << 20, true}, {"4G", 4 << 30, true},
+		{"1B", 1, true}, {"512B", 512, true}, {"700M", 700 << 20, true}, {"1GiB", 1 << 30, true}, {"4G", 4 << 30, true},
 		{"4.7GB", 4_700_000_000, true}, {"1KB", 1000, true}, {"2KiB", 2048, true}, {"10B", 10, true},
 		{"1.5K", 1536, true}, {"1T", 1 << 40, true}, {"3TB", 3e12, true},
-		{"", 0, false}, {"0", 0, false}, {"-5M", 0, false}, {"M", 0, false}, {"4X", 0, false},
-		{"1e9", 0, false}, {"NaN", 0, false}, {"0x10", 0, false}, {"0.1", 0, false},
+		{"", 0, false}, {"0", 0, false}, {"1", 0, false}, {"700", 0, false}, {"4.7", 0, false}, {"0B", 0, false}, {"-5M", 0, false}, {"M", 0, false}, {"4X", 0, false},
+		{"1e9", 0, false}, {"NaN", 0, false}, {"0x10", 0, false}, {"0.1B", 0, false},
 		{"9999999T", 0, false},
 	}
 	for _, tt := range tests {

@@ -343,6 +343,8 @@ func TestArchiveRefusals(t *testing.T) {
 	}
 	plus := func(ms ...member) []byte { return tarMembers(t, append(append([]member(nil), base...), ms...)) }
 	long := "notes/" + strings.Repeat("x", 120)
+	sha512Name := "blobs/sha512/" + digest.SHA512.FromString("x").Encoded()
+	sha256Name := "blobs/sha256/" + digest.FromString("x").Encoded()
 	cases := []struct {
 		name string
 		data []byte
@@ -354,6 +356,12 @@ func TestArchiveRefusals(t *testing.T) {
 			[]string{"E UNSAFE_MEMBER notes.txt"}},
 		{"PAX path override to index.json", tail(extended(tar.TypeXHeader, paxRecords([2]string{"path", "index.json"}), "harmless", []byte(`{"schemaVersion":2,"manifests":[]}`))),
 			[]string{"E UNSAFE_MEMBER index.json"}},
+		// A PAX path is taken only for a blob name USTAR cannot hold, under
+		// a header name that is its truncation.
+		{"PAX path to a sha512 blob name under another name", tail(extended(tar.TypeXHeader, paxRecords([2]string{"path", sha512Name}), "harmless", []byte("x"))),
+			[]string{"E UNSAFE_MEMBER " + sha512Name}},
+		{"PAX path to a sha256 blob name", tail(extended(tar.TypeXHeader, paxRecords([2]string{"path", sha256Name}), sha256Name[:60], []byte("x"))),
+			[]string{"E UNSAFE_MEMBER " + sha256Name}},
 		{"GNU long name", tail(extended(tar.TypeGNULongName, []byte(long+"\x00"), "short", []byte("x"))),
 			[]string{"E UNSAFE_MEMBER " + long}},
 		{"PAX global header", tail(extended(tar.TypeXGlobalHeader, paxRecords([2]string{"comment", "hi"}), "after-global", []byte("x"))),

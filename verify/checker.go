@@ -29,9 +29,13 @@ type blob struct {
 	data   []byte        // the content, when read as a document
 	deep   *layerResult  // the decompressed layer, when scanned deep
 
-	wantDeep     bool // a tar layer that --deep must decompress (layout directories)
-	imageLayer   bool // a layer of an image (layout directories)
-	nestedLayer  bool // a tar layer of an artifact whose titles nest (layout directories)
+	wantDeep    bool // a tar layer that --deep must decompress (layout directories)
+	imageLayer  bool // a layer of an image (layout directories)
+	nestedLayer bool // a tar layer of an artifact whose titles nest (layout directories)
+	// declared: a descriptor of the layer declares its uncompressed size,
+	// contentSize (the smallest, if several do; layout directories).
+	declared     bool
+	contentSize  int64
 	referenced   bool
 	visited      bool   // its document rules have been checked
 	docMediaType string // the document's own mediaType, once parsed

@@ -50,7 +50,7 @@ const (
 	UnknownAnnotation   Code = "UNKNOWN_ANNOTATION"     // an org.opencontainers.image.* key the spec does not define
 	BadRefName          Code = "BAD_REF_NAME"           // ref.name does not match the spec's grammar
 	RefNameOutsideIndex Code = "REF_NAME_OUTSIDE_INDEX" // ref.name anywhere but on index.json's manifests
-	DuplicateTag        Code = "DUPLICATE_TAG"          // one tag on index.json entries with different digests
+	DuplicateTag        Code = "DUPLICATE_TAG"          // one tag on index.json entries with different digests (a warning: docker save 25+ writes it)
 	BadAnnotation       Code = "BAD_ANNOTATION"         // an ocibundle annotation value that cannot be read
 	TagNotFound         Code = "TAG_NOT_FOUND"          // the target's tag is not in index.json
 	DigestNotFound      Code = "DIGEST_NOT_FOUND"       // the target's digest is neither in index.json nor in blobs/
@@ -82,6 +82,7 @@ const (
 	LayerCorrupt          Code = "LAYER_CORRUPT"           // the layer does not decompress cleanly or is not the codec its type says
 	ContentDigestMismatch Code = "CONTENT_DIGEST_MISMATCH" // the uncompressed digest differs from an annotation
 	ContentSizeMismatch   Code = "CONTENT_SIZE_MISMATCH"   // the uncompressed size differs from io.ocibundle.content.size
+	LayerTooLarge         Code = "LAYER_TOO_LARGE"         // a layer without io.ocibundle.content.size decompresses past --max-layer-size: not read further
 	DiffIDMismatch        Code = "DIFF_ID_MISMATCH"        // the uncompressed digest differs from the config's diff_id
 	TarCorrupt            Code = "TAR_CORRUPT"             // the inner tar does not read to its end, or has data after it
 	TarDuplicate          Code = "TAR_DUPLICATE"           // two tar entries have the same path, or one is below a file

@@ -95,16 +95,19 @@ func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, deep d
 	}
 	defer dec.Close()
 	h := digest.SHA256.Digester()
-	// cr remembers the decoder's first error other than io.EOF.
-	cr := countio.NewReader(dec, countio.WithTee(h.Hash()))
+	// cr remembers the decoder's first error other than io.EOF, and stops
+	// at the limit: a decompression bomb is not read further.
+	cr := countio.NewReader(dec, countio.WithTee(h.Hash()), countio.WithLimit(deep.limit, layer.ErrTooLarge))
 	ended := checkTar(ctx, cr, res, deep)
 	// The tar ends with zero blocks, and may be padded with more zeros; any
 	// other byte after its end is data that extractors silently drop.
 	if nonzero, err := drainZeros(cr); err == nil && nonzero > 0 && ended {
 		res.add(TarCorrupt, Error, "%d bytes of data after the end of the tar", nonzero)
 	}
-	if cr.Err() != nil {
-		// The tar reader saw the decoder's error too; report it once.
+	over := deep.limit >= 0 && cr.N() > deep.limit
+	if cr.Err() != nil || over {
+		// The tar reader saw the decoder's error (or the limit) too;
+		// report it once.
 		kept := res.problems[:0]
 		for _, p := range res.problems {
 			if p.code != TarCorrupt {
@@ -112,7 +115,14 @@ func inspectLayer(ctx context.Context, r io.Reader, codec compress.Codec, deep d
 			}
 		}
 		res.problems = kept
-		res.add(LayerCorrupt, Error, "%s: %v", codec, cr.Err())
+		switch {
+		case cr.Err() != nil:
+			res.add(LayerCorrupt, Error, "%s: %v", codec, cr.Err())
+		case deep.declared:
+			res.add(ContentSizeMismatch, Error, "decompresses to more than the %d bytes %s says: not read further", deep.limit, deep.why)
+		default:
+			res.add(LayerTooLarge, Error, "decompresses to more than %d bytes, %s: not read further", deep.limit, deep.why)
+		}
 		return res
 	}
 	res.diffID, res.size, res.complete = h.Digest(), cr.N(), ctx.Err() == nil

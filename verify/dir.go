@@ -85,7 +85,7 @@ func (c *checker) hashFile(ctx context.Context, root string, b *blob, keep captu
 		return err
 	}
 	defer f.Close()
-	res, err := scan(ctx, f, b.digest.Algorithm(), keep, deepScan{on: b.wantDeep, allowOutside: c.opts.AllowOutsideLinks, image: b.imageLayer, headers: b.nestedLayer}, c.progress)
+	res, err := scan(ctx, f, b.digest.Algorithm(), keep, c.deepScanOf(b), c.progress)
 	if err != nil {
 		return fmt.Errorf("%s: %w", b.loc, err)
 	}

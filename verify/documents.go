@@ -266,7 +266,9 @@ func (c *checker) checkRootIndex(loc string, data []byte) []rootEntry {
 			continue
 		}
 		if prev, dup := c.tags[tag]; dup && prev.digest != desc.Digest {
-			c.add(DuplicateTag, Error, loc, p, "tag %q names %s here and %s at %s", tag, desc.Digest, prev.digest, prev.ptr)
+			// docker save 25+ names every image "latest": the manifests
+			// are sound, only the tag is unusable (import keeps both).
+			c.add(DuplicateTag, Warning, loc, p, "tag %q names %s here and %s at %s; name one by digest", tag, desc.Digest, prev.digest, prev.ptr)
 		} else if !dup {
 			c.tags[tag] = tagEntry{digest: desc.Digest, ptr: p}
 		}
@@ -469,6 +471,9 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			c.layers = append(c.layers, ref)
 			if ref.tar {
 				lb.wantDeep = true
+				if n, ok := parseSizeAnnotation(desc.Annotations[profile.AnnotationContentSize]); ok && (!lb.declared || n < lb.contentSize) {
+					lb.declared, lb.contentSize = true, n
+				}
 			}
 			if ref.image {
 				lb.imageLayer = true

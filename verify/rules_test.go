@@ -248,7 +248,7 @@ func TestRules(t *testing.T) {
 			other := f.std(set("annotations", map[string]any{"k": "v"}))
 			f.index(tagged(md, "v1"), tagged(other, "v1"))
 			return ""
-		}, code: DuplicateTag, sev: Error, once: true},
+		}, code: DuplicateTag, sev: Warning, once: true},
 		{name: "tag not found", build: func(f *fx) string { f.std(nil); return f.dir + ":nope" }, code: TagNotFound, sev: Error},
 
 		// blobs

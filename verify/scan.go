@@ -10,6 +10,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
 )
@@ -75,14 +76,35 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 // deepScan says whether scan decompresses a blob as a layer, how the
 // layer judge treats links that leave it, whether the blob is known to
 // be an image layer (its summary is then kept for the checks of the image's
-// layers together), and whether it is a layer of an artifact whose titles
+// layers together), whether it is a layer of an artifact whose titles
 // nest (its headers are then kept for the checks of the artifact's layers
-// together).
-type deepScan struct{ on, allowOutside, image, headers bool }
+// together), and how many uncompressed bytes it may have (layer.ContentLimit:
+// declared tells whether the limit is the layer's declared size).
+type deepScan struct {
+	on, allowOutside, image, headers bool
+	limit                            int64
+	declared                         bool
+	why                              string // what sets limit, for the message
+}
 
-// deepScan returns how to scan a blob that is (want) or is not a tar layer.
+// deepScan returns how to scan a blob that is (want) or is not a tar layer
+// when no descriptor is known (an archive: layers may come first).
 func (c *checker) deepScan(want bool) deepScan {
-	return deepScan{on: want, allowOutside: c.opts.AllowOutsideLinks}
+	d := deepScan{on: want, allowOutside: c.opts.AllowOutsideLinks}
+	d.limit, d.why = layer.ContentLimit(-1, c.opts.MaxLayerSize)
+	return d
+}
+
+// deepScanOf returns how to scan b, a blob of a layout directory, whose
+// descriptors are known.
+func (c *checker) deepScanOf(b *blob) deepScan {
+	d := deepScan{on: b.wantDeep, allowOutside: c.opts.AllowOutsideLinks, image: b.imageLayer, headers: b.nestedLayer}
+	declared := int64(-1)
+	if b.declared {
+		declared, d.declared = b.contentSize, true
+	}
+	d.limit, d.why = layer.ContentLimit(declared, c.opts.MaxLayerSize)
+	return d
 }
 
 // looksJSON reports whether b starts, after white space, with '{'.

@@ -35,6 +35,11 @@ type Options struct {
 	// layer a warning instead of an error (extract --allow-outside-links
 	// writes such links).
 	AllowOutsideLinks bool
+	// MaxLayerSize caps, in bytes, the uncompressed tar --deep reads of a
+	// layer without io.ocibundle.content.size (0: layer.DefaultMaxLayerSize;
+	// layer.ContentLimit). A layer that passes it, or its declared size, is
+	// not read further: LAYER_TOO_LARGE, or CONTENT_SIZE_MISMATCH.
+	MaxLayerSize int64
 	// Digest, when set, is the manifest digest the target bundle must have.
 	Digest string
 	// Progress receives the bytes hashed (label "verify"); nil shows

@@ -2,12 +2,18 @@ package bundle
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layer"
 )
@@ -85,5 +91,54 @@ func BenchmarkExtractDeepPath(b *testing.B) {
 		if _, err := Extract(context.Background(), ref, filepath.Join(out, fmt.Sprintf("e%d", i)), ExtractOptions{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestExtractImageBomb: an image layer (no io.ocibundle.content.size) of a
+// 832 KiB of zstd that expands to 4 GiB is stopped at MaxLayerSize, exit 1
+// naming the layer, and nothing is left: a file declaring more than the cap
+// is refused before it is written, and zeros after the tar's end are not
+// read past the cap.
+func TestExtractImageBomb(t *testing.T) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	must(t, err)
+	frame := enc.EncodeAll(make([]byte, 64<<20), nil)
+	bomb := func(fileSize int64) []byte {
+		var head bytes.Buffer
+		tw := tar.NewWriter(&head)
+		must(t, tw.WriteHeader(&tar.Header{Name: "zeros", Mode: 0o644, Size: fileSize, Typeflag: tar.TypeReg}))
+		blob := enc.EncodeAll(head.Bytes(), nil)
+		for range 64 { // 4 GiB of zeros
+			blob = append(blob, frame...)
+		}
+		return blob
+	}
+	const max = 1 << 20
+	for _, c := range []struct {
+		name     string
+		fileSize int64
+		want     error
+		msg      string
+	}{
+		{"a file larger than the cap", 4 << 30, ErrUnsafe, "zeros: declares 4294967296 bytes in a layer of 1048576"},
+		{"zeros after the tar", 512 << 10, layer.ErrTooLarge, "layer too large: uncompressed content is more than 1048576 bytes, the 1.0 MiB cap on a layer without io.ocibundle.content.size (--max-layer-size)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			blob := bomb(c.fileSize)
+			if len(blob) > 1<<20 { // 4,096 times smaller than what it expands to
+				t.Fatalf("the bomb is %d bytes, want a small one", len(blob))
+			}
+			l := testLayer{mediaType: ocispec.MediaTypeImageLayerZstd, blob: blob, diffID: digest.FromString("unknown")}
+			ref := writeLayout(t, true, []testLayer{l})
+			parent := t.TempDir()
+			_, err := Extract(ctx, ref, filepath.Join(parent, "out"), ExtractOptions{MaxLayerSize: max})
+			name := "layer " + digest.FromBytes(blob).String()
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("Extract() = %v, want %v naming %s with %q", err, c.want, name, c.msg)
+			}
+			if left, _ := os.ReadDir(parent); len(left) != 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
 	}
 }
