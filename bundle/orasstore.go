@@ -37,12 +37,21 @@ type orasStore struct {
 	// manifest whose layers are not there, and oras.Copy skips the whole
 	// graph under a node that exists. Put of a present blob reads nothing.
 	recheckManifests bool
+	// hashed names blobs the caller has just checked against their digests
+	// (push verifies what it sends first): Fetch reads them with
+	// layout.Store.FetchHashed, not hashing them twice.
+	hashed map[digest.Digest]bool
 }
 
-// Fetch opens the blob desc names through the store's verifying reader.
+// Fetch opens the blob desc names through the store's verifying reader
+// (unless hashed names it).
 // A missing blob wraps both layout.ErrBlobNotFound and errdef.ErrNotFound.
 func (o *orasStore) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
-	rc, err := o.store.Fetch(ctx, desc)
+	fetch := o.store.Fetch
+	if o.hashed[desc.Digest] {
+		fetch = o.store.FetchHashed
+	}
+	rc, err := fetch(ctx, desc)
 	if errors.Is(err, layout.ErrBlobNotFound) {
 		return nil, fmt.Errorf("%w (%w)", err, errdef.ErrNotFound)
 	}

@@ -47,9 +47,9 @@ type PushResult struct {
 // verify's rules, every blob hashed): an error finding, such as a
 // descriptor whose data is not its blob or a damaged blob, fails the push
 // with verify.ErrFailed naming it, and the registry is sent nothing;
-// verify's warnings are in res.Warnings. Every blob is then read through
-// the layout's verifying reader as well, so a blob changed since fails
-// the push with layout.ErrDigestMismatch or ErrSizeMismatch. Blobs the
+// verify's warnings are in res.Warnings. The blobs are then sent without
+// being hashed again (layout.Store.FetchHashed: their sizes are checked;
+// the registry checks each digest as it receives it). Blobs the
 // registry has are not sent again, so a push that failed half-way resumes
 // where it stopped.
 // The layout's blob lock is held shared throughout, so a gc waits.
@@ -117,7 +117,13 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	res.Reference = ref.String()
 
-	sent, sentBytes, err := pushCopy(ctx, store, repo, root, dstRef, referrers, res.Reference, total, opts)
+	// verifyGraph hashed every blob of g: it goes out without being hashed
+	// again (the registry checks each digest as it receives it).
+	from := &orasStore{store: store, progress: progress.Or(opts.Progress), hashed: map[digest.Digest]bool{}}
+	for _, d := range g.order {
+		from.hashed[d.Digest] = true
+	}
+	sent, sentBytes, err := pushCopy(ctx, from, repo, root, dstRef, referrers, res.Reference, total, opts)
 	if err != nil {
 		return res, err
 	}
@@ -180,15 +186,14 @@ func pushGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor
 	return g, referrers, total, nil
 }
 
-// pushCopy sends root's graph from store to repo with oras.Copy, tagging
-// the root dstRef (a tag, or root's digest), then each of referrers' graphs
-// with oras.CopyGraph, in order, reporting progress against total to
-// opts.Progress. It returns the blobs it sent (manifests included) and
+// pushCopy sends root's graph from srcStore to repo with oras.Copy,
+// tagging the root dstRef (a tag, or root's digest), then each of
+// referrers' graphs with oras.CopyGraph, in order, reporting progress
+// against total to srcStore's progress. It returns the blobs it sent (manifests included) and
 // their bytes; a failure is registryError with reference (and 0, 0), the
 // registry left holding what was sent, so a push run again resumes there.
-func pushCopy(ctx context.Context, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, dstRef string, referrers []ocispec.Descriptor, reference string, total int64, opts RegistryOptions) (int, int64, error) {
-	progress := progress.Or(opts.Progress)
-	srcStore := &orasStore{store: store, progress: progress}
+func pushCopy(ctx context.Context, srcStore *orasStore, repo *remote.Repository, root ocispec.Descriptor, dstRef string, referrers []ocispec.Descriptor, reference string, total int64, opts RegistryOptions) (int, int64, error) {
+	progress := srcStore.progress
 	// A node the registry has is skipped with all that lies below it (the
 	// registry accepted it only with its children); the root is put again
 	// to set the tag, which sends no blob.
