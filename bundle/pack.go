@@ -178,7 +178,7 @@ func Pack(ctx context.Context, dir string, paths []string, opts PackOptions) (Pa
 // file bytes. Errors wrap ErrBadInput (glob.ErrBadPattern for a bad
 // pattern); nothing is written.
 func scanInputs(ctx context.Context, paths []string, opts PackOptions) ([]*tree, int64, error) {
-	exclude, err := glob.CompileExcludes(opts.Exclude)
+	exclude, err := glob.ParseExcludes(opts.Exclude)
 	if err != nil {
 		return nil, 0, fmt.Errorf("--exclude %w", err) // glob.ErrBadPattern: a usage error
 	}

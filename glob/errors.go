@@ -2,7 +2,6 @@ package glob
 
 import "errors"
 
-// ErrBadPattern: a pattern is empty, is not a valid glob (an unclosed "["
-// or "{", a trailing "\"), or climbs out of the root (".."). Errors wrap it
-// and quote the pattern.
-var ErrBadPattern = errors.New("invalid pattern")
+// ErrBadPattern is a pattern that cannot be parsed: empty, an unclosed `[`
+// or `{`, a trailing `\`. Errors wrap it with the pattern.
+var ErrBadPattern = errors.New("bad pattern")
