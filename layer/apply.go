@@ -41,7 +41,9 @@ type ApplyOptions struct {
 // Applier applies layers, in order, to a directory it reaches only
 // through an os.Root. Every entry is judged first (Judge); an entry is
 // never reached through a symlink, so nothing is written through one. It
-// is not safe for concurrent use. Close it when done.
+// is not safe for concurrent use. Close it when done. A regular file's
+// aligned 4 KiB blocks of zeros are left as holes (writeSparse), except on
+// Windows.
 type Applier struct {
 	root *os.Root
 	opts ApplyOptions
@@ -61,6 +63,8 @@ type Applier struct {
 	// components that differ, not by a walk from the root. A removal
 	// drops what it removed.
 	chain dirChain[*os.Root]
+	// buf is what a file's content is copied through (writeSparse).
+	buf []byte
 }
 
 // DirMeta is what a directory gets once its content is written.
@@ -260,7 +264,10 @@ func (a *Applier) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Read
 	if err != nil {
 		return entryErr(name, err)
 	}
-	n, err := io.Copy(f, readErrors{name, r})
+	if a.buf == nil {
+		a.buf = make([]byte, copyBufSize)
+	}
+	n, err := writeSparse(f, readErrors{name, r}, a.buf) // long runs of zeros become holes
 	if err == nil && hdr.Size >= 0 && n != hdr.Size {
 		err = &ReadError{Name: name, Err: fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, n, hdr.Size)}
 	}
