@@ -48,8 +48,8 @@ type ExtractOptions struct {
 	// them. Nothing is ever written through them.
 	AllowOutsideLinks bool
 	// MaxLayerSize caps, in bytes, the uncompressed tar of a layer without
-	// io.ocibundle.content.size (0: layer.DefaultMaxLayerSize); a layer that
-	// expands past it fails with layer.ErrTooLarge.
+	// io.ocibundle.content.size (0: the default cap, layer.ContentLimit); a
+	// layer that expands past it fails with layer.ErrTooLarge.
 	MaxLayerSize int64
 	// Names are the name rules of the file system DIR is on: an entry it
 	// cannot hold, or one that is the same file there as another entry, is
@@ -465,7 +465,7 @@ func tarLayer(ctx context.Context, app layerSink, p layerPlan, blob io.Reader) e
 	// content counts and hashes (when the digest is annotated) the
 	// uncompressed stream, and stops as soon as it passes the annotated
 	// size or the cap: a decompression bomb is cut off there.
-	limit, why := layer.ContentLimit(p.contentSize, p.maxSize)
+	limit, why := layer.ContentLimit(p.contentSize, p.maxSize, p.desc.Size)
 	over := fmt.Errorf("%w: uncompressed content is more than %d bytes, %s", layer.ErrTooLarge, limit, why)
 	if p.contentSize >= 0 {
 		over = fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, limit)

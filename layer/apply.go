@@ -47,7 +47,9 @@ type ApplyOptions struct {
 // Applier applies layers, in order, to a directory it reaches only
 // through an os.Root. Every entry is judged first (Judge); an entry is
 // never reached through a symlink, so nothing is written through one. It
-// is not safe for concurrent use. Close it when done.
+// is not safe for concurrent use. Close it when done. A regular file's
+// aligned 4 KiB blocks of zeros are left as holes (writeSparse), except on
+// Windows.
 type Applier struct {
 	root *os.Root
 	opts ApplyOptions
@@ -67,6 +69,8 @@ type Applier struct {
 	// components that differ, not by a walk from the root. A removal
 	// drops what it removed.
 	chain dirChain[*os.Root]
+	// buf is what a file's content is copied through (writeSparse).
+	buf []byte
 }
 
 // DirMeta is what a directory gets once its content is written.
@@ -282,7 +286,10 @@ func (a *Applier) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Read
 	if err != nil {
 		return entryErr(name, err)
 	}
-	n, err := io.Copy(f, readErrors{name, r})
+	if a.buf == nil {
+		a.buf = make([]byte, copyBufSize)
+	}
+	n, err := writeSparse(f, readErrors{name, r}, a.buf) // long runs of zeros become holes
 	if err == nil && hdr.Size >= 0 && n != hdr.Size {
 		err = &ReadError{Name: name, Err: fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, n, hdr.Size)}
 	}
@@ -446,7 +453,7 @@ func (a *Applier) remove(name string) error {
 // at returns an os.Root on the directory that holds name (made, 0700, if
 // missing) and name's base name.
 func (a *Applier) at(name string) (*os.Root, string, error) {
-	r, err := a.chain.at(path.Dir(name))
+	r, err := a.chain.at(parentDir(name))
 	if err != nil {
 		if rf := a.belowFile(name); rf != nil {
 			return nil, "", rf
@@ -520,7 +527,7 @@ func (a *Applier) regularFile(name string) bool {
 // image, of a lower layer: the judge refuses it within a layer).
 func (a *Applier) belowFile(name string) *Refusal {
 	var r *Refusal
-	if dir := path.Dir(name); dir != "." {
+	if dir := parentDir(name); dir != "." {
 		a.lstatDown(dir, func(p string, fi fs.FileInfo, err error) bool {
 			if err == nil && fi.Mode().IsRegular() {
 				r = &Refusal{Name: name, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", p)}
