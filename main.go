@@ -272,6 +272,7 @@ func newApp() *cli.App {
 			untagCommand(),
 			gcCommand(),
 			extractCommand(),
+			filesCommand(),
 			exportCommand(),
 			importCommand(),
 			pushCommand(),
