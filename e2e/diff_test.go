@@ -101,6 +101,21 @@ func TestDiffCLI(t *testing.T) {
 	if r.code != 2 {
 		t.Errorf("diff with three REFERENCEs: exit %d, %q; want 2", r.code, r.stderr)
 	}
+	// A peer's archive: skopeo's oci-archive of bundle 2 (blobs before
+	// index.json) against bundle 1 and against itself.
+	skopeo := requireTool(t, "skopeo")
+	peer := filepath.Join(dir, "skopeo.tar")
+	if r := runCmd(t, dir, nil, skopeo, "copy", "--quiet", "oci:"+lay+":2", "oci-archive:"+peer+":2"); r.code != 0 {
+		t.Fatalf("skopeo copy to oci-archive: %s", r.stderr)
+	}
+	before[filepath.Base(peer)] = snapshot(t, dir)[filepath.Base(peer)]
+	if r := run(t, dir, nil, "diff", lay+":1", peer); r.code != 1 || !strings.Contains(r.stdout, "A app/new.txt") || !strings.Contains(r.stdout, "D app/old.txt") {
+		t.Errorf("diff L:1 skopeo.tar: exit %d, stdout %q, stderr %q; want 1, A app/new.txt, D app/old.txt", r.code, r.stdout, r.stderr)
+	}
+	if r := run(t, dir, nil, "diff", peer, lay+":2"); r.code != 0 {
+		t.Errorf("diff skopeo.tar L:2: exit %d, %q %q; want 0", r.code, r.stdout, r.stderr)
+	}
+
 	// diff reads; it writes nothing, in the layout or beside the archives.
 	if d := diffSnapshots(snapshot(t, dir), before); len(d) > 0 {
 		t.Errorf("diff changed the files it read: %q", d)
