@@ -31,6 +31,15 @@ func diffAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	stdin := 0
+	for _, a := range c.Args().Slice() {
+		if isStdinRef(a) {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return usagef("diff: standard input holds one archive: name - once")
+	}
 	from, rest, err := openSource(c, c.Args().Slice())
 	if err != nil {
 		return err

@@ -93,6 +93,10 @@ func TestDiffCLI(t *testing.T) {
 	}
 	checkOneLine(t, "diff --json", r.stderr)
 
+	r = runCmd(t, dir, nil, "sh", "-c", `"$0" diff - -:1 < "$1"`, bin, archive)
+	if r.code != 2 || !strings.Contains(r.stderr, "name - once") {
+		t.Errorf("diff - -:1: exit %d, %q; want 2, standard input named once", r.code, r.stderr)
+	}
 	r = run(t, dir, nil, "diff", lay+":1")
 	if r.code != 2 {
 		t.Errorf("diff with one REFERENCE: exit %d, %q; want 2", r.code, r.stderr)
