@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 )
@@ -86,7 +87,9 @@ type FileChange struct {
 // type, config and annotations, their layers, and the trees extract would
 // write (Files: the same verification and layer rules, nothing written).
 // Bundles with the same manifest digest are equal without a layer being
-// read. Errors are those of Files, for either side; a difference is not an
+// read, and an artifact's layer that is the same blob under the same title
+// on both sides is not read (it holds the same files; so it is not checked
+// either). Errors are those of Files, for either side; a difference is not an
 // error (Equal is false).
 func Diff(ctx context.Context, from, to *Source, opts DiffOptions) (DiffResult, error) {
 	platform, err := ParsePlatform(opts.Platform)
@@ -111,16 +114,28 @@ func Diff(ctx context.Context, from, to *Source, opts DiffOptions) (DiffResult, 
 	res.Manifest = diffManifest(a, b)
 	res.Annotations = diffAnnotations(a.Annotations, b.Annotations)
 	res.Layers = diffLayers(a, b)
-	fopts := FilesOptions{SkipUnknown: opts.SkipUnknown, AllowOutsideLinks: opts.AllowOutsideLinks, Progress: opts.Progress}
-	fa, err := filesOf(ctx, storeA, from.Name, descA, a, fopts)
-	if err != nil {
-		return DiffResult{}, err
+	// An artifact's layer with the same title and blob on both sides
+	// holds the same files: neither side reads it.
+	readA, readB := layersToRead(a, b)
+	var files [2][]FileEntry
+	for i, side := range []struct {
+		src   *Source
+		store *layout.Store
+		desc  ocispec.Descriptor
+		m     ocispec.Manifest
+		read  []string
+	}{{from, storeA, descA, a, readA}, {to, storeB, descB, b, readB}} {
+		if side.read != nil && len(side.read) == 0 {
+			continue // every layer is on the other side too
+		}
+		fr, err := filesOf(ctx, side.store, side.src.Name, side.desc, side.m, FilesOptions{Layers: side.read,
+			SkipUnknown: opts.SkipUnknown, AllowOutsideLinks: opts.AllowOutsideLinks, Progress: opts.Progress})
+		if err != nil {
+			return DiffResult{}, err
+		}
+		files[i] = fr.Files
 	}
-	fb, err := filesOf(ctx, storeB, to.Name, descB, b, fopts)
-	if err != nil {
-		return DiffResult{}, err
-	}
-	res.Files = diffFiles(fa.Files, fb.Files, opts.Mtime)
+	res.Files = diffFiles(files[0], files[1], opts.Mtime)
 	res.Equal = len(res.Manifest)+len(res.Annotations)+len(res.Layers)+len(res.Files) == 0
 	return res, nil
 }
@@ -180,6 +195,27 @@ func diffLayers(a, b ocispec.Manifest) []LayerChange {
 		}
 	}
 	return out
+}
+
+// layersToRead returns the digests of the layers of a and of b that
+// differ from the other side's, when both are artifacts whose layers are
+// matched by title (layerKeys); nil, nil (read every layer) otherwise.
+func layersToRead(a, b ocispec.Manifest) (readA, readB []string) {
+	ka, kb := layerKeys(a), layerKeys(b)
+	if ka == nil || kb == nil {
+		return nil, nil
+	}
+	same := func(x, y *ocispec.Descriptor) bool { return x.Digest == y.Digest && x.MediaType == y.MediaType }
+	pick := func(m ocispec.Manifest, keys []string, other ocispec.Manifest, otherKeys []string) []string {
+		read := []string{}
+		for i, k := range keys {
+			if j := slices.Index(otherKeys, k); j < 0 || !same(&m.Layers[i], &other.Layers[j]) {
+				read = append(read, m.Layers[i].Digest.String())
+			}
+		}
+		return read
+	}
+	return pick(a, ka, b, kb), pick(b, kb, a, ka)
 }
 
 // layerKeys returns the titles of an artifact's layers, or nil for an

@@ -221,3 +221,37 @@ func TestDiffLayersByPosition(t *testing.T) {
 		t.Errorf("diffManifest(image) = %v, want the config", m)
 	}
 }
+
+// TestDiffSkipsIdenticalLayers: an artifact's layer with the same title
+// and blob on both sides is not read (here its blob is gone); the layers
+// that differ are compared file by file.
+func TestDiffSkipsIdenticalLayers(t *testing.T) {
+	dir := t.TempDir()
+	mt := time.Unix(1e9, 0)
+	docs := diffTree(t, filepath.Join(dir, "0"), "docs", map[string]string{"a.md": "a"}, mt)
+	app1 := diffTree(t, filepath.Join(dir, "1"), "app", map[string]string{"f": "1"}, mt)
+	app2 := diffTree(t, filepath.Join(dir, "2"), "app", map[string]string{"f": "2"}, mt)
+	lay := filepath.Join(t.TempDir(), "L")
+	r1, err := Pack(ctx, lay, []string{docs, app1}, PackOptions{Tags: []string{"1"}})
+	must(t, err)
+	_, err = Pack(ctx, lay, []string{docs, app2}, PackOptions{Tags: []string{"2"}})
+	must(t, err)
+	shared := r1.Layers[0].Digest
+	must(t, os.Remove(filepath.Join(lay, "blobs", shared.Algorithm().String(), shared.Encoded())))
+	res := openDiff(t, lay+":1", lay+":2", DiffOptions{})
+	if got := fileLines(res); !slices.Equal(got, []string{"changed app/f content"}) {
+		t.Errorf("Diff(1, 2).Files = %q, want app/f's content only", got)
+	}
+	if len(res.Layers) != 1 || res.Layers[0].Title != "app" {
+		t.Errorf("Diff(1, 2).Layers = %+v, want app changed", res.Layers)
+	}
+	// Only an annotation differs: no layer is read at all.
+	_, err = Pack(ctx, lay, []string{docs}, PackOptions{Tags: []string{"3"}, ManifestAnnotations: map[string]string{"k": "v"}})
+	must(t, err)
+	_, err = Pack(ctx, lay, []string{docs}, PackOptions{Tags: []string{"4"}})
+	must(t, err)
+	must(t, os.Remove(filepath.Join(lay, "blobs", shared.Algorithm().String(), shared.Encoded()))) // pack wrote it again
+	if res := openDiff(t, lay+":3", lay+":4", DiffOptions{}); res.Equal || len(res.Files) != 0 || len(res.Annotations) != 1 {
+		t.Errorf("Diff(3, 4) = %+v, want one annotation removed, no file change", res)
+	}
+}
