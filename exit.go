@@ -71,6 +71,7 @@ var exitTable = []struct {
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart, bundle.ErrNoMatch,
 		compress.ErrUnknownMediaType,
+		bundle.ErrDiffer, // diff: 1 when the bundles differ, as diff(1)
 	}},
 	{classOperational, []error{
 		layout.ErrTagNotFound, bundle.ErrNotInRegistry, bundle.ErrUnauthorized,
