@@ -180,7 +180,8 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	return ExtractFrom(ctx, src, dir, opts)
 }
 
-// ExtractFrom is Extract of an open source (Open, OpenStream).
+// ExtractFrom is Extract of an open source (Open, OpenStream); a stream is
+// judged to its end (Source.Finish) before anything is published.
 func ExtractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptions) (ExtractResult, error) {
 	if dir == "" {
 		return ExtractResult{}, fmt.Errorf("%w: no output directory", ErrBadInput)
@@ -242,6 +243,10 @@ func ExtractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptio
 	}
 	if unused := selection.Unused(); len(unused) > 0 {
 		return ExtractResult{}, fmt.Errorf("%s: %w: %s", ref, ErrNoMatch, strings.Join(unused, ", "))
+	}
+	// Nothing is published from a stream that fails past what was read.
+	if err := src.Finish(ctx); err != nil {
+		return ExtractResult{}, err
 	}
 	app.Close()
 	if err := app.CompleteDirs(ctx); err != nil {

@@ -78,7 +78,8 @@ func Files(ctx context.Context, ref string, opts FilesOptions) (FilesResult, err
 	return FilesFrom(ctx, src, opts)
 }
 
-// FilesFrom is Files of an open source (Open, OpenStream).
+// FilesFrom is Files of an open source (Open, OpenStream); a stream is
+// judged to its end (Source.Finish) before it returns.
 func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
 	platform, err := ParsePlatform(opts.Platform)
 	if err != nil {
@@ -88,7 +89,11 @@ func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult
 	if err != nil {
 		return FilesResult{}, err
 	}
-	return filesOf(ctx, store, src.Name, desc, m, opts)
+	res, err := filesOf(ctx, store, src.Name, desc, m, opts)
+	if err == nil {
+		err = src.Finish(ctx)
+	}
+	return res, err
 }
 
 // filesOf is FilesFrom of the manifest m (desc) of src, resolved: diff
