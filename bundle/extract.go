@@ -449,7 +449,7 @@ func extractLayer(ctx context.Context, app layerSink, store *layout.Store, p lay
 		err = tarLayer(ctx, app, p, blob)
 	}
 	if err != nil {
-		return fmt.Errorf("layer %s: %w", name, err)
+		return fmt.Errorf("layer %s: %w", name, blobVerdict(ctx, blob, err))
 	}
 	// The decoders may stop before the end of the blob; reading it to the
 	// end is what makes the verifying reader check size and digest.
@@ -457,6 +457,21 @@ func extractLayer(ctx context.Context, app layerSink, store *layout.Store, p lay
 		return fmt.Errorf("layer %s: %w", name, err)
 	}
 	return nil
+}
+
+// blobVerdict returns what explains err, the failure of a decoder reading
+// blob (a verifying reader, layout.Store.Fetch): the blob's own digest or
+// size mismatch when reading it to its end finds one (a tampered blob makes
+// the decoder fail first, with a symptom: a CRC or a size cap), else err.
+// The decoders are done with blob when it is called.
+func blobVerdict(ctx context.Context, blob io.Reader, err error) error {
+	if ctx.Err() != nil || errors.Is(err, layout.ErrDigestMismatch) || errors.Is(err, layout.ErrSizeMismatch) {
+		return err
+	}
+	if _, derr := io.Copy(io.Discard, blob); errors.Is(derr, layout.ErrDigestMismatch) || errors.Is(derr, layout.ErrSizeMismatch) {
+		return derr
+	}
+	return err
 }
 
 // tarLayer decompresses and applies one tar layer, checking the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ocibundle/ocibundle/layout"
@@ -77,5 +78,36 @@ func TestReadInPlaceJudgesToTheEnd(t *testing.T) {
 			t.Errorf("Extract of a stream with %s left %s (%v)", in, out, err)
 		}
 		assertNoTemp(t, filepath.Dir(out))
+	}
+}
+
+// TestReadInPlaceTamperedLayer: a tampered layer blob is reported as the
+// blob's digest mismatch, not as the decoder's symptom of it (a CRC, a size
+// cap), in a layout, an archive file and a stream.
+func TestReadInPlaceTamperedLayer(t *testing.T) {
+	lay, data, blobFile := judgeSetup(t)
+	blob, err := os.ReadFile(blobFile)
+	must(t, err)
+	at := bytes.Index(data, blob)
+	if at < 0 || len(blob) < 60 {
+		t.Fatalf("the archive does not hold the %d-byte blob", len(blob))
+	}
+	data[at+50] ^= 0x5a
+	archive := filepath.Join(t.TempDir(), "T.tar")
+	must(t, os.WriteFile(archive, data, 0o644))
+	must(t, os.Chmod(blobFile, 0o644))
+	blob[50] ^= 0x5a
+	must(t, os.WriteFile(blobFile, blob, 0o644))
+	want := filepath.Base(blobFile) + ": " + layout.ErrDigestMismatch.Error()
+	for _, ref := range []string{lay + ":1.0", archive, "-"} {
+		_, err := Files(ctx, ref, FilesOptions{Stdin: bytes.NewReader(data)})
+		if !errors.Is(err, layout.ErrDigestMismatch) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Files(%s) = %v, want %q", ref, err, want)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		_, err = Extract(ctx, ref, out, ExtractOptions{Stdin: bytes.NewReader(data)})
+		if !errors.Is(err, layout.ErrDigestMismatch) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Extract(%s) = %v, want %q", ref, err, want)
+		}
 	}
 }
