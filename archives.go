@@ -132,8 +132,10 @@ func openSource(c *cli.Context, args []string) (*openedSource, []string, error) 
 		name := strings.Join(args[:n], " ")
 		src, err := bundle.OpenStream(c.Context, parts, name)
 		if err != nil {
+			// Explain before Close: it reads the rest of the part being read.
+			err = parts.Explain(err)
 			parts.Close()
-			return nil, nil, cmdErr(c, parts.Explain(err))
+			return nil, nil, cmdErr(c, err)
 		}
 		return &openedSource{src, parts}, args[n:], nil
 	}
