@@ -10,6 +10,7 @@ import (
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/glob"
+	"github.com/ocibundle/ocibundle/inventory"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
@@ -50,7 +51,8 @@ var exitTable = []struct {
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
-		glob.ErrBadPattern, // a malformed glob (pack --exclude, extract PATTERN)
+		glob.ErrBadPattern,        // a malformed glob (pack --exclude, extract PATTERN)
+		inventory.ErrBadInventory, // export --since FILE: not an inventory
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
@@ -66,6 +68,7 @@ var exitTable = []struct {
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
+		bundle.ErrDeltaBase, // a delta's left-out blobs are not all in the layout, sound
 	}},
 	{classOperational, []error{
 		layout.ErrTagNotFound, bundle.ErrNotInRegistry, bundle.ErrUnauthorized,

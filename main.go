@@ -273,6 +273,7 @@ func newApp() *cli.App {
 			extractCommand(),
 			exportCommand(),
 			importCommand(),
+			inventoryCommand(),
 			pushCommand(),
 			pullCommand(),
 			versionCommand(),

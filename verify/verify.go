@@ -51,6 +51,13 @@ type Options struct {
 	// (import and pull ingest every blob verified): VerifyGraph reads only
 	// the documents among them, and no layer twice.
 	Hashed map[digest.Digest]bool
+	// Base is a layout directory that holds the blobs an archive target
+	// leaves out (a delta's base, `verify --base`): each blob the archive
+	// does not hold is checked there, present with its size and re-hashed.
+	// Ignored for a layout directory target.
+	Base string
+	// Inventory fills Report.Held and Report.Tags.
+	Inventory bool
 }
 
 // Verify audits target: a layout directory (every bundle in it), LAYOUT:TAG
@@ -295,6 +302,9 @@ func (c *checker) finalize() {
 	})
 	for _, l := range c.layers {
 		c.checkLayer(l)
+	}
+	if c.opts.Inventory {
+		c.inventory()
 	}
 }
 
