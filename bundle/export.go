@@ -284,7 +284,7 @@ func (plan *exportPlan) leaveOut(out *ocispec.Index, base *Base) {
 }
 
 // parseExportRefs parses refs, which must be at least one and all name the
-// same layout (compared by cleaned path). It returns them parsed, in
+// same layout (compared as absolute, cleaned paths). It returns them parsed, in
 // order; errors are ErrBadInput for no refs, ParseReference's own, or
 // layout.ErrBadReference for a second layout. Nothing is opened.
 func parseExportRefs(refs []string) ([]layout.Reference, error) {
@@ -297,12 +297,24 @@ func parseExportRefs(refs []string) ([]layout.Reference, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(parsed) > 0 && filepath.Clean(ref.Path) != filepath.Clean(parsed[0].Path) {
+		if len(parsed) > 0 && !samePath(ref.Path, parsed[0].Path) {
 			return nil, fmt.Errorf("%s: %w: an archive holds one layout, and %s is another", s, layout.ErrBadReference, parsed[0].Path)
 		}
 		parsed = append(parsed, ref)
 	}
 	return parsed, nil
+}
+
+// samePath reports whether a and b name one path once made absolute and
+// cleaned ("L", "./L/" and "/cwd/L" are one layout); symlinks are not
+// followed, since nothing is opened.
+func samePath(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return absA == absB
 }
 
 // selectBundles builds the archive's index.json from the layout's idx: all

@@ -584,3 +584,18 @@ func TestInspectReferrers(t *testing.T) {
 		t.Errorf("inspect text does not list the referrer %s:\n%s", sig.Digest, text.String())
 	}
 }
+
+// TestParseExportRefsOneLayout: one layout spelt relative, with "./" and a
+// trailing "/", or absolute is one layout; another directory is refused.
+func TestParseExportRefsOneLayout(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	abs := filepath.Join(dir, "L")
+	refs, err := parseExportRefs([]string{"L:alpha", "./L/:beta", abs + ":gamma"})
+	if err != nil || len(refs) != 3 {
+		t.Fatalf("parseExportRefs(one layout, three spellings) = %v, %v; want three references", refs, err)
+	}
+	if _, err := parseExportRefs([]string{"L:alpha", "M:beta"}); !errors.Is(err, layout.ErrBadReference) {
+		t.Errorf("parseExportRefs(two layouts) = %v, want layout.ErrBadReference", err)
+	}
+}
