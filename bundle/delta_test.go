@@ -404,3 +404,59 @@ func hasFinding(rep *verify.Report, code verify.Code, loc string) bool {
 	}
 	return false
 }
+
+// TestDeltaSharedBase: three image-like bundles on one base layer carry it
+// once in their full archive, and not at all in the delta of their next
+// release (scripts/bench-delta.sh measures the same at 200 MiB).
+func TestDeltaSharedBase(t *testing.T) {
+	root := t.TempDir()
+	src := func(name string, n int, seed uint64) string {
+		dir := filepath.Join(root, "src", name)
+		must(t, os.MkdirAll(dir, 0o755))
+		data := make([]byte, n)
+		rng := rand.New(rand.NewPCG(seed, seed))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		must(t, os.WriteFile(filepath.Join(dir, "data.bin"), data, 0o644))
+		must(t, os.Chtimes(filepath.Join(dir, "data.bin"), deltaEpoch, deltaEpoch))
+		must(t, os.Chtimes(dir, deltaEpoch, deltaEpoch))
+		return dir
+	}
+	base := src("base", 256<<10, 1)
+	sender := filepath.Join(root, "sender")
+	var baseLayer digest.Digest
+	for rel := range 2 {
+		for i, app := range []string{"a", "b", "c"} {
+			tag := app + string(rune('1'+rel))
+			res, err := Pack(ctx, sender, []string{base, src(tag, 4<<10, uint64(10+rel*3+i))}, PackOptions{Tags: []string{tag}})
+			must(t, err)
+			baseLayer = res.Layers[0].Digest
+		}
+	}
+	count := func(archive []byte) int {
+		n := 0
+		for _, h := range archiveHeaders(t, archive) {
+			if h.Name == "blobs/sha256/"+baseLayer.Encoded() {
+				n++
+			}
+		}
+		return n
+	}
+	full, _ := exportBytes(t, []string{sender + ":a1", sender + ":b1", sender + ":c1"}, ExportOptions{})
+	if n := count(full); n != 1 {
+		t.Errorf("the full archive carries the base layer %d times, want 1", n)
+	}
+	site := filepath.Join(root, "site")
+	_, err := Import(ctx, site, bytes.NewReader(full), ImportOptions{})
+	must(t, err)
+	delta, res := exportBytes(t, []string{sender + ":a2", sender + ":b2", sender + ":c2"}, ExportOptions{Since: baseOf(t, site)})
+	if n := count(delta); n != 0 {
+		t.Errorf("the delta carries the base layer %d times, want 0", n)
+	}
+	if len(res.Bundles) != 3 || res.Delta.LeftOut != 2 { // the base layer and the empty config
+		t.Errorf("Export() = %d bundles, %d blobs left out; want 3 and 2", len(res.Bundles), res.Delta.LeftOut)
+	}
+	_, err = Import(ctx, site, bytes.NewReader(delta), ImportOptions{})
+	must(t, err)
+}
