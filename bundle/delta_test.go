@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"archive/tar"
 	"bytes"
 	"errors"
 	"io/fs"
@@ -381,6 +382,27 @@ func TestVerifyDelta(t *testing.T) {
 	must(t, err)
 	if !rep.OK() || len(rep.Findings) != 0 || rep.Summary.Blobs != 4 {
 		t.Errorf("verify --base = %v (%d blobs hashed), want OK with 4 blobs", rep.Findings, rep.Summary.Blobs)
+	}
+	if _, err := verify.Verify(ctx, archive, verify.Options{Base: filepath.Join(site, "nosuch")}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("verify --base nosuch = %v, want ErrNotExist", err)
+	}
+	if _, err := verify.Verify(ctx, archive, verify.Options{Base: archive}); !errors.Is(err, verify.ErrBadOption) {
+		t.Errorf("verify --base FILE = %v, want ErrBadOption", err)
+	}
+	// A layout directory must hold its blobs, whatever its index.json says:
+	// the delta imported as a tar of a layout is not excused.
+	unpacked := filepath.Join(t.TempDir(), "unpacked")
+	must(t, os.MkdirAll(filepath.Join(unpacked, "blobs", "sha256"), 0o755))
+	for _, h := range archiveHeaders(t, delta) {
+		if h.Typeflag == tar.TypeReg {
+			must(t, os.WriteFile(filepath.Join(unpacked, filepath.FromSlash(h.Name)), archiveMember(t, delta, h.Name), 0o644))
+		}
+	}
+	fwLoc := "blobs/sha256/" + s.firmware.Digest.Encoded()
+	rep, err = verify.Verify(ctx, unpacked, verify.Options{})
+	must(t, err)
+	if rep.OK() || !hasFinding(rep, verify.BlobMissing, fwLoc) {
+		t.Errorf("verify of the delta unpacked as a layout = %v, want BLOB_MISSING at %s", rep.Findings, fwLoc)
 	}
 	loc := corruptBlob(t, site, s.firmware.Digest)
 	rep, err = verify.Verify(ctx, archive, verify.Options{Base: site})

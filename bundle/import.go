@@ -251,8 +251,8 @@ func checkGraphWhole(ctx context.Context, store *layout.Store, idx ocispec.Index
 
 // checkDeltaBase checks, before anything is merged, that every blob of
 // the graph index (the delta's index.json) the archive did not carry
-// (not in received) is in store with its size and hashes to its digest:
-// verify.VerifyGraph re-hashes them (blobs in written were hashed as they
+// (not in received) is in store, a regular file of its size that hashes to
+// its digest: verify.VerifyGraph re-hashes them (blobs in written were hashed as they
 // were committed). Otherwise it fails with ErrDeltaBase naming the base
 // and each blob that is missing or damaged. It returns the report, which
 // is verifyGraph's (judgeGraph). It only reads.
@@ -268,16 +268,14 @@ func checkDeltaBase(ctx context.Context, store *layout.Store, index []byte, rece
 	}
 	var bad []string
 	for _, f := range rep.Findings {
-		// The graph's index.json is the delta's: verify reports what is
-		// missing from it as expected from the base (BaseBlob); here the
-		// base is this layout, so that is missing too.
-		missing := f.Code == verify.BaseBlob || f.Severity == verify.Error
-		if missing && strings.HasPrefix(f.Location, layout.BlobsDir+"/") && !carried[f.Location] {
-			msg := f.Message
-			if f.Code == verify.BaseBlob || f.Code == verify.BlobMissing {
-				msg = "missing"
-			}
-			bad = append(bad, fmt.Sprintf("%s: %s", f.Location, msg))
+		if f.Severity != verify.Error || carried[f.Location] {
+			continue
+		}
+		switch f.Code {
+		case verify.BlobMissing:
+			bad = append(bad, f.Location+": missing")
+		case verify.SizeMismatch, verify.DigestMismatch, verify.NotRegularFile:
+			bad = append(bad, fmt.Sprintf("%s: %s", f.Location, f.Message))
 		}
 	}
 	if len(bad) > 0 {

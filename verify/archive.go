@@ -50,7 +50,7 @@ type archiveRead struct {
 // checked. Blobs are hashed as they pass; only JSON documents are kept.
 // Only an error reading r is returned.
 func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Reference) error {
-	c.src = archiveSource{}
+	c.src, c.archive = archiveSource{}, true
 	in := countio.NewReader(r, countio.WithContext(ctx))
 	a := &archiveRead{
 		ar:         layout.NewArchiveReader(in),

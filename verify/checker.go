@@ -91,10 +91,12 @@ type checker struct {
 	// fatal is an operational error met where findings are made; Verify
 	// returns it.
 	fatal error
-	// deltaBase is the base digest index.json's profile.AnnotationDeltaBase
-	// names: the archive is a delta, and the blobs it leaves out are the
-	// base's.
+	// deltaBase is the base digest an archive's index.json names
+	// (profile.AnnotationDeltaBase): the archive is a delta, and the blobs
+	// it leaves out are the base's. It is never set for a layout directory,
+	// which must hold its blobs.
 	deltaBase string
+	archive   bool // the target is an archive
 }
 
 type tagEntry struct {

@@ -257,7 +257,7 @@ func (c *checker) checkRootIndex(loc string, data []byte) []rootEntry {
 	c.checkDocMediaType(loc, obj, ocispec.MediaTypeImageIndex, BadMediaType)
 	raws := c.checkIndexFields(loc, obj)
 	var annotations map[string]string
-	if json.Unmarshal(obj["annotations"], &annotations) == nil { // checked by checkIndexFields
+	if c.archive && json.Unmarshal(obj["annotations"], &annotations) == nil { // checked by checkIndexFields
 		c.deltaBase = annotations[profile.AnnotationDeltaBase]
 	}
 	var entries []rootEntry

@@ -168,6 +168,15 @@ func newRun(target string, opts Options) (*checker, error) {
 		}
 		c.pin = d
 	}
+	if opts.Base != "" {
+		fi, err := os.Stat(opts.Base)
+		if err != nil {
+			return nil, fmt.Errorf("--base: %w", layout.PathErr(opts.Base, err))
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("--base: %s: %w: not a layout directory", opts.Base, ErrBadOption)
+		}
+	}
 	return c, nil
 }
 
