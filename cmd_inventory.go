@@ -47,7 +47,7 @@ func inventoryAction(c *cli.Context) error {
 	if err != nil {
 		return cmdErr(c, err)
 	}
-	warn(c, prefixed("not listed: ", res.Unlisted))
+	warn(c, prefixed("not listed: ", res.Unlisted)) // blobs that failed verification
 	if err := bundle.WriteInventory(c.Context, out, &res); err != nil {
 		return cmdErr(c, err)
 	}

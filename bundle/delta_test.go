@@ -482,3 +482,20 @@ func TestDeltaSharedBase(t *testing.T) {
 	_, err = Import(ctx, site, bytes.NewReader(delta), ImportOptions{})
 	must(t, err)
 }
+
+// TestInventoryNotALayout: a directory that is not a layout, or whose
+// index.json is broken, gives no inventory rather than an empty one.
+func TestInventoryNotALayout(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Inventory(ctx, dir, nil, nil); !errors.Is(err, verify.ErrFailed) {
+		t.Errorf("Inventory(empty directory) = %v, want verify.ErrFailed", err)
+	}
+	s := newDeltaSender(t)
+	site := s.site(t)
+	must(t, os.Chmod(filepath.Join(site, "index.json"), 0o644))
+	must(t, os.WriteFile(filepath.Join(site, "index.json"), []byte("{"), 0o644))
+	_, err := Inventory(ctx, site, nil, nil)
+	if !errors.Is(err, verify.ErrFailed) || !strings.Contains(err.Error(), "index.json") {
+		t.Errorf("Inventory(broken index.json) = %v, want verify.ErrFailed naming index.json", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 
@@ -25,8 +26,8 @@ type InventoryResult struct {
 	File  Archive `json:"inventory"`
 	Blobs int     `json:"blobs"` // blobs listed
 	Tags  int     `json:"tags"`
-	// Unlisted are the error findings of verify about what the layout
-	// holds: a blob named there failed verification and is not listed.
+	// Unlisted are verify's error findings about blobs: a blob named there
+	// failed verification and is not listed.
 	Unlisted []string `json:"unlisted"`
 }
 
@@ -36,8 +37,10 @@ type InventoryResult struct {
 // verified (present, its size, re-hashed in parallel to its digest) and
 // every tag of its index.json. A blob that fails is left out and its
 // finding is in Unlisted. A blob nothing references is not listed: gc
-// removes it, so a delta must not count on it. The error is verify's
-// (operational, or a malformed target); it only reads.
+// removes it, so a delta must not count on it. An error finding about the
+// layout itself (oci-layout, index.json: not a layout to take stock of)
+// fails with verify.ErrFailed naming each; other errors are verify's
+// (operational, or a malformed target). It only reads.
 func Inventory(ctx context.Context, target string, r io.Reader, p progress.Progress) (InventoryResult, error) {
 	opts := verify.Options{Inventory: true, Progress: p}
 	var rep *verify.Report
@@ -56,10 +59,20 @@ func Inventory(ctx context.Context, target string, r io.Reader, p progress.Progr
 		Tags:      len(rep.Tags),
 		Unlisted:  []string{},
 	}
+	var layoutErrs []string
 	for _, f := range rep.Findings {
-		if f.Severity == verify.Error {
-			res.Unlisted = append(res.Unlisted, fmt.Sprintf("%s: %s (%s)", findingWhere(f), f.Message, f.Code))
+		if f.Severity != verify.Error {
+			continue
 		}
+		msg := fmt.Sprintf("%s: %s (%s)", findingWhere(f), f.Message, f.Code)
+		if strings.HasPrefix(f.Location, layout.BlobsDir+"/") {
+			res.Unlisted = append(res.Unlisted, msg)
+		} else {
+			layoutErrs = append(layoutErrs, msg)
+		}
+	}
+	if len(layoutErrs) > 0 {
+		return InventoryResult{}, fmt.Errorf("%s: %w: %s", target, verify.ErrFailed, strings.Join(layoutErrs, "; "))
 	}
 	data := res.Inventory.Marshal()
 	res.File = Archive{Digest: digest.SHA256.FromBytes(data), Size: int64(len(data))}
