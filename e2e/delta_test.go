@@ -70,6 +70,15 @@ func TestCLIDelta(t *testing.T) {
 		t.Errorf("export --since bad.inv wrote x.tar")
 	}
 	mustRun(t, work, nil, "export", "--since", "site.inv", "-o", "d.tar", "S:2")
+	// The archive the site imported, and its layout, are the same base.
+	mustRun(t, work, nil, "export", "--since", "r1.tar", "-o", "d-archive.tar", "S:2")
+	mustRun(t, work, nil, "export", "--since", "site", "-o", "d-layout.tar", "S:2")
+	want, _ := os.ReadFile(filepath.Join(work, "d.tar"))
+	for _, other := range []string{"d-archive.tar", "d-layout.tar"} {
+		if got, _ := os.ReadFile(filepath.Join(work, other)); string(got) != string(want) || len(want) == 0 {
+			t.Errorf("%s differs from the delta since site.inv", other)
+		}
+	}
 	r = run(t, work, nil, "import", "-o", "elsewhere", "d.tar")
 	if r.code != 1 {
 		t.Errorf("import of a delta without its base: exit %d, want 1 (%s)", r.code, r.stderr)
