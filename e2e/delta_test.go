@@ -70,13 +70,17 @@ func TestCLIDelta(t *testing.T) {
 		t.Errorf("export --since bad.inv wrote x.tar")
 	}
 	mustRun(t, work, nil, "export", "--since", "site.inv", "-o", "d.tar", "S:2")
-	// The archive the site imported, and its layout, are the same base.
+	// The archive the site imported is the base its inventory describes;
+	// a layout named as the base is inventoried as `inventory` does.
 	mustRun(t, work, nil, "export", "--since", "r1.tar", "-o", "d-archive.tar", "S:2")
+	mustRun(t, work, nil, "inventory", "-o", "now.inv", "site")
+	mustRun(t, work, nil, "export", "--since", "now.inv", "-o", "d-now.tar", "S:2")
 	mustRun(t, work, nil, "export", "--since", "site", "-o", "d-layout.tar", "S:2")
-	want, _ := os.ReadFile(filepath.Join(work, "d.tar"))
-	for _, other := range []string{"d-archive.tar", "d-layout.tar"} {
-		if got, _ := os.ReadFile(filepath.Join(work, other)); string(got) != string(want) || len(want) == 0 {
-			t.Errorf("%s differs from the delta since site.inv", other)
+	for _, pair := range [][2]string{{"d-archive.tar", "d.tar"}, {"d-layout.tar", "d-now.tar"}} {
+		got, _ := os.ReadFile(filepath.Join(work, pair[0]))
+		want, _ := os.ReadFile(filepath.Join(work, pair[1]))
+		if string(got) != string(want) || len(want) == 0 {
+			t.Errorf("%s differs from %s", pair[0], pair[1])
 		}
 	}
 	r = run(t, work, nil, "import", "-o", "elsewhere", "d.tar")
