@@ -249,13 +249,13 @@ func checkGraphWhole(ctx context.Context, store *layout.Store, idx ocispec.Index
 	return nil
 }
 
-// checkDeltaBase checks, before anything is merged, that every blob of
-// the graph index (the delta's index.json) the archive did not carry
-// (not in received) is in store, a regular file of its size that hashes to
-// its digest: verify.VerifyGraph re-hashes them (blobs in written were hashed as they
-// were committed). Otherwise it fails with ErrDeltaBase naming the base
-// and each blob that is missing or damaged. It returns the report, which
-// is verifyGraph's (judgeGraph). It only reads.
+// checkDeltaBase checks, before anything is merged, that every blob of the
+// graph index (the delta's index.json) the archive did not carry (not in
+// received) is in store, a regular file of its size that hashes to its
+// digest: verify.VerifyGraph re-hashes them (blobs in written were hashed
+// as they were committed). Otherwise it fails with ErrDeltaBase naming the
+// base and each blob that is missing or damaged. It returns the report,
+// which is verifyGraph's (judgeGraph). It only reads.
 func checkDeltaBase(ctx context.Context, store *layout.Store, index []byte, received, written map[digest.Digest]bool, base string) (*verify.Report, error) {
 	rep, err := verify.VerifyGraph(ctx, store.Root(), index, "graph", verify.Options{Hashed: written})
 	if err != nil {

@@ -155,7 +155,7 @@ func (c *checker) reference(desc ocispec.Descriptor, loc, ptr string, missing Se
 		b.mediaType = desc.MediaType
 	}
 	switch {
-	case !b.exists && c.opts.Base != "":
+	case !b.exists && c.archive && c.opts.Base != "":
 		c.add(BlobMissing, missing, b.loc, "", "%s is missing from the archive and from the base %s (referenced by %s#%s)", desc.Digest, c.opts.Base, loc, ptr)
 		return nil
 	case !b.exists && c.deltaBase != "":
