@@ -389,6 +389,9 @@ func TestVerifyDelta(t *testing.T) {
 	if _, err := verify.Verify(ctx, archive, verify.Options{Base: archive}); !errors.Is(err, verify.ErrBadOption) {
 		t.Errorf("verify --base FILE = %v, want ErrBadOption", err)
 	}
+	if _, err := verify.Verify(ctx, site, verify.Options{Base: site}); !errors.Is(err, verify.ErrBadOption) {
+		t.Errorf("verify --base of a layout directory = %v, want ErrBadOption", err)
+	}
 	// A layout directory must hold its blobs, whatever its index.json says:
 	// the delta imported as a tar of a layout is not excused.
 	unpacked := filepath.Join(t.TempDir(), "unpacked")

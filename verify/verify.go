@@ -54,7 +54,7 @@ type Options struct {
 	// Base is a layout directory that holds the blobs an archive target
 	// leaves out (a delta's base, `verify --base`): each blob the archive
 	// does not hold is checked there, present with its size and re-hashed.
-	// Ignored for a layout directory target.
+	// With a layout directory target it is ErrBadOption.
 	Base string
 	// Inventory fills Report.Held and Report.Tags.
 	Inventory bool
@@ -93,6 +93,8 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 		return nil, layout.PathErr(ref.Path, err)
 	}
 	switch {
+	case fi.IsDir() && opts.Base != "":
+		return nil, fmt.Errorf("--base: %w: %s is a layout, not an archive: it must hold its blobs itself", ErrBadOption, ref.Path)
 	case fi.IsDir():
 		err = c.verifyDir(ctx, ref)
 	case fi.Mode().IsRegular():
