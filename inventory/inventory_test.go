@@ -121,3 +121,28 @@ func TestRead(t *testing.T) {
 		t.Errorf("Sniff() judges wrongly")
 	}
 }
+
+// FuzzParse: Parse never panics, and what it accepts marshals to bytes it
+// reads back the same (an inventory has one canonical form).
+func FuzzParse(f *testing.F) {
+	f.Add(sample(3).Marshal())
+	f.Add([]byte(`{"mediaType":"` + MediaType + `","blobs":{},"tags":{}}`))
+	f.Add([]byte(`{"mediaType":"` + MediaType + `","blobs":{"sha512":{"":{}}},"tags":{"a":"sha256:x"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := Parse(data)
+		if err != nil {
+			if !errors.Is(err, ErrBadInventory) {
+				t.Fatalf("Parse() = %v, not ErrBadInventory", err)
+			}
+			return
+		}
+		canon := inv.Marshal()
+		again, err := Parse(canon)
+		if err != nil {
+			t.Fatalf("Parse(Marshal()) = %v", err)
+		}
+		if !bytes.Equal(again.Marshal(), canon) {
+			t.Fatalf("Marshal() is not stable:\n%s\n%s", canon, again.Marshal())
+		}
+	})
+}
