@@ -9,7 +9,10 @@
 # 3. inventory of the release-1 site (DELTA_SIZE of blobs) beside
 #    `openssl dgst -sha256` of the same blobs (best of RUNS, default 3).
 # The data is AES-CTR pseudo-random (incompressible), packed with -c none.
-# Prints a table; exits 1 when a size check fails.
+# Prints a table and puts it, as the section "## Delta bundles (issue 15)",
+# at the end of BENCH_OUT (default BENCHMARKS.md, which bench.sh rewrote just
+# before; an earlier such section is replaced). Exits 1 when a size check
+# fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.tools/bin:/usr/local/go/bin:$PATH"
@@ -19,6 +22,8 @@ done
 size=$(numfmt --from=iec "${DELTA_SIZE:-1G}")
 base=$(numfmt --from=iec "${DELTA_BASE:-200M}")
 runs=${RUNS:-3}
+out=${BENCH_OUT:-$PWD/BENCHMARKS.md}
+commit=$(git rev-parse --short HEAD)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -30,9 +35,8 @@ rnd() { # SEED N FILE: N pseudo-random bytes
 }
 fix() { find "$@" -exec touch -h -d '2026-01-01 00:00:00Z' {} +; } # same bytes, same layer
 blob() { stat -c %s "$1/blobs/sha256/${2#sha256:}"; }
-fail=0
-check() { # WHAT OK: print PASS or FAIL
-	if (($2)); then echo "PASS"; else echo "FAIL"; fail=1; fi
+check() { # OK: PASS or FAIL
+	if (($1)); then echo "PASS"; else echo "FAIL"; fi
 }
 
 # 1. five layers, the third changed.
@@ -86,10 +90,27 @@ t_inv=$(best "$ob inventory -q -o x.inventory site")
 t_ssl=$(best "openssl dgst -sha256 site/blobs/sha256/*")
 blobs_bytes=$(du -cb site/blobs/sha256/* | tail -1 | cut -f1)
 
+table=$(
 echo "| measurement | value | target | |"
 echo "|---|---|---|---|"
-echo "| release 2, one of five layers changed: delta archive / changed layer | $delta2 / $changed bytes ($(awk -v a="$delta2" -v b="$changed" 'BEGIN{printf "%.4f", a/b}')); full archive $full2 | ≤ 1.01 | $(check "" $ok1) |"
+echo "| release 2, one of five layers changed: delta archive / changed layer | $delta2 / $changed bytes ($(awk -v a="$delta2" -v b="$changed" 'BEGIN{printf "%.4f", a/b}')); full archive $full2 | ≤ 1.01 | $(check $ok1) |"
 echo "| inventory file of the release-1 site | $inv bytes | | |"
-echo "| three bundles on one $(numfmt --to=iec "$base") base: base blob in the full archive / in the next delta | $in_full / $in_delta | 1 / 0 | $(check "" $ok2) |"
+echo "| three bundles on one $(numfmt --to=iec "$base") base: base blob in the full archive / in the next delta | $in_full / $in_delta | 1 / 0 | $(check $ok2) |"
 echo "| inventory of $(numfmt --to=iec "$blobs_bytes") of blobs vs openssl dgst -sha256 | $t_inv s vs $t_ssl s ($(awk -v a="$t_ssl" -v b="$t_inv" 'BEGIN{printf "%.2fx", a/b}')) | ≥ 1.5x | $(awk -v a="$t_ssl" -v b="$t_inv" 'BEGIN{print (a >= 1.5*b) ? "PASS" : "below"}') |"
-exit "$fail"
+)
+echo "$table"
+{
+	if [[ -f $out ]]; then # up to an earlier section, without trailing blank lines
+		awk '/^## Delta bundles \(issue 15\)$/ {exit} {l[++n] = $0} END {while (n > 0 && l[n] == "") n--; for (i = 1; i <= n; i++) print l[i]}' "$out"
+		echo
+	fi
+	echo "## Delta bundles (issue 15)"
+	echo
+	echo "Written by \`scripts/bench-delta.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, DELTA_SIZE=${DELTA_SIZE:-1G},"
+	echo "DELTA_BASE=${DELTA_BASE:-200M}, best of $runs for times; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo
+	echo "$table"
+} >"$out.new"
+mv "$out.new" "$out"
+echo "bench-delta: wrote $out"
+((ok1 && ok2))
