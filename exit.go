@@ -55,6 +55,7 @@ var exitTable = []struct {
 		glob.ErrBadPattern,        // a malformed glob (pack --exclude, extract PATTERN)
 		signature.ErrBadTrust,     // a trust option naming a file that cannot be used
 		inventory.ErrBadInventory, // export --since FILE: not an inventory
+		layout.ErrArchiveOrder, layout.ErrReadOnly,
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
@@ -70,7 +71,7 @@ var exitTable = []struct {
 		signature.ErrIdentity, signature.ErrMalformed, signature.ErrMissing,
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
-		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
+		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart, bundle.ErrNoMatch,
 		compress.ErrUnknownMediaType,
 		bundle.ErrDeltaBase, // a delta's left-out blobs are not all in the layout, sound
 	}},

@@ -206,8 +206,8 @@ func TestDeltaRoundTrip(t *testing.T) {
 	full, _ := exportBytes(t, []string{s.dir + ":2"}, ExportOptions{})
 
 	// What travels: every document, only the blobs the base lacks.
-	if res.Delta == nil || res.Delta.Base != base.Digest || res.Delta.LeftOut != 2 {
-		t.Fatalf("Export().Delta = %+v, want base %s and 2 blobs left out (firmware, empty config)", res.Delta, base.Digest)
+	if res.Delta == nil || res.Delta.Base != base.Digest || res.Delta.LeftOut != 1 || res.Delta.LeftOutSize != s.firmware.Size {
+		t.Fatalf("Export().Delta = %+v, want base %s and the firmware left out (the config travels)", res.Delta, base.Digest)
 	}
 	members := map[string]bool{}
 	for _, h := range archiveHeaders(t, delta) {
@@ -216,8 +216,10 @@ func TestDeltaRoundTrip(t *testing.T) {
 	if members["blobs/sha256/"+s.firmware.Digest.Encoded()] {
 		t.Errorf("the delta carries the firmware layer the base holds")
 	}
-	if !members["blobs/sha256/"+s.r2.Digest.Encoded()] || !members["blobs/sha256/"+s.r2.Layers[1].Digest.Encoded()] {
-		t.Errorf("the delta lacks release 2's manifest or changed layer: %v", members)
+	for _, d := range []digest.Digest{s.r2.Digest, ocispec.DescriptorEmptyJSON.Digest, s.r2.Layers[1].Digest} {
+		if !members["blobs/sha256/"+d.Encoded()] {
+			t.Errorf("the delta lacks %s (manifest, config, changed layer): %v", d, members)
+		}
 	}
 	if changed := s.r2.Layers[1].Size; int64(len(delta)) > changed+16<<10 || int64(len(delta)) > int64(len(full))-fwSize {
 		t.Errorf("delta is %d bytes (full %d, changed layer %d)", len(delta), len(full), changed)
@@ -270,13 +272,12 @@ func TestDeltaImportRefused(t *testing.T) {
 	base := baseOf(t, site)
 	delta, _ := exportBytes(t, []string{s.dir + ":2"}, ExportOptions{Since: base})
 	fwName := "blobs/sha256/" + s.firmware.Digest.Encoded()
-	cfgName := "blobs/sha256/" + ocispec.DescriptorEmptyJSON.Digest.Encoded()
 	tests := []struct {
 		name   string
 		damage func(t *testing.T, dir string)
 		want   []string
 	}{
-		{"empty layout", func(t *testing.T, dir string) {}, []string{fwName + ": missing", cfgName + ": missing"}},
+		{"empty layout", func(t *testing.T, dir string) {}, []string{fwName + ": missing"}},
 		{"missing firmware", func(t *testing.T, dir string) {
 			must(t, os.Remove(filepath.Join(dir, filepath.FromSlash(fwName))))
 		}, []string{fwName + ": missing"}},
@@ -374,8 +375,8 @@ func TestVerifyDelta(t *testing.T) {
 			}
 		}
 	}
-	if !rep.OK() || infos != 2 {
-		t.Errorf("verify delta = %v, %d BASE_BLOB; want OK and 2", rep.Findings, infos)
+	if !rep.OK() || infos != 1 {
+		t.Errorf("verify delta = %v, %d BASE_BLOB; want OK and 1 (the firmware)", rep.Findings, infos)
 	}
 	// With the base: the left-out blobs are checked there.
 	rep, err = verify.Verify(ctx, archive, verify.Options{Base: site})
@@ -479,8 +480,8 @@ func TestDeltaSharedBase(t *testing.T) {
 	if n := count(delta); n != 0 {
 		t.Errorf("the delta carries the base layer %d times, want 0", n)
 	}
-	if len(res.Bundles) != 3 || res.Delta.LeftOut != 2 { // the base layer and the empty config
-		t.Errorf("Export() = %d bundles, %d blobs left out; want 3 and 2", len(res.Bundles), res.Delta.LeftOut)
+	if len(res.Bundles) != 3 || res.Delta.LeftOut != 1 { // the base layer (configs travel)
+		t.Errorf("Export() = %d bundles, %d blobs left out; want 3 and 1", len(res.Bundles), res.Delta.LeftOut)
 	}
 	_, err = Import(ctx, site, bytes.NewReader(delta), ImportOptions{})
 	must(t, err)
@@ -500,5 +501,44 @@ func TestInventoryNotALayout(t *testing.T) {
 	_, err := Inventory(ctx, site, nil, nil)
 	if !errors.Is(err, verify.ErrFailed) || !strings.Contains(err.Error(), "index.json") {
 		t.Errorf("Inventory(broken index.json) = %v, want verify.ErrFailed naming index.json", err)
+	}
+}
+
+// TestDeltaSource: read in place, a delta archive says it is one
+// (inspect, Source.DeltaBase; ls in e2e), a full archive and a layout do
+// not, and files names the base it needs.
+func TestDeltaSource(t *testing.T) {
+	s := newDeltaSender(t)
+	site := s.site(t)
+	base := baseOf(t, site)
+	delta, _ := exportBytes(t, []string{s.dir + ":2"}, ExportOptions{Since: base})
+	full, _ := exportBytes(t, []string{s.dir + ":2"}, ExportOptions{})
+	dir := t.TempDir()
+	deltaFile, fullFile := filepath.Join(dir, "delta.tar"), filepath.Join(dir, "full.tar")
+	must(t, os.WriteFile(deltaFile, delta, 0o644))
+	must(t, os.WriteFile(fullFile, full, 0o644))
+	for _, tc := range []struct{ ref, want string }{
+		{deltaFile + ":2", base.Digest.String()},
+		{fullFile + ":2", ""},
+		{s.dir + ":2", ""},
+	} {
+		in, err := Inspect(ctx, tc.ref)
+		must(t, err)
+		if in.Delta != tc.want {
+			t.Errorf("Inspect(%s).Delta = %q, want %q", tc.ref, in.Delta, tc.want)
+		}
+		var text bytes.Buffer
+		must(t, WriteInspectText(&text, in))
+		if got := strings.Contains(text.String(), "Delta of:"); got != (tc.want != "") {
+			t.Errorf("inspect %s text says delta: %v, want %v:\n%s", tc.ref, got, tc.want != "", text.String())
+		}
+	}
+	_, err := Files(ctx, deltaFile+":2", FilesOptions{})
+	if !errors.Is(err, ErrDeltaBase) || !strings.Contains(err.Error(), base.Digest.String()) {
+		t.Errorf("Files(delta) = %v, want ErrDeltaBase naming %s", err, base.Digest)
+	}
+	// The layer the delta carries is read without its base.
+	if _, err := Files(ctx, deltaFile+":2", FilesOptions{Layers: []string{"app"}}); err != nil {
+		t.Errorf("Files(delta, --layer app) = %v", err)
 	}
 }

@@ -35,8 +35,8 @@ type ExportOptions struct {
 	Split int64
 	// Since, when set, makes the archive a delta of that base (export
 	// --since): blobs the base's inventory lists with their digest and
-	// size are left out, but for indexes and manifests, which always
-	// travel; index.json names the base's digest
+	// size are left out, but for indexes, manifests and configs, which
+	// always travel; index.json names the base's digest
 	// (profile.AnnotationDeltaBase).
 	Since    *Base
 	Progress progress.Progress
@@ -238,7 +238,7 @@ func planExport(ctx context.Context, refs []string, noReferrers bool, since *Bas
 	}
 	plan.blobs = g.order
 	if since != nil {
-		plan.leaveOut(&out, since)
+		plan.leaveOut(&out, since, g.configs)
 	}
 	if plan.index, err = json.Marshal(out); err != nil {
 		return nil, err
@@ -260,14 +260,16 @@ func planExport(ctx context.Context, refs []string, noReferrers bool, since *Bas
 }
 
 // leaveOut makes the plan a delta of base: it drops from plan.blobs every
-// blob base has (digest and size) but indexes and manifests, and names
-// base's digest in out's annotations (a copy: the layout's map is not
-// changed).
-func (plan *exportPlan) leaveOut(out *ocispec.Index, base *Base) {
+// blob base has (digest and size) but indexes, manifests and configs (the
+// manifests' configs), and names base's digest in out's annotations (a
+// copy: the layout's map is not changed). The documents and configs are
+// small, and with them the delta alone can be listed, inspected and
+// verified (diff_ids included) where its base is not.
+func (plan *exportPlan) leaveOut(out *ocispec.Index, base *Base, configs map[digest.Digest]bool) {
 	plan.delta = &Delta{Base: base.Digest}
 	kept := plan.blobs[:0:0]
 	for _, d := range plan.blobs {
-		if !profile.IsDocument(d.MediaType) && base.Inventory.Has(d) {
+		if !profile.IsDocument(d.MediaType) && !configs[d.Digest] && base.Inventory.Has(d) {
 			plan.delta.LeftOut++
 			plan.delta.LeftOutSize += d.Size
 			continue
@@ -511,11 +513,13 @@ type graphWalk struct {
 	walker *layout.Walker
 	order  []ocispec.Descriptor
 	docs   []ocispec.Descriptor
-	found  *layout.ReferrerSet // index.json's referrers, once referrers has run
+	// configs are the blobs manifests walked name as their config.
+	configs map[digest.Digest]bool
+	found   *layout.ReferrerSet // index.json's referrers, once referrers has run
 }
 
 func newGraphWalk(store *layout.Store) *graphWalk {
-	return &graphWalk{store: store, walker: store.NewWalker(layout.WalkOptions{Exists: true})}
+	return &graphWalk{store: store, walker: store.NewWalker(layout.WalkOptions{Exists: true}), configs: map[digest.Digest]bool{}}
 }
 
 // walk adds the graph under desc. Documents are read verified and parsed
@@ -535,6 +539,9 @@ func (g *graphWalk) take(ctx context.Context, desc ocispec.Descriptor) ([]ocispe
 		g.order = append(g.order, d)
 		if doc != nil {
 			g.docs = append(g.docs, d)
+			if doc.Config != nil {
+				g.configs[doc.Config.Digest] = true
+			}
 		}
 		return nil
 	})

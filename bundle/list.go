@@ -35,12 +35,20 @@ type ListEntry struct {
 	LayerCount int `json:"layerCount"`
 }
 
-// List describes every entry of the layout's index.json, in index order.
+// List describes every entry of the index.json of the layout or archive
+// dir names (Open), in index order.
 func List(ctx context.Context, dir string) ([]ListEntry, error) {
-	store, err := layout.Open(dir)
+	src, err := Open(ctx, dir, nil)
 	if err != nil {
 		return nil, err
 	}
+	defer src.Close()
+	return ListFrom(ctx, src)
+}
+
+// ListFrom is List of an open source; its tag or digest is ignored.
+func ListFrom(ctx context.Context, src *Source) ([]ListEntry, error) {
+	store := src.Store
 	idx, err := store.ReadIndex(ctx)
 	if err != nil {
 		return nil, err
@@ -124,6 +132,9 @@ type Inspection struct {
 	// turn: what export and push carry with it (layout.Store.Referrers).
 	Referrers []Referrer `json:"referrers"`
 	TotalSize int64      `json:"totalSize"`
+	// Delta is the base digest of a delta archive (Source.DeltaBase): the
+	// blobs it leaves out are not in it.
+	Delta string `json:"delta,omitempty"`
 }
 
 // LayerInfo is one descriptor of an inspected bundle.
@@ -136,10 +147,22 @@ type LayerInfo struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// Inspect describes the bundle ref names. A bare LAYOUT must hold exactly
-// one index.json entry (otherwise ErrAmbiguous).
+// Inspect describes the bundle ref names, in a layout or an archive
+// (Open). A bare LAYOUT must hold exactly one index.json entry (otherwise
+// ErrAmbiguous).
 func Inspect(ctx context.Context, ref string) (Inspection, error) {
-	store, desc, err := resolve(ctx, ref)
+	src, err := Open(ctx, ref, nil)
+	if err != nil {
+		return Inspection{}, err
+	}
+	defer src.Close()
+	return InspectFrom(ctx, src)
+}
+
+// InspectFrom is Inspect of an open source.
+func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
+	store, ref := src.Store, src.Name
+	desc, err := src.resolve(ctx)
 	if err != nil {
 		return Inspection{}, err
 	}
@@ -148,6 +171,9 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 		return Inspection{}, err
 	}
 	in := Inspection{Reference: ref, Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size, Tags: []string{}, Layers: []LayerInfo{}, Manifests: []LayerInfo{}}
+	if in.Delta, err = src.DeltaBase(ctx); err != nil {
+		return Inspection{}, err
+	}
 	for _, m := range idx.Manifests {
 		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok && m.Digest == desc.Digest {
 			in.Tags = append(in.Tags, tag)
@@ -158,7 +184,7 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 		return Inspection{}, err
 	}
 	in.TotalSize = g.size
-	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc); err != nil {
+	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc, in.Delta == ""); err != nil {
 		return Inspection{}, err
 	}
 	switch {
@@ -190,8 +216,13 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 // referrersOf describes the referrers that entries (index.json's) name of
 // subject or of any manifest of its graph, and theirs in turn: what export
 // and push carry with subject (graphWalk.referrers, the same collection).
-func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor) ([]Referrer, error) {
+// Unless whole (a delta archive lacks its base's blobs), only documents
+// need to be present.
+func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor, whole bool) ([]Referrer, error) {
 	g := newGraphWalk(store)
+	if !whole {
+		g.walker = store.NewWalker(layout.WalkOptions{})
+	}
 	if err := g.walk(ctx, subject); err != nil {
 		return nil, err
 	}
@@ -210,7 +241,8 @@ func info(d ocispec.Descriptor) LayerInfo {
 	return li
 }
 
-// resolve opens the layout of ref and finds the manifest it names.
+// resolve opens the layout (never an archive: the commands that write
+// read layouts only) of ref and finds the manifest it names.
 func resolve(ctx context.Context, s string) (*layout.Store, ocispec.Descriptor, error) {
 	ref, err := layout.ParseReference(s)
 	if err != nil {
@@ -220,18 +252,8 @@ func resolve(ctx context.Context, s string) (*layout.Store, ocispec.Descriptor, 
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	if ref.Tag != "" || ref.Digest != "" {
-		desc, err := store.Resolve(ctx, ref)
-		return store, desc, err
-	}
-	idx, err := store.ReadIndex(ctx)
-	if err != nil {
-		return nil, ocispec.Descriptor{}, err
-	}
-	if len(idx.Manifests) != 1 {
-		return nil, ocispec.Descriptor{}, fmt.Errorf("%s: %w: %d bundles, name one as LAYOUT:TAG or LAYOUT@DIGEST", s, ErrAmbiguous, len(idx.Manifests))
-	}
-	return store, idx.Manifests[0], nil
+	desc, err := (&Source{Store: store, Ref: ref, Name: s}).resolve(ctx)
+	return store, desc, err
 }
 
 // WriteInspectText writes in for people.
@@ -244,6 +266,9 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(in.Tags, ", ")))
 	fmt.Fprintf(tw, "Created:\t%s\n", orDash(in.Created))
 	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", units.FormatBytes(in.TotalSize), in.TotalSize)
+	if in.Delta != "" {
+		fmt.Fprintf(tw, "Delta of:\t%s (the blobs of that base are left out)\n", in.Delta)
+	}
 	if in.Subject != nil {
 		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
 	}

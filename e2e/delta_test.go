@@ -88,6 +88,16 @@ func TestCLIDelta(t *testing.T) {
 		t.Errorf("import of a delta without its base: exit %d, want 1 (%s)", r.code, r.stderr)
 	}
 	oneLine(t, "import of a delta without its base", r.stderr, "d.tar", fields[1], "missing")
+	// ls and inspect read the delta in place and say so.
+	if out := mustRun(t, work, nil, "ls", "d.tar"); !strings.Contains(out, "a delta of the base "+fields[1]) {
+		t.Errorf("ls d.tar = %q, want it to name the base %s", out, fields[1])
+	}
+	if out := mustRun(t, work, nil, "inspect", "--json", "d.tar"); !strings.Contains(out, `"delta": "`+fields[1]+`"`) {
+		t.Errorf("inspect --json d.tar = %s, want delta %s", out, fields[1])
+	}
+	if out := mustRun(t, work, nil, "ls", "r1.tar"); strings.Contains(out, "delta") {
+		t.Errorf("ls r1.tar (a full archive) = %q, says delta", out)
+	}
 	r = run(t, work, nil, "extract", "-o", "out", "d.tar")
 	if r.code != 1 {
 		t.Errorf("extract of a delta: exit %d, want 1 (%s)", r.code, r.stderr)
