@@ -273,6 +273,7 @@ func newApp() *cli.App {
 			gcCommand(),
 			extractCommand(),
 			filesCommand(),
+			diffCommand(),
 			exportCommand(),
 			importCommand(),
 			inventoryCommand(),
