@@ -58,6 +58,9 @@ var commandExamples = map[string][]example{
 		{"one archive of the bundle 1.0", "ocibundle export -o app-1.0.tar site-a:1.0"},
 		{"split into DVD-sized parts, with app-1.0.tar.sha256 naming them", "ocibundle export -o app-1.0.tar --split 4.7GB site-a:1.0"},
 	},
+	"inventory": {
+		{"at the site: record what the layout holds, for the sender's export --since", "ocibundle inventory -o site.inventory site"},
+	},
 	"import": {
 		{"import a received archive (treated as hostile) into the layout site", "ocibundle import -o site received.tar"},
 		{"the parts of a split archive, through their checksum file", "ocibundle import -o site app-1.0.tar.sha256"},

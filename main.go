@@ -276,6 +276,7 @@ func newApp() *cli.App {
 			diffCommand(),
 			exportCommand(),
 			importCommand(),
+			inventoryCommand(),
 			pushCommand(),
 			pullCommand(),
 			versionCommand(),

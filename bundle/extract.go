@@ -181,8 +181,15 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 }
 
 // ExtractFrom is Extract of an open source (Open, OpenStream); a stream is
-// judged to its end (Source.Finish) before anything is published.
+// judged to its end (Source.Finish) before anything is published. A delta
+// archive whose left-out blobs are needed fails with ErrDeltaBase naming
+// its base.
 func ExtractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptions) (ExtractResult, error) {
+	res, err := extractFrom(ctx, src, dir, opts)
+	return res, src.explainDelta(ctx, err)
+}
+
+func extractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptions) (ExtractResult, error) {
 	if dir == "" {
 		return ExtractResult{}, fmt.Errorf("%w: no output directory", ErrBadInput)
 	}

@@ -79,8 +79,14 @@ func Files(ctx context.Context, ref string, opts FilesOptions) (FilesResult, err
 }
 
 // FilesFrom is Files of an open source (Open, OpenStream); a stream is
-// judged to its end (Source.Finish) before it returns.
+// judged to its end (Source.Finish) before it returns. A delta archive
+// whose left-out blobs are needed fails with ErrDeltaBase naming its base.
 func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
+	res, err := filesFrom(ctx, src, opts)
+	return res, src.explainDelta(ctx, err)
+}
+
+func filesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
 	platform, err := ParsePlatform(opts.Platform)
 	if err != nil {
 		return FilesResult{}, fmt.Errorf("--platform %w", err)
