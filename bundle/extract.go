@@ -470,9 +470,11 @@ func extractLayer(ctx context.Context, app layerSink, store *layout.Store, p lay
 // blob (a verifying reader, layout.Store.Fetch): the blob's own digest or
 // size mismatch when reading it to its end finds one (a tampered blob makes
 // the decoder fail first, with a symptom: a CRC or a size cap), else err.
-// The decoders are done with blob when it is called.
+// An error that is not about the content (notContent: the system's, the
+// context's) is returned as it is, without reading on. The decoders are
+// done with blob when it is called.
 func blobVerdict(ctx context.Context, blob io.Reader, err error) error {
-	if ctx.Err() != nil || errors.Is(err, layout.ErrDigestMismatch) || errors.Is(err, layout.ErrSizeMismatch) {
+	if ctx.Err() != nil || notContent(err) {
 		return err
 	}
 	if _, derr := io.Copy(io.Discard, blob); errors.Is(derr, layout.ErrDigestMismatch) || errors.Is(derr, layout.ErrSizeMismatch) {
@@ -541,16 +543,22 @@ func tarLayer(ctx context.Context, app layerSink, p layerPlan, blob io.Reader) e
 // system (a *fs.PathError or errno from reading the blob file), or the
 // context's.
 func corrupt(err error) error {
-	var pe *fs.PathError
-	var errno syscall.Errno
-	switch {
-	case err == nil, errors.Is(err, io.EOF),
-		errors.Is(err, ErrCorrupt), errors.Is(err, layout.ErrDigestMismatch), errors.Is(err, layout.ErrSizeMismatch),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, &pe), errors.As(err, &errno):
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, ErrCorrupt) || notContent(err) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+}
+
+// notContent reports whether err, met while reading a layer, is not the
+// decoder's complaint about the content: a verdict on the blob already (a
+// digest or size mismatch), an error of the system (a *fs.PathError or
+// errno), or the context's.
+func notContent(err error) bool {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	return errors.Is(err, layout.ErrDigestMismatch) || errors.Is(err, layout.ErrSizeMismatch) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &pe) || errors.As(err, &errno)
 }
 
 // WriteExtractText writes a one-line summary of res for people.
