@@ -90,7 +90,7 @@ func (c *checker) reportSignatures(subject ocispec.Descriptor, results []signatu
 		}
 	}
 	if !c.opts.Trust.IsZero() && !trusted {
-		c.add(SignatureMissing, Error, c.rep.Target, "", "%s: %s: no signature the given trust accepts", subject.Digest, signature.ErrMissing)
+		c.add(SignatureMissing, Error, c.rep.Target, "", "%s: %s: none the given trust accepts", subject.Digest, signature.ErrMissing)
 	}
 }
 
