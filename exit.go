@@ -64,6 +64,8 @@ var exitTable = []struct {
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
 		layer.ErrTooLarge,
+		signature.ErrInvalid, signature.ErrUntrusted, signature.ErrExpired,
+		signature.ErrIdentity, signature.ErrMalformed, signature.ErrMissing,
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
