@@ -70,8 +70,6 @@ var exitTable = []struct {
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
 		compress.ErrUnknownMediaType,
-		signature.ErrInvalid, signature.ErrUntrusted, signature.ErrExpired,
-		signature.ErrIdentity, signature.ErrMalformed, signature.ErrMissing,
 	}},
 	{classOperational, []error{
 		layout.ErrTagNotFound, bundle.ErrNotInRegistry, bundle.ErrUnauthorized,
