@@ -197,12 +197,11 @@ func sameSignature(ctx context.Context, store *layout.Store, subject ocispec.Des
 // signed by the certificate opts.Chain[0] at opts.SigningTime. Entries
 // that cannot be read are not it.
 func sameSignatureIn(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor, opts SignOptions) (ocispec.Descriptor, bool, error) {
-	set, err := store.Referrers(ctx, entries)
+	src, err := layoutSource(ctx, store, entries)
 	if err != nil {
 		return ocispec.Descriptor{}, false, err
 	}
-	src := storeSource{store}
-	refs, _ := set.Referrers(ctx, subject)
+	refs, _ := src.Referrers(ctx, subject)
 	for _, ref := range refs {
 		sig, ok, err := readNotationSignature(ctx, src, ref)
 		if err != nil {
@@ -231,28 +230,6 @@ func sameSignatureIn(ctx context.Context, store *layout.Store, entries []ocispec
 		}
 	}
 	return ocispec.Descriptor{}, false, nil
-}
-
-// storeSource is a layout as a Source, for Sign's own reading.
-type storeSource struct{ s *layout.Store }
-
-func (s storeSource) Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-	idx, err := s.s.ReadIndex(ctx)
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.s.Referrers(ctx, idx.Manifests)
-	if err != nil {
-		return nil, err
-	}
-	return set.Referrers(ctx, subject)
-}
-
-// Tagged finds nothing: Sign reads referrers only.
-func (s storeSource) Tagged(string) (ocispec.Descriptor, bool) { return ocispec.Descriptor{}, false }
-
-func (s storeSource) Fetch(ctx context.Context, desc ocispec.Descriptor, limit int64) ([]byte, error) {
-	return s.s.FetchAll(ctx, desc, limit)
 }
 
 // ReadCertChain reads a PEM file of certificates, the signing certificate

@@ -91,7 +91,16 @@ func TestNotationSignAndCheck(t *testing.T) {
 			caFile := ca.WriteCA(t, dir, "ca.pem")
 			otherFile := other.WriteCA(t, dir, "other.pem")
 			lay, ref := packed(t, dir)
-			sign(t, ref, ca.Valid(t, "release signer"), env, time.Time{})
+			signed := sign(t, ref, ca.Valid(t, "release signer"), env, time.Time{})
+			in, err := bundle.Inspect(context.Background(), ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			short := map[string]string{signature.MediaTypeJWS: "jws", signature.MediaTypeCOSE: "cose"}[env]
+			if len(in.Signatures) != 1 || in.Signatures[0].Digest != signed.Signature || in.Signatures[0].Envelope != short ||
+				in.Signatures[0].Format != signature.FormatNotation || !strings.Contains(in.Signatures[0].Signer, "CN=release signer") {
+				t.Errorf("Inspect(%s).Signatures = %+v, want the one notation %s signature by CN=release signer", ref, in.Signatures, short)
+			}
 			archive := filepath.Join(dir, "out.tar")
 			if _, err := bundle.ExportFile(context.Background(), archive, []string{ref}, bundle.ExportOptions{}); err != nil {
 				t.Fatal(err)
@@ -110,7 +119,7 @@ func TestNotationSignAndCheck(t *testing.T) {
 			policy, store := notationTrust(t, dir, caFile, "registry.example/app")
 			rep, got := check(t, lay, signature.Trust{TrustPolicy: policy, TrustStore: store, Scope: "registry.example/app"})
 			wantCodes(t, "--trust-policy --trust-store --scope", rep, got, true, verify.SignatureValid)
-			_, err := verify.Verify(context.Background(), lay, verify.Options{Trust: signature.Trust{TrustPolicy: policy, TrustStore: store}})
+			_, err = verify.Verify(context.Background(), lay, verify.Options{Trust: signature.Trust{TrustPolicy: policy, TrustStore: store}})
 			if !errors.Is(err, signature.ErrBadTrust) || !errors.Is(err, verify.ErrBadOption) {
 				t.Errorf("a policy with no statement for the default scope: Verify() = %v, want ErrBadTrust and ErrBadOption", err)
 			}

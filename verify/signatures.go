@@ -31,39 +31,36 @@ const maxArchiveSignatureBlob = 256 << 10
 // is operational, or a trust option that cannot be used (signature's
 // ErrBadTrust, wrapped in ErrBadOption).
 func (c *checker) checkSignatures(ctx context.Context, root string) error {
-	src := &signatureSource{c: c, tags: map[string]ocispec.Descriptor{}}
+	blobs := &signatureBlobs{c: c}
 	if root != "" {
-		src.store, src.storeErr = layout.Open(root)
+		blobs.store, blobs.storeErr = layout.Open(root)
 	}
-	var subjects []ocispec.Descriptor
+	set := &layout.ReferrerSet{}
+	var entries []ocispec.Descriptor
 	for _, e := range c.entries {
 		if !e.usable || !profile.IsDocument(e.desc.MediaType) {
 			continue
 		}
-		if tag := e.desc.Annotations[ocispec.AnnotationRefName]; tag != "" {
-			src.tags[tag] = e.desc
-		}
+		entries = append(entries, e.desc)
 		if s := c.subjectOf(e.desc.Digest); s != "" {
-			src.set.Add(s, e.desc)
+			set.Add(s, e.desc)
 		}
 	}
+	src := signature.NewIndexSource(set, entries, blobs.fetch)
 	seen := map[digest.Digest]bool{}
 	for _, e := range c.roots {
 		if seen[e.desc.Digest] || !profile.IsDocument(e.desc.MediaType) || c.subjectOf(e.desc.Digest) != "" {
 			continue
 		}
 		seen[e.desc.Digest] = true
-		subjects = append(subjects, e.desc)
-	}
-	for _, s := range subjects {
-		results, err := signature.Check(ctx, src, s, c.opts.Trust)
+		results, err := signature.Check(ctx, src, e.desc, c.opts.Trust)
 		if errors.Is(err, signature.ErrBadTrust) {
 			return fmt.Errorf("%w: %w", ErrBadOption, err)
 		}
 		if err != nil {
 			return err
 		}
-		c.reportSignatures(s, results)
+		c.reportSignatures(e.desc, results)
 	}
 	return nil
 }
@@ -107,32 +104,20 @@ func signatureCode(err error) Code {
 	return SignatureInvalid // ErrInvalid, ErrMalformed
 }
 
-// signatureSource is the signature.Source of a verified target: the
-// referrers index.json names (the one definition, layout.ReferrerSet), its
-// tags, and blobs read from the layout directory (root) or kept from the
-// archive stream, each checked against its descriptor.
-type signatureSource struct {
+// signatureBlobs reads the blobs of a verified target for the signature
+// checks: from the layout directory (verified as read), or as kept from
+// the archive stream (hashed as they passed).
+type signatureBlobs struct {
 	c        *checker
 	store    *layout.Store // the layout directory; nil for an archive
 	storeErr error         // why the directory cannot be opened as a layout
-	set      layout.ReferrerSet
-	tags     map[string]ocispec.Descriptor
 }
 
-func (s *signatureSource) Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
-	return s.set.Referrers(ctx, subject)
-}
-
-func (s *signatureSource) Tagged(name string) (ocispec.Descriptor, bool) {
-	d, ok := s.tags[name]
-	return d, ok
-}
-
-// Fetch returns a blob of the target. A blob that is missing, not the
+// fetch returns a blob of the target. A blob that is missing, not the
 // size or digest its descriptor says, or (in an archive) was not kept, is
 // an error wrapping a layout sentinel (ErrBlobNotFound, ErrSizeMismatch,
 // ErrDigestMismatch, ErrTooLarge).
-func (s *signatureSource) Fetch(ctx context.Context, desc ocispec.Descriptor, limit int64) ([]byte, error) {
+func (s *signatureBlobs) fetch(ctx context.Context, desc ocispec.Descriptor, limit int64) ([]byte, error) {
 	if err := layout.ValidateDigest(desc.Digest); err != nil {
 		return nil, err
 	}
