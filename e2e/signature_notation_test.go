@@ -150,6 +150,54 @@ func TestOcibundleSignsNotationVerifies(t *testing.T) {
 	}
 }
 
+// TestSignInputs: the passphrase of an encrypted key read from stdin; a
+// wrong one, a key that is not the certificate's, and a missing --cert are
+// refused with one line and exit 2, leaving index.json as it was; verify
+// --json carries the signature findings.
+func TestSignInputs(t *testing.T) {
+	work := t.TempDir()
+	ca := testpki.NewCA(t, "release root")
+	leaf, stranger := ca.Valid(t, "release signer"), ca.Valid(t, "someone else")
+	lay, _ := packSigned(t, work, "inputs")
+	key := leaf.WriteKey(t, work, "signer.key", "from stdin")
+	chain := leaf.WriteChain(t, work, "chain.pem")
+	before, err := os.ReadFile(filepath.Join(lay, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		what, stdin string
+		args        []string
+	}{
+		{"a wrong passphrase", "not it\n", []string{"--key", key, "--cert", chain}},
+		{"another signer's key", "", []string{"--key", stranger.WriteKey(t, work, "stranger.key", ""), "--cert", chain}},
+		{"no --cert", "", []string{"--key", key}},
+	} {
+		r := regRun(t, nil, tc.stdin, append([]string{"sign", lay + ":v1"}, tc.args...)...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "from stdin") {
+			t.Errorf("sign with %s: exit %d, stderr %q; want exit 2 and one line", tc.what, r.code, r.stderr)
+		}
+		if after, _ := os.ReadFile(filepath.Join(lay, "index.json")); string(after) != string(before) {
+			t.Errorf("sign with %s changed index.json", tc.what)
+		}
+	}
+	r := regRun(t, nil, "from stdin\n", "sign", lay+":v1", "--key", key, "--cert", chain)
+	if r.code != 0 {
+		t.Fatalf("sign with the passphrase on stdin: exit %d\n%s", r.code, r.stderr)
+	}
+	var rep struct {
+		OK       bool `json:"ok"`
+		Findings []struct {
+			Code, Severity, Location, Message string
+		} `json:"findings"`
+	}
+	regJSON(t, mustRun(t, work, nil, "verify", "--json", "--cert", ca.WriteCA(t, work, "ca.pem"), lay), &rep)
+	if !rep.OK || len(rep.Findings) != 1 || rep.Findings[0].Code != "SIGNATURE_VALID" || rep.Findings[0].Severity != "info" ||
+		rep.Findings[0].Location != "blobs/sha256/"+onlySignature(t, lay).Encoded() || !strings.Contains(rep.Findings[0].Message, "CN=release signer") {
+		t.Errorf("verify --json --cert: %+v, want OK and one SIGNATURE_VALID info at the signature naming the signer", rep)
+	}
+}
+
 // onlySignature returns the digest of the one referrer index.json names
 // besides the bundle tagged v1.
 func onlySignature(t *testing.T, lay string) digest.Digest {

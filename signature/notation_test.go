@@ -261,3 +261,22 @@ func TestReadKey(t *testing.T) {
 		t.Errorf("ReadKey(a certificate) = %v, want ErrBadTrust", err)
 	}
 }
+
+// TestNotationMissing: trust given and a bundle with no signature at all is
+// SIGNATURE_MISSING (exit 1); a CA file that is not a certificate is
+// ErrBadTrust, a usage error, before anything is judged.
+func TestNotationMissing(t *testing.T) {
+	dir := t.TempDir()
+	caFile := testpki.NewCA(t, "root").WriteCA(t, dir, "ca.pem")
+	lay, _ := packed(t, dir)
+	rep, got := check(t, lay, signature.Trust{CACerts: []string{caFile}})
+	wantCodes(t, "unsigned bundle --cert ca.pem", rep, got, false, verify.SignatureMissing)
+	bad := filepath.Join(dir, "not-a-cert.pem")
+	if err := os.WriteFile(bad, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := verify.Verify(context.Background(), lay, verify.Options{Trust: signature.Trust{CACerts: []string{bad}}})
+	if !errors.Is(err, signature.ErrBadTrust) || !strings.Contains(err.Error(), bad) {
+		t.Errorf("Verify(--cert %s) = %v, want ErrBadTrust naming the file", bad, err)
+	}
+}

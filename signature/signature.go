@@ -116,6 +116,7 @@ func Check(ctx context.Context, src Source, subject ocispec.Descriptor, trust Tr
 		if err != nil {
 			return nil, err
 		}
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Signature.Digest < rs[j].Signature.Digest })
 		all = append(all, rs...)
 	}
 	return all, nil
