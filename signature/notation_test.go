@@ -116,6 +116,12 @@ func TestNotationSignAndCheck(t *testing.T) {
 					t.Errorf("%s --cert other.pem: %v, want ErrFailed", target, rep.Err())
 				}
 			}
+			// Small blobs kept from the stream for the signature checks
+			// are still decompressed and checked by --deep.
+			deep, err := verify.Verify(context.Background(), archive, verify.Options{Deep: true, Trust: signature.Trust{CACerts: []string{caFile}}})
+			if err != nil || !deep.OK() || len(deep.Findings) != 1 || deep.Findings[0].Code != verify.SignatureValid {
+				t.Errorf("verify --deep --cert of the archive: %v, %+v; want OK and only SIGNATURE_VALID", err, deep.Findings)
+			}
 			policy, store := notationTrust(t, dir, caFile, "registry.example/app")
 			rep, got := check(t, lay, signature.Trust{TrustPolicy: policy, TrustStore: store, Scope: "registry.example/app"})
 			wantCodes(t, "--trust-policy --trust-store --scope", rep, got, true, verify.SignatureValid)

@@ -174,7 +174,7 @@ func (c *checker) archiveBlob(ctx context.Context, a *archiveRead, m layout.Arch
 	if m.Size <= layout.MaxDocumentSize {
 		keep = captureJSON
 		if !c.opts.Trust.IsZero() && m.Size <= maxArchiveSignatureBlob {
-			keep = captureAll // it may be a signature's blob
+			keep = captureSmall // it may be a signature's blob
 		}
 		if m.Size > a.budget {
 			keep, b.overBudget = captureNone, true
