@@ -19,10 +19,10 @@ import (
 type capture int
 
 const (
-	captureNone capture = iota
-	captureAll          // a document the walk asked for (at most MaxDocumentSize)
-	captureJSON         // an archive member that may be a document: kept if it starts with '{'
-	captureSmall        // a small archive member kept whole for the signature checks (deep-scanned too when asked)
+	captureNone  capture = iota
+	captureAll           // a document the walk asked for (at most MaxDocumentSize)
+	captureJSON          // an archive member that may be a document: kept if it starts with '{'
+	captureSmall         // a small archive member kept whole for the signature checks (deep-scanned too when asked)
 )
 
 // scanResult is what one pass over a blob's bytes learned.
