@@ -28,7 +28,11 @@ type FilesOptions struct {
 	AllowOutsideLinks bool
 	// Platform chooses the image of an index (ParsePlatform).
 	Platform string
-	Progress progress.Progress
+	// MaxLayerSize caps the uncompressed tar of a layer without a size
+	// annotation, as ExtractOptions.MaxLayerSize (0: layer.ContentLimit's
+	// default).
+	MaxLayerSize int64
+	Progress     progress.Progress
 	// Stdin is read when the reference is "-".
 	Stdin io.Reader
 }
@@ -82,7 +86,7 @@ func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult
 	if err != nil {
 		return FilesResult{}, err
 	}
-	plans, err := planLayers(ctx, store, m, ExtractOptions{Layers: opts.Layers, SkipUnknown: opts.SkipUnknown})
+	plans, err := planLayers(ctx, store, m, ExtractOptions{Layers: opts.Layers, SkipUnknown: opts.SkipUnknown, MaxLayerSize: opts.MaxLayerSize})
 	if err != nil {
 		return FilesResult{}, err
 	}

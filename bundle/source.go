@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -25,8 +26,9 @@ type Source struct {
 }
 
 // Open opens ref: LAYOUT, LAYOUT:TAG, LAYOUT@DIGEST, or the same with an
-// archive file in place of LAYOUT (a regular file is an archive), or "-"
-// (also "-:TAG", "-@DIGEST"): the archive read from stdin. Errors: those
+// archive file in place of LAYOUT (a regular file is an archive, read in
+// place; a named pipe an archive read as a stream), or "-" (also "-:TAG",
+// "-@DIGEST"): the archive read from stdin. Errors: those
 // of layout.ParseReference, layout.Open, layout.OpenArchive and
 // layout.OpenArchiveStream; ErrBadInput for "-" without stdin.
 func Open(ctx context.Context, ref string, stdin io.Reader) (*Source, error) {
@@ -43,6 +45,9 @@ func Open(ctx context.Context, ref string, stdin io.Reader) (*Source, error) {
 		store, err = layout.OpenArchiveStream(ctx, stdin, "-")
 	case statErr == nil && fi.Mode().IsRegular():
 		store, err = layout.OpenArchive(ctx, r.Path)
+	case statErr == nil && fi.Mode()&(fs.ModeNamedPipe|fs.ModeCharDevice) != 0:
+		// A pipe by name (mkfifo, <(cat …)): read as standard input is.
+		store, err = openNamedStream(ctx, r.Path)
 	default:
 		store, err = layout.Open(r.Path)
 	}
@@ -50,6 +55,22 @@ func Open(ctx context.Context, ref string, stdin io.Reader) (*Source, error) {
 		return nil, err
 	}
 	return &Source{Store: store, Ref: r, Name: ref}, nil
+}
+
+// openNamedStream opens the pipe name and reads it as an archive stream;
+// the Store's Close closes it.
+func openNamedStream(ctx context.Context, name string) (*layout.Store, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, layout.PathErr(name, err)
+	}
+	store, err := layout.OpenArchiveStream(ctx, f, name)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	store.CloseWith(f)
+	return store, nil
 }
 
 // OpenStream opens the archive r (a split set's parts, read in order) as a
