@@ -48,9 +48,6 @@ func (c *checker) checkSignatures(ctx context.Context, root string) error {
 			referrer[e.desc.Digest] = true
 		}
 	}
-	if set.Len() == 0 && c.opts.Trust.IsZero() {
-		return nil // no signature to list, no trust to demand one
-	}
 	src := signature.NewIndexSource(set, entries, blobs.fetch)
 	seen := map[digest.Digest]bool{}
 	for _, e := range c.roots {
