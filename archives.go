@@ -138,7 +138,7 @@ func openSource(c *cli.Context, args []string) (*openedSource, []string, error) 
 		return &openedSource{src, parts}, args[n:], nil
 	}
 	var stdin io.Reader
-	if args[0] == "-" || strings.HasPrefix(args[0], "-:") || strings.HasPrefix(args[0], "-@") {
+	if isStdinRef(args[0]) {
 		var err error
 		if stdin, err = archiveStdin(c, "-"); err != nil {
 			return nil, nil, err
@@ -163,6 +163,12 @@ func openOneSource(c *cli.Context) (*openedSource, error) {
 		return nil, usagef("%s: want one REFERENCE (or the parts of one archive), got also %q", c.Command.Name, rest)
 	}
 	return src, nil
+}
+
+// isStdinRef reports whether arg names the archive on standard input: -,
+// -:TAG or -@DIGEST.
+func isStdinRef(arg string) bool {
+	return arg == "-" || strings.HasPrefix(arg, "-:") || strings.HasPrefix(arg, "-@")
 }
 
 // partArgs returns how many leading arguments are the parts of one split

@@ -67,10 +67,11 @@ var exitTable = []struct {
 		layer.ErrTooLarge,
 		signature.ErrInvalid, signature.ErrUntrusted, signature.ErrExpired,
 		signature.ErrIdentity, signature.ErrMalformed, signature.ErrMissing,
-		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
+		layer.ErrUnportable, layer.ErrTargetNotSelected, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart, bundle.ErrNoMatch,
 		compress.ErrUnknownMediaType,
+		bundle.ErrDiffer, // diff: 1 when the bundles differ, as diff(1)
 	}},
 	{classOperational, []error{
 		layout.ErrTagNotFound, bundle.ErrNotInRegistry, bundle.ErrUnauthorized,

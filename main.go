@@ -274,6 +274,7 @@ func newApp() *cli.App {
 			gcCommand(),
 			extractCommand(),
 			filesCommand(),
+			diffCommand(),
 			exportCommand(),
 			importCommand(),
 			pushCommand(),

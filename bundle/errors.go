@@ -44,6 +44,9 @@ var (
 	// ErrNoMatch: an extract PATTERN selects no entry of the bundle.
 	// Nothing is written.
 	ErrNoMatch = errors.New("pattern matches nothing")
+	// ErrDiffer: diff found the two bundles different (exit 1, as
+	// diff(1)); the differences are its result, not this error.
+	ErrDiffer = errors.New("bundles differ")
 )
 
 // Sentinel errors of export and import.

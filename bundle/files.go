@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layer"
+	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 	"github.com/ocibundle/ocibundle/units"
@@ -86,12 +88,18 @@ func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult
 	if err != nil {
 		return FilesResult{}, err
 	}
+	return filesOf(ctx, store, src.Name, desc, m, opts)
+}
+
+// filesOf is FilesFrom of the manifest m (desc) of src, resolved: diff
+// resolves both sides before it reads a layer.
+func filesOf(ctx context.Context, store *layout.Store, name string, desc ocispec.Descriptor, m ocispec.Manifest, opts FilesOptions) (FilesResult, error) {
 	plans, err := planLayers(ctx, store, m, ExtractOptions{Layers: opts.Layers, SkipUnknown: opts.SkipUnknown, MaxLayerSize: opts.MaxLayerSize})
 	if err != nil {
 		return FilesResult{}, err
 	}
 	tree := layer.NewTree(profile.IsImage(m.Config.MediaType, m.ArtifactType), opts.AllowOutsideLinks)
-	res := FilesResult{Reference: src.Name, Digest: desc.Digest, Files: []FileEntry{}}
+	res := FilesResult{Reference: name, Digest: desc.Digest, Files: []FileEntry{}}
 	if res.Layers, err = applyLayers(ctx, tree, store, plans, nil, progress.Or(opts.Progress)); err != nil {
 		return FilesResult{}, err
 	}
