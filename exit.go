@@ -53,7 +53,7 @@ var exitTable = []struct {
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
 		glob.ErrBadPattern,        // a malformed glob (pack --exclude, extract PATTERN)
-		signature.ErrBadTrust,     // a trust option naming a file that cannot be used
+		signature.ErrBadTrust,     // a trust policy, store, key, root or certificate file that cannot be used
 		inventory.ErrBadInventory, // export --since FILE: not an inventory
 		layout.ErrArchiveOrder, layout.ErrReadOnly,
 	}},

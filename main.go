@@ -269,6 +269,7 @@ func newApp() *cli.App {
 			inspectCommand(),
 			verifyCommand(),
 			tagCommand(),
+			signCommand(),
 			untagCommand(),
 			gcCommand(),
 			extractCommand(),

@@ -112,9 +112,11 @@ func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Ref
 		c.reportUnreferenced()
 	}
 	if c.opts.Base != "" {
-		return c.hashAll(ctx, c.opts.Base)
+		if err := c.hashAll(ctx, c.opts.Base); err != nil {
+			return err
+		}
 	}
-	return nil
+	return c.checkSignatures(ctx, "")
 }
 
 // archiveMember takes in one member the reader accepted. An error is one of
@@ -181,6 +183,9 @@ func (c *checker) archiveBlob(ctx context.Context, a *archiveRead, m layout.Arch
 	keep := captureNone
 	if m.Size <= layout.MaxDocumentSize {
 		keep = captureJSON
+		if !c.opts.Trust.IsZero() && m.Size <= maxArchiveSignatureBlob {
+			keep = captureSmall // it may be a signature's blob
+		}
 		if m.Size > a.budget {
 			keep, b.overBudget = captureNone, true
 		}
