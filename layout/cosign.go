@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Cosign's tag form: cosign stores what it attaches to a manifest or index
@@ -61,4 +62,25 @@ func CosignSubject(tag string) (d digest.Digest, kind string, ok bool) {
 		return d, k, true
 	}
 	return "", "", false
+}
+
+// CosignCompanions returns the entries of entries (index.json's) whose
+// ref.name is a cosign companion tag of the digest of one of subjects, each
+// entry once, in entries' order. It reads nothing: what the companion
+// manifest holds is the reader's to check.
+func CosignCompanions(entries, subjects []ocispec.Descriptor) []ocispec.Descriptor {
+	want := map[digest.Digest]bool{}
+	for _, s := range subjects {
+		want[s.Digest] = true
+	}
+	var out []ocispec.Descriptor
+	seen := map[string]bool{}
+	for _, e := range entries {
+		tag := e.Annotations[ocispec.AnnotationRefName]
+		if d, _, ok := CosignSubject(tag); ok && want[d] && !seen[tag] {
+			seen[tag] = true // a tag names one entry (the tag rule)
+			out = append(out, e)
+		}
+	}
+	return out
 }
