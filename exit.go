@@ -12,6 +12,7 @@ import (
 	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/signature"
 	"github.com/ocibundle/ocibundle/units"
 	"github.com/ocibundle/ocibundle/verify"
 )
@@ -50,7 +51,8 @@ var exitTable = []struct {
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
-		glob.ErrBadPattern, // a malformed glob (pack --exclude, extract PATTERN)
+		glob.ErrBadPattern,    // a malformed glob (pack --exclude, extract PATTERN)
+		signature.ErrBadTrust, // a trust option naming a file that cannot be used
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
@@ -62,6 +64,8 @@ var exitTable = []struct {
 		layout.ErrDuplicateMember, layout.ErrBlobName,
 		layer.ErrUnsafe, bundle.ErrUnsafe, // one sentinel: bundle.ErrUnsafe is layer.ErrUnsafe
 		layer.ErrTooLarge,
+		signature.ErrInvalid, signature.ErrUntrusted, signature.ErrExpired,
+		signature.ErrIdentity, signature.ErrMalformed, signature.ErrMissing,
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
