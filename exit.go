@@ -52,7 +52,7 @@ var exitTable = []struct {
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
 		glob.ErrBadPattern,    // a malformed glob (pack --exclude, extract PATTERN)
-		signature.ErrBadTrust, // a trust option naming a file that cannot be used
+		signature.ErrBadTrust, // a trust policy, store, key, root or certificate file that cannot be used
 	}},
 	{classContent, []error{
 		verify.ErrFailed,

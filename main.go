@@ -268,6 +268,7 @@ func newApp() *cli.App {
 			inspectCommand(),
 			verifyCommand(),
 			tagCommand(),
+			signCommand(),
 			untagCommand(),
 			gcCommand(),
 			extractCommand(),

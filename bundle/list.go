@@ -15,6 +15,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
+	"github.com/ocibundle/ocibundle/signature"
 	"github.com/ocibundle/ocibundle/units"
 )
 
@@ -123,7 +124,42 @@ type Inspection struct {
 	// one or a manifest of its graph (signatures, SBOMs), and theirs in
 	// turn: what export and push carry with it (layout.Store.Referrers).
 	Referrers []Referrer `json:"referrers"`
-	TotalSize int64      `json:"totalSize"`
+	// Signatures are the signatures of this bundle among its referrers,
+	// in every format package signature knows, listed unjudged (verify
+	// with trust judges them).
+	Signatures []SignatureInfo `json:"signatures"`
+	TotalSize  int64           `json:"totalSize"`
+}
+
+// SignatureInfo is one signature of an inspected bundle.
+type SignatureInfo struct {
+	Digest   digest.Digest `json:"digest"`   // the signature manifest
+	Format   string        `json:"format"`   // "notation" or "sigstore"
+	Envelope string        `json:"envelope"` // "jws", "cose", …
+	Signer   string        `json:"signer,omitempty"`
+	// Problem says why the signature cannot be read, when it cannot.
+	Problem string `json:"problem,omitempty"`
+}
+
+// signaturesOf lists the signatures of subject in store, unjudged.
+func signaturesOf(ctx context.Context, store *layout.Store, subject ocispec.Descriptor) ([]SignatureInfo, error) {
+	src, err := signature.NewLayoutSource(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	results, err := signature.Check(ctx, src, subject, signature.Trust{})
+	if err != nil {
+		return nil, err
+	}
+	out := []SignatureInfo{}
+	for _, r := range results {
+		si := SignatureInfo{Digest: r.Signature.Digest, Format: r.Format, Envelope: r.Envelope, Signer: r.Signer}
+		if r.Err != nil {
+			si.Problem = r.Err.Error()
+		}
+		out = append(out, si)
+	}
+	return out, nil
 }
 
 // LayerInfo is one descriptor of an inspected bundle.
@@ -159,6 +195,9 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 	}
 	in.TotalSize = g.size
 	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc); err != nil {
+		return Inspection{}, err
+	}
+	if in.Signatures, err = signaturesOf(ctx, store, desc); err != nil {
 		return Inspection{}, err
 	}
 	switch {
@@ -280,6 +319,21 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
 		for _, r := range in.Referrers {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), units.FormatBytes(r.Size), r.Digest)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(in.Signatures) > 0 {
+		fmt.Fprintf(w, "\nSignatures (not judged: verify with trust does that):\n")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  FORMAT\tENVELOPE\tSIGNER\tDIGEST")
+		for _, s := range in.Signatures {
+			signer := orDash(s.Signer)
+			if s.Problem != "" {
+				signer = s.Problem
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Format, orDash(s.Envelope), signer, s.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -106,7 +106,7 @@ func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Ref
 	if c.whole {
 		c.reportUnreferenced()
 	}
-	return nil
+	return c.checkSignatures(ctx, "")
 }
 
 // archiveMember takes in one member the reader accepted. An error is one of
@@ -173,6 +173,9 @@ func (c *checker) archiveBlob(ctx context.Context, a *archiveRead, m layout.Arch
 	keep := captureNone
 	if m.Size <= layout.MaxDocumentSize {
 		keep = captureJSON
+		if !c.opts.Trust.IsZero() && m.Size <= maxArchiveSignatureBlob {
+			keep = captureSmall // it may be a signature's blob
+		}
 		if m.Size > a.budget {
 			keep, b.overBudget = captureNone, true
 		}

@@ -77,11 +77,14 @@ type checker struct {
 	mu    sync.Mutex // guards rep.Findings and rep.Summary during hashing
 	blobs map[digest.Digest]*blob
 	// tags maps each index.json tag to its digest and the entry's pointer.
-	tags     map[string]tagEntry
-	layers   []layerRef
-	whole    bool // the target is the whole layout: hygiene checks apply
-	bundles  map[digest.Digest]bool
-	progress progress.Progress
+	tags   map[string]tagEntry
+	layers []layerRef
+	// entries are index.json's manifests entries, roots those the target
+	// selects (checkGraph): the bundles whose signatures are checked.
+	entries, roots []rootEntry
+	whole          bool // the target is the whole layout: hygiene checks apply
+	bundles        map[digest.Digest]bool
+	progress       progress.Progress
 	// incomplete is set when a document of the graph could not be read, so
 	// that "unreferenced" can only mean "not referenced by what was read".
 	incomplete bool

@@ -96,6 +96,19 @@ const (
 	TarNameCollision  Code = "TAR_NAME_COLLISION"  // two names that are one file on Windows or macOS: they differ only in case or in Unicode normalization (in a layer, across an image's layers, or between an artifact's titles)
 )
 
+// Signatures (package signature judges them; verify reports them). The
+// errors are errors only when trust was given (--cert, --trust-policy,
+// --key, --trusted-root…); without trust a signature is listed, never judged.
+const (
+	SignatureValid     Code = "SIGNATURE_VALID"     // info: a signature the given trust accepts, naming signer and envelope
+	SignatureSeen      Code = "SIGNATURE_SEEN"      // info: a signature of a bundle, listed without trust for its format
+	SignatureInvalid   Code = "SIGNATURE_INVALID"   // a signature that does not match its bundle, or broken, or unreadable
+	SignatureUntrusted Code = "SIGNATURE_UNTRUSTED" // a valid signature no given root, key or policy accepts
+	SignatureExpired   Code = "SIGNATURE_EXPIRED"   // a signature whose certificate or validity has expired
+	SignatureIdentity  Code = "SIGNATURE_IDENTITY"  // keyless: a certificate of another identity or OIDC issuer
+	SignatureMissing   Code = "SIGNATURE_MISSING"   // trust was given and no signature of the bundle satisfies it
+)
+
 // Pins.
 const (
 	DigestPinMismatch  Code = "DIGEST_PIN_MISMATCH"  // the target bundle's digest is not --digest

@@ -18,6 +18,7 @@ import (
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
+	"github.com/ocibundle/ocibundle/signature"
 )
 
 // Options are the knobs of Verify. The zero value verifies structure,
@@ -47,6 +48,11 @@ type Options struct {
 	Progress progress.Progress
 	// Stdin is the archive read for the target "-" (os.Stdin when nil).
 	Stdin io.Reader
+	// Trust is what signatures are judged against (package signature): the
+	// zero value lists the signatures of each bundle (SIGNATURE_SEEN);
+	// trust for a format judges that format's signatures, and a bundle
+	// with no signature the trust accepts is SIGNATURE_MISSING.
+	Trust signature.Trust
 	// Hashed names blobs the caller has just hashed against their digests
 	// (import and pull ingest every blob verified): VerifyGraph reads only
 	// the documents among them, and no layer twice.
@@ -233,6 +239,7 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 		c.walkReferrers(ctx, t.name, entries)
 	}
 	c.checkPin(t.name, roots)
+	c.entries, c.roots = entries, roots
 	return context.Cause(ctx)
 }
 
