@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"strings"
 
@@ -12,9 +13,10 @@ import (
 	"github.com/ocibundle/ocibundle/layout"
 )
 
-// The archive arguments of import and verify (ARCHIVE | - | PART... |
-// FILE.sha256) are read here, once, so that the two commands agree on what
-// a command line names and on how a mistake in it is reported.
+// The archive arguments of every command (ARCHIVE | - | PART... |
+// FILE.sha256, and for the reading commands REFERENCE) are read here,
+// once, so that the commands agree on what a command line names and on how
+// a mistake in it is reported.
 
 // isSplitArchive reports whether args name a split archive: several parts
 // in order, or one FILE.sha256 (unless that is a directory: a layout may
@@ -88,6 +90,95 @@ func partsSize(parts []bundle.Part) int64 {
 			return 0
 		}
 		n += fi.Size()
+	}
+	return n
+}
+
+// openedSource is a bundle source a reading command opened from its
+// arguments, and how to finish with it.
+type openedSource struct {
+	*bundle.Source
+	parts *bundle.PartsReader // a split set's, or nil
+}
+
+// done explains err by the parts (a damaged part, bundle.ErrBadPart) and
+// closes the source.
+func (s *openedSource) done(err error) error {
+	if s.parts != nil {
+		err = s.parts.Explain(err)
+		s.parts.Close()
+	}
+	s.Close()
+	return err
+}
+
+// openSource opens what the arguments of ls, inspect, extract and files
+// name, through bundle.Open and bundle.OpenStream, the one opener: a
+// REFERENCE (a layout or an archive file, with :TAG or @DIGEST), - (an
+// archive on standard input, -:TAG too), a split set's FILE.sha256 list
+// or its parts FILE.000 FILE.001 … in order. It returns the arguments
+// after those (extract's PATTERNs). Errors are the command's, ready to
+// return.
+func openSource(c *cli.Context, args []string) (*openedSource, []string, error) {
+	if len(args) == 0 {
+		return nil, nil, usagef("%s: name a REFERENCE: a layout, an archive, - (standard input), FILE.sha256 or the PARTs in order", c.Command.Name)
+	}
+	n := partArgs(args)
+	if n > 1 || isSplitArchive(args[:1]) {
+		parts, _, err := openSplitArchive(c, args[:n])
+		if err != nil {
+			return nil, nil, err
+		}
+		name := strings.Join(args[:n], " ")
+		src, err := bundle.OpenStream(c.Context, parts, name)
+		if err != nil {
+			parts.Close()
+			return nil, nil, cmdErr(c, parts.Explain(err))
+		}
+		return &openedSource{src, parts}, args[n:], nil
+	}
+	var stdin io.Reader
+	if args[0] == "-" || strings.HasPrefix(args[0], "-:") || strings.HasPrefix(args[0], "-@") {
+		var err error
+		if stdin, err = archiveStdin(c, "-"); err != nil {
+			return nil, nil, err
+		}
+	}
+	src, err := bundle.Open(c.Context, args[0], stdin)
+	if err != nil {
+		return nil, nil, cmdErr(c, err)
+	}
+	return &openedSource{Source: src}, args[1:], nil
+}
+
+// openOneSource is openSource for a command that takes one REFERENCE
+// (or one split set) and nothing after it.
+func openOneSource(c *cli.Context) (*openedSource, error) {
+	src, rest, err := openSource(c, c.Args().Slice())
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		src.done(nil)
+		return nil, usagef("%s: want one REFERENCE (or the parts of one archive), got also %q", c.Command.Name, rest)
+	}
+	return src, nil
+}
+
+// partArgs returns how many leading arguments are the parts of one split
+// set, FILE.000 FILE.001 … in order (1 when args[0] is not part 0).
+func partArgs(args []string) int {
+	file, i, ok := bundle.PartOf(args[0])
+	if !ok || i != 0 {
+		return 1
+	}
+	n := 1
+	for n < len(args) {
+		f, j, ok := bundle.PartOf(args[n])
+		if !ok || f != file || j != n {
+			break
+		}
+		n++
 	}
 	return n
 }

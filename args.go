@@ -114,9 +114,10 @@ func splitArgs(app *cli.App, words []string) splitWords {
 }
 
 // isFlag reports whether a command-line word is a flag: it starts with a
-// dash and is not "-" (standard input or output).
+// dash and is not "-" (standard input or output), nor "-:TAG" or
+// "-@DIGEST" (a bundle of the archive on standard input).
 func isFlag(a string) bool {
-	return len(a) > 1 && a[0] == '-'
+	return len(a) > 1 && a[0] == '-' && a[1] != ':' && a[1] != '@'
 }
 
 // flagName returns the name of the flag word a ("--level=best" → "level",

@@ -19,6 +19,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{"ls L --progress=always", "--progress=always ls -- L"},
 		{"ls -- -L --json", "ls -- -L --json"}, // -- ends flags
 		{"verify - --json", "verify --json -- -"},
+		{"files -:v1 --json", "files --json -- -:v1"}, // a bundle of standard input's archive
+		{"extract -@sha256:ab -o out", "extract -o out -- -@sha256:ab"},
 		{"ls --bogus L", "ls --bogus -- L"}, // urfave/cli reports it
 		{"pack --help", "pack --help"},
 		{"nosuch --json", "nosuch --json"}, // not a command: untouched

@@ -13,7 +13,7 @@ func extractCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "extract",
 		Usage:     "write the files of a bundle (or an ORAS artifact, or an image's root filesystem) into a directory",
-		ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE[:TAG|@DIGEST] | -",
+		ArgsUsage: "(LAYOUT[:TAG|@DIGEST] | ARCHIVE[:TAG|@DIGEST] | - | FILE.sha256 | PARTS...) [PATTERN...]",
 		Flags: []cli.Flag{
 			stringFlag("output", "o", "", "the directory to extract into (must be empty or missing unless --overwrite)"),
 			boolFlag("overwrite", "", "merge into a directory that is not empty, replacing files of the same names"),
@@ -24,13 +24,9 @@ func extractCommand() *cli.Command {
 			boolFlag("allow-outside-links", "", "write symlinks whose targets leave DIR (as pack --keep-links stores them); nothing is written through them"),
 			stringFlag("platform", "", "", "the image to take from an index: os/arch[/variant], as linux/arm64/v8 (default: this machine's)"),
 			maxLayerSizeFlag(),
-			boolFlag("json", "", "print what was written as JSON"),
+			boolFlag("json", "", "print what was written as JSON, with each file's sha256"),
 		},
 		Action: func(c *cli.Context) error {
-			ref, err := oneArg(c, "REFERENCE")
-			if err != nil {
-				return err
-			}
 			out := c.String("output")
 			if out == "" {
 				return usagef("extract: -o DIR is required")
@@ -38,15 +34,15 @@ func extractCommand() *cli.Command {
 			if out == "-" {
 				return usagef("extract: -o - is not supported: extract writes files into a directory (export writes an archive to standard output)")
 			}
-			stdin, err := archiveStdin(c, ref)
-			if err != nil {
-				return err
-			}
 			progress, err := newProgress(c)
 			if err != nil {
 				return err
 			}
 			maxLayer, err := maxLayerSize(c)
+			if err != nil {
+				return err
+			}
+			src, patterns, err := openSource(c, c.Args().Slice())
 			if err != nil {
 				return err
 			}
@@ -59,11 +55,12 @@ func extractCommand() *cli.Command {
 				SameOwner:           c.Bool("same-owner"),
 				AllowOutsideLinks:   c.Bool("allow-outside-links"),
 				Progress:            progress,
-				Stdin:               stdin,
 				Platform:            c.String("platform"),
+				Patterns:            patterns,
+				Hash:                c.Bool("json"),
 			}
-			res, err := bundle.Extract(c.Context, ref, out, opts)
-			if err != nil {
+			res, err := bundle.ExtractFrom(c.Context, src.Source, out, opts)
+			if err = src.done(err); err != nil {
 				return cmdErr(c, err)
 			}
 			return emit(c, c.App.Writer, res, func(w io.Writer) error { return bundle.WriteExtractText(w, res) })

@@ -13,19 +13,19 @@ func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
 		Usage:     "describe one bundle: manifest, annotations, layers",
-		ArgsUsage: "LAYOUT[:TAG|@DIGEST]",
+		ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE[:TAG|@DIGEST] | - | FILE.sha256 | PARTS...",
 		Flags:     []cli.Flag{jsonFlag()},
 		Action:    inspectAction,
 	}
 }
 
 func inspectAction(c *cli.Context) error {
-	ref, err := oneArg(c, "REFERENCE")
+	src, err := openOneSource(c)
 	if err != nil {
 		return err
 	}
-	in, err := bundle.Inspect(c.Context, ref)
-	if err != nil {
+	in, err := bundle.InspectFrom(c.Context, src.Source)
+	if err = src.done(err); err != nil {
 		return cmdErr(c, err)
 	}
 	return emit(c, c.App.Writer, in, func(w io.Writer) error { return bundle.WriteInspectText(w, in) })

@@ -12,23 +12,23 @@ import (
 func lsCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "ls",
-		Usage:     "list the bundles in a layout",
-		ArgsUsage: "LAYOUT",
+		Usage:     "list the bundles in a layout or an archive",
+		ArgsUsage: "LAYOUT | ARCHIVE | - | FILE.sha256 | PARTS...",
 		Flags:     []cli.Flag{jsonFlag()},
 		Action:    lsAction,
 	}
 }
 
 func lsAction(c *cli.Context) error {
-	dir, err := oneArg(c, "LAYOUT")
+	src, err := openOneSource(c)
 	if err != nil {
 		return err
 	}
-	entries, err := bundle.List(c.Context, dir)
-	if err != nil {
+	entries, err := bundle.ListFrom(c.Context, src.Source)
+	if err = src.done(err); err != nil {
 		return cmdErr(c, err)
 	}
-	result := lsResult{Layout: dir, Bundles: entries}
+	result := lsResult{Layout: src.Name, Bundles: entries}
 	return emit(c, c.App.Writer, result, func(w io.Writer) error { return bundle.WriteListText(w, entries) })
 }
 

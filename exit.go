@@ -53,6 +53,7 @@ var exitTable = []struct {
 		units.ErrBadSize,
 		glob.ErrBadPattern,    // a malformed glob (pack --exclude, extract PATTERN)
 		signature.ErrBadTrust, // a trust policy, store, key, root or certificate file that cannot be used
+		layout.ErrArchiveOrder, layout.ErrReadOnly,
 	}},
 	{classContent, []error{
 		verify.ErrFailed,
@@ -68,7 +69,7 @@ var exitTable = []struct {
 		signature.ErrIdentity, signature.ErrMalformed, signature.ErrMissing,
 		layer.ErrUnportable, // a name extract on Windows or macOS cannot write
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
-		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart,
+		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart, bundle.ErrNoMatch,
 		compress.ErrUnknownMediaType,
 	}},
 	{classOperational, []error{

@@ -47,7 +47,11 @@ var commandExamples = map[string][]example{
 	},
 	"extract": {
 		{"write the files of the bundle 1.0 into out/", "ocibundle extract -o out site-a:1.0"},
-		{"straight from a received archive, verified as it is read", "ocibundle extract -o out received.tar:1.0"},
+		{"one file and a directory, straight from a received archive, verified as it is read", "ocibundle extract -o out received.tar:1.0 bin/app 'docs/**'"},
+	},
+	"files": {
+		{"what a received archive holds, file by file, with sha256", "ocibundle files received.tar:1.0"},
+		{"a record sha256sum -c checks in the extracted directory", "ocibundle files --format sha256sum received.tar:1.0 > SHA256SUMS"},
 	},
 	"export": {
 		{"one archive of the bundle 1.0", "ocibundle export -o app-1.0.tar site-a:1.0"},

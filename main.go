@@ -175,7 +175,8 @@ func stringFlag(name, alias, value, usage string) *cli.StringFlag {
 // maxLayerSizeFlag is extract's and verify --deep's cap on the uncompressed
 // size of a layer that declares none (layer.ContentLimit).
 func maxLayerSizeFlag() *cli.StringFlag {
-	return stringFlag("max-layer-size", "", "", fmt.Sprintf("stop a layer without io.ocibundle.content.size that decompresses past SIZE (default %s)", units.FormatBytes(layer.DefaultMaxLayerSize)))
+	return stringFlag("max-layer-size", "", "", fmt.Sprintf("stop a layer without io.ocibundle.content.size that decompresses past SIZE (default: %d times its compressed size, at least %s, at most %s)",
+		layer.DefaultLayerRatio, units.FormatBytes(layer.MinLayerCap), units.FormatBytes(layer.DefaultMaxLayerSize)))
 }
 
 // maxLayerSize reads --max-layer-size (0 when not set: the default).
@@ -272,6 +273,7 @@ func newApp() *cli.App {
 			untagCommand(),
 			gcCommand(),
 			extractCommand(),
+			filesCommand(),
 			exportCommand(),
 			importCommand(),
 			pushCommand(),

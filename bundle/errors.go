@@ -41,6 +41,9 @@ var (
 	// window above the cap, a bad checksum, a truncated stream, a malformed
 	// header).
 	ErrCorrupt = errors.New("corrupt layer")
+	// ErrNoMatch: an extract PATTERN selects no entry of the bundle.
+	// Nothing is written.
+	ErrNoMatch = errors.New("pattern matches nothing")
 )
 
 // Sentinel errors of export and import.

@@ -89,13 +89,35 @@ func TestExportSHA512(t *testing.T) {
 	if err != nil || !bytes.Equal(got, content) {
 		t.Errorf("imported %s = %q, %v", name, got, err)
 	}
-	if _, err := exec.LookPath("tar"); err == nil {
-		cmd := exec.Command("tar", "-tf", "-")
-		cmd.Stdin = bytes.NewReader(data)
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), name+"\n") {
-			t.Errorf("tar -tf: %v\n%s", err, out)
+	// Peers: GNU tar lists and unpacks it, oras pulls the sha512 file from
+	// what tar unpacked, skopeo reads the archive.
+	work := t.TempDir()
+	archive := filepath.Join(work, "a.tar")
+	must(t, os.WriteFile(archive, data, 0o644))
+	peer := func(tool string, args ...string) string {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Logf("%s not installed: not tried", tool)
+			return ""
 		}
+		out, err := exec.Command(tool, args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s %s: %v\n%s", tool, strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if out := peer("tar", "-tf", archive); out != "" && !strings.Contains(out, name+"\n") {
+		t.Errorf("tar -tf lists:\n%s", out)
+	}
+	unpacked := filepath.Join(work, "unpacked")
+	must(t, os.Mkdir(unpacked, 0o755))
+	peer("tar", "-xf", archive, "-C", unpacked)
+	if out := peer("oras", "pull", "--oci-layout", unpacked+":t", "-o", filepath.Join(work, "pulled")); out != "" {
+		if got, err := os.ReadFile(filepath.Join(work, "pulled", "big.bin")); err != nil || !bytes.Equal(got, content) {
+			t.Errorf("oras pull gave %q, %v", got, err)
+		}
+	}
+	if out := peer("skopeo", "inspect", "--raw", "oci-archive:"+archive+":t"); out != "" && !strings.Contains(out, digest.SHA512.FromBytes(content).String()) {
+		t.Errorf("skopeo inspect --raw:\n%s", out)
 	}
 }
 

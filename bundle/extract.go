@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/opencontainers/go-digest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
@@ -46,8 +48,8 @@ type ExtractOptions struct {
 	// them. Nothing is ever written through them.
 	AllowOutsideLinks bool
 	// MaxLayerSize caps, in bytes, the uncompressed tar of a layer without
-	// io.ocibundle.content.size (0: layer.DefaultMaxLayerSize); a layer that
-	// expands past it fails with layer.ErrTooLarge.
+	// io.ocibundle.content.size (0: the default cap, layer.ContentLimit); a
+	// layer that expands past it fails with layer.ErrTooLarge.
 	MaxLayerSize int64
 	// Names are the name rules of the file system DIR is on: an entry it
 	// cannot hold, or one that is the same file there as another entry, is
@@ -60,6 +62,16 @@ type ExtractOptions struct {
 	// Platform chooses the image of an index, os/arch[/variant]
 	// (ParsePlatform); "" is this machine's platform.
 	Platform string
+	// Patterns, when set, select what is written (package glob: a path,
+	// or a glob as docs/** or *.txt, matching the entry or a directory
+	// above it): every entry is still judged, but only the selected ones
+	// (and the directories above them) are written; a file layer not
+	// selected is not read. A pattern that selects nothing is ErrNoMatch;
+	// a malformed one glob.ErrBadPattern.
+	Patterns []string
+	// Hash reports the sha256 of each written file (ExtractedEntry.SHA256),
+	// read back from the staged tree before it is published.
+	Hash bool
 }
 
 // ExtractResult describes what Extract wrote.
@@ -89,6 +101,8 @@ type ExtractedEntry struct {
 	Mode string `json:"mode"`
 	Size int64  `json:"size,omitempty"`
 	Link string `json:"link,omitempty"`
+	// SHA256 is the hex sha256 of a file's bytes (ExtractOptions.Hash).
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // Ways a layer is extracted.
@@ -158,6 +172,19 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	if dir == "" {
 		return ExtractResult{}, fmt.Errorf("%w: no output directory", ErrBadInput)
 	}
+	src, err := Open(ctx, ref, opts.Stdin)
+	if err != nil {
+		return ExtractResult{}, err
+	}
+	defer src.Close()
+	return ExtractFrom(ctx, src, dir, opts)
+}
+
+// ExtractFrom is Extract of an open source (Open, OpenStream).
+func ExtractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptions) (ExtractResult, error) {
+	if dir == "" {
+		return ExtractResult{}, fmt.Errorf("%w: no output directory", ErrBadInput)
+	}
 	if opts.SameOwner && os.Geteuid() != 0 {
 		return ExtractResult{}, fmt.Errorf("%w: --same-owner needs root", ErrBadInput)
 	}
@@ -168,14 +195,16 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	if err != nil {
 		return ExtractResult{}, fmt.Errorf("--platform %w", err)
 	}
-	if file, selector, ok := archiveRef(ref); ok {
-		return extractArchive(ctx, ref, file, selector, dir, opts.Stdin, opts)
-	}
-	store, desc, m, err := resolveManifest(ctx, ref, platform)
+	ref := src.Name
+	store, desc, m, err := resolveManifest(ctx, src, platform)
 	if err != nil {
 		return ExtractResult{}, err
 	}
 	plans, err := planLayers(ctx, store, m, opts)
+	if err != nil {
+		return ExtractResult{}, err
+	}
+	selection, err := glob.ParseSelection(opts.Patterns)
 	if err != nil {
 		return ExtractResult{}, err
 	}
@@ -204,17 +233,21 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 		Image:             profile.IsImage(m.Config.MediaType, m.ArtifactType),
 		AllowOutsideLinks: opts.AllowOutsideLinks, PreservePermissions: opts.PreservePermissions,
 		SameOwner: opts.SameOwner, Umask: layer.Umask(), Names: opts.Names,
+		Select: selection.Func(),
 	})
 	defer app.Close()
 	res := ExtractResult{Reference: ref, Digest: desc.Digest, Dir: dir}
-	if res.Layers, err = applyLayers(ctx, app, store, plans, progress.Or(opts.Progress)); err != nil {
+	if res.Layers, err = applyLayers(ctx, app, store, plans, selection, progress.Or(opts.Progress)); err != nil {
 		return ExtractResult{}, err
+	}
+	if unused := selection.Unused(); len(unused) > 0 {
+		return ExtractResult{}, fmt.Errorf("%s: %w: %s", ref, ErrNoMatch, strings.Join(unused, ", "))
 	}
 	app.Close()
 	if err := app.CompleteDirs(ctx); err != nil {
 		return ExtractResult{}, err
 	}
-	if res.Entries, err = listTree(ctx, root, app); err != nil {
+	if res.Entries, err = listTree(ctx, root, app, opts.Hash); err != nil {
 		return ExtractResult{}, err
 	}
 	if err := publish(app, staging, target); err != nil {
@@ -228,8 +261,9 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 // manifest itself, or the one selectManifest chooses for platform from an
 // index. It returns the store, the manifest's descriptor and the manifest;
 // selectManifest's errors name ref. Reads only.
-func resolveManifest(ctx context.Context, ref string, platform ocispec.Platform) (*layout.Store, ocispec.Descriptor, ocispec.Manifest, error) {
-	store, desc, err := resolve(ctx, ref)
+func resolveManifest(ctx context.Context, src *Source, platform ocispec.Platform) (*layout.Store, ocispec.Descriptor, ocispec.Manifest, error) {
+	store, ref := src.Store, src.Name
+	desc, err := src.resolve(ctx)
 	if err != nil {
 		return nil, desc, ocispec.Manifest{}, err
 	}
@@ -247,9 +281,13 @@ func resolveManifest(ctx context.Context, ref string, platform ocispec.Platform)
 // staging root), reporting the bytes of the blobs it reads to progress, and
 // returns how each layer was handled. On error the staging root holds a
 // partial tree, which the caller removes.
-func applyLayers(ctx context.Context, app *layer.Applier, store *layout.Store, plans []layerPlan, progress progress.Progress) ([]ExtractedLayer, error) {
+func applyLayers(ctx context.Context, app layerSink, store *layout.Store, plans []layerPlan, selection *glob.Selection, progress progress.Progress) ([]ExtractedLayer, error) {
 	var total int64
-	for _, p := range plans {
+	for i := range plans {
+		p := &plans[i]
+		if p.as == asFile && selection != nil && !selection.Match(p.title, false) {
+			p.as = asUnselected // not read at all
+		}
 		if p.as == asTar || p.as == asFile {
 			total += p.desc.Size
 		}
@@ -378,8 +416,15 @@ func (p *layerPlan) decide(image bool, diffIDs []digest.Digest, i int) error {
 	return layout.ValidateDigest(p.contentDigest)
 }
 
+// layerSink is what a layer is applied to: a directory (layer.Applier)
+// or a tree in memory (layer.Tree), with the same rules.
+type layerSink interface {
+	Apply(ctx context.Context, r io.Reader, scope string, maxSize int64) error
+	WriteFile(ctx context.Context, name string, r io.Reader) error
+}
+
 // extractLayer extracts one planned layer.
-func extractLayer(ctx context.Context, app *layer.Applier, store *layout.Store, p layerPlan, progress progress.Progress) error {
+func extractLayer(ctx context.Context, app layerSink, store *layout.Store, p layerPlan, progress progress.Progress) error {
 	name := p.title
 	if name == "" {
 		name = p.desc.Digest.String()
@@ -411,7 +456,7 @@ func extractLayer(ctx context.Context, app *layer.Applier, store *layout.Store, 
 
 // tarLayer decompresses and applies one tar layer, checking the
 // uncompressed digest and size at its end.
-func tarLayer(ctx context.Context, app *layer.Applier, p layerPlan, blob io.Reader) error {
+func tarLayer(ctx context.Context, app layerSink, p layerPlan, blob io.Reader) error {
 	zr, err := compress.NewReader(blob, p.codec)
 	if err != nil {
 		return corrupt(err)
@@ -420,7 +465,7 @@ func tarLayer(ctx context.Context, app *layer.Applier, p layerPlan, blob io.Read
 	// content counts and hashes (when the digest is annotated) the
 	// uncompressed stream, and stops as soon as it passes the annotated
 	// size or the cap: a decompression bomb is cut off there.
-	limit, why := layer.ContentLimit(p.contentSize, p.maxSize)
+	limit, why := layer.ContentLimit(p.contentSize, p.maxSize, p.desc.Size)
 	over := fmt.Errorf("%w: uncompressed content is more than %d bytes, %s", layer.ErrTooLarge, limit, why)
 	if p.contentSize >= 0 {
 		over = fmt.Errorf("%w: uncompressed content is more than the annotated %d bytes", layout.ErrSizeMismatch, limit)

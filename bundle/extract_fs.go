@@ -2,6 +2,8 @@ package bundle
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -188,8 +190,8 @@ func mergeSub(src, dst mergeDir, name, p string, check bool, merged map[string]b
 }
 
 // listTree describes the staged tree, sorted by path; directories with the
-// mode they will be given.
-func listTree(ctx context.Context, root *os.Root, app *layer.Applier) ([]ExtractedEntry, error) {
+// mode they will be given; with hash, each file's sha256, read back.
+func listTree(ctx context.Context, root *os.Root, app *layer.Applier, hash bool) ([]ExtractedEntry, error) {
 	out := []ExtractedEntry{}
 	err := layer.WalkTree(ctx, root, func(p string, fi fs.FileInfo, dir *os.Root) error {
 		e := ExtractedEntry{Path: p, Mode: fmt.Sprintf("%04o", unixMode(fi.Mode()))}
@@ -204,11 +206,31 @@ func listTree(ctx context.Context, root *os.Root, app *layer.Applier) ([]Extract
 			}
 		default:
 			e.Type, e.Size = "file", fi.Size()
+			if hash {
+				var err error
+				if e.SHA256, err = fileSHA256(dir, path.Base(p)); err != nil {
+					return err
+				}
+			}
 		}
 		out = append(out, e)
 		return nil
 	})
 	return out, err
+}
+
+// fileSHA256 hashes the regular file name of dir (hex).
+func fileSHA256(dir *os.Root, name string) (string, error) {
+	f, err := dir.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func unixMode(m fs.FileMode) uint32 {

@@ -16,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layer"
+	"github.com/ocibundle/ocibundle/verify"
 )
 
 // deepDepth is the depth of deepTar: 2,500 directories "d/", a path of
@@ -79,7 +80,30 @@ func TestExtractDeepPath(t *testing.T) {
 			if !strings.HasSuffix(res.Entries[len(res.Entries)-1].Path, "/l") {
 				t.Errorf("last entry %q, want the link", res.Entries[len(res.Entries)-1].Path)
 			}
+			// Again, merged into the tree just written.
+			if _, err := Extract(context.Background(), ref, dst, ExtractOptions{Overwrite: true}); err != nil {
+				t.Errorf("Extract(--overwrite) into the deep tree = %v", err)
+			}
+			if left, _ := os.ReadDir(filepath.Dir(dst)); len(left) != 1 {
+				t.Errorf("beside DIR after --overwrite: %v, want DIR alone", left)
+			}
+			// verify --deep judges the same layer.
+			rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true})
+			if err != nil || rep.Summary.Errors+rep.Summary.Warnings != 0 {
+				t.Errorf("verify --deep = %v, %+v", err, rep)
+			}
 		})
+	}
+	// Refused after the whole tree is staged (a wrong diff_id): nothing is
+	// left, the staging tree deeper than PATH_MAX included.
+	l := imageLayer(deepTar(t))
+	l.diffID = digest.FromString("other")
+	parent := t.TempDir()
+	if _, err := Extract(ctx, writeLayout(t, true, []testLayer{l}), filepath.Join(parent, "out"), ExtractOptions{}); err == nil {
+		t.Fatal("Extract() with a wrong diff_id succeeded")
+	}
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 
@@ -95,10 +119,10 @@ func BenchmarkExtractDeepPath(b *testing.B) {
 }
 
 // TestExtractImageBomb: an image layer (no io.ocibundle.content.size) of a
-// 832 KiB of zstd that expands to 4 GiB is stopped at MaxLayerSize, exit 1
-// naming the layer, and nothing is left: a file declaring more than the cap
-// is refused before it is written, and zeros after the tar's end are not
-// read past the cap.
+// 832 KiB of zstd that expands to 4 GiB is stopped at MaxLayerSize, or by
+// default at 1 GiB (layer.ContentLimit), exit 1 naming the layer, and
+// nothing is left: a file declaring more than the cap is refused before it
+// is written, and zeros after the tar's end are not read past the cap.
 func TestExtractImageBomb(t *testing.T) {
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
 	must(t, err)
@@ -113,15 +137,17 @@ func TestExtractImageBomb(t *testing.T) {
 		}
 		return blob
 	}
-	const max = 1 << 20
 	for _, c := range []struct {
 		name     string
 		fileSize int64
+		max      int64 // --max-layer-size, 0 for the default
 		want     error
 		msg      string
 	}{
-		{"a file larger than the cap", 4 << 30, ErrUnsafe, "zeros: declares 4294967296 bytes in a layer of 1048576"},
-		{"zeros after the tar", 512 << 10, layer.ErrTooLarge, "layer too large: uncompressed content is more than 1048576 bytes, the 1.0 MiB cap on a layer without io.ocibundle.content.size (--max-layer-size)"},
+		{"a file larger than the cap", 4 << 30, 1 << 20, ErrUnsafe, "zeros: declares 4294967296 bytes in a layer of 1048576"},
+		{"zeros after the tar", 512 << 10, 1 << 20, layer.ErrTooLarge, "layer too large: uncompressed content is more than 1048576 bytes, the --max-layer-size cap (1.0 MiB) on a layer without io.ocibundle.content.size"},
+		// The default cap of a layer this small is 1 GiB.
+		{"a file larger than the default cap", 4 << 30, 0, ErrUnsafe, "zeros: declares 4294967296 bytes in a layer of 1073741824"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			blob := bomb(c.fileSize)
@@ -131,7 +157,7 @@ func TestExtractImageBomb(t *testing.T) {
 			l := testLayer{mediaType: ocispec.MediaTypeImageLayerZstd, blob: blob, diffID: digest.FromString("unknown")}
 			ref := writeLayout(t, true, []testLayer{l})
 			parent := t.TempDir()
-			_, err := Extract(ctx, ref, filepath.Join(parent, "out"), ExtractOptions{MaxLayerSize: max})
+			_, err := Extract(ctx, ref, filepath.Join(parent, "out"), ExtractOptions{MaxLayerSize: c.max})
 			name := "layer " + digest.FromBytes(blob).String()
 			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), c.msg) {
 				t.Errorf("Extract() = %v, want %v naming %s with %q", err, c.want, name, c.msg)

@@ -195,7 +195,7 @@ func checkArchiveDocs(layoutDoc, indexDoc []byte) (ocispec.Index, error) {
 	if layoutDoc == nil {
 		return ocispec.Index{}, fmt.Errorf("%w: no %s member: not an OCI layout archive", layout.ErrBadArchive, layout.LayoutFile)
 	}
-	if err := checkLayoutVersion(layoutDoc); err != nil {
+	if err := layout.CheckLayoutFile(layoutDoc); err != nil {
 		return ocispec.Index{}, fmt.Errorf("%s: %w", layout.LayoutFile, err)
 	}
 	if indexDoc == nil {
@@ -281,18 +281,6 @@ func (im *importer) blob(ctx context.Context, ar *layout.ArchiveReader, m layout
 	}
 	im.written[m.Digest] = true
 	return true, nil
-}
-
-// checkLayoutVersion checks an oci-layout document strictly.
-func checkLayoutVersion(data []byte) error {
-	var v ocispec.ImageLayout
-	if err := layout.DecodeStrict(data, &v); err != nil {
-		return err
-	}
-	if v.Version != ocispec.ImageLayoutVersion {
-		return fmt.Errorf("%w: imageLayoutVersion %q, not %q", layout.ErrBadDocument, v.Version, ocispec.ImageLayoutVersion)
-	}
-	return nil
 }
 
 // parseArchiveIndex parses the archive's index.json and checks every entry

@@ -27,25 +27,7 @@ func TestLayerRulesAgree(t *testing.T) {
 	agreedOK, agreedRefused := 0, 0
 	for i := range rounds {
 		image, allow := r.IntN(2) == 0, r.IntN(4) == 0
-		var layers []testLayer
-		var described strings.Builder
-		var lower []layertest.Entry
-		for l := range 1 + r.IntN(2) {
-			if l > 0 && !image {
-				break // one layer per title: an artifact's layers do not meet
-			}
-			entries := layertest.Random(r, image, lower)
-			lower = append(lower, entries...)
-			data, err := layertest.Tar(entries)
-			must(t, err)
-			fmt.Fprintf(&described, "layer %d:\n%s", l, layertest.Describe(entries))
-			if image {
-				layers = append(layers, imageLayer(data))
-			} else {
-				layers = append(layers, ociLayer("x", data))
-			}
-		}
-		ref := writeLayout(t, image, layers)
+		ref, described := randomLayout(t, r, image, 2)
 		rep, err := verify.Verify(ctx, ref, verify.Options{Deep: true, AllowOutsideLinks: allow})
 		must(t, err)
 		out := filepath.Join(t.TempDir(), "out")
@@ -54,7 +36,7 @@ func TestLayerRulesAgree(t *testing.T) {
 			var b strings.Builder
 			rep.WriteText(&b)
 			t.Fatalf("round %d (image %v, --allow-outside-links %v):\n%s\nverify --deep OK = %v:\n%s\nextract: %v",
-				i, image, allow, described.String(), rep.OK(), b.String(), xerr)
+				i, image, allow, described, rep.OK(), b.String(), xerr)
 		}
 		if xerr == nil {
 			agreedOK++
@@ -67,6 +49,32 @@ func TestLayerRulesAgree(t *testing.T) {
 	if agreedOK < rounds/25 || agreedRefused < rounds/25 {
 		t.Errorf("%d layers extracted, %d refused: the generator does not exercise both", agreedOK, agreedRefused)
 	}
+}
+
+// randomLayout writes a layout of one random image (1 to maxLayers
+// layers, each linking to the ones below now and then) or artifact (one
+// layer titled x) and returns its reference and the layers described.
+func randomLayout(t *testing.T, r *rand.Rand, image bool, maxLayers int) (string, string) {
+	t.Helper()
+	var layers []testLayer
+	var described strings.Builder
+	var lower []layertest.Entry
+	for l := range 1 + r.IntN(maxLayers) {
+		if l > 0 && !image {
+			break // one layer per title: an artifact's layers do not meet
+		}
+		entries := layertest.Random(r, image, lower)
+		lower = append(lower, entries...)
+		data, err := layertest.Tar(entries)
+		must(t, err)
+		fmt.Fprintf(&described, "layer %d:\n%s", l, layertest.Describe(entries))
+		if image {
+			layers = append(layers, imageLayer(data))
+		} else {
+			layers = append(layers, ociLayer("x", data))
+		}
+	}
+	return writeLayout(t, image, layers), described.String()
 }
 
 // randomTree writes a random tree below dir/name: files, directories, hard

@@ -36,12 +36,20 @@ type ListEntry struct {
 	LayerCount int `json:"layerCount"`
 }
 
-// List describes every entry of the layout's index.json, in index order.
+// List describes every entry of the index.json of the layout or archive
+// dir names (Open), in index order.
 func List(ctx context.Context, dir string) ([]ListEntry, error) {
-	store, err := layout.Open(dir)
+	src, err := Open(ctx, dir, nil)
 	if err != nil {
 		return nil, err
 	}
+	defer src.Close()
+	return ListFrom(ctx, src)
+}
+
+// ListFrom is List of an open source; its tag or digest is ignored.
+func ListFrom(ctx context.Context, src *Source) ([]ListEntry, error) {
+	store := src.Store
 	idx, err := store.ReadIndex(ctx)
 	if err != nil {
 		return nil, err
@@ -172,10 +180,22 @@ type LayerInfo struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// Inspect describes the bundle ref names. A bare LAYOUT must hold exactly
-// one index.json entry (otherwise ErrAmbiguous).
+// Inspect describes the bundle ref names, in a layout or an archive
+// (Open). A bare LAYOUT must hold exactly one index.json entry (otherwise
+// ErrAmbiguous).
 func Inspect(ctx context.Context, ref string) (Inspection, error) {
-	store, desc, err := resolve(ctx, ref)
+	src, err := Open(ctx, ref, nil)
+	if err != nil {
+		return Inspection{}, err
+	}
+	defer src.Close()
+	return InspectFrom(ctx, src)
+}
+
+// InspectFrom is Inspect of an open source.
+func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
+	store, ref := src.Store, src.Name
+	desc, err := src.resolve(ctx)
 	if err != nil {
 		return Inspection{}, err
 	}
@@ -249,7 +269,8 @@ func info(d ocispec.Descriptor) LayerInfo {
 	return li
 }
 
-// resolve opens the layout of ref and finds the manifest it names.
+// resolve opens the layout (never an archive: the commands that write
+// read layouts only) of ref and finds the manifest it names.
 func resolve(ctx context.Context, s string) (*layout.Store, ocispec.Descriptor, error) {
 	ref, err := layout.ParseReference(s)
 	if err != nil {
@@ -259,18 +280,8 @@ func resolve(ctx context.Context, s string) (*layout.Store, ocispec.Descriptor, 
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	if ref.Tag != "" || ref.Digest != "" {
-		desc, err := store.Resolve(ctx, ref)
-		return store, desc, err
-	}
-	idx, err := store.ReadIndex(ctx)
-	if err != nil {
-		return nil, ocispec.Descriptor{}, err
-	}
-	if len(idx.Manifests) != 1 {
-		return nil, ocispec.Descriptor{}, fmt.Errorf("%s: %w: %d bundles, name one as LAYOUT:TAG or LAYOUT@DIGEST", s, ErrAmbiguous, len(idx.Manifests))
-	}
-	return store, idx.Manifests[0], nil
+	desc, err := (&Source{Store: store, Ref: ref, Name: s}).resolve(ctx)
+	return store, desc, err
 }
 
 // WriteInspectText writes in for people.

@@ -57,9 +57,9 @@ func PartName(file string, i, n int) string {
 	return fmt.Sprintf("%s.%0*d", file, max(3, len(strconv.Itoa(n-1))), i)
 }
 
-// partOf reads name as a part of a split archive: FILE.N, N of at least 3
+// PartOf reads name as a part of a split archive: FILE.N, N of at least 3
 // digits. It returns FILE and N.
-func partOf(name string) (string, int, bool) {
+func PartOf(name string) (string, int, bool) {
 	dot := strings.LastIndexByte(name, '.')
 	digits := name[dot+1:]
 	if dot < 0 || len(digits) < 3 || strings.Trim(digits, "0123456789") != "" {
@@ -172,7 +172,7 @@ func RemoveStaleParts(file string, parts []Part) error {
 		return err
 	}
 	for _, e := range entries {
-		if b, _, ok := partOf(e.Name()); ok && b == base && !keep[e.Name()] && e.Type().IsRegular() {
+		if b, _, ok := PartOf(e.Name()); ok && b == base && !keep[e.Name()] && e.Type().IsRegular() {
 			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}
@@ -259,7 +259,7 @@ func PartsFromArgs(args []string) ([]Part, digest.Digest, error) {
 	base := ""
 	for i, a := range args {
 		parts[i] = Part{Name: a}
-		b, n, ok := partOf(a)
+		b, n, ok := PartOf(a)
 		if !ok || i > 0 && filepath.Clean(b) != filepath.Clean(base) {
 			return parts, "", nil
 		}

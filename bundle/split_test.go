@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -54,6 +55,17 @@ func TestSplitManyParts(t *testing.T) {
 	}
 	if !bytes.Equal(joined, whole) {
 		t.Error("the joined parts differ from the single-file export")
+	}
+	// The README's recipe, by the shell.
+	if sh, err := exec.LookPath("sh"); err == nil {
+		cmd := exec.Command(sh, "-c", "cat bundle.tar.[0-9]* > joined.tar")
+		cmd.Dir = out
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cat bundle.tar.[0-9]*: %v\n%s", err, b)
+		}
+		if got, err := os.ReadFile(filepath.Join(out, "joined.tar")); err != nil || !bytes.Equal(got, whole) {
+			t.Errorf("cat bundle.tar.[0-9]* > joined.tar: %d bytes, %v; want the archive", len(got), err)
+		}
 	}
 	if _, err := os.Stat(file + ".notes"); err != nil {
 		t.Errorf("a file that is no part was removed: %v", err)

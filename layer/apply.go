@@ -36,12 +36,20 @@ type ApplyOptions struct {
 	// or one that would land on a file already in the tree under another
 	// name, is refused (Unportable, ErrUnportable). Zero: no rule.
 	Names NameRules
+	// Select, when set, chooses the entries written (name canonical, dir
+	// for a directory entry): every entry is judged as without it, but
+	// one it rejects is not written (the directories above a written
+	// entry are made). Whiteouts apply whatever it says. A hard link
+	// whose target was not written fails with the file system's error.
+	Select func(name string, dir bool) bool
 }
 
 // Applier applies layers, in order, to a directory it reaches only
 // through an os.Root. Every entry is judged first (Judge); an entry is
 // never reached through a symlink, so nothing is written through one. It
-// is not safe for concurrent use. Close it when done.
+// is not safe for concurrent use. Close it when done. A regular file's
+// aligned 4 KiB blocks of zeros are left as holes (writeSparse), except on
+// Windows.
 type Applier struct {
 	root *os.Root
 	opts ApplyOptions
@@ -61,6 +69,8 @@ type Applier struct {
 	// components that differ, not by a walk from the root. A removal
 	// drops what it removed.
 	chain dirChain[*os.Root]
+	// buf is what a file's content is copied through (writeSparse).
+	buf []byte
 }
 
 // DirMeta is what a directory gets once its content is written.
@@ -117,13 +127,27 @@ func (e *ReadError) Unwrap() error { return e.Err }
 // error. After an error the directory is half written: the caller removes
 // it.
 func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize int64) error {
-	if a.opts.Image {
-		opts := a.judgeOptions(scope)
+	a.judge = nextJudge(a.judge, a.judgeOptions(scope), a.links, maxSize)
+	err := readLayer(ctx, r, a.judge, a.entry)
+	a.chain.truncate(0)
+	return err
+}
+
+// nextJudge returns the judge of the next layer: an image's own (sharing
+// links, the tree's symlinks), an artifact's the same j for all its layers.
+func nextJudge(j *Judge, opts Options, links map[string]string, maxSize int64) *Judge {
+	if opts.Image {
 		opts.MaxSize = maxSize
-		a.judge = NewJudge(opts, a.links)
-	} else {
-		a.judge.startLayer(scope, maxSize)
+		return NewJudge(opts, links)
 	}
+	j.startLayer(opts.Scope, maxSize)
+	return j
+}
+
+// readLayer reads the tar stream r to its end-of-archive marker, giving
+// each entry to entry, then returns the first of j's final refusals. A
+// stream that cannot be read is a *ReadError.
+func readLayer(ctx context.Context, r io.Reader, j *Judge, entry func(*tar.Header, io.Reader) error) error {
 	tr := tar.NewReader(r)
 	for {
 		if err := context.Cause(ctx); err != nil {
@@ -136,12 +160,11 @@ func (a *Applier) Apply(ctx context.Context, r io.Reader, scope string, maxSize 
 		if err != nil {
 			return &ReadError{Err: err}
 		}
-		if err := a.entry(hdr, tr); err != nil {
+		if err := entry(hdr, tr); err != nil {
 			return err
 		}
 	}
-	a.chain.truncate(0)
-	for _, r := range a.judge.Finish() {
+	for _, r := range j.Finish() {
 		return r
 	}
 	return nil
@@ -178,6 +201,9 @@ func (a *Applier) entry(hdr *tar.Header, r io.Reader) error {
 	}
 	if e.Whiteout {
 		return a.whiteout(hdr.Name, name)
+	}
+	if a.opts.Select != nil && !a.opts.Select(name, hdr.Typeflag == tar.TypeDir) {
+		return nil // judged, not written
 	}
 	// Only an image layer may replace what is there, and only what lower
 	// layers wrote (the judge refuses names the layer has already).
@@ -260,7 +286,10 @@ func (a *Applier) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Read
 	if err != nil {
 		return entryErr(name, err)
 	}
-	n, err := io.Copy(f, readErrors{name, r})
+	if a.buf == nil {
+		a.buf = make([]byte, copyBufSize)
+	}
+	n, err := writeSparse(f, readErrors{name, r}, a.buf) // long runs of zeros become holes
 	if err == nil && hdr.Size >= 0 && n != hdr.Size {
 		err = &ReadError{Name: name, Err: fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, n, hdr.Size)}
 	}
@@ -424,7 +453,7 @@ func (a *Applier) remove(name string) error {
 // at returns an os.Root on the directory that holds name (made, 0700, if
 // missing) and name's base name.
 func (a *Applier) at(name string) (*os.Root, string, error) {
-	r, err := a.chain.at(path.Dir(name))
+	r, err := a.chain.at(parentDir(name))
 	if err != nil {
 		if rf := a.belowFile(name); rf != nil {
 			return nil, "", rf
@@ -498,7 +527,7 @@ func (a *Applier) regularFile(name string) bool {
 // image, of a lower layer: the judge refuses it within a layer).
 func (a *Applier) belowFile(name string) *Refusal {
 	var r *Refusal
-	if dir := path.Dir(name); dir != "." {
+	if dir := parentDir(name); dir != "." {
 		a.lstatDown(dir, func(p string, fi fs.FileInfo, err error) bool {
 			if err == nil && fi.Mode().IsRegular() {
 				r = &Refusal{Name: name, Kind: Duplicate, Reason: fmt.Sprintf("below the file %s", p)}

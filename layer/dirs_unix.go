@@ -32,7 +32,7 @@ func (a *Applier) applyDirs(dir string, names []string) error {
 		open: func(parent *os.File, name string) (*os.File, error) { return OpenDirAt(int(parent.Fd()), name) }}
 	defer chain.truncate(0)
 	for _, p := range names {
-		parent, err := chain.at(path.Dir(p))
+		parent, err := chain.at(parentDir(p))
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 			continue
 		}

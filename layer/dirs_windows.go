@@ -5,28 +5,42 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/windows"
 )
 
-// applyDirs sets the mode and mtime of the directories names (deepest
-// first) below dir. Windows has no openat with O_NOFOLLOW: each directory
-// is reached by path through an os.Root on dir (which refuses a path that
-// leaves dir) and skipped unless Lstat finds a directory there, so a link
-// that a later layer put in its place is left alone; a swap between the
-// Lstat and the change is not caught, but cannot reach outside dir.
-// Owners are never set (SameOwner is ignored): Windows files have no POSIX
-// uid and gid. The mode only sets or clears the read-only attribute.
+// applyDirs sets the mode and mtime of the directories names (each after
+// those below it) below dir. Windows has no openat with O_NOFOLLOW: each
+// directory is reached through an os.Root on dir (which refuses a path that
+// leaves dir), by a dirChain of os.Roots on the directories above it (a
+// few opens per directory, whatever its depth), and skipped unless Lstat
+// finds a directory there, so a link that a later layer put in its place
+// is left alone; a swap between the Lstat and the change is not caught,
+// but cannot reach outside dir. Owners are never set (SameOwner is
+// ignored): Windows files have no POSIX uid and gid. The mode only sets or
+// clears the read-only attribute.
 func (a *Applier) applyDirs(dir string, names []string) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
+	chain := dirChain[*os.Root]{root: root, close: func(r *os.Root) { r.Close() },
+		open: func(parent *os.Root, name string) (*os.Root, error) { return parent.OpenRoot(name) }}
+	defer chain.truncate(0)
 	for _, p := range names {
-		fi, err := root.Lstat(p)
+		parent, err := chain.at(parentDir(p))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		base := path.Base(p)
+		fi, err := parent.Lstat(base)
 		if errors.Is(err, fs.ErrNotExist) || err == nil && !fi.IsDir() {
 			continue
 		}
@@ -34,13 +48,13 @@ func (a *Applier) applyDirs(dir string, names []string) error {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		m := a.dirs[p]
-		if err := root.Chmod(p, m.Mode); err != nil {
+		if err := parent.Chmod(base, m.Mode); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		if m.Mtime.IsZero() {
 			continue
 		}
-		if err := root.Chtimes(p, m.Mtime, m.Mtime); err != nil {
+		if err := parent.Chtimes(base, m.Mtime, m.Mtime); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 	}

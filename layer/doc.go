@@ -34,9 +34,17 @@
 //     normalization). The applier refuses them under the rule set of the
 //     OS it writes on (ApplyOptions.Names); verify --deep warns about them
 //     on every OS.
+//   - Size (ContentLimit): a layer decompresses to at most its declared
+//     size (io.ocibundle.content.size) or, without one, a cap (by default
+//     100 times its compressed size, 1 to 16 GiB); a file declaring more is
+//     refused (Options.MaxSize), a stream past it is ErrTooLarge.
+//   - Depth: none; the applier reaches each entry through the directories
+//     it holds open from the one before (dirChain), the judge checks only
+//     the components an entry adds.
 //
 // The package is a leaf: it imports the standard library,
 // golang.org/x/sys/unix (for the *at system calls the applier needs),
 // golang.org/x/text (case folding and Unicode normalization, for the
-// portability rules) and the leaf countio (the one counting reader).
+// portability rules) and the leaves countio (the one counting reader) and
+// units (byte sizes in messages).
 package layer

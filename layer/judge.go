@@ -272,7 +272,7 @@ func InScope(raw, name, scope string) error {
 
 // parents refuses an entry below a symlink or a file.
 func (j *Judge) parents(raw, name string) error {
-	dir := path.Dir(name)
+	dir := parentDir(name)
 	i := strings.IndexByte(name, '/')
 	if j.clean != "" && (dir == j.clean || strings.HasPrefix(dir, j.clean+"/")) {
 		if dir == j.clean {
@@ -311,7 +311,7 @@ func (j *Judge) remember(name string, class byte) {
 		return
 	}
 	j.seen[name] = class
-	for p := path.Dir(name); p != "."; p = path.Dir(p) {
+	for p := parentDir(name); p != "."; p = parentDir(p) {
 		if _, ok := j.seen[p]; ok {
 			break
 		}

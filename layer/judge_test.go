@@ -155,3 +155,55 @@ func TestCheckTitle(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkJudgeDeepPath judges a layer of 2,500 nested directories (a
+// 5,000-byte path) with macOS's name rules, as verify --deep and extract on
+// macOS do: each entry costs its new component, not its depth.
+func BenchmarkJudgeDeepPath(b *testing.B) {
+	var hdrs []*tar.Header
+	p := ""
+	for range 2500 {
+		p += "d/"
+		hdrs = append(hdrs, &tar.Header{Name: p, Typeflag: tar.TypeDir, Mode: 0o755})
+	}
+	for b.Loop() {
+		j := NewJudge(Options{Image: true, MaxSize: -1, Names: NewNames(NameRulesFor("darwin"), nil, 0)}, nil)
+		for _, h := range hdrs {
+			if _, err := j.Entry(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestJudgeParentsCache: the directory whose paths the judge found clean
+// is forgotten when a link or file comes at one of them (possible once
+// MaxTracked stops the judge remembering the parents of entries).
+func TestJudgeParentsCache(t *testing.T) {
+	j := NewJudge(Options{MaxSize: -1, MaxTracked: 1}, nil)
+	for _, h := range []*tar.Header{reg("x"), reg("a/b/c"), sym("a", "x")} {
+		if _, err := j.Entry(h); err != nil {
+			t.Fatalf("Entry(%s) = %v", h.Name, err)
+		}
+	}
+	if _, err := j.Entry(reg("a/b/d")); err == nil || !strings.Contains(err.Error(), "reached through the symlink a") {
+		t.Errorf("Entry(a/b/d) after the link a = %v, want it refused", err)
+	}
+}
+
+func TestContentLimit(t *testing.T) {
+	for _, c := range []struct {
+		declared, capSize, compressed, want int64
+	}{
+		{100, 1 << 20, 10, 100},                 // declared wins, even under a cap
+		{-1, 1 << 20, 10, 1 << 20},              // --max-layer-size
+		{-1, 0, 128 << 10, 1 << 30},             // a small layer: 1 GiB
+		{-1, 0, 100 << 20, 100 * 100 << 20},     // 100 times the compressed size
+		{-1, 0, 1 << 30, DefaultMaxLayerSize},   // at most 16 GiB
+		{-1, 0, 100 << 30, DefaultMaxLayerSize}, // whatever the compressed size
+	} {
+		if got, _ := ContentLimit(c.declared, c.capSize, c.compressed); got != c.want {
+			t.Errorf("ContentLimit(%d, %d, %d) = %d, want %d", c.declared, c.capSize, c.compressed, got, c.want)
+		}
+	}
+}

@@ -220,9 +220,15 @@ func (n *Names) Add(name string) *NameProblem {
 		return nil
 	}
 	var first *NameProblem
-	// Entries come sorted, mostly: siblings share the directories above.
+	// Entries come sorted, mostly: siblings share the directories above,
+	// and a directory below the last one adds only its own components (a
+	// path of n directories costs n additions, not n²/2).
 	if dir := name[:max(strings.LastIndexByte(name, '/'), 0)]; dir != "" && dir != n.lastDir {
-		for i := strings.IndexByte(name, '/'); i >= 0; i = next(name, i) {
+		i := strings.IndexByte(name, '/')
+		if n.lastDir != "" && strings.HasPrefix(dir, n.lastDir+"/") {
+			i = next(name, len(n.lastDir))
+		}
+		for ; i >= 0; i = next(name, i) {
 			if p := n.add(name[:i]); p != nil && first == nil {
 				first = p
 			}

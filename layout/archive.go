@@ -125,6 +125,15 @@ type ArchiveReader struct {
 	members int
 	done    bool
 
+	// A file (NewSeekingArchiveReader): the data a caller leaves unread is
+	// skipped by a seek. skipped counts the bytes skipped so; remain is
+	// the data left of the current member when Next was called, lead the
+	// part of it tar.Reader read (not skipped) in that call.
+	buf                   *bufio.Reader
+	seeker                io.ReadSeeker
+	skipped, remain, lead int64
+	curRead               int64 // bytes of the current member read so far
+
 	capture []byte // the bytes read during one call of tar.Reader.Next
 	hash    hash.Hash
 	seen    map[string]seenMember
@@ -140,15 +149,61 @@ type seenMember struct {
 
 // NewArchiveReader returns a reader of the archive r. It reads r
 // sequentially and never seeks.
-func NewArchiveReader(r io.Reader) *ArchiveReader {
+func NewArchiveReader(r io.Reader) *ArchiveReader { return newArchiveReader(r, 1<<20) }
+
+func newArchiveReader(r io.Reader, bufSize int) *ArchiveReader {
 	a := &ArchiveReader{seen: map[string]seenMember{}}
-	a.src = countio.NewReader(bufio.NewReaderSize(r, 1<<20), countio.WithTee(captureWriter{a}))
+	a.buf = bufio.NewReaderSize(r, bufSize)
+	a.src = countio.NewReader(a.buf, countio.WithTee(captureWriter{a}))
 	a.tr = tar.NewReader(a.src)
 	return a
 }
 
-// Offset returns the number of bytes of the archive read so far.
-func (a *ArchiveReader) Offset() int64 { return a.src.N() }
+// NewSeekingArchiveReader is NewArchiveReader for a file read from its
+// current offset: the data of a member that the caller leaves unread (a
+// blob, a skipped member) is skipped by a seek instead of read, so that
+// reading the members' headers costs a read of the headers only. The
+// rules are the same; oci-layout and index.json are still read whole.
+func NewSeekingArchiveReader(f io.ReadSeeker) *ArchiveReader {
+	// A small buffer: what it reads ahead of a header is mostly data
+	// to skip.
+	a := newArchiveReader(f, 16<<10)
+	a.seeker = f
+	a.tr = tar.NewReader(seekingSource{a})
+	return a
+}
+
+// seekingSource is what tar.Reader reads from with a seeker: tar.Reader
+// skips the data a caller did not read with Seek(n, io.SeekCurrent).
+type seekingSource struct{ a *ArchiveReader }
+
+func (s seekingSource) Read(p []byte) (int, error) { return s.a.src.Read(p) }
+
+func (s seekingSource) Seek(off int64, whence int) (int64, error) {
+	a := s.a
+	if whence != io.SeekCurrent || off < 0 {
+		return 0, errors.New("seek: only forward from the current offset")
+	}
+	if off > 0 {
+		n := min(off, int64(a.buf.Buffered()))
+		if _, err := a.buf.Discard(int(n)); err != nil {
+			return 0, err
+		}
+		if rest := off - n; rest > 0 {
+			if _, err := a.seeker.Seek(rest, io.SeekCurrent); err != nil {
+				return 0, err
+			}
+			a.buf.Reset(a.seeker)
+		}
+		a.skipped += off
+	}
+	return a.Offset(), nil
+}
+
+// Offset returns the offset in the archive of what the reader reads next
+// (bytes read or skipped so far): after Next, where the member's data
+// starts.
+func (a *ArchiveReader) Offset() int64 { return a.src.N() + a.skipped }
 
 // Drain reads the rest of the underlying stream (what follows the
 // end-of-archive marker: a tar writer's record padding) and returns how many
@@ -194,6 +249,7 @@ func (a *ArchiveReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := a.tr.Read(p)
+	a.curRead += int64(n)
 	if a.hash != nil {
 		a.hash.Write(p[:n])
 	}
@@ -229,8 +285,10 @@ func (a *ArchiveReader) Next() (ArchiveMember, error) {
 	start := a.src.N()
 	a.capture = a.capture[:0]
 	a.capturing, a.overflow = true, false
+	skipped := a.skipped
 	hdr, err := a.tr.Next()
 	a.capturing = false
+	a.lead, a.remain = a.remain-(a.skipped-skipped), 0
 	if errors.Is(err, io.EOF) {
 		return ArchiveMember{}, a.end(start)
 	}
@@ -244,7 +302,7 @@ func (a *ArchiveReader) Next() (ArchiveMember, error) {
 	if err != nil {
 		return m, err
 	}
-	a.cur, a.hasCur = m, true
+	a.cur, a.hasCur, a.curRead = m, true, 0
 	if m.Kind == MemberLayoutFile || m.Kind == MemberIndex {
 		a.hash = sha256.New()
 	}
@@ -264,7 +322,10 @@ func (a *ArchiveReader) finishCurrent() (ArchiveMember, error) {
 		return ArchiveMember{}, nil
 	}
 	m := a.cur
-	if _, err := io.Copy(io.Discard, a); err != nil {
+	if a.seeker != nil && a.hash == nil && !m.Dir {
+		// tar.Reader.Next seeks past the rest.
+		a.remain = m.Size - a.curRead
+	} else if _, err := io.Copy(io.Discard, a); err != nil {
 		return m, err
 	}
 	a.hasCur = false
@@ -289,11 +350,11 @@ func (a *ArchiveReader) end(start int64) error {
 		return a.fail(fmt.Errorf("%w: an empty file", ErrBadArchive))
 	}
 	rest := a.capture
-	if int64(len(rest)) >= a.pad {
-		rest = rest[a.pad:]
+	if int64(len(rest)) >= a.lead+a.pad {
+		rest = rest[a.lead+a.pad:]
 	}
 	if len(rest) < blockSize || !isZero(rest[:blockSize]) {
-		return a.fail(fmt.Errorf("%w: truncated after %d bytes: no end-of-archive marker", ErrBadArchive, a.src.N()))
+		return a.fail(fmt.Errorf("%w: truncated after %d bytes: no end-of-archive marker", ErrBadArchive, a.Offset()))
 	}
 	a.done = true
 	return io.EOF
@@ -311,11 +372,11 @@ func (a *ArchiveReader) streamError(err error) error {
 	case a.src.Err() != nil:
 		return err // the underlying reader's own error
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: truncated after %d bytes", ErrBadArchive, a.src.N())
+		return fmt.Errorf("%w: truncated after %d bytes", ErrBadArchive, a.Offset())
 	case errors.Is(err, tar.ErrHeader), errors.Is(err, tar.ErrFieldTooLong), errors.Is(err, tar.ErrInsecurePath):
-		return fmt.Errorf("%w: corrupt tar header after %d bytes: %v", ErrBadArchive, a.src.N(), err)
+		return fmt.Errorf("%w: corrupt tar header after %d bytes: %v", ErrBadArchive, a.Offset(), err)
 	}
-	return fmt.Errorf("%w: after %d bytes: %v", ErrBadArchive, a.src.N(), err)
+	return fmt.Errorf("%w: after %d bytes: %v", ErrBadArchive, a.Offset(), err)
 }
 
 // notTar explains why the first bytes are not a tar archive.

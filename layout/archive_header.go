@@ -54,10 +54,10 @@ func (a *ArchiveReader) extensions() (extInfo, rawHeader, error) {
 	if a.overflow {
 		return info, rawHeader{}, fmt.Errorf("%w: extension headers of more than %d bytes", ErrTooLarge, MaxPAXHeader)
 	}
-	if int64(len(b)) < a.pad {
+	if int64(len(b)) < a.lead+a.pad {
 		return info, rawHeader{}, fmt.Errorf("%w: the archive reads inconsistently", ErrBadArchive)
 	}
-	b = b[a.pad:]
+	b = b[a.lead+a.pad:]
 	for len(b) >= blockSize {
 		h := rawHeader{typeflag: b[156], size: parseNumeric(b[124:136]), name: cString(b[0:100])}
 		if string(b[257:263]) == "ustar\x00" {

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -384,7 +385,16 @@ func FuzzArchiveReader(f *testing.F) {
 		tw.Close()
 		f.Add(buf.Bytes())
 	}
+	f.Add(testArchiveF(f, []testMember{{name: "oci-layout", data: "{}"}, {name: "blobs/sha256/" + d.Encoded(), data: strings.Repeat("b", 3000)},
+		{name: "skipped", data: strings.Repeat("s", 1500)}, {name: "index.json", data: "{}"}, {name: "l", typeflag: tar.TypeSymlink},
+		{name: "blobs/sha256/" + d.Encoded(), data: strings.Repeat("c", 513)}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The seeking reader of a file judges every member as the
+		// streaming reader does.
+		want := readSequence(NewArchiveReader(bytes.NewReader(data)), len(data))
+		if got := readSequence(NewSeekingArchiveReader(bytes.NewReader(data)), len(data)); got != want {
+			t.Fatalf("the seeking reader reads\n%s\nthe streaming reader\n%s", got, want)
+		}
 		ar := NewArchiveReader(bytes.NewReader(data))
 		for i := 0; ; i++ {
 			if i > len(data)/512+2 {
@@ -424,3 +434,91 @@ func FuzzArchiveReader(f *testing.F) {
 }
 
 func filepathIsLocal(p string) bool { return filepath.IsLocal(p) }
+
+// testArchiveF is testArchive for a fuzz seed.
+func testArchiveF(f *testing.F, members []testMember) []byte {
+	t := &testing.T{}
+	data := testArchive(t, members, 0)
+	if t.Failed() {
+		f.Fatal("seed archive")
+	}
+	return data
+}
+
+// readSequence reads every member of ar (the data of every other member,
+// the rest left to Next) and describes what it saw: each member, or the
+// kind of each error, and the data read.
+func readSequence(ar *ArchiveReader, size int) string {
+	var b strings.Builder
+	for i := 0; i <= size/512+2; i++ {
+		m, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			b.WriteString("EOF\n")
+			return b.String()
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "error: unsafe %v bad %v too large %v broken %v member %+v\n", errors.Is(err, ErrUnsafeArchive),
+				errors.Is(err, ErrBadArchive), errors.Is(err, ErrTooLarge), ar.Broken() != nil, m)
+			if ar.Broken() != nil {
+				return b.String()
+			}
+			continue
+		}
+		fmt.Fprintf(&b, "%+v\n", m)
+		if i%2 == 0 {
+			data, err := io.ReadAll(ar)
+			fmt.Fprintf(&b, "data %q error %v\n", data, err != nil)
+		}
+	}
+	return b.String()
+}
+
+// countingFile counts the bytes read from a file-like reader.
+type countingFile struct {
+	*bytes.Reader
+	n int64
+}
+
+func (c *countingFile) Read(p []byte) (int, error) {
+	n, err := c.Reader.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func TestSeekingArchiveReaderSkipsData(t *testing.T) {
+	var members []testMember
+	for i, n := range []int{1 << 20, 3<<20 + 7, 1, 2 << 20} {
+		members = append(members, testMember{name: "blobs/sha256/" + digest.FromString(fmt.Sprint(i)).Encoded(), data: strings.Repeat(string(rune('a'+i)), n)})
+	}
+	members = append(members, testMember{name: "index.json", data: `{"schemaVersion":2}`})
+	data := testArchive(t, members, 0)
+	f := &countingFile{Reader: bytes.NewReader(data)}
+	ar := NewSeekingArchiveReader(f)
+	var got []string
+	for {
+		m, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Kind == MemberBlob {
+			// Offset is where the data starts: read it from there.
+			first := make([]byte, 1)
+			if _, err := bytes.NewReader(data).ReadAt(first, ar.Offset()); err != nil || m.Size > 1 && first[0] != data[ar.Offset()+m.Size-1] {
+				t.Errorf("%s: the byte at Offset() %d is %q, not the member's", m.Name, ar.Offset(), first)
+			}
+		}
+		got = append(got, m.Path)
+	}
+	if len(got) != len(members) {
+		t.Errorf("members = %q, want %d", got, len(members))
+	}
+	if f.n > int64(len(members))*(16<<10) {
+		t.Errorf("reading the headers of a %d-byte archive read %d bytes, want the headers only (a 16 KiB buffer's worth a member)", len(data), f.n)
+	}
+	if ar.Offset() > int64(len(data)) {
+		t.Errorf("Offset() = %d, past the archive's %d bytes", ar.Offset(), len(data))
+	}
+}

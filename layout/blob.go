@@ -24,6 +24,13 @@ func (s *Store) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, erro
 	if err != nil {
 		return false, err
 	}
+	if s.arc != nil {
+		size, ok, err := s.arc.stat(ctx, desc.Digest)
+		if ok && err == nil && size != desc.Size {
+			return false, fmt.Errorf("%s: %w: %d bytes in the archive, %d expected", desc.Digest, ErrSizeMismatch, size, desc.Size)
+		}
+		return ok, err
+	}
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -46,7 +53,7 @@ func (s *Store) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, erro
 // of io.EOF, so a caller that reads to the end never trusts bad bytes.
 // A missing blob wraps ErrBlobNotFound.
 func (s *Store) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
-	return s.fetch(desc, true)
+	return s.fetch(ctx, desc, true)
 }
 
 // FetchHashed is Fetch for a blob whose digest the caller has just
@@ -55,16 +62,23 @@ func (s *Store) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadClos
 // ends after desc.Size bytes, without hashing them once more. The caller
 // closes it. Errors as Fetch's.
 func (s *Store) FetchHashed(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
-	return s.fetch(desc, false)
+	return s.fetch(ctx, desc, false)
 }
 
 // fetch opens the blob file of desc, a regular file of desc.Size bytes
 // (ErrBlobNotFound, ErrNotRegular, ErrSizeMismatch otherwise), read
-// through a Verifier when verify is set.
-func (s *Store) fetch(desc ocispec.Descriptor, verify bool) (io.ReadCloser, error) {
+// through a Verifier when verify is set (a blob of an archive always is).
+func (s *Store) fetch(ctx context.Context, desc ocispec.Descriptor, verify bool) (io.ReadCloser, error) {
 	path, err := s.blobFile(desc.Digest)
 	if err != nil {
 		return nil, err
+	}
+	if s.arc != nil {
+		r, err := s.arc.open(ctx, desc)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(NewVerifier(r, desc)), nil
 	}
 	f, fi, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -189,6 +203,9 @@ func (s *Store) NewWriter(ctx context.Context) (*Writer, error) {
 }
 
 func (s *Store) newWriter(alg digest.Algorithm) (*Writer, error) {
+	if s.arc != nil {
+		return nil, fmt.Errorf("%s: %w", s.root, ErrReadOnly)
+	}
 	f, err := atomicfile.New(filepath.Join(s.root, IngestDir), "blob", 0o444)
 	if err != nil {
 		return nil, err

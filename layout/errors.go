@@ -72,6 +72,14 @@ var (
 	// bytes, or a name that is a directory in one member and a file in
 	// another.
 	ErrDuplicateMember = errors.New("duplicate member")
+	// ErrArchiveOrder: a blob of an archive read as a stream (standard
+	// input, parts) is asked for after the stream went past it: the
+	// archive holds it before the documents that name it, or out of the
+	// order it is needed in. Read the archive from a file.
+	ErrArchiveOrder = errors.New("archive member out of order for a stream: read the archive from a file")
+	// ErrReadOnly: a write to a Store that reads an archive.
+	ErrReadOnly = errors.New("an archive is read-only")
+
 	// ErrBlobName: a name under blobs/ that is not blobs/<alg>/<encoded>
 	// with a valid digest.
 	ErrBlobName = errors.New("not a blob name")

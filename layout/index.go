@@ -28,12 +28,7 @@ func emptyIndex() ocispec.Index {
 // image index with schemaVersion 2 and a manifests array (ErrBadDocument).
 // A missing mediaType is accepted (verify warns about it).
 func (s *Store) ReadIndex(ctx context.Context) (ocispec.Index, error) {
-	f, _, err := openRegular(filepath.Join(s.root, IndexFile))
-	if err != nil {
-		return ocispec.Index{}, fmt.Errorf("%s: %w", IndexFile, err)
-	}
-	defer f.Close()
-	data, err := ReadCapped(f, MaxDocumentSize)
+	data, err := s.indexBytes()
 	if err != nil {
 		return ocispec.Index{}, fmt.Errorf("%s: %w", IndexFile, err)
 	}
@@ -42,6 +37,19 @@ func (s *Store) ReadIndex(ctx context.Context) (ocispec.Index, error) {
 		return ocispec.Index{}, fmt.Errorf("%s: %w", IndexFile, err)
 	}
 	return idx, nil
+}
+
+// indexBytes reads index.json (capped), or returns an archive's.
+func (s *Store) indexBytes() ([]byte, error) {
+	if s.arc != nil {
+		return s.arc.index, nil
+	}
+	f, _, err := openRegular(filepath.Join(s.root, IndexFile))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadCapped(f, MaxDocumentSize)
 }
 
 // ParseIndex strictly decodes an image index document and checks the fields

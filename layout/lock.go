@@ -84,6 +84,9 @@ func acquire(ctx context.Context, f *os.File, how lockKind, root string) (func()
 // It returns the function that releases it, or ctx's error if ctx is done
 // before the lock is free.
 func (s *Store) lock(ctx context.Context) (func(), error) {
+	if s.arc != nil {
+		return nil, fmt.Errorf("%s: %w", s.root, ErrReadOnly)
+	}
 	f, err := openIndexLock(s.root)
 	if err != nil {
 		return nil, err
@@ -99,6 +102,9 @@ func (s *Store) lock(ctx context.Context) (func(), error) {
 // and returns the function that releases it, or ctx's error if ctx is done
 // before the lock is free.
 func (s *Store) flock(ctx context.Context, name string, how lockKind) (func(), error) {
+	if s.arc != nil {
+		return nil, fmt.Errorf("%s: %w", s.root, ErrReadOnly)
+	}
 	f, _, err := openRegular(filepath.Join(s.root, name))
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)

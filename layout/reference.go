@@ -135,14 +135,32 @@ func (s *Store) Resolve(ctx context.Context, ref Reference) (ocispec.Descriptor,
 	return ocispec.Descriptor{}, fmt.Errorf("%s: %w: no tag or digest", ref, ErrBadReference)
 }
 
+// blobSize returns the size of the blob d (in the layout or the archive);
+// a missing blob wraps fs.ErrNotExist.
+func (s *Store) blobSize(ctx context.Context, d digest.Digest) (int64, error) {
+	path, err := s.blobFile(d)
+	if err != nil {
+		return 0, err
+	}
+	if s.arc != nil {
+		size, ok, err := s.arc.stat(ctx, d)
+		if err == nil && !ok {
+			err = fs.ErrNotExist
+		}
+		return size, err
+	}
+	f, fi, err := openRegular(path)
+	if err != nil {
+		return 0, err
+	}
+	f.Close()
+	return fi.Size(), nil
+}
+
 // resolveBlob builds a descriptor for a manifest that is only in blobs/: its
 // size from the file and its media type from the document.
 func (s *Store) resolveBlob(ctx context.Context, ref Reference) (ocispec.Descriptor, error) {
-	path, err := s.blobFile(ref.Digest)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	f, fi, err := openRegular(path)
+	size, err := s.blobSize(ctx, ref.Digest)
 	if errors.Is(err, fs.ErrNotExist) {
 		// A digest that names nothing, as a tag that names nothing: the
 		// reference is wrong, not the content (fs.ErrNotExist: exit 3).
@@ -151,8 +169,7 @@ func (s *Store) resolveBlob(ctx context.Context, ref Reference) (ocispec.Descrip
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	f.Close()
-	desc := ocispec.Descriptor{Digest: ref.Digest, Size: fi.Size()}
+	desc := ocispec.Descriptor{Digest: ref.Digest, Size: size}
 	data, err := s.FetchAll(ctx, desc, MaxDocumentSize)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("%s: %w", ref, err)

@@ -29,6 +29,7 @@ const (
 // use by several goroutines and several processes.
 type Store struct {
 	root string
+	arc  *archiveBlobs // an archive read in place (archive_store.go), or nil
 }
 
 // Root returns the layout directory.

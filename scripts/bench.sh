@@ -92,6 +92,9 @@ one_bytes=$(stat -c %s "$run/one.tar")
 rm -f "$run/one.tar"
 tar -C "$data" --exclude=.done -cf - . | zstd -T0 -3 -q -o "$run/X.tar.zst"
 "$ob" export -q -o "$run/A.tar" "$run/L:bench" >/dev/null
+# The layer titled small (5% of the data) and its blob, for extract --layer.
+small_blob=$("$ob" inspect "$run/L:bench" | awk '$1 == "small" { print $NF }')
+small_blob=blobs/sha256/${small_blob#sha256:}
 skopeo_ok=1
 if ! skopeo copy -q "oci:$run/L:bench" "oci-archive:$run/skopeo-probe.tar" 2>"$run/skopeo.err"; then
 	skopeo_ok=0
@@ -120,6 +123,10 @@ declare -a cases=(
 	"import|tar -x + sync|mkdir out/L && tar -C out/L -xf A.tar && sync -f out/L"
 	"extract|ocibundle|$ob extract -q -o out/e L:bench"
 	"extract|tar -x --zstd|mkdir out/e && tar -C out/e -x --zstd -f X.tar.zst"
+	"extract --layer (5% of an archive)|ocibundle|$ob extract -q -o out/e --layer small A.tar:bench"
+	"extract --layer (5% of an archive)|tar -x member + tar -x --zstd|mkdir out/e && tar -xOf A.tar $small_blob | tar -C out/e -x --zstd"
+	"files (of an archive)|ocibundle|$ob files A.tar:bench >/dev/null"
+	"files (of an archive)|zstd -dc + tar -tv|zstd -dc X.tar.zst | tar -tv >/dev/null"
 )
 # BENCH_ORAS=0 leaves out oras push, seven times slower than pack (the
 # longest part of a large run).
@@ -155,7 +162,7 @@ once() { # OP TOOL CMD: one timed run, appended to results
 	fi
 	printf '%s\t%s\t%s\n' "$1" "$2" "$(tr ' ' '\t' <"$tf")" >>"$results"
 }
-ops=(pack verify "verify (1 blob)" "verify --deep" export import extract)
+ops=(pack verify "verify (1 blob)" "verify --deep" export import extract "extract --layer (5% of an archive)" "files (of an archive)")
 for r in $(seq "$runs"); do
 	echo "bench: round $r of $runs"
 	rm -rf "$run/trash"

@@ -180,7 +180,7 @@ func (c *checker) archiveBlob(ctx context.Context, a *archiveRead, m layout.Arch
 			keep, b.overBudget = captureNone, true
 		}
 	}
-	res, err := scan(ctx, a.ar, d.Algorithm(), keep, c.deepScan(c.opts.Deep), c.progress)
+	res, err := scan(ctx, a.ar, d.Algorithm(), keep, c.deepScan(c.opts.Deep, m.Size), c.progress)
 	if err != nil {
 		return err // not read to its end: neither hashed nor kept
 	}

@@ -27,7 +27,7 @@ func TestDeepLayerLimit(t *testing.T) {
 		message  string
 	}{
 		{"past its declared size", "4096", 0, ContentSizeMismatch, "decompresses to more than the 4096 bytes its io.ocibundle.content.size says: not read further"},
-		{"past the cap", "", 64 << 10, LayerTooLarge, "decompresses to more than 65536 bytes, the 64.0 KiB cap on a layer without io.ocibundle.content.size (--max-layer-size): not read further"},
+		{"past the cap", "", 64 << 10, LayerTooLarge, "decompresses to more than 65536 bytes, the --max-layer-size cap (64.0 KiB) on a layer without io.ocibundle.content.size: not read further"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFx(t)

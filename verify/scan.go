@@ -96,11 +96,12 @@ type deepScan struct {
 	why                              string // what sets limit, for the message
 }
 
-// deepScan returns how to scan a blob that is (want) or is not a tar layer
-// when no descriptor is known (an archive: layers may come first).
-func (c *checker) deepScan(want bool) deepScan {
+// deepScan returns how to scan a blob of size bytes that is (want) or is
+// not a tar layer when no descriptor is known (an archive: layers may come
+// first).
+func (c *checker) deepScan(want bool, size int64) deepScan {
 	d := deepScan{on: want, allowOutside: c.opts.AllowOutsideLinks}
-	d.limit, d.why = layer.ContentLimit(-1, c.opts.MaxLayerSize)
+	d.limit, d.why = layer.ContentLimit(-1, c.opts.MaxLayerSize, size)
 	return d
 }
 
@@ -112,7 +113,7 @@ func (c *checker) deepScanOf(b *blob) deepScan {
 	if b.declared {
 		declared, d.declared = b.contentSize, true
 	}
-	d.limit, d.why = layer.ContentLimit(declared, c.opts.MaxLayerSize)
+	d.limit, d.why = layer.ContentLimit(declared, c.opts.MaxLayerSize, b.size)
 	return d
 }
 

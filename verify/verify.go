@@ -37,7 +37,7 @@ type Options struct {
 	// writes such links).
 	AllowOutsideLinks bool
 	// MaxLayerSize caps, in bytes, the uncompressed tar --deep reads of a
-	// layer without io.ocibundle.content.size (0: layer.DefaultMaxLayerSize;
+	// layer without io.ocibundle.content.size (0: the default cap;
 	// layer.ContentLimit). A layer that passes it, or its declared size, is
 	// not read further: LAYER_TOO_LARGE, or CONTENT_SIZE_MISMATCH.
 	MaxLayerSize int64
