@@ -1,9 +1,6 @@
 package signature
 
 import (
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,25 +10,14 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
-	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
-	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
-	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/ocibundle/ocibundle/internal/sigstoretest"
 )
 
-const mediaTypeBundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
-
-// statement is the in-toto statement cosign sign --new-bundle-format
-// signs for a manifest: its digest as the subject.
-func statement(signed digest.Digest) []byte {
-	return []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"localhost/test","digest":{"` +
-		signed.Algorithm().String() + `":"` + signed.Encoded() + `"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}`)
-}
+const mediaTypeBundleV03 = sigstoretest.MediaTypeBundle
 
 // putBundle stores the Sigstore bundle data as a referrer of tl's subject,
 // the way cosign stores one: an empty config, one bundle layer.
@@ -42,7 +28,7 @@ func (tl *testLayout) putBundle(t *testing.T, data []byte) ocispec.Descriptor {
 	return tl.putManifest(t, ocispec.Manifest{ArtifactType: mediaTypeBundleV03, Config: ocispec.DescriptorEmptyJSON, Layers: []ocispec.Descriptor{layer}, Subject: &subject}, "")
 }
 
-// keyBundle signs statement(signed) with a new key pair through
+// keyBundle signs sigstoretest.Statement(signed) with a new key pair through
 // sigstore-go's signing API (no certificate, no Rekor: key-pair, offline)
 // and returns the bundle and the public key's file.
 func keyBundle(t *testing.T, signed digest.Digest) ([]byte, string) {
@@ -51,7 +37,7 @@ func keyBundle(t *testing.T, signed digest.Digest) ([]byte, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sign.Bundle(&sign.DSSEData{Data: statement(signed), PayloadType: "application/vnd.in-toto+json"}, kp, sign.BundleOptions{})
+	b, err := sign.Bundle(&sign.DSSEData{Data: sigstoretest.Statement(signed), PayloadType: "application/vnd.in-toto+json"}, kp, sign.BundleOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,81 +86,21 @@ func TestSigstoreBundleKey(t *testing.T) {
 	}
 }
 
-// virtualBundle makes a keyless bundle of statement(signed) with
-// sigstore-go's test Sigstore (a Fulcio CA, a Rekor log with an inclusion
-// proof, a timestamp authority, all in memory), Rekor's entry integrated
-// at integrated.
+// virtualBundle is sigstoretest.KeylessBundle, failing the test on error.
 func virtualBundle(t *testing.T, vs *ca.VirtualSigstore, identity, issuer string, signed digest.Digest, integrated time.Time) []byte {
 	t.Helper()
-	e, err := vs.AttestAtTime(identity, issuer, statement(signed), integrated, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vc, _ := e.VerificationContent()
-	sc, _ := e.SignatureContent()
-	tsrs, _ := e.Timestamps()
-	entries, _ := e.TlogEntries()
-	env := sc.EnvelopeContent().RawEnvelope()
-	payload, err := base64.StdEncoding.DecodeString(env.Payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &protobundle.Bundle{
-		MediaType: mediaTypeBundleV03,
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:                   &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
-			TimestampVerificationData: &protobundle.TimestampVerificationData{},
-		},
-		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
-			Payload: payload, PayloadType: env.PayloadType,
-			Signatures: []*protodsse.Signature{{Sig: sc.Signature()}},
-		}},
-	}
-	for _, ts := range tsrs {
-		b.VerificationMaterial.TimestampVerificationData.Rfc3161Timestamps = append(b.VerificationMaterial.TimestampVerificationData.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
-	}
-	for _, e := range entries {
-		// tlog.NewEntry keeps the signed entry timestamp and the kind
-		// aside; a bundle carries them in the entry.
-		tle := e.TransparencyLogEntry()
-		tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
-		logID, err := vs.RekorLogID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		set, err := vs.RekorSignPayload(tlog.RekorPayload{Body: base64.StdEncoding.EncodeToString(tle.CanonicalizedBody), IntegratedTime: tle.IntegratedTime, LogIndex: tle.LogIndex, LogID: logID})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
-		b.VerificationMaterial.TlogEntries = append(b.VerificationMaterial.TlogEntries, tle)
-	}
-	data, err := protojson.Marshal(b)
+	data, err := sigstoretest.KeylessBundle(vs, identity, issuer, signed, integrated)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return data
 }
 
-// virtualRoot writes vs's trusted root (Fulcio CA, Rekor log, timestamp
-// authority; no CT log, so no SCT is required) as trusted_root.json.
+// virtualRoot writes vs's trusted root (sigstoretest.TrustedRoot) as
+// trusted_root.json.
 func virtualRoot(t *testing.T, vs *ca.VirtualSigstore) string {
 	t.Helper()
-	// VirtualSigstore gives a log's ID as its hex spelling; a trusted root
-	// file holds the raw key ID.
-	logs := vs.RekorLogs()
-	for id, l := range logs {
-		raw, err := hex.DecodeString(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.ID = raw
-	}
-	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), logs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := json.Marshal(tr)
+	data, err := sigstoretest.TrustedRoot(vs)
 	if err != nil {
 		t.Fatal(err)
 	}
