@@ -28,13 +28,15 @@ func cosignRun(t *testing.T, work string, args ...string) string {
 
 // TestCosignInterop: a bundle pushed to a local distribution registry and
 // signed there by the real cosign with a key pair, offline (no Rekor
-// upload), first in cosign's tag form (sha256-<hex>.sig), then also as a
-// Sigstore bundle referrer (--new-bundle-format). Each time: ocibundle
-// pull takes the signatures; verify --key passes on the layout, on its
+// upload), first in cosign's tag form (sha256-<hex>.sig, with a .att
+// attestation and a .sbom SBOM), then also as a Sigstore bundle referrer
+// (--new-bundle-format). Each time: ocibundle pull takes the signatures
+// and the .att and .sbom; verify --key passes on the layout, on its
 // export archive and on the layout the archive is imported into (exit 0,
 // each signature SIGNATURE_VALID); with another key it fails (exit 1,
 // SIGNATURE_UNTRUSTED for each, SIGNATURE_MISSING); the imported copy
-// pushed to another repository passes cosign verify --key there.
+// pushed to another repository has the .sig, .att and .sbom tags and passes
+// cosign verify --key there.
 func TestCosignInterop(t *testing.T) {
 	requireTool(t, "cosign")
 	reg := startDistribution(t, "")
@@ -48,8 +50,13 @@ func TestCosignInterop(t *testing.T) {
 	reachable := []string{"--allow-http-registry", "--allow-insecure-registry"}
 	sign := []string{"sign", "--key", "cosign.key", "--tlog-upload=false"}
 
-	// The tag form alone; cosign verifies it without a trusted root.
+	// The tag form alone, with an attestation and an SBOM in cosign's tag
+	// form beside it; cosign verifies it without a trusted root.
 	cosignRun(t, work, slices.Concat(sign, reachable, []string{repo + "@" + d.String()})...)
+	writeFile(t, filepath.Join(work, "predicate.json"), []byte(`{"built":"here"}`), 0o644)
+	cosignRun(t, work, slices.Concat([]string{"attest", "--key", "cosign.key", "--tlog-upload=false", "--predicate", "predicate.json", "--type", "custom"}, reachable, []string{repo + "@" + d.String()})...)
+	writeFile(t, filepath.Join(work, "sbom.spdx.json"), []byte(`{"spdxVersion":"SPDX-2.3"}`), 0o644)
+	cosignRun(t, work, slices.Concat([]string{"attach", "sbom", "--sbom", "sbom.spdx.json", "--type", "spdx"}, reachable, []string{repo + "@" + d.String()})...)
 	mirror := cosignRoundTrip(t, work, env, repo, "tag", d, []string{"cosign-simplesigning"})
 	cosignRun(t, work, slices.Concat([]string{"verify", "--key", "cosign.pub", "--insecure-ignore-tlog"}, reachable, []string{mirror + "@" + d.String()})...)
 
@@ -73,9 +80,11 @@ func cosignRoundTrip(t *testing.T, work string, env []string, repo, name string,
 	t.Helper()
 	pulled := filepath.Join(work, name, "pulled")
 	mustRun(t, work, env, "pull", "--plain-http", "-o", pulled, repo+":1.0")
-	sigTag := "sha256-" + d.Encoded() + ".sig"
-	if idx := readFile(t, filepath.Join(pulled, "index.json")); !strings.Contains(idx, sigTag) {
-		t.Fatalf("pull did not take cosign's %s:\n%s", sigTag, idx)
+	for _, kind := range []string{".sig", ".att", ".sbom"} {
+		tag := "sha256-" + d.Encoded() + kind
+		if idx := readFile(t, filepath.Join(pulled, "index.json")); !strings.Contains(idx, tag) {
+			t.Fatalf("pull did not take cosign's %s:\n%s", tag, idx)
+		}
 	}
 	valid := func(what string, r result) {
 		t.Helper()
@@ -103,5 +112,11 @@ func cosignRoundTrip(t *testing.T, work string, env []string, repo, name string,
 
 	mirror := strings.Replace(repo, "/site/", "/mirror-"+name+"/", 1)
 	mustRun(t, work, env, "push", "--plain-http", site+":1.0", mirror+":1.0")
+	tags := runCmd(t, work, env, requireTool(t, "crane"), "ls", "--insecure", mirror)
+	for _, kind := range []string{".sig", ".att", ".sbom"} {
+		if !strings.Contains(tags.stdout, "sha256-"+d.Encoded()+kind) {
+			t.Errorf("push did not send cosign's %s to %s: %s%s", kind, mirror, tags.stdout, tags.stderr)
+		}
+	}
 	return mirror
 }
