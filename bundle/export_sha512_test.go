@@ -2,14 +2,11 @@ package bundle
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -119,89 +116,4 @@ func TestExportSHA512(t *testing.T) {
 	if out := peer("skopeo", "inspect", "--raw", "oci-archive:"+archive+":t"); out != "" && !strings.Contains(out, digest.SHA512.FromBytes(content).String()) {
 		t.Errorf("skopeo inspect --raw:\n%s", out)
 	}
-}
-
-// hugeSize is 8 GiB + 1 byte: one more than USTAR's 11 octal digits hold.
-const hugeSize = 8<<30 + 1
-
-// hugeDigest is the sha256 of hugeSize zero bytes (`truncate -s 8589934593
-// f && sha256sum f`); export hashes the blob as it copies it, so a wrong
-// value fails the test with ErrDigestMismatch.
-const hugeDigest = "sha256:b47800cd5a0c0bd2a7d6c2ac9402cc117bbe89363299bdc51f8a72aef8543693"
-
-// TestExportHugeBlob exports a sparse blob of 8 GiB + 1 (no disk used: the
-// layout is on tmpfs when /dev/shm is there, where reading the holes costs
-// nothing, and the archive is streamed, never written) with a PAX size
-// record, and verify and GNU tar read the stream back. Before, export
-// failed: "USTAR cannot encode Size". It hashes 8 GiB three times (the
-// export's blob check, the archive digest, verify): about 30 s here.
-func TestExportHugeBlob(t *testing.T) {
-	parent := t.TempDir()
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if dir, err := os.MkdirTemp("/dev/shm", "ocibundle-huge-"); err == nil {
-			parent = dir
-			defer os.RemoveAll(dir)
-		}
-	}
-	ref := layoutWith(t, parent, func(s *layout.Store) ocispec.Descriptor {
-		d := ocispec.Descriptor{MediaType: "application/octet-stream", Digest: hugeDigest, Size: hugeSize}
-		p := filepath.Join(parent, "L", "blobs", "sha256", d.Digest.Encoded())
-		f, err := os.Create(p)
-		must(t, err)
-		must(t, f.Truncate(hugeSize)) // sparse: all holes
-		must(t, f.Close())
-		return d
-	})
-	planned := plannedSize(t, ref)
-
-	// One stream to verify, to tar -tv, and the head of it kept.
-	vr, vw := io.Pipe()
-	tr, tw := io.Pipe()
-	tarOut := &bytes.Buffer{}
-	tarCmd := exec.Command("tar", "-tvf", "-")
-	tarCmd.Stdin, tarCmd.Stdout, tarCmd.Stderr = tr, tarOut, tarOut
-	must(t, tarCmd.Start())
-	type verified struct {
-		rep *verify.Report
-		err error
-	}
-	done := make(chan verified, 1)
-	go func() {
-		rep, err := verify.VerifyArchive(context.Background(), vr, "huge.tar", verify.Options{})
-		vr.CloseWithError(err)
-		done <- verified{rep, err}
-	}()
-	head := &headWriter{max: 64 << 10}
-	res, err := Export(ctx, io.MultiWriter(vw, tw, head), []string{ref}, ExportOptions{})
-	vw.CloseWithError(err)
-	tw.CloseWithError(err)
-	if err != nil {
-		t.Fatalf("Export() = %v", err)
-	}
-	if res.Archive.Size != planned {
-		t.Errorf("Export() wrote %d bytes, planned %d", res.Archive.Size, planned)
-	}
-	if !bytes.Contains(head.buf.Bytes(), []byte(" size="+strconv.Itoa(hugeSize)+"\n")) {
-		t.Error("no PAX size record in the archive")
-	}
-	v := <-done
-	if v.err != nil || v.rep.Summary.Errors+v.rep.Summary.Warnings != 0 {
-		t.Errorf("VerifyArchive() = %v, %+v", v.err, v.rep)
-	}
-	if err := tarCmd.Wait(); err != nil || !strings.Contains(tarOut.String(), strconv.Itoa(hugeSize)+" ") || !strings.Contains(tarOut.String(), hugeDigest[len("sha256:"):]) {
-		t.Errorf("tar -tvf: %v\n%s", err, tarOut)
-	}
-}
-
-// headWriter keeps the first max bytes written to it.
-type headWriter struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (h *headWriter) Write(p []byte) (int, error) {
-	if room := h.max - h.buf.Len(); room > 0 {
-		h.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
 }
