@@ -22,6 +22,7 @@ func filesCommand() *cli.Command {
 			stringFlag("platform", "", "", "the image to take from an index: os/arch[/variant] (default: this machine's)"),
 			boolFlag("skip-unknown", "", "skip layers of kinds extract does not handle instead of failing"),
 			boolFlag("allow-outside-links", "", "list symlinks whose targets leave the tree instead of refusing the bundle"),
+			maxLayerSizeFlag(),
 			jsonFlag(),
 		},
 		Action: filesAction,
@@ -43,13 +44,17 @@ func filesAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	maxLayer, err := maxLayerSize(c)
+	if err != nil {
+		return err
+	}
 	src, err := openOneSource(c)
 	if err != nil {
 		return err
 	}
 	res, err := bundle.FilesFrom(c.Context, src.Source, bundle.FilesOptions{
 		Layers: c.StringSlice("layer"), SkipUnknown: c.Bool("skip-unknown"),
-		AllowOutsideLinks: c.Bool("allow-outside-links"), Platform: c.String("platform"), Progress: progress,
+		AllowOutsideLinks: c.Bool("allow-outside-links"), Platform: c.String("platform"), Progress: progress, MaxLayerSize: maxLayer,
 	})
 	if err = src.done(err); err != nil {
 		return cmdErr(c, err)

@@ -19,6 +19,7 @@ func verifyCommand() *cli.Command {
 			boolFlag("deep", "", "also decompress every tar layer: uncompressed digests, diff_ids, tar entry safety"),
 			boolFlag("strict", "", "unknown digest algorithms are errors, unreferenced blobs warnings"),
 			stringFlag("digest", "", "", "the bundle must have this manifest digest"),
+			stringFlag("base", "", "", "a layout holding what an archive leaves out (a delta's base): those blobs are checked there"),
 			boolFlag("allow-missing", "", "a referenced blob that is missing is a warning, not an error"),
 			boolFlag("allow-outside-links", "", "with --deep, a symlink that leaves its layer is a warning, not an error"),
 			maxLayerSizeFlag(),
@@ -47,6 +48,7 @@ func verifyAction(c *cli.Context) error {
 		Deep:              c.Bool("deep"),
 		AllowOutsideLinks: c.Bool("allow-outside-links"),
 		Digest:            c.String("digest"),
+		Base:              c.String("base"),
 		Progress:          progress,
 		Trust:             trustOf(c),
 	}

@@ -53,9 +53,16 @@ var commandExamples = map[string][]example{
 		{"what a received archive holds, file by file, with sha256", "ocibundle files received.tar:1.0"},
 		{"a record sha256sum -c checks in the extracted directory", "ocibundle files --format sha256sum received.tar:1.0 > SHA256SUMS"},
 	},
+	"diff": {
+		{"what changed between two releases, file by file", "ocibundle diff site-a:1.0 site-a:1.1"},
+		{"compare a received archive with the layout it was exported from", "ocibundle diff --json received.tar:1.0 site-a:1.0"},
+	},
 	"export": {
 		{"one archive of the bundle 1.0", "ocibundle export -o app-1.0.tar site-a:1.0"},
 		{"split into DVD-sized parts, with app-1.0.tar.sha256 naming them", "ocibundle export -o app-1.0.tar --split 4.7GB site-a:1.0"},
+	},
+	"inventory": {
+		{"at the site: record what the layout holds, for the sender's export --since", "ocibundle inventory -o site.inventory site"},
 	},
 	"import": {
 		{"import a received archive (treated as hostile) into the layout site", "ocibundle import -o site received.tar"},

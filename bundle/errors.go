@@ -44,6 +44,9 @@ var (
 	// ErrNoMatch: an extract PATTERN selects no entry of the bundle.
 	// Nothing is written.
 	ErrNoMatch = errors.New("pattern matches nothing")
+	// ErrDiffer: diff found the two bundles different (exit 1, as
+	// diff(1)); the differences are its result, not this error.
+	ErrDiffer = errors.New("bundles differ")
 )
 
 // Sentinel errors of export and import.
@@ -76,3 +79,12 @@ func (e *ReferrersError) Error() string {
 }
 
 func (e *ReferrersError) Unwrap() error { return e.Err }
+
+// Sentinel errors of delta archives (export --since).
+var (
+	// ErrDeltaBase: a delta archive (profile.AnnotationDeltaBase) is read
+	// where the blobs it leaves out are not all there and sound: missing
+	// from the layout it is imported into, of another size, or not hashing
+	// to their digests. Nothing is merged.
+	ErrDeltaBase = errors.New("blobs of the delta's base missing or damaged")
+)

@@ -165,6 +165,10 @@ func TestExtractImageBomb(t *testing.T) {
 			if left, _ := os.ReadDir(parent); len(left) != 0 {
 				t.Errorf("left behind: %v", left)
 			}
+			// files reads the layer with the same cap and the same verdict.
+			if _, ferr := Files(ctx, ref, FilesOptions{MaxLayerSize: c.max}); ferr == nil || err == nil || ferr.Error() != err.Error() {
+				t.Errorf("Files() = %v, want Extract's %v", ferr, err)
+			}
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ocibundle/ocibundle/glob"
+	"github.com/ocibundle/ocibundle/layer"
 )
 
 // TestExtractPatterns: PATTERNs write the entries they select and the
@@ -75,6 +76,7 @@ func TestExtractPatterns(t *testing.T) {
 func TestExtractPatternsRefusals(t *testing.T) {
 	good := artifactLayout(t, []testLayer{ociLayer("app", tarOf(t, []tarEntry{{name: "app/a", body: "a"}}))})
 	evil := artifactLayout(t, []testLayer{ociLayer("app", tarOf(t, []tarEntry{{name: "app/a", body: "a"}, {name: "app/esc", typ: tar.TypeSymlink, link: "../../etc"}}))})
+	linked := artifactLayout(t, []testLayer{ociLayer("app", tarOf(t, []tarEntry{{name: "app/a", body: "a"}, {name: "app/l", typ: tar.TypeLink, link: "app/a"}}))})
 	tests := []struct {
 		ref      string
 		patterns []string
@@ -84,6 +86,7 @@ func TestExtractPatternsRefusals(t *testing.T) {
 		{good, []string{"app/a", "nope/*"}, ErrNoMatch, "nope/*"},
 		{good, []string{"[ab"}, glob.ErrBadPattern, "[ab"},
 		{evil, []string{"app/a"}, ErrUnsafe, "app/esc"},
+		{linked, []string{"app/l"}, layer.ErrTargetNotSelected, "app/l: hard link target not selected: a hard link to app/a, which no pattern selects"},
 	}
 	for _, tt := range tests {
 		out := filepath.Join(t.TempDir(), "out")

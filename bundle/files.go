@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layer"
+	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 	"github.com/ocibundle/ocibundle/units"
@@ -28,7 +30,11 @@ type FilesOptions struct {
 	AllowOutsideLinks bool
 	// Platform chooses the image of an index (ParsePlatform).
 	Platform string
-	Progress progress.Progress
+	// MaxLayerSize caps the uncompressed tar of a layer without a size
+	// annotation, as ExtractOptions.MaxLayerSize (0: layer.ContentLimit's
+	// default).
+	MaxLayerSize int64
+	Progress     progress.Progress
 	// Stdin is read when the reference is "-".
 	Stdin io.Reader
 }
@@ -72,8 +78,15 @@ func Files(ctx context.Context, ref string, opts FilesOptions) (FilesResult, err
 	return FilesFrom(ctx, src, opts)
 }
 
-// FilesFrom is Files of an open source (Open, OpenStream).
+// FilesFrom is Files of an open source (Open, OpenStream). A delta
+// archive whose left-out blobs are needed fails with ErrDeltaBase naming
+// its base.
 func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
+	res, err := filesFrom(ctx, src, opts)
+	return res, src.explainDelta(ctx, err)
+}
+
+func filesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
 	platform, err := ParsePlatform(opts.Platform)
 	if err != nil {
 		return FilesResult{}, fmt.Errorf("--platform %w", err)
@@ -82,12 +95,18 @@ func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult
 	if err != nil {
 		return FilesResult{}, err
 	}
-	plans, err := planLayers(ctx, store, m, ExtractOptions{Layers: opts.Layers, SkipUnknown: opts.SkipUnknown})
+	return filesOf(ctx, store, src.Name, desc, m, opts)
+}
+
+// filesOf is FilesFrom of the manifest m (desc) of src, resolved: diff
+// resolves both sides before it reads a layer.
+func filesOf(ctx context.Context, store *layout.Store, name string, desc ocispec.Descriptor, m ocispec.Manifest, opts FilesOptions) (FilesResult, error) {
+	plans, err := planLayers(ctx, store, m, ExtractOptions{Layers: opts.Layers, SkipUnknown: opts.SkipUnknown, MaxLayerSize: opts.MaxLayerSize})
 	if err != nil {
 		return FilesResult{}, err
 	}
 	tree := layer.NewTree(profile.IsImage(m.Config.MediaType, m.ArtifactType), opts.AllowOutsideLinks)
-	res := FilesResult{Reference: src.Name, Digest: desc.Digest, Files: []FileEntry{}}
+	res := FilesResult{Reference: name, Digest: desc.Digest, Files: []FileEntry{}}
 	if res.Layers, err = applyLayers(ctx, tree, store, plans, nil, progress.Or(opts.Progress)); err != nil {
 		return FilesResult{}, err
 	}

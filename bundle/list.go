@@ -137,6 +137,9 @@ type Inspection struct {
 	// with trust judges them).
 	Signatures []SignatureInfo `json:"signatures"`
 	TotalSize  int64           `json:"totalSize"`
+	// Delta is the base digest of a delta archive (Source.DeltaBase): the
+	// blobs it leaves out are not in it.
+	Delta string `json:"delta,omitempty"`
 }
 
 // SignatureInfo is one signature of an inspected bundle.
@@ -204,6 +207,9 @@ func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 		return Inspection{}, err
 	}
 	in := Inspection{Reference: ref, Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size, Tags: []string{}, Layers: []LayerInfo{}, Manifests: []LayerInfo{}}
+	if in.Delta, err = src.DeltaBase(ctx); err != nil {
+		return Inspection{}, err
+	}
 	for _, m := range idx.Manifests {
 		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok && m.Digest == desc.Digest {
 			in.Tags = append(in.Tags, tag)
@@ -214,7 +220,7 @@ func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 		return Inspection{}, err
 	}
 	in.TotalSize = g.size
-	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc); err != nil {
+	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc, in.Delta == ""); err != nil {
 		return Inspection{}, err
 	}
 	if in.Signatures, err = signaturesOf(ctx, store, desc); err != nil {
@@ -249,8 +255,13 @@ func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 // referrersOf describes the referrers that entries (index.json's) name of
 // subject or of any manifest of its graph, and theirs in turn: what export
 // and push carry with subject (graphWalk.referrers, the same collection).
-func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor) ([]Referrer, error) {
+// Unless whole (a delta archive lacks its base's blobs), only documents
+// need to be present.
+func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor, whole bool) ([]Referrer, error) {
 	g := newGraphWalk(store)
+	if !whole {
+		g.walker = store.NewWalker(layout.WalkOptions{})
+	}
 	if err := g.walk(ctx, subject); err != nil {
 		return nil, err
 	}
@@ -294,6 +305,9 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(in.Tags, ", ")))
 	fmt.Fprintf(tw, "Created:\t%s\n", orDash(in.Created))
 	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", units.FormatBytes(in.TotalSize), in.TotalSize)
+	if in.Delta != "" {
+		fmt.Fprintf(tw, "Delta of:\t%s (the blobs of that base are left out)\n", in.Delta)
+	}
 	if in.Subject != nil {
 		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
 	}

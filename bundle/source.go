@@ -2,13 +2,16 @@ package bundle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // Source is what a reference names, opened for reading: a layout, or an
@@ -25,8 +28,9 @@ type Source struct {
 }
 
 // Open opens ref: LAYOUT, LAYOUT:TAG, LAYOUT@DIGEST, or the same with an
-// archive file in place of LAYOUT (a regular file is an archive), or "-"
-// (also "-:TAG", "-@DIGEST"): the archive read from stdin. Errors: those
+// archive file in place of LAYOUT (a regular file is an archive, read in
+// place; a named pipe an archive read as a stream), or "-" (also "-:TAG",
+// "-@DIGEST"): the archive read from stdin. Errors: those
 // of layout.ParseReference, layout.Open, layout.OpenArchive and
 // layout.OpenArchiveStream; ErrBadInput for "-" without stdin.
 func Open(ctx context.Context, ref string, stdin io.Reader) (*Source, error) {
@@ -43,6 +47,9 @@ func Open(ctx context.Context, ref string, stdin io.Reader) (*Source, error) {
 		store, err = layout.OpenArchiveStream(ctx, stdin, "-")
 	case statErr == nil && fi.Mode().IsRegular():
 		store, err = layout.OpenArchive(ctx, r.Path)
+	case statErr == nil && fi.Mode()&(fs.ModeNamedPipe|fs.ModeCharDevice) != 0:
+		// A pipe by name (mkfifo, <(cat …)): read as standard input is.
+		store, err = openNamedStream(ctx, r.Path)
 	default:
 		store, err = layout.Open(r.Path)
 	}
@@ -50,6 +57,22 @@ func Open(ctx context.Context, ref string, stdin io.Reader) (*Source, error) {
 		return nil, err
 	}
 	return &Source{Store: store, Ref: r, Name: ref}, nil
+}
+
+// openNamedStream opens the pipe name and reads it as an archive stream;
+// the Store's Close closes it.
+func openNamedStream(ctx context.Context, name string) (*layout.Store, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, layout.PathErr(name, err)
+	}
+	store, err := layout.OpenArchiveStream(ctx, f, name)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	store.CloseWith(f)
+	return store, nil
 }
 
 // OpenStream opens the archive r (a split set's parts, read in order) as a
@@ -79,4 +102,33 @@ func (s *Source) resolve(ctx context.Context) (ocispec.Descriptor, error) {
 		return ocispec.Descriptor{}, fmt.Errorf("%s: %w: %d bundles, name one as LAYOUT:TAG or LAYOUT@DIGEST", s.Name, ErrAmbiguous, len(idx.Manifests))
 	}
 	return idx.Manifests[0], nil
+}
+
+// DeltaBase returns the base digest the archive's index.json names
+// (profile.AnnotationDeltaBase): the archive is a delta that leaves out the
+// blobs of that base. It is "" for a full archive and for a layout (a
+// layout holds its blobs, whatever its index.json says). Errors are
+// ReadIndex's.
+func (s *Source) DeltaBase(ctx context.Context) (string, error) {
+	if !s.Store.IsArchive() {
+		return "", nil
+	}
+	idx, err := s.Store.ReadIndex(ctx)
+	if err != nil {
+		return "", err
+	}
+	return idx.Annotations[profile.AnnotationDeltaBase], nil
+}
+
+// explainDelta turns err, when it is a blob missing from a delta archive,
+// into ErrDeltaBase naming the base the archive needs (extract and files
+// need a full archive, or the delta imported where its base is).
+func (s *Source) explainDelta(ctx context.Context, err error) error {
+	if !errors.Is(err, layout.ErrBlobNotFound) {
+		return err
+	}
+	if base, _ := s.DeltaBase(ctx); base != "" {
+		return fmt.Errorf("%w: %s is a delta of the base %s: import it into the layout that holds the base, or use a full archive: %w", ErrDeltaBase, s.Name, base, err)
+	}
+	return err
 }

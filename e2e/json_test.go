@@ -87,6 +87,7 @@ func TestJSONSchema(t *testing.T) {
 		{"import", "-o", filepath.Join(work, "M"), archive},
 		{"extract", "-o", filepath.Join(work, "X"), lay + ":v1"},
 		{"gc", "--dry-run", lay},
+		{"diff", lay + ":v1", lay + ":v1"},
 		{"version"},
 	} {
 		what := args[0]

@@ -108,6 +108,19 @@ func TestReceiveEverySource(t *testing.T) {
 	}
 }
 
+// TestReceiveNamedPipe: a named pipe (mkfifo, a shell's <(…)) is read
+// as standard input is, once, forward.
+func TestReceiveNamedPipe(t *testing.T) {
+	work, dgst := rcSetup(t)
+	want := mustRun(t, work, nil, "files", "--format", "sha256sum", "a.tar")
+	for _, cmd := range []string{"ls", "files --format sha256sum", "inspect --json"} {
+		r := rcSh(t, work, "rm -f p && mkfifo p && { cat a.tar > p & } && OCB "+cmd+" p")
+		if r.code != 0 || !strings.Contains(r.stdout, dgst) && !strings.Contains(cmd, "files") || strings.Contains(cmd, "files") && r.stdout != want {
+			t.Errorf("%s of a named pipe: exit %d, stdout %q, stderr %q", cmd, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
 func TestReceiveFilesAndExtractJSON(t *testing.T) {
 	work, _ := rcSetup(t)
 	var files struct {
@@ -235,5 +248,24 @@ func TestReceivePeerArchives(t *testing.T) {
 	}
 	if n < 4 {
 		t.Errorf("%d peer archives built, want 4 (skopeo gzip and zstd, regctl, oras backup)", n)
+	}
+}
+
+// TestReceiveStdinOrder: an archive with a big layer before index.json (as
+// peers write) cannot be read from standard input: exit 2, one line saying
+// to read it from a file; as a file it reads.
+func TestReceiveStdinOrder(t *testing.T) {
+	work := t.TempDir()
+	xtWrite(t, filepath.Join(work, "in/big"), strings.Repeat("0123456789abcdef", 512<<10), 0o644) // 8 MiB
+	mustRun(t, work, nil, "pack", "-q", "-c", "none", "-o", "L", "-t", "v1", "in/big")
+	if r := runCmd(t, work, nil, "tar", "-C", "L", "-cf", "peer.tar", "blobs", "index.json", "oci-layout"); r.code != 0 {
+		t.Fatalf("tar: %s", r.stderr)
+	}
+	r := rcSh(t, work, "OCB files - < peer.tar")
+	if r.code != 2 || !strings.Contains(r.stderr, "read the archive from a file") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("files - of blobs before index.json: exit %d, stderr %q; want 2 and one line saying to read it from a file", r.code, r.stderr)
+	}
+	if r := run(t, work, nil, "files", "peer.tar"); r.code != 0 || !strings.Contains(r.stdout, "big") {
+		t.Errorf("files peer.tar: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -342,6 +342,9 @@ func (a *Applier) hardlink(name string, hdr *tar.Header) error {
 	if a.opts.Image && !a.regularFile(target) {
 		return HardTargetRefusal(hdr.Name, hdr.Linkname, true)
 	}
+	if a.opts.Select != nil && !a.opts.Select(target, false) && !a.regularFile(target) {
+		return fmt.Errorf("%s: %w: a hard link to %s, which no pattern selects", hdr.Name, ErrTargetNotSelected, hdr.Linkname)
+	}
 	if err := a.root.Link(target, name); err != nil {
 		return entryErr(name, err)
 	}

@@ -14,3 +14,8 @@ var ErrTooLarge = errors.New("layer too large")
 // holds as the same file as another name of the tree (layer.NameRules).
 // Its refusals wrap ErrUnsafe too.
 var ErrUnportable = errors.New("name not portable")
+
+// ErrTargetNotSelected: a hard link that ApplyOptions.Select chose names a
+// file it did not choose (extract PATTERN...), so there is nothing to link
+// to; nothing is written for the link.
+var ErrTargetNotSelected = errors.New("hard link target not selected")

@@ -254,7 +254,6 @@ func (a *archiveBlobs) open(ctx context.Context, desc ocispec.Descriptor) (io.Re
 			if data, ok := a.kept[desc.Digest]; ok {
 				return bytes.NewReader(data), nil
 			}
-			delete(a.passed, desc.Digest)
 			a.passed[desc.Digest] = m.Size // read once, by the caller
 			return a.ar, nil
 		} else if err != nil {
@@ -274,6 +273,14 @@ func (s *Store) Close() error {
 	err := s.arc.closer.Close()
 	s.arc.closer = nil
 	return err
+}
+
+// CloseWith makes Close of a Store opened by OpenArchiveStream close c
+// too (the file its stream is read from).
+func (s *Store) CloseWith(c io.Closer) {
+	if s.arc != nil {
+		s.arc.closer = c
+	}
 }
 
 // IsArchive reports whether s reads an archive (OpenArchive,

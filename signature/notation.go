@@ -152,7 +152,7 @@ func verifyNotation(ctx context.Context, v notation.Verifier, subject ocispec.De
 		ArtifactReference:  notationReference(trust, subject),
 		SignatureMediaType: sig.mediaType,
 	})
-	var noPolicy notation.ErrorNoApplicableTrustPolicy
+	var noPolicy notation.NoApplicableTrustPolicyError
 	if errors.As(err, &noPolicy) {
 		return "", nil, fmt.Errorf("--trust-policy %s: %w: %v (name the scope with --scope)", trust.TrustPolicy, ErrBadTrust, err)
 	}

@@ -65,6 +65,7 @@ const (
 	UnreferencedBlob Code = "UNREFERENCED_BLOB" // a blob nothing references (gc removes it)
 	IngestLeftover   Code = "INGEST_LEFTOVER"   // a temporary file under ingest/ (gc removes it)
 	SubjectMissing   Code = "SUBJECT_MISSING"   // a referrer's subject is not in the layout
+	BaseBlob         Code = "BASE_BLOB"         // a blob a delta archive leaves out: expected from its base (info)
 )
 
 // Archives.

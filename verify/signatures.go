@@ -38,6 +38,7 @@ func (c *checker) checkSignatures(ctx context.Context, root string) error {
 	}
 	set := &layout.ReferrerSet{}
 	var entries []ocispec.Descriptor
+	referrer := map[digest.Digest]bool{}
 	for _, e := range c.entries {
 		if !e.usable || !profile.IsDocument(e.desc.MediaType) {
 			continue
@@ -45,12 +46,13 @@ func (c *checker) checkSignatures(ctx context.Context, root string) error {
 		entries = append(entries, e.desc)
 		if s := c.subjectOf(e.desc.Digest); s != "" {
 			set.Add(s, e.desc)
+			referrer[e.desc.Digest] = true
 		}
 	}
 	src := signature.NewIndexSource(set, entries, blobs.fetch)
 	seen := map[digest.Digest]bool{}
 	for _, e := range c.roots {
-		if seen[e.desc.Digest] || !profile.IsDocument(e.desc.MediaType) || c.subjectOf(e.desc.Digest) != "" {
+		if seen[e.desc.Digest] || !profile.IsDocument(e.desc.MediaType) || referrer[e.desc.Digest] {
 			continue
 		}
 		if _, _, ok := layout.CosignSubject(e.desc.Annotations[ocispec.AnnotationRefName]); ok {

@@ -57,6 +57,13 @@ type Options struct {
 	// (import and pull ingest every blob verified): VerifyGraph reads only
 	// the documents among them, and no layer twice.
 	Hashed map[digest.Digest]bool
+	// Base is a layout directory that holds the blobs an archive target
+	// leaves out (a delta's base, `verify --base`): each blob the archive
+	// does not hold is checked there, present with its size and re-hashed.
+	// With a layout directory target it is ErrBadOption.
+	Base string
+	// Inventory fills Report.Held and Report.Tags.
+	Inventory bool
 }
 
 // Verify audits target: a layout directory (every bundle in it), LAYOUT:TAG
@@ -92,6 +99,8 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 		return nil, layout.PathErr(ref.Path, err)
 	}
 	switch {
+	case fi.IsDir() && opts.Base != "":
+		return nil, fmt.Errorf("--base: %w: %s is a layout, not an archive: it must hold its blobs itself", ErrBadOption, ref.Path)
 	case fi.IsDir():
 		err = c.verifyDir(ctx, ref)
 	case fi.Mode().IsRegular():
@@ -166,6 +175,15 @@ func newRun(target string, opts Options) (*checker, error) {
 			return nil, fmt.Errorf("--digest: %w: %w", ErrBadOption, err)
 		}
 		c.pin = d
+	}
+	if opts.Base != "" {
+		fi, err := os.Stat(opts.Base)
+		if err != nil {
+			return nil, fmt.Errorf("--base: %w", layout.PathErr(opts.Base, err))
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("--base: %s: %w: not a layout directory", opts.Base, ErrBadOption)
+		}
 	}
 	return c, nil
 }
@@ -302,6 +320,9 @@ func (c *checker) finalize() {
 	})
 	for _, l := range c.layers {
 		c.checkLayer(l)
+	}
+	if c.opts.Inventory {
+		c.inventory()
 	}
 }
 
