@@ -408,7 +408,9 @@ func memberHeader(name string, size int64, dir bool, modTime time.Time) *tar.Hea
 // addReferrers adds to the plan, and to out (the archive's index.json),
 // the referrers that entries (index.json's) name of every document walked
 // so far, and theirs in turn, with their graphs; each is listed under
-// Referrers and marked Referrer among the bundles.
+// Referrers and marked Referrer among the bundles. Cosign's tag-form
+// companions of those documents (graphWalk.companions) go along too, with
+// their tags, marked Referrer (they travel because their subject does).
 func (plan *exportPlan) addReferrers(ctx context.Context, g *graphWalk, entries []ocispec.Descriptor, out *ocispec.Index, whole bool) error {
 	referrers, err := g.referrers(ctx, entries)
 	if err != nil {
@@ -430,13 +432,30 @@ func (plan *exportPlan) addReferrers(ctx context.Context, g *graphWalk, entries 
 	if plan.referrers, err = describeReferrers(ctx, plan.store, referrers); err != nil {
 		return err
 	}
-	if !whole {
-		for _, e := range referrers {
-			out.Manifests = append(out.Manifests, e)
-			plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
+	if whole {
+		return nil
+	}
+	// cosign's tag-form companions of what travels, with their tags.
+	companions, err := g.companions(ctx, entries)
+	if err != nil {
+		return err
+	}
+	for _, e := range referrers {
+		plan.addEntry(out, e)
+	}
+	for _, e := range companions {
+		if !hasEntry(out.Manifests, e) {
+			plan.addEntry(out, e)
 		}
 	}
 	return nil
+}
+
+// addEntry adds e, an entry that travels because its subject does, to out
+// and the plan's bundles.
+func (plan *exportPlan) addEntry(out *ocispec.Index, e ocispec.Descriptor) {
+	out.Manifests = append(out.Manifests, e)
+	plan.bundles = append(plan.bundles, ExportedBundle{Tags: entryTags(e), Digest: e.Digest, MediaType: e.MediaType, Referrer: true})
 }
 
 func hasEntry(entries []ocispec.Descriptor, d ocispec.Descriptor) bool {

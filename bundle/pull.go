@@ -47,7 +47,10 @@ type PullResult struct {
 // registry's referrers of every manifest of the graph, and theirs in turn
 // (the referrers API, or the sha256-<hex> tag schema), each only when its
 // subject is that manifest (layout.CheckedFinder: other entries of the
-// registry's list are left out, each with a line in res.Warnings). Every
+// registry's list are left out, each with a line in res.Warnings), and
+// cosign's tag-form companions of every manifest of the graph (the
+// manifests the registry has under layout.CosignTags, kept under their
+// tags). Every
 // blob goes through layout.Store.Put: hashed while written under dir/ingest and
 // committed only when its digest and size match the descriptor (otherwise
 // layout.ErrDigestMismatch or ErrSizeMismatch). After the copy the graph
@@ -104,7 +107,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	defer release()
 
-	dst, g, referrers, err := pullCopy(ctx, src, store, repo, root, opts, &res.Warnings)
+	dst, g, referrers, companions, err := pullCopy(ctx, src, store, repo, root, opts, &res.Warnings)
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
 	if err != nil {
 		return res, err
@@ -112,7 +115,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 
 	// verify's rules, as for an import.
 	res.Blobs = len(g.order)
-	idx, referrerEntries, err := pulledIndex(ctx, store, root, referrers, tags)
+	idx, referrerEntries, err := pulledIndex(ctx, store, root, referrers, companions, tags)
 	if err != nil {
 		return res, err
 	}
@@ -179,13 +182,14 @@ func pullDestination(ctx context.Context, dir string, store *layout.Store, root 
 // checks it is whole there, then, unless opts.NoReferrers, copies the
 // registry's referrers of each of its documents, and theirs in turn
 // (pullReferrers), reporting progress to opts.Progress; a referrer the
-// registry lists that is not one is left out, described in *warnings. It
-// returns the copy's target, always, for its counts (written, received,
-// hashed); the walk (g.order: the blobs walked); and the referrers, each
-// after its subject. Errors: the registry's, through registryError; an incomplete or invalid graph; a ReferrersError. Blobs
+// registry lists that is not one is left out, described in *warnings;
+// then cosign's tag-form companions of every document walked
+// (pullCompanions). It returns the copy's target, always, for its counts
+// (written, received, hashed); the walk (g.order: the blobs walked); the
+// referrers, each after its subject; and the companions' entries, tagged. Errors: the registry's, through registryError; an incomplete or invalid graph; a ReferrersError. Blobs
 // committed stay in store, verified and unreferenced; index.json is not
 // touched. The caller holds the blob lock.
-func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, error) {
+func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, []ocispec.Descriptor, error) {
 	progress := progress.Or(opts.Progress)
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
@@ -202,12 +206,15 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote
 	} else {
 		err = registryError(src, err)
 	}
-	var referrers []ocispec.Descriptor
+	var referrers, companions []ocispec.Descriptor
 	if err == nil && !opts.NoReferrers {
 		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts, warnings)
 	}
+	if err == nil && !opts.NoReferrers {
+		companions, err = pullCompanions(ctx, src, repo, dst, g, copyOpts, warnings)
+	}
 	progress.Finish()
-	return dst, g, referrers, err
+	return dst, g, referrers, companions, err
 }
 
 // pullTags returns the tags a pull of ref sets: tags, or the registry tag
@@ -271,9 +278,10 @@ func pullTotal(ctx context.Context, repo *remote.Repository, root ocispec.Descri
 
 // pulledIndex is the index of what a pull adds to index.json: root's entry
 // under each of tags (one untagged entry when there are none), then one
-// entry per referrer; it also returns the referrers' entries. Each entry
-// carries its document's artifactType, read from the layout.
-func pulledIndex(ctx context.Context, store *layout.Store, root ocispec.Descriptor, referrers []ocispec.Descriptor, tags []string) (ocispec.Index, []ocispec.Descriptor, error) {
+// entry per referrer, then the companions' entries (tagged); it also
+// returns the referrers' entries. Each entry carries its document's
+// artifactType, read from the layout.
+func pulledIndex(ctx context.Context, store *layout.Store, root ocispec.Descriptor, referrers, companions []ocispec.Descriptor, tags []string) (ocispec.Index, []ocispec.Descriptor, error) {
 	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
 	entries := []ocispec.Descriptor{}
 	for _, d := range append([]ocispec.Descriptor{root}, referrers...) {
@@ -285,6 +293,13 @@ func pulledIndex(ctx context.Context, store *layout.Store, root ocispec.Descript
 	}
 	idx.Manifests = append(idx.Manifests, layout.Entries(entries[0], tags)...)
 	idx.Manifests = append(idx.Manifests, entries[1:]...)
+	for _, c := range companions {
+		e, err := indexEntry(ctx, store, c)
+		if err != nil {
+			return idx, nil, err
+		}
+		idx.Manifests = append(idx.Manifests, layout.Entry(e, c.Annotations[ocispec.AnnotationRefName], nil))
+	}
 	return idx, entries[1:], nil
 }
 

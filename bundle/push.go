@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync/atomic"
 
 	"github.com/opencontainers/go-digest"
@@ -86,7 +87,7 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	}
 	defer release()
 
-	g, referrers, total, err := pushGraph(ctx, store, root, opts.NoReferrers)
+	g, referrers, companions, total, err := pushGraph(ctx, store, root, opts.NoReferrers)
 	if err != nil {
 		return res, err
 	}
@@ -95,7 +96,7 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 		Blobs: len(g.order), Referrers: []Referrer{}, Warnings: []string{},
 	}
 	// What goes out is checked as what comes in.
-	index, err := graphIndex(append([]ocispec.Descriptor{root}, referrers...))
+	index, err := graphIndex(slices.Concat([]ocispec.Descriptor{root}, referrers, companions))
 	if err != nil {
 		return res, err
 	}
@@ -123,7 +124,7 @@ func Push(ctx context.Context, src, dst string, opts RegistryOptions) (res PushR
 	for _, d := range g.order {
 		from.hashed[d.Digest] = true
 	}
-	sent, sentBytes, err := pushCopy(ctx, from, repo, root, dstRef, referrers, res.Reference, total, opts)
+	sent, sentBytes, err := pushCopy(ctx, from, repo, root, dstRef, referrers, companions, res.Reference, total, opts)
 	if err != nil {
 		return res, err
 	}
@@ -159,40 +160,45 @@ func pushTag(src, dst string, ref *registry.Reference, root ocispec.Descriptor) 
 // pushGraph checks, before the first byte goes out, that everything a push
 // of root will send is in store, present and of the right size: root's
 // graph, then, unless noReferrers, the referrers index.json names of any
-// manifest of it, and theirs in turn. It returns the walk (g.order: the
-// blobs walked), the referrers, each after its subject, and the bytes of
-// the blobs walked (the progress bar's total). Errors
-// are the walk's and reading index.json's; it only reads. The caller holds
-// the blob lock.
-func pushGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor, noReferrers bool) (*graphWalk, []ocispec.Descriptor, int64, error) {
+// manifest of it, and theirs in turn, and cosign's tag-form companions of
+// all of these (graphWalk.companions). It returns the walk (g.order: the
+// blobs walked), the referrers, each after its subject, the companions'
+// index.json entries (tagged), and the bytes of the blobs walked (the
+// progress bar's total). Errors are the walk's and reading index.json's;
+// it only reads. The caller holds the blob lock.
+func pushGraph(ctx context.Context, store *layout.Store, root ocispec.Descriptor, noReferrers bool) (*graphWalk, []ocispec.Descriptor, []ocispec.Descriptor, int64, error) {
 	g := newGraphWalk(store)
 	if err := g.walk(ctx, root); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
-	var referrers []ocispec.Descriptor
+	var referrers, companions []ocispec.Descriptor
 	if !noReferrers {
 		idx, err := store.ReadIndex(ctx)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
 		}
 		if referrers, err = g.referrers(ctx, idx.Manifests); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, 0, err
+		}
+		if companions, err = g.companions(ctx, idx.Manifests); err != nil {
+			return nil, nil, nil, 0, err
 		}
 	}
 	var total int64
 	for _, d := range g.order {
 		total += d.Size
 	}
-	return g, referrers, total, nil
+	return g, referrers, companions, total, nil
 }
 
 // pushCopy sends root's graph from srcStore to repo with oras.Copy,
 // tagging the root dstRef (a tag, or root's digest), then each of
-// referrers' graphs with oras.CopyGraph, in order, reporting progress
+// referrers' graphs with oras.CopyGraph, in order, then each of
+// companions with oras.Copy under its tag (cosign's tag form), reporting progress
 // against total to srcStore's progress. It returns the blobs it sent (manifests included) and
 // their bytes; a failure is registryError with reference (and 0, 0), the
 // registry left holding what was sent, so a push run again resumes there.
-func pushCopy(ctx context.Context, srcStore *orasStore, repo *remote.Repository, root ocispec.Descriptor, dstRef string, referrers []ocispec.Descriptor, reference string, total int64, opts RegistryOptions) (int, int64, error) {
+func pushCopy(ctx context.Context, srcStore *orasStore, repo *remote.Repository, root ocispec.Descriptor, dstRef string, referrers, companions []ocispec.Descriptor, reference string, total int64, opts RegistryOptions) (int, int64, error) {
 	progress := srcStore.progress
 	// A node the registry has is skipped with all that lies below it (the
 	// registry accepted it only with its children); the root is put again
@@ -216,6 +222,12 @@ func pushCopy(ctx context.Context, srcStore *orasStore, repo *remote.Repository,
 	// subject (the referrers API, or the sha256-<hex> tag schema).
 	for _, r := range referrers {
 		if err := oras.CopyGraph(ctx, srcStore, pushTarget{repo}, referrerDescriptor(r), copyOpts); err != nil {
+			return 0, 0, registryError(reference, err)
+		}
+	}
+	for _, c := range companions {
+		tag := c.Annotations[ocispec.AnnotationRefName]
+		if _, err := oras.Copy(ctx, srcStore, c.Digest.String(), pushTarget{repo}, tag, oras.CopyOptions{CopyGraphOptions: copyOpts}); err != nil {
 			return 0, 0, registryError(reference, err)
 		}
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the pinned peer tools the interop tests run against into .tools/bin
-# (oras, crane, regctl, staticcheck with `go install`; notation built from
+# (oras, crane, regctl, staticcheck, cosign with `go install`; notation built from
 # its tools module) and, when running as root,
 # skopeo, umoci, zstd, docker-registry (distribution, for the push/pull
 # tests), zsh, fish, man-db and groff-base from Debian. Tools already present
@@ -22,6 +22,9 @@ goinstall oras oras.land/oras/cmd/oras@v1.3.6
 goinstall crane github.com/google/go-containerregistry/cmd/crane@v0.22.1
 goinstall regctl github.com/regclient/regclient/cmd/regctl@v0.11.7
 goinstall staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# cosign (the Sigstore interop tests) is a big build: 17m48s wall, 5m19s
+# of CPU on this project's shared 2-core machine.
+goinstall cosign github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5
 
 # Tools `go install module@version` cannot fetch (the module proxy refuses
 # the version list it reads for deprecation notices) are built from a small

@@ -435,11 +435,15 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 			c.add(ArtifactTypeMissing, Error, loc, "/artifactType", "a manifest with an empty config must have an artifactType")
 		}
 		// Every layer of an image is a tar (profile.IsImage); an image
-		// config has diff_ids to check either way.
-		image = profile.IsImage(cfg.MediaType, artifactType)
+		// config has diff_ids to check either way. An image config over
+		// layers none of which is a tar is not a root filesystem: cosign's
+		// tag-form signatures, attestations and SBOMs (layout.CosignTags)
+		// are such manifests, their config naming no platform.
+		payloads := len(layerRaws) > 0 && !anyTarLayer(layerRaws)
+		image = profile.IsImage(cfg.MediaType, artifactType) && !payloads
 		if usable {
 			if cb := c.reference(cfg, loc, "/config", c.missingSeverity()); cb != nil && profile.IsImageConfig(cfg.MediaType) {
-				diffIDs = c.checkImageConfig(ctx, cb, loc, len(layerRaws))
+				diffIDs = c.checkImageConfig(ctx, cb, loc, len(layerRaws), !payloads)
 			}
 		}
 	}
@@ -514,8 +518,9 @@ func (c *checker) markNested(layers []titledLayer) {
 }
 
 // checkImageConfig parses an OCI image config and returns its diff_ids when
-// they can be paired with the layers.
-func (c *checker) checkImageConfig(ctx context.Context, b *blob, loc string, layers int) []digest.Digest {
+// they can be paired with the layers. platform: the config must name an
+// architecture and an os (an image's does; one over payloads need not).
+func (c *checker) checkImageConfig(ctx context.Context, b *blob, loc string, layers int, platform bool) []digest.Digest {
 	data := c.document(ctx, b, loc, "/config")
 	if data == nil {
 		return nil
@@ -525,7 +530,7 @@ func (c *checker) checkImageConfig(ctx context.Context, b *blob, loc string, lay
 		return nil
 	}
 	for _, k := range []string{"architecture", "os"} {
-		if s, ok := asString(obj[k]); !ok || s == "" {
+		if s, ok := asString(obj[k]); platform && (!ok || s == "") {
 			c.add(BadConfig, Error, b.loc, ptr("", k), "an image config needs a non-empty %s", k)
 		}
 	}
@@ -556,6 +561,24 @@ func (c *checker) checkImageConfig(ctx context.Context, b *blob, loc string, lay
 		ids[i] = digest.Digest(s)
 	}
 	return ids
+}
+
+// anyTarLayer reports whether one of layers (descriptors as JSON) has a
+// tar layer media type (profile.TarLayerCompression).
+func anyTarLayer(layers []json.RawMessage) bool {
+	for _, raw := range layers {
+		var d struct {
+			MediaType string `json:"mediaType"`
+		}
+		if json.Unmarshal(raw, &d) == nil {
+			if _, ok := profile.TarLayerCompression(d.MediaType); ok {
+				return true
+			}
+		} else {
+			return true // not a descriptor: judged as the image it claims to be
+		}
+	}
+	return false
 }
 
 // parseSizeAnnotation reads io.ocibundle.content.size: a decimal integer,

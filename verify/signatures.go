@@ -27,7 +27,8 @@ const maxArchiveSignatureBlob = 256 << 10
 // and hashed: SIGNATURE_SEEN without trust for a format, SIGNATURE_VALID or
 // an error with it, and SIGNATURE_MISSING for a bundle no signature of which
 // the given trust accepts. A bundle is an index.json entry the target
-// selects that is a manifest or index and not itself a referrer. An error
+// selects that is a manifest or index, not itself a referrer, and not
+// tagged as a cosign tag-form companion (layout.CosignSubject). An error
 // is operational, or a trust option that cannot be used (signature's
 // ErrBadTrust, wrapped in ErrBadOption).
 func (c *checker) checkSignatures(ctx context.Context, root string) error {
@@ -53,6 +54,9 @@ func (c *checker) checkSignatures(ctx context.Context, root string) error {
 	for _, e := range c.roots {
 		if seen[e.desc.Digest] || !profile.IsDocument(e.desc.MediaType) || referrer[e.desc.Digest] {
 			continue
+		}
+		if _, _, ok := layout.CosignSubject(e.desc.Annotations[ocispec.AnnotationRefName]); ok {
+			continue // cosign's tag form: a signature, attestation or SBOM, not a bundle
 		}
 		seen[e.desc.Digest] = true
 		results, err := signature.Check(ctx, src, e.desc, c.opts.Trust)
