@@ -52,7 +52,7 @@ lint: tools
 # Short fuzz runs of the parsers and of everything that reads hostile input
 # (make test runs each for 10 s; FUZZTIME=5m make fuzz for a longer run).
 FUZZTIME ?= 30s
-FUZZ := layout:FuzzCheckStrictJSON layout:FuzzArchiveReader verify:FuzzVerifyArchive bundle:FuzzImport bundle:FuzzExtractTar layer:FuzzApply
+FUZZ := layout:FuzzCheckStrictJSON layout:FuzzArchiveReader verify:FuzzVerifyArchive bundle:FuzzImport bundle:FuzzExtractTar layer:FuzzApply inventory:FuzzParse
 fuzz:
 	@set -e; for f in $(FUZZ); do \
 		echo "fuzz $${f#*:} ($(FUZZTIME))"; \
