@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
@@ -97,7 +98,7 @@ func report(stdout, stderr io.Writer, err error, asJSON bool) int {
 	if err == nil {
 		return class.Code
 	}
-	fmt.Fprintf(stderr, "ocibundle: %v\n", err)
+	fmt.Fprintf(stderr, "ocibundle: %s\n", display.Line(err.Error()))
 	if asJSON && !errors.Is(err, errShown) {
 		_ = bundle.WriteJSON(stdout, jsonError{Error: jsonErrorBody{
 			Message: err.Error(), ExitCode: class.Code, Class: class.Name,
@@ -338,7 +339,7 @@ func warn(c *cli.Context, warnings []string) {
 		return
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(c.App.ErrWriter, "ocibundle: %s: warning: %s\n", c.Command.Name, w)
+		fmt.Fprintf(c.App.ErrWriter, "ocibundle: %s: warning: %s\n", c.Command.Name, display.Line(w))
 	}
 }
 
@@ -350,7 +351,7 @@ func reportMoves(c *cli.Context, moves []layout.TagMove) {
 		return
 	}
 	for _, m := range moves {
-		fmt.Fprintf(c.App.ErrWriter, "moved %s: %s -> %s\n", m.Tag, m.From, m.To)
+		fmt.Fprintf(c.App.ErrWriter, "moved %s: %s -> %s\n", display.String(m.Tag), m.From, m.To)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
 )
@@ -357,7 +358,7 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 		if e.Referrer {
 			kind = "referrer"
 		}
-		fmt.Fprintf(&b, "%-9s %s %s\n", kind, e.Digest, orDash(strings.Join(e.Tags, ",")))
+		fmt.Fprintf(&b, "%-9s %s %s\n", kind, e.Digest, orDash(strings.Join(display.Strings(e.Tags), ",")))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -367,6 +368,6 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 // merged: status, digest, tag.
 func writeEntries(w io.Writer, entries []ImportedEntry) {
 	for _, e := range entries {
-		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(strings.Join(e.Tags, ",")))
+		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(strings.Join(display.Strings(e.Tags), ",")))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/units"
@@ -108,7 +109,7 @@ func WriteListText(w io.Writer, entries []ListEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tDIGEST\tARTIFACT TYPE\tLAYERS\tSIZE\tCREATED")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(e.Tags, ",")), e.Digest, orDash(e.ArtifactType), e.LayerCount, units.FormatBytes(e.TotalSize), orDash(e.Created))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(display.Strings(e.Tags), ",")), e.Digest, orDash(display.String(e.ArtifactType)), e.LayerCount, units.FormatBytes(e.TotalSize), orDash(e.Created))
 	}
 	return tw.Flush()
 }
@@ -248,18 +249,18 @@ func resolve(ctx context.Context, s string) (*layout.Store, ocispec.Descriptor, 
 // WriteInspectText writes in for people.
 func WriteInspectText(w io.Writer, in Inspection) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "Reference:\t%s\n", in.Reference)
+	fmt.Fprintf(tw, "Reference:\t%s\n", display.String(in.Reference))
 	fmt.Fprintf(tw, "Digest:\t%s\n", in.Digest)
-	fmt.Fprintf(tw, "Media type:\t%s\n", in.MediaType)
-	fmt.Fprintf(tw, "Artifact type:\t%s\n", orDash(in.ArtifactType))
-	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(in.Tags, ", ")))
-	fmt.Fprintf(tw, "Created:\t%s\n", orDash(in.Created))
+	fmt.Fprintf(tw, "Media type:\t%s\n", display.String(in.MediaType))
+	fmt.Fprintf(tw, "Artifact type:\t%s\n", orDash(display.String(in.ArtifactType)))
+	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(display.Strings(in.Tags), ", ")))
+	fmt.Fprintf(tw, "Created:\t%s\n", orDash(display.String(in.Created)))
 	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", units.FormatBytes(in.TotalSize), in.TotalSize)
 	if in.Subject != nil {
 		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
 	}
 	for _, k := range sortedKeys(in.Annotations) {
-		fmt.Fprintf(tw, "Annotation:\t%s=%s\n", k, in.Annotations[k])
+		fmt.Fprintf(tw, "Annotation:\t%s=%s\n", display.String(k), display.String(in.Annotations[k]))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -269,7 +270,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  TITLE\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, l := range in.Layers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(l.Title), l.MediaType, units.FormatBytes(l.Size), l.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(l.Title)), display.String(l.MediaType), units.FormatBytes(l.Size), l.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -279,9 +280,9 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 			if len(keys) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "  %s annotations:\n", orDash(l.Title))
+			fmt.Fprintf(w, "  %s annotations:\n", orDash(display.String(l.Title)))
 			for _, k := range keys {
-				fmt.Fprintf(w, "    %s=%s\n", k, l.Annotations[k])
+				fmt.Fprintf(w, "    %s=%s\n", display.String(k), display.String(l.Annotations[k]))
 			}
 		}
 	}
@@ -290,7 +291,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
 		for _, r := range in.Referrers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), units.FormatBytes(r.Size), r.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(r.ArtifactType)), orDash(display.String(r.Created)), units.FormatBytes(r.Size), r.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -301,7 +302,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PLATFORM\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, m := range in.Manifests {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(m.Platform), m.MediaType, units.FormatBytes(m.Size), m.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(m.Platform)), display.String(m.MediaType), units.FormatBytes(m.Size), m.Digest)
 		}
 		return tw.Flush()
 	}

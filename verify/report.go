@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
 )
@@ -130,7 +131,7 @@ func plural(n int, word string) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Severity.letter(), f.Code, f.where(), f.Message)
+		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Severity.letter(), f.Code, display.Line(f.where()), display.Line(f.Message))
 	}
 	status := "OK"
 	if !r.OK() {
