@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -257,9 +258,7 @@ func newApp() *cli.App {
 		DisableSliceFlagSeparator: true,
 		BashComplete:              completeWith(nil),
 		ExitErrHandler:            func(*cli.Context, error) {}, // main prints and exits
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usagef("%v", err)
-		},
+		OnUsageError:              onUsageError,
 		Flags: []cli.Flag{
 			boolFlag("quiet", "q", "no progress bars, no warnings"),
 			enumFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never", progressModes, parseProgressMode),
@@ -304,6 +303,25 @@ func newApp() *cli.App {
 	}
 	return app
 }
+
+// onUsageError is every command's cli.OnUsageError: a usage error (exit
+// 2) naming the command, and an unknown flag as Go's flag package reports
+// it ("flag provided but not defined: -bogus") spelled as typed:
+// "ls: unknown flag --bogus".
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	msg := goFlagName.ReplaceAllString(err.Error(), "$1--$2")
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag " + name
+	}
+	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		return usagef("%s: %s", c.Command.Name, msg)
+	}
+	return usagef("%s", msg)
+}
+
+// goFlagName is a long flag as Go's flag package writes it in a message
+// ("-json"), to be written as typed ("--json").
+var goFlagName = regexp.MustCompile(`(^|[\s:])-([a-zA-Z][a-zA-Z0-9-]+)`)
 
 func oneArg(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 {
