@@ -56,7 +56,7 @@ func (f Finding) where() string {
 
 // Summary counts what was verified and what was found.
 type Summary struct {
-	Bundles    int   `json:"bundleCount"` // image manifests reached
+	Bundles    int   `json:"bundleCount"` // index.json entries verified (the target's), as ls lists them
 	Blobs      int   `json:"blobs"`       // blobs hashed
 	Bytes      int64 `json:"bytes"`       // bytes hashed
 	Errors     int   `json:"errorCount"`
