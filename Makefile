@@ -60,9 +60,11 @@ fuzz:
 	done
 
 # The issue-6 harness (scripts/bench.sh: BENCH_SIZE=200M for a quick run; it
-# writes BENCHMARKS.md), the Go micro-benchmarks, and push/pull against a registry.
+# writes BENCHMARKS.md), delta bundles (scripts/bench-delta.sh), the Go
+# micro-benchmarks, and push/pull against a registry.
 bench:
 	./scripts/bench.sh
+	./scripts/bench-delta.sh
 	go test -run '^$$' -bench . -benchmem ./compress ./bundle ./layout ./verify
 	./scripts/bench-registry.sh
 

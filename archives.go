@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -92,6 +93,49 @@ func partsSize(parts []bundle.Part) int64 {
 		n += fi.Size()
 	}
 	return n
+}
+
+// openTarget reads the arguments of a command that takes a layout or an
+// archive as verify does (LAYOUT[:TAG|@DIGEST] | ARCHIVE | - | PART... |
+// FILE.sha256): it returns the name to report and, for a split archive or
+// standard input, the reader of the archive (nil: the name is read by path).
+// close releases the parts; it is never nil.
+func openTarget(c *cli.Context, args []string) (name string, r io.Reader, close func(), err error) {
+	name, close = strings.Join(args, " "), func() {}
+	switch {
+	case isSplitArchive(args):
+		parts, _, err := openSplitArchive(c, args)
+		if err != nil {
+			return "", nil, close, err
+		}
+		return name, parts, func() { parts.Close() }, nil
+	case args[0] == "-":
+		r, err := archiveStdin(c, args[0])
+		return name, r, close, err
+	}
+	return name, nil, close, nil
+}
+
+// openBase reads export --since BASE: an inventory file, an archive (its
+// parts' FILE.sha256) or a layout reference (bundle.OpenBase).
+func openBase(c *cli.Context, base string) (bundle.Base, error) {
+	name, r, close, err := openTarget(c, []string{base})
+	if err != nil {
+		return bundle.Base{}, err
+	}
+	defer close()
+	progress, err := newProgress(c)
+	if err != nil {
+		return bundle.Base{}, err
+	}
+	b, err := bundle.OpenBase(c.Context, name, r, progress)
+	if parts, ok := r.(*bundle.PartsReader); ok {
+		err = parts.Explain(err)
+	}
+	if err != nil {
+		return bundle.Base{}, cmdErr(c, fmt.Errorf("--since: %w", err))
+	}
+	return b, nil
 }
 
 // openedSource is a bundle source a reading command opened from its

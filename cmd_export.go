@@ -19,6 +19,7 @@ func exportCommand() *cli.Command {
 		ArgsUsage: "LAYOUT[:TAG|@DIGEST]...",
 		Flags: append([]cli.Flag{
 			stringFlag("output", "o", "", "the archive file to write, or - for standard output"),
+			stringFlag("since", "", "", "write a delta: leave out the blobs BASE holds (an inventory file, an earlier archive or its FILE.sha256, a layout)"),
 			stringFlag("split", "", "", "cut the archive into parts FILE.000, FILE.001, … of at most SIZE (with its unit: 700M, 4.7G, 1GiB) plus FILE.sha256"),
 			boolFlag("json", "", "print the result as JSON"),
 		}, referrerFlags()...),
@@ -49,6 +50,13 @@ func exportAction(c *cli.Context) error {
 		if opts.Split, err = units.ParseBytes(s); err != nil {
 			return usagef("export: --split: %v", err)
 		}
+	}
+	if base := c.String("since"); base != "" {
+		b, err := openBase(c, base)
+		if err != nil {
+			return err
+		}
+		opts.Since = &b
 	}
 	epoch, err := sourceDateEpoch(c)
 	if err != nil {

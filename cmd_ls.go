@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/urfave/cli/v2"
@@ -25,15 +26,26 @@ func lsAction(c *cli.Context) error {
 		return err
 	}
 	entries, err := bundle.ListFrom(c.Context, src.Source)
+	var delta string
+	if err == nil {
+		delta, err = src.DeltaBase(c.Context)
+	}
 	if err = src.done(err); err != nil {
 		return cmdErr(c, err)
 	}
-	result := lsResult{Layout: src.Name, Bundles: entries}
-	return emit(c, c.App.Writer, result, func(w io.Writer) error { return bundle.WriteListText(w, entries) })
+	result := lsResult{Layout: src.Name, Bundles: entries, Delta: delta}
+	return emit(c, c.App.Writer, result, func(w io.Writer) error {
+		if err := bundle.WriteListText(w, entries); err != nil || delta == "" {
+			return err
+		}
+		_, err := fmt.Fprintf(w, "a delta of the base %s: the blobs of that base are left out\n", delta)
+		return err
+	})
 }
 
 // lsResult is ls's JSON (docs/json.md): one object, as every command prints.
 type lsResult struct {
 	Layout  string             `json:"layout"`
 	Bundles []bundle.ListEntry `json:"bundles"`
+	Delta   string             `json:"delta,omitempty"` // the base digest of a delta archive
 }

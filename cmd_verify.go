@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ocibundle/ocibundle/signature"
 	"github.com/ocibundle/ocibundle/verify"
 )
 
@@ -14,15 +15,16 @@ func verifyCommand() *cli.Command {
 		Name:      "verify",
 		Usage:     "audit a layout or archive offline: structure, every blob's size and digest, the graph",
 		ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE | - | FILE.sha256 | PARTS...",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			boolFlag("deep", "", "also decompress every tar layer: uncompressed digests, diff_ids, tar entry safety"),
 			boolFlag("strict", "", "unknown digest algorithms are errors, unreferenced blobs warnings"),
 			stringFlag("digest", "", "", "the bundle must have this manifest digest"),
+			stringFlag("base", "", "", "a layout holding what an archive leaves out (a delta's base): those blobs are checked there"),
 			boolFlag("allow-missing", "", "a referenced blob that is missing is a warning, not an error"),
 			boolFlag("allow-outside-links", "", "with --deep, a symlink that leaves its layer is a warning, not an error"),
 			maxLayerSizeFlag(),
 			jsonFlag(),
-		},
+		}, trustFlags()...),
 		Action: verifyAction,
 	}
 }
@@ -46,7 +48,9 @@ func verifyAction(c *cli.Context) error {
 		Deep:              c.Bool("deep"),
 		AllowOutsideLinks: c.Bool("allow-outside-links"),
 		Digest:            c.String("digest"),
+		Base:              c.String("base"),
 		Progress:          progress,
+		Trust:             trustOf(c),
 	}
 	target := c.Args().First()
 	var rep *verify.Report
@@ -84,4 +88,34 @@ func verifyAction(c *cli.Context) error {
 		return markedError{cmdErr(c, err), errShown}
 	}
 	return cmdErr(c, rep.Err())
+}
+
+// trustFlags are verify's trust options (package signature's Trust): with
+// none, signatures are listed; with trust for a format, its signatures are
+// judged and a bundle needs one the trust accepts.
+func trustFlags() []cli.Flag {
+	return []cli.Flag{
+		stringFlag("trust-policy", "", "", "Notary Project: notation's trust policy FILE (trustpolicy.json)"),
+		stringFlag("trust-store", "", "", "Notary Project: notation's trust store DIR (holding x509/ca/NAME/*.pem)"),
+		stringFlag("scope", "", "", "Notary Project: the registry scope the trust policy is asked for (default: a statement for \"*\")"),
+		sliceFlag("cert", "", "Notary Project: trust signatures whose chain ends in the CA certificates of PEM FILE (repeatable)"),
+		sliceFlag("key", "", "Sigstore: trust signatures made with the public key of PEM FILE (cosign.pub; repeatable)"),
+		stringFlag("trusted-root", "", "", "Sigstore keyless: the trusted_root.json certificates and Rekor entries are checked against, offline"),
+		stringFlag("certificate-identity", "", "", "Sigstore keyless: the identity the signing certificate must name"),
+		stringFlag("certificate-oidc-issuer", "", "", "Sigstore keyless: the OIDC issuer the signing certificate must name"),
+	}
+}
+
+// trustOf reads the trust flags.
+func trustOf(c *cli.Context) signature.Trust {
+	return signature.Trust{
+		TrustPolicy:         c.String("trust-policy"),
+		TrustStore:          c.String("trust-store"),
+		Scope:               c.String("scope"),
+		CACerts:             c.StringSlice("cert"),
+		Keys:                c.StringSlice("key"),
+		TrustedRoot:         c.String("trusted-root"),
+		CertificateIdentity: c.String("certificate-identity"),
+		CertOIDCIssuer:      c.String("certificate-oidc-issuer"),
+	}
 }

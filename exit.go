@@ -10,6 +10,7 @@ import (
 	"github.com/ocibundle/ocibundle/bundle"
 	"github.com/ocibundle/ocibundle/compress"
 	"github.com/ocibundle/ocibundle/glob"
+	"github.com/ocibundle/ocibundle/inventory"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/signature"
@@ -51,8 +52,9 @@ var exitTable = []struct {
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,
-		glob.ErrBadPattern,    // a malformed glob (pack --exclude, extract PATTERN)
-		signature.ErrBadTrust, // a trust option naming a file that cannot be used
+		glob.ErrBadPattern,        // a malformed glob (pack --exclude, extract PATTERN)
+		signature.ErrBadTrust,     // a trust policy, store, key, root or certificate file that cannot be used
+		inventory.ErrBadInventory, // export --since FILE: not an inventory
 		layout.ErrArchiveOrder, layout.ErrReadOnly,
 	}},
 	{classContent, []error{
@@ -71,7 +73,8 @@ var exitTable = []struct {
 		bundle.ErrUnsupported, bundle.ErrCorrupt, bundle.ErrNoPlatform,
 		layout.ErrTagConflict, layout.ErrDuplicateTag, bundle.ErrBadPart, bundle.ErrNoMatch,
 		compress.ErrUnknownMediaType,
-		bundle.ErrDiffer, // diff: 1 when the bundles differ, as diff(1)
+		bundle.ErrDeltaBase, // a delta's left-out blobs are not all in the layout, sound
+		bundle.ErrDiffer,    // diff: 1 when the bundles differ, as diff(1)
 	}},
 	{classOperational, []error{
 		layout.ErrTagNotFound, bundle.ErrNotInRegistry, bundle.ErrUnauthorized,

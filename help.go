@@ -30,10 +30,13 @@ var commandExamples = map[string][]example{
 	},
 	"verify": {
 		{"check a layout offline, decompressing every layer", "ocibundle verify --deep site-a:1.0"},
-		{"check a received archive against the published manifest digest", "ocibundle verify --deep --digest sha256:ea20a3... received.tar"},
+		{"check a received archive against the published digest and its signer's CA", "ocibundle verify --deep --digest sha256:ea20a3... --cert ca.pem received.tar"},
 	},
 	"tag": {
 		{"tag the bundle 1.0 also as stable", "ocibundle tag site-a:1.0 stable"},
+	},
+	"sign": {
+		{"sign the bundle 1.0 as notation does (JWS), reproducibly dated", "SOURCE_DATE_EPOCH=1700000000 ocibundle sign site-a:1.0 --key signer.key --cert signer-chain.pem"},
 	},
 	"untag": {
 		{"remove the tag stable (the manifest stays until gc)", "ocibundle untag site-a:stable"},
@@ -57,6 +60,9 @@ var commandExamples = map[string][]example{
 	"export": {
 		{"one archive of the bundle 1.0", "ocibundle export -o app-1.0.tar site-a:1.0"},
 		{"split into DVD-sized parts, with app-1.0.tar.sha256 naming them", "ocibundle export -o app-1.0.tar --split 4.7GB site-a:1.0"},
+	},
+	"inventory": {
+		{"at the site: record what the layout holds, for the sender's export --since", "ocibundle inventory -o site.inventory site"},
 	},
 	"import": {
 		{"import a received archive (treated as hostile) into the layout site", "ocibundle import -o site received.tar"},

@@ -66,9 +66,9 @@ func TestCompletions(t *testing.T) {
 		words string // | separates words, so that the last can be empty
 		want  string
 	}{
-		{"", "pack ls inspect verify tag untag gc extract files diff export import push pull version completion"},
+		{"", "pack ls inspect verify tag sign untag gc extract files diff export import inventory push pull version completion"},
 		{"p", "pack push pull"},
-		{"-q|", "pack ls inspect verify tag untag gc extract files diff export import push pull version completion"},
+		{"-q|", "pack ls inspect verify tag sign untag gc extract files diff export import inventory push pull version completion"},
 		{"--progress|", "auto always never"},
 		{"--progress|a", "auto always"},
 		{"--progress=n", "--progress=never"},

@@ -30,6 +30,11 @@ func verifyGraph(ctx context.Context, store *layout.Store, index []byte, hashed 
 	if err != nil {
 		return nil, err
 	}
+	return judgeGraph(rep)
+}
+
+// judgeGraph is verifyGraph's verdict on a report of verify.VerifyGraph.
+func judgeGraph(rep *verify.Report) ([]string, error) {
 	var warnings, errs []string
 	for _, f := range rep.Findings {
 		msg := fmt.Sprintf("%s: %s (%s)", findingWhere(f), f.Message, f.Code)

@@ -79,3 +79,12 @@ func (e *ReferrersError) Error() string {
 }
 
 func (e *ReferrersError) Unwrap() error { return e.Err }
+
+// Sentinel errors of delta archives (export --since).
+var (
+	// ErrDeltaBase: a delta archive (profile.AnnotationDeltaBase) is read
+	// where the blobs it leaves out are not all there and sound: missing
+	// from the layout it is imported into, of another size, or not hashing
+	// to their digests. Nothing is merged.
+	ErrDeltaBase = errors.New("blobs of the delta's base missing or damaged")
+)

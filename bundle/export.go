@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/ocibundle/ocibundle/atomicfile"
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
 )
 
@@ -30,7 +32,13 @@ type ExportOptions struct {
 	ModTime time.Time
 	// Split, when above zero, cuts the archive ExportFile writes into parts
 	// of at most Split bytes (FILE.000, FILE.001, …) plus FILE.sha256.
-	Split    int64
+	Split int64
+	// Since, when set, makes the archive a delta of that base (export
+	// --since): blobs the base's inventory lists with their digest and
+	// size are left out, but for indexes, manifests and configs, which
+	// always travel; index.json names the base's digest
+	// (profile.AnnotationDeltaBase).
+	Since    *Base
 	Progress progress.Progress
 }
 
@@ -44,6 +52,15 @@ type ExportResult struct {
 	// describe theirs.
 	Referrers []Referrer `json:"referrers"`
 	Warnings  []string   `json:"warnings"` // verify's warnings about what was exported
+	// Delta is set for a delta archive (ExportOptions.Since).
+	Delta *Delta `json:"delta,omitempty"`
+}
+
+// Delta describes what a delta archive leaves out.
+type Delta struct {
+	Base        digest.Digest `json:"base"`        // the base inventory's digest
+	LeftOut     int           `json:"leftOut"`     // blobs left out
+	LeftOutSize int64         `json:"leftOutSize"` // their bytes
 }
 
 // Archive describes an archive written or read (docs/json.md).
@@ -77,6 +94,7 @@ type exportPlan struct {
 	blobs     []ocispec.Descriptor
 	bundles   []ExportedBundle
 	referrers []Referrer
+	delta     *Delta
 	warnings  []string // verifyGraph's
 	total     int64    // the archive's size in bytes
 	release   func()   // releases the blob lock
@@ -103,7 +121,7 @@ type exportPlan struct {
 // naming it, after w has received part of the archive but never its
 // end-of-archive marker. Export does not close w.
 func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions) (ExportResult, error) {
-	plan, err := planExport(ctx, refs, opts.NoReferrers)
+	plan, err := planExport(ctx, refs, opts.NoReferrers, opts.Since)
 	if err != nil {
 		return ExportResult{}, err
 	}
@@ -123,6 +141,7 @@ func Export(ctx context.Context, w io.Writer, refs []string, opts ExportOptions)
 		Bundles:   plan.bundles,
 		Referrers: plan.referrers,
 		Warnings:  plan.warnings,
+		Delta:     plan.delta,
 	}, nil
 }
 
@@ -172,8 +191,8 @@ func ExportFile(ctx context.Context, file string, refs []string, opts ExportOpti
 }
 
 // planExport resolves refs, selects the index.json entries and the
-// referrers, and walks the graph.
-func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *exportPlan, err error) {
+// referrers, walks the graph, and leaves out what since has (when not nil).
+func planExport(ctx context.Context, refs []string, noReferrers bool, since *Base) (_ *exportPlan, err error) {
 	parsed, err := parseExportRefs(refs)
 	if err != nil {
 		return nil, err
@@ -218,13 +237,17 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 		}
 	}
 	plan.blobs = g.order
+	if since != nil {
+		plan.leaveOut(&out, since, g.configs)
+	}
 	if plan.index, err = json.Marshal(out); err != nil {
 		return nil, err
 	}
 	// What goes out is checked as what comes in; writeArchive hashes
-	// every blob as it copies it and fails on a mismatch.
+	// every blob as it copies it and fails on a mismatch. A blob a delta
+	// leaves out is the importer's to hash, in its own layout.
 	hashed := map[digest.Digest]bool{}
-	for _, d := range plan.blobs {
+	for _, d := range g.order {
 		hashed[d.Digest] = true
 	}
 	warnings, err := verifyGraph(ctx, store, plan.index, hashed)
@@ -234,6 +257,32 @@ func planExport(ctx context.Context, refs []string, noReferrers bool) (_ *export
 	plan.warnings = append(plan.warnings, warnings...)
 	plan.total = archiveSize(int64(len(plan.index)), plan.blobs)
 	return plan, nil
+}
+
+// leaveOut makes the plan a delta of base: it drops from plan.blobs every
+// blob base has (digest and size) but indexes, manifests and configs (the
+// manifests' configs), and names base's digest in out's annotations (a
+// copy: the layout's map is not changed). The documents and configs are
+// small, and with them the delta alone can be listed, inspected and
+// verified (diff_ids included) where its base is not.
+func (plan *exportPlan) leaveOut(out *ocispec.Index, base *Base, configs map[digest.Digest]bool) {
+	plan.delta = &Delta{Base: base.Digest}
+	kept := plan.blobs[:0:0]
+	for _, d := range plan.blobs {
+		if !profile.IsDocument(d.MediaType) && !configs[d.Digest] && base.Inventory.Has(d) {
+			plan.delta.LeftOut++
+			plan.delta.LeftOutSize += d.Size
+			continue
+		}
+		kept = append(kept, d)
+	}
+	plan.blobs = kept
+	annotations := maps.Clone(out.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[profile.AnnotationDeltaBase] = base.Digest.String()
+	out.Annotations = annotations
 }
 
 // parseExportRefs parses refs, which must be at least one and all name the
@@ -464,11 +513,13 @@ type graphWalk struct {
 	walker *layout.Walker
 	order  []ocispec.Descriptor
 	docs   []ocispec.Descriptor
-	found  *layout.ReferrerSet // index.json's referrers, once referrers has run
+	// configs are the blobs manifests walked name as their config.
+	configs map[digest.Digest]bool
+	found   *layout.ReferrerSet // index.json's referrers, once referrers has run
 }
 
 func newGraphWalk(store *layout.Store) *graphWalk {
-	return &graphWalk{store: store, walker: store.NewWalker(layout.WalkOptions{Exists: true})}
+	return &graphWalk{store: store, walker: store.NewWalker(layout.WalkOptions{Exists: true}), configs: map[digest.Digest]bool{}}
 }
 
 // walk adds the graph under desc. Documents are read verified and parsed
@@ -488,6 +539,9 @@ func (g *graphWalk) take(ctx context.Context, desc ocispec.Descriptor) ([]ocispe
 		g.order = append(g.order, d)
 		if doc != nil {
 			g.docs = append(g.docs, d)
+			if doc.Config != nil {
+				g.configs[doc.Config.Digest] = true
+			}
 		}
 		return nil
 	})

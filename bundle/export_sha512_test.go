@@ -41,7 +41,7 @@ func layoutWith(t *testing.T, parent string, put func(s *layout.Store) ocispec.D
 
 // plannedSize is the size export announces (its progress total).
 func plannedSize(t *testing.T, ref string) int64 {
-	plan, err := planExport(ctx, []string{ref}, false)
+	plan, err := planExport(ctx, []string{ref}, false, nil)
 	must(t, err)
 	plan.release()
 	return plan.total

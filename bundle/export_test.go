@@ -96,7 +96,7 @@ func TestExportDeterministicAndHeaders(t *testing.T) {
 	if len(r1.Bundles) != 1 || r1.Bundles[0].Digest != res.Digest || strings.Join(r1.Bundles[0].Tags, ",") != "v1" {
 		t.Errorf("Export().Bundles = %+v, want v1 %s", r1.Bundles, res.Digest)
 	}
-	plan, err := planExport(ctx, []string{a}, false)
+	plan, err := planExport(ctx, []string{a}, false, nil)
 	must(t, err)
 	plan.release()
 	if plan.total != int64(len(one)) {

@@ -180,8 +180,15 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	return ExtractFrom(ctx, src, dir, opts)
 }
 
-// ExtractFrom is Extract of an open source (Open, OpenStream).
+// ExtractFrom is Extract of an open source (Open, OpenStream). A delta
+// archive whose left-out blobs are needed fails with ErrDeltaBase naming
+// its base.
 func ExtractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptions) (ExtractResult, error) {
+	res, err := extractFrom(ctx, src, dir, opts)
+	return res, src.explainDelta(ctx, err)
+}
+
+func extractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptions) (ExtractResult, error) {
 	if dir == "" {
 		return ExtractResult{}, fmt.Errorf("%w: no output directory", ErrBadInput)
 	}

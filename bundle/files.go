@@ -78,8 +78,15 @@ func Files(ctx context.Context, ref string, opts FilesOptions) (FilesResult, err
 	return FilesFrom(ctx, src, opts)
 }
 
-// FilesFrom is Files of an open source (Open, OpenStream).
+// FilesFrom is Files of an open source (Open, OpenStream). A delta
+// archive whose left-out blobs are needed fails with ErrDeltaBase naming
+// its base.
 func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
+	res, err := filesFrom(ctx, src, opts)
+	return res, src.explainDelta(ctx, err)
+}
+
+func filesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
 	platform, err := ParsePlatform(opts.Platform)
 	if err != nil {
 		return FilesResult{}, fmt.Errorf("--platform %w", err)

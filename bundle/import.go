@@ -16,7 +16,9 @@ import (
 	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
+	"github.com/ocibundle/ocibundle/verify"
 )
 
 // ImportOptions are the knobs of Import.
@@ -39,8 +41,11 @@ type ImportResult struct {
 	Written int             `json:"written"` // blobs newly written to the layout
 	Entries []ImportedEntry `json:"bundles"`
 	// Moved lists the tags Force moved from another manifest (the tag rule).
-	Moved    []layout.TagMove `json:"moved"`
-	Warnings []string         `json:"warnings"`
+	Moved []layout.TagMove `json:"moved"`
+	// Delta is the base digest a delta archive names (the blobs it left
+	// out were found in the layout and re-hashed), or "".
+	Delta    string   `json:"delta,omitempty"`
+	Warnings []string `json:"warnings"`
 }
 
 // ImportedEntry is one index.json entry of the archive (or of a pull) and
@@ -74,7 +79,9 @@ type ImportedEntry = layout.MergedEntry
 // (gc removes them, a re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
 // ErrSizeMismatch for a blob whose bytes do not match its name,
-// layout.ErrBlobNotFound for an incomplete graph, verify.ErrFailed for a
+// layout.ErrBlobNotFound for an incomplete graph, ErrDeltaBase for a delta
+// whose left-out blobs the layout does not hold sound (each named; this is
+// checked before the graph's other rules), verify.ErrFailed for a
 // graph verify rejects, layout.ErrTagConflict; anything else is operational.
 func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (res ImportResult, err error) {
 	res = ImportResult{Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Warnings: []string{}}
@@ -114,10 +121,30 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	if err := im.open(ctx); err != nil {
 		return res, err
 	}
+	base := idx.Annotations[profile.AnnotationDeltaBase]
+	var graph *verify.Report // the delta's graph, verified once
+	if base != "" {
+		// A delta: what it leaves out must be here and sound, each blob
+		// named; the layout's index.json does not keep the mark, so that it
+		// is what a full archive gives.
+		res.Delta = base
+		if graph, err = checkDeltaBase(ctx, im.store, indexDoc, im.received, im.written, base); err != nil {
+			return res, err
+		}
+		delete(idx.Annotations, profile.AnnotationDeltaBase)
+		if len(idx.Annotations) == 0 {
+			idx.Annotations = nil
+		}
+	}
 	if err := checkGraphWhole(ctx, im.store, idx); err != nil {
 		return res, err
 	}
-	warnings, err := verifyGraph(ctx, im.store, indexDoc, im.written)
+	var warnings []string
+	if graph != nil {
+		warnings, err = judgeGraph(graph)
+	} else {
+		warnings, err = verifyGraph(ctx, im.store, indexDoc, im.written)
+	}
 	res.Warnings = append(res.Warnings, warnings...)
 	if err != nil {
 		return res, err
@@ -223,6 +250,41 @@ func checkGraphWhole(ctx context.Context, store *layout.Store, idx ocispec.Index
 	return nil
 }
 
+// checkDeltaBase checks, before anything is merged, that every blob of the
+// graph index (the delta's index.json) the archive did not carry (not in
+// received) is in store, a regular file of its size that hashes to its
+// digest: verify.VerifyGraph re-hashes them (blobs in written were hashed
+// as they were committed). Otherwise it fails with ErrDeltaBase naming the
+// base and each blob that is missing or damaged. It returns the report,
+// which is verifyGraph's (judgeGraph). It only reads.
+func checkDeltaBase(ctx context.Context, store *layout.Store, index []byte, received, written map[digest.Digest]bool, base string) (*verify.Report, error) {
+	rep, err := verify.VerifyGraph(ctx, store.Root(), index, "graph", verify.Options{Hashed: written})
+	if err != nil {
+		return nil, err
+	}
+	carried := map[string]bool{}
+	for d := range received {
+		p, _ := layout.BlobPath(d) // validated by the archive reader
+		carried[p] = true
+	}
+	var bad []string
+	for _, f := range rep.Findings {
+		if f.Severity != verify.Error || carried[f.Location] {
+			continue
+		}
+		switch f.Code {
+		case verify.BlobMissing:
+			bad = append(bad, f.Location+": missing")
+		case verify.SizeMismatch, verify.DigestMismatch, verify.NotRegularFile:
+			bad = append(bad, fmt.Sprintf("%s: %s", f.Location, f.Message))
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%w: a delta of the base %s, which this layout does not hold whole: %s", ErrDeltaBase, base, strings.Join(bad, "; "))
+	}
+	return rep, nil
+}
+
 // importer holds the layout an import writes to, opened or created on
 // first need, and the blob lock that keeps gc off its blobs.
 type importer struct {
@@ -230,6 +292,8 @@ type importer struct {
 	store   *layout.Store
 	release func()
 	written map[digest.Digest]bool // blobs this import hashed and committed
+	// received are the blobs the archive held (hashed as they passed).
+	received map[digest.Digest]bool
 }
 
 func (im *importer) open(ctx context.Context) error {
@@ -264,6 +328,10 @@ func (im *importer) blob(ctx context.Context, ar *layout.ArchiveReader, m layout
 		return false, err
 	}
 	desc := ocispec.Descriptor{MediaType: "application/octet-stream", Digest: m.Digest, Size: m.Size}
+	if im.received == nil {
+		im.received = map[digest.Digest]bool{}
+	}
+	im.received[m.Digest] = true
 	ok, err := im.store.Exists(ctx, desc)
 	if err != nil {
 		return false, fmt.Errorf("%s: in the layout: %w", m.Name, err)
@@ -335,6 +403,9 @@ func WriteImportText(w io.Writer, res ImportResult) error {
 	var b bytes.Buffer
 	writeEntries(&b, res.Entries)
 	fmt.Fprintf(&b, "imported %s: %d blobs (%d written), archive %s, %d bytes\n", res.Layout, res.Blobs, res.Written, res.Archive.Digest, res.Archive.Size)
+	if res.Delta != "" {
+		fmt.Fprintf(&b, "delta of the base %s: every blob it left out is in the layout and verified\n", res.Delta)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -353,6 +424,9 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 		name = "-"
 	}
 	fmt.Fprintf(&b, "archive   %s %d %s\n", res.Archive.Digest, res.Archive.Size, name)
+	if res.Delta != nil {
+		fmt.Fprintf(&b, "delta     base %s: %d blobs (%d bytes) left out\n", res.Delta.Base, res.Delta.LeftOut, res.Delta.LeftOutSize)
+	}
 	for _, e := range res.Bundles {
 		kind := "bundle"
 		if e.Referrer {

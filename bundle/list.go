@@ -16,6 +16,7 @@ import (
 	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
+	"github.com/ocibundle/ocibundle/signature"
 	"github.com/ocibundle/ocibundle/units"
 )
 
@@ -132,7 +133,45 @@ type Inspection struct {
 	// one or a manifest of its graph (signatures, SBOMs), and theirs in
 	// turn: what export and push carry with it (layout.Store.Referrers).
 	Referrers []Referrer `json:"referrers"`
-	TotalSize int64      `json:"totalSize"`
+	// Signatures are the signatures of this bundle among its referrers,
+	// in every format package signature knows, listed unjudged (verify
+	// with trust judges them).
+	Signatures []SignatureInfo `json:"signatures"`
+	TotalSize  int64           `json:"totalSize"`
+	// Delta is the base digest of a delta archive (Source.DeltaBase): the
+	// blobs it leaves out are not in it.
+	Delta string `json:"delta,omitempty"`
+}
+
+// SignatureInfo is one signature of an inspected bundle.
+type SignatureInfo struct {
+	Digest   digest.Digest `json:"digest"`   // the signature manifest
+	Format   string        `json:"format"`   // "notation" or "sigstore"
+	Envelope string        `json:"envelope"` // "jws", "cose", …
+	Signer   string        `json:"signer,omitempty"`
+	// Problem says why the signature cannot be read, when it cannot.
+	Problem string `json:"problem,omitempty"`
+}
+
+// signaturesOf lists the signatures of subject in store, unjudged.
+func signaturesOf(ctx context.Context, store *layout.Store, subject ocispec.Descriptor) ([]SignatureInfo, error) {
+	src, err := signature.NewLayoutSource(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	results, err := signature.Check(ctx, src, subject, signature.Trust{})
+	if err != nil {
+		return nil, err
+	}
+	out := []SignatureInfo{}
+	for _, r := range results {
+		si := SignatureInfo{Digest: r.Signature.Digest, Format: r.Format, Envelope: r.Envelope, Signer: r.Signer}
+		if r.Err != nil {
+			si.Problem = r.Err.Error()
+		}
+		out = append(out, si)
+	}
+	return out, nil
 }
 
 // LayerInfo is one descriptor of an inspected bundle.
@@ -169,6 +208,9 @@ func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 		return Inspection{}, err
 	}
 	in := Inspection{Reference: ref, Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size, Tags: []string{}, Layers: []LayerInfo{}, Manifests: []LayerInfo{}}
+	if in.Delta, err = src.DeltaBase(ctx); err != nil {
+		return Inspection{}, err
+	}
 	for _, m := range idx.Manifests {
 		if tag, ok := m.Annotations[ocispec.AnnotationRefName]; ok && m.Digest == desc.Digest {
 			in.Tags = append(in.Tags, tag)
@@ -179,7 +221,10 @@ func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 		return Inspection{}, err
 	}
 	in.TotalSize = g.size
-	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc); err != nil {
+	if in.Referrers, err = referrersOf(ctx, store, idx.Manifests, desc, in.Delta == ""); err != nil {
+		return Inspection{}, err
+	}
+	if in.Signatures, err = signaturesOf(ctx, store, desc); err != nil {
 		return Inspection{}, err
 	}
 	switch {
@@ -211,8 +256,13 @@ func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 // referrersOf describes the referrers that entries (index.json's) name of
 // subject or of any manifest of its graph, and theirs in turn: what export
 // and push carry with subject (graphWalk.referrers, the same collection).
-func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor) ([]Referrer, error) {
+// Unless whole (a delta archive lacks its base's blobs), only documents
+// need to be present.
+func referrersOf(ctx context.Context, store *layout.Store, entries []ocispec.Descriptor, subject ocispec.Descriptor, whole bool) ([]Referrer, error) {
 	g := newGraphWalk(store)
+	if !whole {
+		g.walker = store.NewWalker(layout.WalkOptions{})
+	}
 	if err := g.walk(ctx, subject); err != nil {
 		return nil, err
 	}
@@ -256,6 +306,9 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(display.Strings(in.Tags), ", ")))
 	fmt.Fprintf(tw, "Created:\t%s\n", orDash(display.String(in.Created)))
 	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", units.FormatBytes(in.TotalSize), in.TotalSize)
+	if in.Delta != "" {
+		fmt.Fprintf(tw, "Delta of:\t%s (the blobs of that base are left out)\n", in.Delta)
+	}
 	if in.Subject != nil {
 		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
 	}
@@ -292,6 +345,21 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
 		for _, r := range in.Referrers {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(r.ArtifactType)), orDash(display.String(r.Created)), units.FormatBytes(r.Size), r.Digest)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(in.Signatures) > 0 {
+		fmt.Fprintf(w, "\nSignatures (not judged: verify with trust does that):\n")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  FORMAT\tENVELOPE\tSIGNER\tDIGEST")
+		for _, s := range in.Signatures {
+			signer := orDash(s.Signer)
+			if s.Problem != "" {
+				signer = s.Problem
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Format, orDash(s.Envelope), signer, s.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/layout"
+	"github.com/ocibundle/ocibundle/profile"
 )
 
 // Source is what a reference names, opened for reading: a layout, or an
@@ -100,4 +102,33 @@ func (s *Source) resolve(ctx context.Context) (ocispec.Descriptor, error) {
 		return ocispec.Descriptor{}, fmt.Errorf("%s: %w: %d bundles, name one as LAYOUT:TAG or LAYOUT@DIGEST", s.Name, ErrAmbiguous, len(idx.Manifests))
 	}
 	return idx.Manifests[0], nil
+}
+
+// DeltaBase returns the base digest the archive's index.json names
+// (profile.AnnotationDeltaBase): the archive is a delta that leaves out the
+// blobs of that base. It is "" for a full archive and for a layout (a
+// layout holds its blobs, whatever its index.json says). Errors are
+// ReadIndex's.
+func (s *Source) DeltaBase(ctx context.Context) (string, error) {
+	if !s.Store.IsArchive() {
+		return "", nil
+	}
+	idx, err := s.Store.ReadIndex(ctx)
+	if err != nil {
+		return "", err
+	}
+	return idx.Annotations[profile.AnnotationDeltaBase], nil
+}
+
+// explainDelta turns err, when it is a blob missing from a delta archive,
+// into ErrDeltaBase naming the base the archive needs (extract and files
+// need a full archive, or the delta imported where its base is).
+func (s *Source) explainDelta(ctx context.Context, err error) error {
+	if !errors.Is(err, layout.ErrBlobNotFound) {
+		return err
+	}
+	if base, _ := s.DeltaBase(ctx); base != "" {
+		return fmt.Errorf("%w: %s is a delta of the base %s: import it into the layout that holds the base, or use a full archive: %w", ErrDeltaBase, s.Name, base, err)
+	}
+	return err
 }

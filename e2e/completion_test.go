@@ -21,7 +21,7 @@ func shellPATH() []string {
 // shell must offer: a command name, an enumerated flag value (after the
 // flag, and in --flag=VALUE), a flag name, the shells of completion.
 var completionCases = []struct{ line, want string }{
-	{"ocibundle ", "pack ls inspect verify tag untag gc extract files diff export import push pull version completion"},
+	{"ocibundle ", "pack ls inspect verify tag sign untag gc extract files diff export import inventory push pull version completion"},
 	{"ocibundle ver", "verify version"},
 	{"ocibundle pack -c ", "zstd gzip none"},
 	{"ocibundle pack dist -o L --level b", "better best"},

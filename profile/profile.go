@@ -13,6 +13,12 @@ const (
 	AnnotationContentSize = "io.ocibundle.content.size"
 	// AnnotationContentFiles is the number of regular files in a layer.
 	AnnotationContentFiles = "io.ocibundle.content.files"
+	// AnnotationDeltaBase, on an archive's index.json, says that the
+	// archive is a delta (export --since): it leaves out the blobs of the
+	// base whose inventory has this digest (sha256 of the inventory file's
+	// bytes), which the importing layout must already hold. Import removes
+	// it before the merge.
+	AnnotationDeltaBase = "io.ocibundle.delta.base"
 	// AnnotationORASDigest and AnnotationORASUnpack are ORAS's keys for a
 	// directory layer: with them `oras pull` unpacks a gzip tar layer into a
 	// directory named by the title.

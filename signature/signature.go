@@ -45,6 +45,10 @@ type Trust struct {
 	// files of CA certificates signatures must chain to.
 	TrustPolicy, TrustStore string
 	CACerts                 []string
+	// Scope is the registry scope ("registry.example/repo") the trust
+	// policy's statements are matched against, as notation verify
+	// --oci-layout --scope takes it; "" asks for a statement of scope "*".
+	Scope string
 	// Sigstore: PEM public keys of key-pair signatures (cosign.pub), or a
 	// trusted_root.json with the identity and OIDC issuer a keyless
 	// certificate must name (its Rekor entries checked offline against it).
@@ -112,6 +116,7 @@ func Check(ctx context.Context, src Source, subject ocispec.Descriptor, trust Tr
 		if err != nil {
 			return nil, err
 		}
+		sort.SliceStable(rs, func(i, j int) bool { return rs[i].Signature.Digest < rs[j].Signature.Digest })
 		all = append(all, rs...)
 	}
 	return all, nil

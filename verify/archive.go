@@ -50,7 +50,7 @@ type archiveRead struct {
 // checked. Blobs are hashed as they pass; only JSON documents are kept.
 // Only an error reading r is returned.
 func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Reference) error {
-	c.src = archiveSource{}
+	c.src, c.archive = archiveSource{}, true
 	in := countio.NewReader(r, countio.WithContext(ctx))
 	a := &archiveRead{
 		ar:         layout.NewArchiveReader(in),
@@ -100,13 +100,23 @@ func (c *checker) verifyArchive(ctx context.Context, r io.Reader, ref layout.Ref
 	if err := c.checkLayoutFile(a.layoutFile); err != nil {
 		return err
 	}
+	if c.opts.Base != "" {
+		// Every member is among c.blobs: what the archive leaves out is
+		// looked up in the base, and hashed there below.
+		c.src = &dirSource{root: c.opts.Base, c: c}
+	}
 	if err := c.checkGraph(ctx, a.indexFile, ref); err != nil {
 		return err
 	}
 	if c.whole {
 		c.reportUnreferenced()
 	}
-	return nil
+	if c.opts.Base != "" {
+		if err := c.hashAll(ctx, c.opts.Base); err != nil {
+			return err
+		}
+	}
+	return c.checkSignatures(ctx, "")
 }
 
 // archiveMember takes in one member the reader accepted. An error is one of
@@ -173,6 +183,9 @@ func (c *checker) archiveBlob(ctx context.Context, a *archiveRead, m layout.Arch
 	keep := captureNone
 	if m.Size <= layout.MaxDocumentSize {
 		keep = captureJSON
+		if !c.opts.Trust.IsZero() && m.Size <= maxArchiveSignatureBlob {
+			keep = captureSmall // it may be a signature's blob
+		}
 		if m.Size > a.budget {
 			keep, b.overBudget = captureNone, true
 		}

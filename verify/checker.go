@@ -39,6 +39,9 @@ type blob struct {
 	referenced   bool
 	visited      bool   // its document rules have been checked
 	docMediaType string // the document's own mediaType, once parsed
+	// mediaType is the least (in byte order) of the media types the
+	// descriptors naming it give, for Report.Held.
+	mediaType    string
 	deepReported bool
 	overBudget   bool // an archive member not kept: the documents' budget was spent
 }
@@ -77,16 +80,25 @@ type checker struct {
 	mu    sync.Mutex // guards rep.Findings and rep.Summary during hashing
 	blobs map[digest.Digest]*blob
 	// tags maps each index.json tag to its digest and the entry's pointer.
-	tags     map[string]tagEntry
-	layers   []layerRef
-	whole    bool // the target is the whole layout: hygiene checks apply
-	progress progress.Progress
+	tags   map[string]tagEntry
+	layers []layerRef
+	// entries are index.json's manifests entries, roots those the target
+	// selects (checkGraph): the bundles whose signatures are checked.
+	entries, roots []rootEntry
+	whole          bool // the target is the whole layout: hygiene checks apply
+	progress       progress.Progress
 	// incomplete is set when a document of the graph could not be read, so
 	// that "unreferenced" can only mean "not referenced by what was read".
 	incomplete bool
 	// fatal is an operational error met where findings are made; Verify
 	// returns it.
 	fatal error
+	// deltaBase is the base digest an archive's index.json names
+	// (profile.AnnotationDeltaBase): the archive is a delta, and the blobs
+	// it leaves out are the base's. It is never set for a layout directory,
+	// which must hold its blobs.
+	deltaBase string
+	archive   bool // the target is an archive
 }
 
 type tagEntry struct {
@@ -140,7 +152,16 @@ func (c *checker) blob(d digest.Digest) *blob {
 func (c *checker) reference(desc ocispec.Descriptor, loc, ptr string, missing Severity) *blob {
 	b := c.blob(desc.Digest)
 	b.referenced = true
+	if b.mediaType == "" || (desc.MediaType != "" && desc.MediaType < b.mediaType) {
+		b.mediaType = desc.MediaType
+	}
 	switch {
+	case !b.exists && c.archive && c.opts.Base != "":
+		c.add(BlobMissing, missing, b.loc, "", "%s is missing from the archive and from the base %s (referenced by %s#%s)", desc.Digest, c.opts.Base, loc, ptr)
+		return nil
+	case !b.exists && c.deltaBase != "":
+		c.add(BaseBlob, Info, b.loc, "", "%s is left out of this delta: expected from the base %s (referenced by %s#%s)", desc.Digest, c.deltaBase, loc, ptr)
+		return nil
 	case !b.exists:
 		c.add(BlobMissing, missing, b.loc, "", "%s is missing (referenced by %s#%s)", desc.Digest, loc, ptr)
 		return nil

@@ -65,6 +65,7 @@ const (
 	UnreferencedBlob Code = "UNREFERENCED_BLOB" // a blob nothing references (gc removes it)
 	IngestLeftover   Code = "INGEST_LEFTOVER"   // a temporary file under ingest/ (gc removes it)
 	SubjectMissing   Code = "SUBJECT_MISSING"   // a referrer's subject is not in the layout
+	BaseBlob         Code = "BASE_BLOB"         // a blob a delta archive leaves out: expected from its base (info)
 )
 
 // Archives.
@@ -94,6 +95,19 @@ const (
 	// Portability warnings: extract on Windows or macOS refuses these names.
 	TarNameUnportable Code = "TAR_NAME_UNPORTABLE" // a name Windows or macOS cannot hold: a device name (CON, nul.txt, COM1…), a character Windows forbids (<>:"|?* or a control character), a trailing dot or space, not UTF-8
 	TarNameCollision  Code = "TAR_NAME_COLLISION"  // two names that are one file on Windows or macOS: they differ only in case or in Unicode normalization (in a layer, across an image's layers, or between an artifact's titles)
+)
+
+// Signatures (package signature judges them; verify reports them). The
+// errors are errors only when trust was given (--cert, --trust-policy,
+// --key, --trusted-root…); without trust a signature is listed, never judged.
+const (
+	SignatureValid     Code = "SIGNATURE_VALID"     // info: a signature the given trust accepts, naming signer and envelope
+	SignatureSeen      Code = "SIGNATURE_SEEN"      // info: a signature of a bundle, listed without trust for its format
+	SignatureInvalid   Code = "SIGNATURE_INVALID"   // a signature that does not match its bundle, or broken, or unreadable
+	SignatureUntrusted Code = "SIGNATURE_UNTRUSTED" // a valid signature no given root, key or policy accepts
+	SignatureExpired   Code = "SIGNATURE_EXPIRED"   // a signature whose certificate or validity has expired
+	SignatureIdentity  Code = "SIGNATURE_IDENTITY"  // keyless: a certificate of another identity or OIDC issuer
+	SignatureMissing   Code = "SIGNATURE_MISSING"   // trust was given and no signature of the bundle satisfies it
 )
 
 // Pins.

@@ -127,7 +127,10 @@ func (c *checker) verifyDir(ctx context.Context, ref layout.Reference) error {
 	if c.fatal != nil {
 		return c.fatal
 	}
-	return c.hashAll(ctx, root)
+	if err := c.hashAll(ctx, root); err != nil {
+		return err
+	}
+	return c.checkSignatures(ctx, root)
 }
 
 // topFile is oci-layout or index.json as read from the target.

@@ -256,6 +256,10 @@ func (c *checker) checkRootIndex(loc string, data []byte) []rootEntry {
 	c.checkSchemaVersion(loc, obj)
 	c.checkDocMediaType(loc, obj, ocispec.MediaTypeImageIndex, BadMediaType)
 	raws := c.checkIndexFields(loc, obj)
+	var annotations map[string]string
+	if c.archive && json.Unmarshal(obj["annotations"], &annotations) == nil { // checked by checkIndexFields
+		c.deltaBase = annotations[profile.AnnotationDeltaBase]
+	}
 	var entries []rootEntry
 	for i, raw := range raws {
 		p := ptr("/manifests", i)

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
@@ -72,6 +76,14 @@ type Report struct {
 	Target   string
 	Findings []Finding
 	Summary  Summary
+	// Held and Tags are filled when Options.Inventory is set. Held lists,
+	// sorted by digest, every blob the graph references that was present,
+	// regular, of its descriptors' size and hashed to its digest, with no
+	// error finding at its location, each once with the least of the media
+	// types its descriptors give. Tags maps each index.json tag to its
+	// digest (the first entry's, for a tag entries repeat).
+	Held     []ocispec.Descriptor
+	Tags     map[string]digest.Digest
 	duration time.Duration
 }
 
@@ -204,4 +216,26 @@ func (r *Report) finish(d time.Duration) {
 	}
 	r.duration = d
 	r.Summary.DurationMS = d.Milliseconds()
+}
+
+// inventory fills c.rep.Held and c.rep.Tags (Options.Inventory), once every
+// finding is made.
+func (c *checker) inventory() {
+	bad := map[string]bool{}
+	for _, f := range c.rep.Findings {
+		if f.Severity == Error {
+			bad[f.Location] = true
+		}
+	}
+	c.rep.Held = []ocispec.Descriptor{}
+	for _, b := range c.blobs {
+		if b.referenced && b.exists && b.regular && b.hashed && b.sum == b.digest && !bad[b.loc] {
+			c.rep.Held = append(c.rep.Held, ocispec.Descriptor{MediaType: b.mediaType, Digest: b.digest, Size: b.size})
+		}
+	}
+	slices.SortFunc(c.rep.Held, func(a, b ocispec.Descriptor) int { return strings.Compare(string(a.Digest), string(b.Digest)) })
+	c.rep.Tags = map[string]digest.Digest{}
+	for tag, e := range c.tags {
+		c.rep.Tags[tag] = e.digest
+	}
 }

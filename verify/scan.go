@@ -19,9 +19,10 @@ import (
 type capture int
 
 const (
-	captureNone capture = iota
-	captureAll          // a document the walk asked for (at most MaxDocumentSize)
-	captureJSON         // an archive member that may be a document: kept if it starts with '{'
+	captureNone  capture = iota
+	captureAll           // a document the walk asked for (at most MaxDocumentSize)
+	captureJSON          // an archive member that may be a document: kept if it starts with '{'
+	captureSmall         // a small archive member kept whole for the signature checks (deep-scanned too when asked)
 )
 
 // scanResult is what one pass over a blob's bytes learned.
@@ -47,7 +48,7 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 	br := bufio.NewReaderSize(src, 64<<10)
 	counted := countio.NewReader(br)
 	head, _ := br.Peek(512)
-	if keep == captureJSON && looksJSON(head) {
+	if (keep == captureJSON || keep == captureSmall) && looksJSON(head) {
 		keep = captureAll
 	}
 	switch {
@@ -55,6 +56,14 @@ func scan(ctx context.Context, r io.Reader, alg digest.Algorithm, keep capture, 
 		data, err := layout.ReadCapped(counted, layout.MaxDocumentSize)
 		if err == nil {
 			res.data = data
+		}
+	case keep == captureSmall:
+		data, err := layout.ReadCapped(counted, layout.MaxDocumentSize)
+		if err == nil {
+			res.data = data
+			if deep.on {
+				res.deep = inspectLayer(ctx, bytes.NewReader(data), sniff(head), deep)
+			}
 		}
 	case deep.on:
 		res.deep = inspectLayer(ctx, counted, sniff(head), deep)

@@ -18,6 +18,7 @@ import (
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
+	"github.com/ocibundle/ocibundle/signature"
 )
 
 // Options are the knobs of Verify. The zero value verifies structure,
@@ -47,10 +48,22 @@ type Options struct {
 	Progress progress.Progress
 	// Stdin is the archive read for the target "-" (os.Stdin when nil).
 	Stdin io.Reader
+	// Trust is what signatures are judged against (package signature): the
+	// zero value lists the signatures of each bundle (SIGNATURE_SEEN);
+	// trust for a format judges that format's signatures, and a bundle
+	// with no signature the trust accepts is SIGNATURE_MISSING.
+	Trust signature.Trust
 	// Hashed names blobs the caller has just hashed against their digests
 	// (import and pull ingest every blob verified): VerifyGraph reads only
 	// the documents among them, and no layer twice.
 	Hashed map[digest.Digest]bool
+	// Base is a layout directory that holds the blobs an archive target
+	// leaves out (a delta's base, `verify --base`): each blob the archive
+	// does not hold is checked there, present with its size and re-hashed.
+	// With a layout directory target it is ErrBadOption.
+	Base string
+	// Inventory fills Report.Held and Report.Tags.
+	Inventory bool
 }
 
 // Verify audits target: a layout directory (every bundle in it), LAYOUT:TAG
@@ -86,6 +99,8 @@ func Verify(ctx context.Context, target string, opts Options) (*Report, error) {
 		return nil, layout.PathErr(ref.Path, err)
 	}
 	switch {
+	case fi.IsDir() && opts.Base != "":
+		return nil, fmt.Errorf("--base: %w: %s is a layout, not an archive: it must hold its blobs itself", ErrBadOption, ref.Path)
 	case fi.IsDir():
 		err = c.verifyDir(ctx, ref)
 	case fi.Mode().IsRegular():
@@ -161,6 +176,15 @@ func newRun(target string, opts Options) (*checker, error) {
 		}
 		c.pin = d
 	}
+	if opts.Base != "" {
+		fi, err := os.Stat(opts.Base)
+		if err != nil {
+			return nil, fmt.Errorf("--base: %w", layout.PathErr(opts.Base, err))
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("--base: %s: %w: not a layout directory", opts.Base, ErrBadOption)
+		}
+	}
 	return c, nil
 }
 
@@ -234,6 +258,7 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 		c.walkReferrers(ctx, t.name, entries)
 	}
 	c.checkPin(t.name, roots)
+	c.entries, c.roots = entries, roots
 	return context.Cause(ctx)
 }
 
@@ -310,6 +335,9 @@ func (c *checker) finalize() {
 	})
 	for _, l := range c.layers {
 		c.checkLayer(l)
+	}
+	if c.opts.Inventory {
+		c.inventory()
 	}
 }
 
