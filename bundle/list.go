@@ -355,11 +355,11 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  FORMAT\tENVELOPE\tSIGNER\tDIGEST")
 		for _, s := range in.Signatures {
-			signer := orDash(s.Signer)
+			signer := orDash(display.String(s.Signer))
 			if s.Problem != "" {
-				signer = s.Problem
+				signer = display.Line(s.Problem)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Format, orDash(s.Envelope), signer, s.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Format, orDash(display.String(s.Envelope)), signer, s.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
