@@ -4,7 +4,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +50,65 @@ func TestUnknownFlagNamed(t *testing.T) {
 		if r.code != 2 || r.stderr != tc.want {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2, %q", tc.args, r.code, r.stderr, tc.want)
 		}
+	}
+}
+
+// TestMessagesSayWhatIsWrong: each message names the object once and the
+// real reason (fix-b 6): a second export reference that does not exist is
+// a missing path (exit 3), not "an archive holds one layout"; a file as
+// extract's output directory is "not a directory", not "output directory
+// not empty"; verify of a bad archive names it once, not "G.tar: G.tar:".
+func TestMessagesSayWhatIsWrong(t *testing.T) {
+	work := t.TempDir()
+	cliBundle(t, work)
+	mustRun(t, work, nil, "export", "-q", "-o", "A.tar", "L:v1")
+	a, err := os.ReadFile(filepath.Join(work, "A.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "G.tar"), append(a, "garbage\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "afile"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", "-o", "e.tar", "L", "nosuch"}, 3, "ocibundle: export: nosuch: no such file or directory\n"},
+		{[]string{"extract", "-o", "afile", "L:v1"}, 2, "ocibundle: extract: afile: not a directory\n"},
+		{[]string{"verify", "G.tar"}, 1, "ocibundle: verify: G.tar: bad archive: 8 bytes of data after the end of the tar (verification failed: 1 error, 0 warnings, 0 info)\n"},
+	} {
+		r := run(t, work, nil, append([]string{"-q"}, tc.args...)...)
+		if r.code != tc.code || r.stderr != tc.want {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d, %q", tc.args, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "e.tar")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("export refused, yet e.tar: %v", err)
+	}
+	// Parts given in order, the last cut short, no checksum list beside
+	// them: the list of parts is named once.
+	mustRun(t, work, nil, "export", "-q", "-o", "P.tar", "--split", "1KiB", "L:v1")
+	if err := os.Remove(filepath.Join(work, "P.tar.sha256")); err != nil {
+		t.Fatal(err)
+	}
+	parts, _ := filepath.Glob(filepath.Join(work, "P.tar.0*"))
+	if len(parts) < 2 {
+		t.Fatalf("export --split 1KiB made %d parts", len(parts))
+	}
+	last := parts[len(parts)-1]
+	if err := os.Truncate(last, 10); err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = filepath.Base(p)
+	}
+	r := run(t, work, nil, append([]string{"verify", "-q"}, names...)...)
+	if list := strings.Join(names, " "); r.code != 1 || strings.Count(r.stderr, list) != 1 {
+		t.Errorf("verify of cut parts: exit %d, stderr %q; want exit 1 naming %q once", r.code, r.stderr, list)
 	}
 }

@@ -121,10 +121,14 @@ func (r *Report) Err() error {
 		_, ok := targetErrors[f.Code]
 		onlyTarget = onlyTarget && ok
 	}
-	if onlyTarget {
-		return fmt.Errorf("%s: %s: %s (%w)", r.Target, first.where(), first.Message, targetErrors[first.Code])
+	where := r.Target // a finding about the target itself names it once
+	if w := first.where(); w != r.Target {
+		where += ": " + w
 	}
-	return fmt.Errorf("%s: %s: %s (%w: %s)", r.Target, first.where(), first.Message, ErrFailed, r.counts())
+	if onlyTarget {
+		return fmt.Errorf("%s: %s (%w)", where, first.Message, targetErrors[first.Code])
+	}
+	return fmt.Errorf("%s: %s (%w: %s)", where, first.Message, ErrFailed, r.counts())
 }
 
 func (r *Report) counts() string {
