@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -74,9 +75,12 @@ type ImportedEntry = layout.MergedEntry
 // layout.ErrDuplicateTag naming the digests.
 //
 // On success Import has read r to its end (only zero bytes may follow the
-// tar). On failure it stops reading, and index.json is unchanged (but for
-// ErrDuplicateTag); blobs already committed are verified and unreferenced
-// (gc removes them, a re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
+// tar). On failure it stops reading. When dir was missing (or an empty
+// directory) and nothing was merged, what Import created is removed: a
+// refused import leaves no layout behind. When dir was a layout, its
+// index.json is unchanged (but for ErrDuplicateTag); blobs already
+// committed stay, verified and unreferenced (gc removes them, a re-run
+// reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
 // ErrSizeMismatch for a blob whose bytes do not match its name,
 // layout.ErrBlobNotFound for an incomplete graph, ErrDeltaBase for a delta
@@ -87,6 +91,14 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	res = ImportResult{Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Warnings: []string{}}
 	im := &importer{dir: dir}
 	defer im.close()
+	if missing, empty := freshTarget(dir); missing || empty {
+		defer func() {
+			if err != nil && len(res.Entries) == 0 {
+				im.close() // the blob lock, before what holds it goes
+				err = im.removeCreated(err, missing)
+			}
+		}()
+	}
 	// A directory that exists must be a layout (or empty) before anything
 	// is read; a missing one is created at the first blob.
 	if _, serr := os.Stat(dir); serr == nil {
@@ -317,7 +329,42 @@ func (im *importer) open(ctx context.Context) error {
 func (im *importer) close() {
 	if im.release != nil {
 		im.release()
+		im.release = nil
 	}
+}
+
+// freshTarget reports whether dir is missing, or an empty directory: a
+// layout Import would create.
+func freshTarget(dir string) (missing, empty bool) {
+	names, err := os.ReadDir(dir)
+	return errors.Is(err, fs.ErrNotExist), err == nil && len(names) == 0
+}
+
+// removeCreated removes the layout a failed Import created in dir (dir
+// itself when it was missing, else what it holds), unless its index.json
+// names a manifest (another writer's, since this import merged nothing).
+// A removal that fails is added to err.
+func (im *importer) removeCreated(err error, missing bool) error {
+	if im.store == nil {
+		return err // nothing was created
+	}
+	if idx, rerr := im.store.ReadIndex(context.Background()); rerr != nil || len(idx.Manifests) > 0 {
+		return err
+	}
+	var rerr error
+	if missing {
+		rerr = os.RemoveAll(im.dir)
+	} else if names, derr := os.ReadDir(im.dir); derr != nil {
+		rerr = derr
+	} else {
+		for _, n := range names {
+			rerr = errors.Join(rerr, os.RemoveAll(filepath.Join(im.dir, n.Name())))
+		}
+	}
+	if rerr != nil {
+		return fmt.Errorf("%w (removing the layout it created: %v)", err, rerr)
+	}
+	return err
 }
 
 // blob stores one blob member, or, when the layout has it already, hashes

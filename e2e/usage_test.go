@@ -5,6 +5,7 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -53,12 +54,11 @@ func TestUnknownFlagNamed(t *testing.T) {
 	}
 }
 
-// TestMessagesSayWhatIsWrong: each message names the object once and the
-// real reason (fix-b 6): a second export reference that does not exist is
-// a missing path (exit 3), not "an archive holds one layout"; a file as
-// extract's output directory is "not a directory", not "output directory
-// not empty"; verify of a bad archive names it once, not "G.tar: G.tar:".
-func TestMessagesSayWhatIsWrong(t *testing.T) {
+// badArchives returns a directory holding cliBundle's layout L, its export
+// A.tar of L:v1, G.tar (A.tar and a line of garbage) and T.tar (A.tar cut
+// 2 KiB short).
+func badArchives(t *testing.T) string {
+	t.Helper()
 	work := t.TempDir()
 	cliBundle(t, work)
 	mustRun(t, work, nil, "export", "-q", "-o", "A.tar", "L:v1")
@@ -66,9 +66,21 @@ func TestMessagesSayWhatIsWrong(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(work, "G.tar"), append(a, "garbage\n"...), 0o644); err != nil {
-		t.Fatal(err)
+	for name, data := range map[string][]byte{"G.tar": append(a, "garbage\n"...), "T.tar": a[:len(a)-2048]} {
+		if err := os.WriteFile(filepath.Join(work, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	return work
+}
+
+// TestMessagesSayWhatIsWrong: each message names the object once and the
+// real reason (fix-b 6): a second export reference that does not exist is
+// a missing path (exit 3), not "an archive holds one layout"; a file as
+// extract's output directory is "not a directory", not "output directory
+// not empty"; verify of a bad archive names it once, not "G.tar: G.tar:".
+func TestMessagesSayWhatIsWrong(t *testing.T) {
+	work := badArchives(t)
 	if err := os.WriteFile(filepath.Join(work, "afile"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -110,5 +122,47 @@ func TestMessagesSayWhatIsWrong(t *testing.T) {
 	r := run(t, work, nil, append([]string{"verify", "-q"}, names...)...)
 	if list := strings.Join(names, " "); r.code != 1 || strings.Count(r.stderr, list) != 1 {
 		t.Errorf("verify of cut parts: exit %d, stderr %q; want exit 1 naming %q once", r.code, r.stderr, list)
+	}
+}
+
+// TestRefusedImportCreatesNothing: an import refused into a layout that did
+// not exist leaves nothing (it left oci-layout, an empty index.json and the
+// blobs); into an empty directory, leaves it empty; into a layout, leaves
+// its index.json as it was (fix-b 7).
+func TestRefusedImportCreatesNothing(t *testing.T) {
+	work := badArchives(t)
+	for i, archive := range []string{"G.tar", "T.tar"} {
+		gi := filepath.Join(work, "gi")
+		if r := run(t, work, nil, "import", "-q", "-o", gi, archive); r.code != 1 {
+			t.Fatalf("import %s: exit %d, want 1: %s", archive, r.code, r.stderr)
+		}
+		if _, err := os.Stat(gi); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("import %s refused, yet gi exists (%v)", archive, err)
+		}
+		empty := filepath.Join(work, fmt.Sprint("empty", i))
+		if err := os.Mkdir(empty, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if r := run(t, work, nil, "import", "-q", "-o", empty, archive); r.code != 1 {
+			t.Fatalf("import %s into an empty directory: exit %d, want 1", archive, r.code)
+		}
+		if names, err := os.ReadDir(empty); err != nil || len(names) != 0 {
+			t.Errorf("import %s refused, yet the empty directory holds %v (%v)", archive, names, err)
+		}
+	}
+	other := filepath.Join(work, "O")
+	if err := os.WriteFile(filepath.Join(work, "g.txt"), []byte("other\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, work, nil, "pack", "-q", "-o", other+":x", "g.txt")
+	before, err := os.ReadFile(filepath.Join(other, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, work, nil, "import", "-q", "-o", other, "G.tar"); r.code != 1 {
+		t.Fatalf("import G.tar into a layout: exit %d, want 1", r.code)
+	}
+	if after, err := os.ReadFile(filepath.Join(other, "index.json")); err != nil || string(after) != string(before) {
+		t.Errorf("a refused import changed the layout's index.json:\n%s\nwas\n%s", after, before)
 	}
 }
