@@ -42,7 +42,7 @@ func Strings(ss []string) []string {
 // and the double quote, written as strconv writes it ("\n", "\x1b",
 // "\xff"): the line stays one line and keeps its own quoting.
 func Line(s string) string {
-	if plain(strings.NewReplacer(`\\`, "", `"`, "").Replace(s)) {
+	if strings.IndexFunc(s, func(r rune) bool { return r != '\\' && r != '"' && !printable(r) }) < 0 {
 		return s
 	}
 	var b strings.Builder
@@ -51,7 +51,7 @@ func Line(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\' || r == '"' || r == ' ' || unicode.IsPrint(r):
+		case r == '\\' || r == '"' || printable(r):
 			b.WriteRune(r)
 		default:
 			q := strconv.QuoteRune(r)
@@ -63,12 +63,13 @@ func Line(s string) string {
 }
 
 func plain(s string) bool {
-	for _, r := range s {
-		if r == utf8.RuneError || r == '\\' || r == '"' || (r != ' ' && !unicode.IsPrint(r)) {
-			return false
-		}
-	}
-	return true
+	return strings.IndexFunc(s, func(r rune) bool { return r == '\\' || r == '"' || !printable(r) }) < 0
+}
+
+// printable reports whether r shows as itself on one line: a printable
+// rune or the ASCII space, not the rune an invalid UTF-8 byte decodes to.
+func printable(r rune) bool {
+	return r != utf8.RuneError && (r == ' ' || unicode.IsPrint(r))
 }
 
 // ChecksumName returns name as a line of `sha256sum` output writes it
