@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -76,11 +77,12 @@ type ImportedEntry = layout.MergedEntry
 //
 // On success Import has read r to its end (only zero bytes may follow the
 // tar). On failure it stops reading. When dir was missing (or an empty
-// directory) and nothing was merged, what Import created is removed: a
-// refused import leaves no layout behind. When dir was a layout, its
-// index.json is unchanged (but for ErrDuplicateTag); blobs already
-// committed stay, verified and unreferenced (gc removes them, a re-run
-// reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
+// directory), the archive is refused (any error but the system's, such as
+// disk full, and ctx's cancellation, which a re-run resumes) and nothing
+// was merged, what Import created is removed: a refused archive leaves no
+// layout behind. Otherwise index.json is unchanged (but for
+// ErrDuplicateTag); blobs already committed stay, verified and
+// unreferenced (gc removes them, a re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
 // ErrSizeMismatch for a blob whose bytes do not match its name,
 // layout.ErrBlobNotFound for an incomplete graph, ErrDeltaBase for a delta
@@ -93,7 +95,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	defer im.close()
 	if missing, empty := freshTarget(dir); missing || empty {
 		defer func() {
-			if err != nil && len(res.Entries) == 0 {
+			if err != nil && len(res.Entries) == 0 && !resumable(err) {
 				im.close() // the blob lock, before what holds it goes
 				err = im.removeCreated(err, missing)
 			}
@@ -331,6 +333,14 @@ func (im *importer) close() {
 		im.release()
 		im.release = nil
 	}
+}
+
+// resumable reports whether err stopped an import for a reason outside the
+// archive (the system's: disk full, I/O, permission; or ctx's
+// cancellation), after which a re-run reuses the blobs written.
+func resumable(err error) bool {
+	var errno syscall.Errno
+	return errors.Is(err, context.Canceled) || errors.As(err, &errno)
 }
 
 // freshTarget reports whether dir is missing, or an empty directory: a
