@@ -176,8 +176,10 @@ func openSource(c *cli.Context, args []string) (*openedSource, []string, error) 
 		name := strings.Join(args[:n], " ")
 		src, err := bundle.OpenStream(c.Context, parts, name)
 		if err != nil {
+			// Explain before Close: it reads the rest of the part being read.
+			err = parts.Explain(err)
 			parts.Close()
-			return nil, nil, cmdErr(c, parts.Explain(err))
+			return nil, nil, cmdErr(c, err)
 		}
 		return &openedSource{src, parts}, args[n:], nil
 	}
@@ -215,17 +217,19 @@ func isStdinRef(arg string) bool {
 	return arg == "-" || strings.HasPrefix(arg, "-:") || strings.HasPrefix(arg, "-@")
 }
 
-// partArgs returns how many leading arguments are the parts of one split
-// set, FILE.000 FILE.001 … in order (1 when args[0] is not part 0).
+// partArgs returns how many leading arguments are parts of one split set,
+// FILE.N, whatever their order: bundle.PartsFromArgs then judges them as
+// import does (in order, none missing, those FILE.sha256 lists), so that
+// parts given out of order are named as such, not read as one archive.
 func partArgs(args []string) int {
-	file, i, ok := bundle.PartOf(args[0])
-	if !ok || i != 0 {
+	file, _, ok := bundle.PartOf(args[0])
+	if !ok {
 		return 1
 	}
 	n := 1
 	for n < len(args) {
-		f, j, ok := bundle.PartOf(args[n])
-		if !ok || f != file || j != n {
+		f, _, ok := bundle.PartOf(args[n])
+		if !ok || f != file {
 			break
 		}
 		n++

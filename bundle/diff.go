@@ -90,9 +90,24 @@ type FileChange struct {
 // Bundles with the same manifest digest are equal without a layer being
 // read, and an artifact's layer that is the same blob under the same title
 // on both sides is not read (it holds the same files; so it is not checked
-// either). Errors are those of Files, for either side; a difference is not an
-// error (Equal is false).
+// either). Both sides are judged to their end (Source.Finish). Errors are
+// those of Files, for either side; a difference is not an error (Equal is
+// false).
 func Diff(ctx context.Context, from, to *Source, opts DiffOptions) (DiffResult, error) {
+	res, err := diff(ctx, from, to, opts)
+	if err == nil {
+		err = from.Finish(ctx)
+	}
+	if err == nil {
+		err = to.Finish(ctx)
+	}
+	if err != nil {
+		return DiffResult{}, err
+	}
+	return res, nil
+}
+
+func diff(ctx context.Context, from, to *Source, opts DiffOptions) (DiffResult, error) {
 	platform, err := ParsePlatform(opts.Platform)
 	if err != nil {
 		return DiffResult{}, fmt.Errorf("--platform %w", err)

@@ -180,7 +180,8 @@ func Extract(ctx context.Context, ref, dir string, opts ExtractOptions) (Extract
 	return ExtractFrom(ctx, src, dir, opts)
 }
 
-// ExtractFrom is Extract of an open source (Open, OpenStream). A delta
+// ExtractFrom is Extract of an open source (Open, OpenStream); a stream is
+// judged to its end (Source.Finish) before anything is published. A delta
 // archive whose left-out blobs are needed fails with ErrDeltaBase naming
 // its base.
 func ExtractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptions) (ExtractResult, error) {
@@ -249,6 +250,10 @@ func extractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptio
 	}
 	if unused := selection.Unused(); len(unused) > 0 {
 		return ExtractResult{}, fmt.Errorf("%s: %w: %s", ref, ErrNoMatch, strings.Join(unused, ", "))
+	}
+	// Nothing is published from a stream that fails past what was read.
+	if err := src.Finish(ctx); err != nil {
+		return ExtractResult{}, err
 	}
 	app.Close()
 	if err := app.CompleteDirs(ctx); err != nil {
@@ -451,7 +456,7 @@ func extractLayer(ctx context.Context, app layerSink, store *layout.Store, p lay
 		err = tarLayer(ctx, app, p, blob)
 	}
 	if err != nil {
-		return fmt.Errorf("layer %s: %w", name, err)
+		return fmt.Errorf("layer %s: %w", name, blobVerdict(ctx, blob, err))
 	}
 	// The decoders may stop before the end of the blob; reading it to the
 	// end is what makes the verifying reader check size and digest.
@@ -459,6 +464,23 @@ func extractLayer(ctx context.Context, app layerSink, store *layout.Store, p lay
 		return fmt.Errorf("layer %s: %w", name, err)
 	}
 	return nil
+}
+
+// blobVerdict returns what explains err, the failure of a decoder reading
+// blob (a verifying reader, layout.Store.Fetch): the blob's own digest or
+// size mismatch when reading it to its end finds one (a tampered blob makes
+// the decoder fail first, with a symptom: a CRC or a size cap), else err.
+// An error that is not about the content (notContent: the system's, the
+// context's) is returned as it is, without reading on. The decoders are
+// done with blob when it is called.
+func blobVerdict(ctx context.Context, blob io.Reader, err error) error {
+	if ctx.Err() != nil || notContent(err) {
+		return err
+	}
+	if _, derr := io.Copy(io.Discard, blob); errors.Is(derr, layout.ErrDigestMismatch) || errors.Is(derr, layout.ErrSizeMismatch) {
+		return derr
+	}
+	return err
 }
 
 // tarLayer decompresses and applies one tar layer, checking the
@@ -521,16 +543,22 @@ func tarLayer(ctx context.Context, app layerSink, p layerPlan, blob io.Reader) e
 // system (a *fs.PathError or errno from reading the blob file), or the
 // context's.
 func corrupt(err error) error {
-	var pe *fs.PathError
-	var errno syscall.Errno
-	switch {
-	case err == nil, errors.Is(err, io.EOF),
-		errors.Is(err, ErrCorrupt), errors.Is(err, layout.ErrDigestMismatch), errors.Is(err, layout.ErrSizeMismatch),
-		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		errors.As(err, &pe), errors.As(err, &errno):
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, ErrCorrupt) || notContent(err) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+}
+
+// notContent reports whether err, met while reading a layer, is not the
+// decoder's complaint about the content: a verdict on the blob already (a
+// digest or size mismatch), an error of the system (a *fs.PathError or
+// errno), or the context's.
+func notContent(err error) bool {
+	var pe *fs.PathError
+	var errno syscall.Errno
+	return errors.Is(err, layout.ErrDigestMismatch) || errors.Is(err, layout.ErrSizeMismatch) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &pe) || errors.As(err, &errno)
 }
 
 // WriteExtractText writes a one-line summary of res for people.

@@ -78,9 +78,9 @@ func Files(ctx context.Context, ref string, opts FilesOptions) (FilesResult, err
 	return FilesFrom(ctx, src, opts)
 }
 
-// FilesFrom is Files of an open source (Open, OpenStream). A delta
-// archive whose left-out blobs are needed fails with ErrDeltaBase naming
-// its base.
+// FilesFrom is Files of an open source (Open, OpenStream); a stream is
+// judged to its end (Source.Finish) before it returns. A delta archive
+// whose left-out blobs are needed fails with ErrDeltaBase naming its base.
 func FilesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult, error) {
 	res, err := filesFrom(ctx, src, opts)
 	return res, src.explainDelta(ctx, err)
@@ -95,7 +95,11 @@ func filesFrom(ctx context.Context, src *Source, opts FilesOptions) (FilesResult
 	if err != nil {
 		return FilesResult{}, err
 	}
-	return filesOf(ctx, store, src.Name, desc, m, opts)
+	res, err := filesOf(ctx, store, src.Name, desc, m, opts)
+	if err == nil {
+		err = src.Finish(ctx)
+	}
+	return res, err
 }
 
 // filesOf is FilesFrom of the manifest m (desc) of src, resolved: diff

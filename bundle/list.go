@@ -48,7 +48,8 @@ func List(ctx context.Context, dir string) ([]ListEntry, error) {
 	return ListFrom(ctx, src)
 }
 
-// ListFrom is List of an open source; its tag or digest is ignored.
+// ListFrom is List of an open source; its tag or digest is ignored. A
+// stream is judged to its end (Source.Finish) before it returns.
 func ListFrom(ctx context.Context, src *Source) ([]ListEntry, error) {
 	store := src.Store
 	idx, err := store.ReadIndex(ctx)
@@ -65,6 +66,9 @@ func ListFrom(ctx context.Context, src *Source) ([]ListEntry, error) {
 			Tags: entryTags(desc), Digest: desc.Digest, MediaType: desc.MediaType, ArtifactType: g.artifactType,
 			Size: desc.Size, TotalSize: g.size, Created: g.created, LayerCount: g.layers,
 		})
+	}
+	if err := src.Finish(ctx); err != nil {
+		return nil, err
 	}
 	return entries, nil
 }
@@ -196,7 +200,8 @@ func Inspect(ctx context.Context, ref string) (Inspection, error) {
 	return InspectFrom(ctx, src)
 }
 
-// InspectFrom is Inspect of an open source.
+// InspectFrom is Inspect of an open source; a stream is judged to its end
+// (Source.Finish) before it returns.
 func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 	store, ref := src.Store, src.Name
 	desc, err := src.resolve(ctx)
@@ -249,6 +254,9 @@ func InspectFrom(ctx context.Context, src *Source) (Inspection, error) {
 		for _, l := range m.Layers {
 			in.Layers = append(in.Layers, info(l))
 		}
+	}
+	if err := src.Finish(ctx); err != nil {
+		return Inspection{}, err
 	}
 	return in, nil
 }

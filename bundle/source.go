@@ -85,6 +85,13 @@ func OpenStream(ctx context.Context, r io.Reader, name string) (*Source, error) 
 	return &Source{Store: store, Ref: layout.Reference{Path: name}, Name: name}, nil
 }
 
+// Finish judges the rest of an archive read as a stream
+// (layout.Store.ReadToEnd): a command reading s calls it before it reports
+// success, so that a stream cut short, with data after its end or with a
+// refused member past what it read fails as import fails it. Errors: those
+// of layout.Store.ReadToEnd.
+func (s *Source) Finish(ctx context.Context) error { return s.Store.ReadToEnd(ctx) }
+
 // Close releases the archive file, if any.
 func (s *Source) Close() error { return s.Store.Close() }
 

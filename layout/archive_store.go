@@ -81,6 +81,10 @@ func OpenArchive(ctx context.Context, name string) (*Store, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	if _, err := ar.Drain(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	if err := a.complete(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -176,6 +180,12 @@ func (a *archiveBlobs) advance(ctx context.Context, want digest.Digest) error {
 	m, err := a.ar.Next()
 	if errors.Is(err, io.EOF) {
 		a.done = true
+		// What follows the end-of-archive marker is judged as import
+		// judges it (ArchiveReader.Drain); reading it to its end also
+		// lets a split set's reader check the last part and the whole.
+		if _, err := a.ar.Drain(); err != nil {
+			return err
+		}
 		return a.complete()
 	}
 	if err != nil {
@@ -261,6 +271,31 @@ func (a *archiveBlobs) open(ctx context.Context, desc ocispec.Descriptor) (io.Re
 		}
 	}
 	return nil, fmt.Errorf("%s: %w", desc.Digest, ErrBlobNotFound)
+}
+
+// ReadToEnd judges the rest of the archive of a Store opened by
+// OpenArchiveStream: it reads the stream on to its end, each member judged
+// by the rules of ArchiveReader, the end-of-archive marker required and
+// only zero bytes allowed after it (ArchiveReader.Drain), as import reads
+// it. A command that reads a stream in place calls it before it reports
+// success: the blobs it fetched were verified, the rest of the stream was
+// not. For a Store opened by OpenArchive (judged whole when opened) or a
+// layout it does nothing. Fetch readers are invalid after it. Errors:
+// those of ArchiveReader (ErrBadArchive, ErrUnsafeArchive, ErrTooLarge)
+// and the stream's, wrapped with the archive's name.
+func (s *Store) ReadToEnd(ctx context.Context) error {
+	a := s.arc
+	if a == nil || a.file != nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for !a.done {
+		if err := a.advance(ctx, ""); err != nil {
+			return fmt.Errorf("%s: %w", s.root, err)
+		}
+	}
+	return nil
 }
 
 // Close releases the archive of a Store opened by OpenArchive or
