@@ -41,14 +41,39 @@ func normalizeArgs(app *cli.App, args []string) []string {
 	}
 	p := splitArgs(app, args[1:])
 	if p.cmd == nil {
+		if versionJSON(args[1:]) {
+			return []string{args[0], "version", "--json"}
+		}
 		return args // no command, or not a command: urfave/cli says so
 	}
 	out := slices.Concat(args[:1], p.globals, []string{p.cmd.Name}, p.cmdFlags)
+	if p.dangling != nil {
+		return out // the last flag lacks its value: urfave/cli says so (not "--" taken as it)
+	}
 	if len(p.positional) > 0 {
 		out = append(out, "--")
 		out = append(out, p.positional...)
 	}
 	return out
+}
+
+// versionJSON reports whether words (a command line without a command)
+// are --version (or -v) and --json: `ocibundle --version --json` is
+// `ocibundle version --json`.
+func versionJSON(words []string) bool {
+	var ver, json bool
+	for _, w := range words {
+		name, _ := flagName(w)
+		switch {
+		case isFlag(w) && slices.Contains(cli.VersionFlag.Names(), name):
+			ver = true
+		case w == "--json":
+			json = true
+		default:
+			return false
+		}
+	}
+	return ver && json
 }
 
 // completionFlag is the last word of a shell completion request.

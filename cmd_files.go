@@ -18,7 +18,7 @@ func filesCommand() *cli.Command {
 		ArgsUsage: "LAYOUT[:TAG|@DIGEST] | ARCHIVE[:TAG|@DIGEST] | - | FILE.sha256 | PARTS...",
 		Flags: []cli.Flag{
 			sliceFlag("layer", "", "list only the layer with this title or digest (repeatable)"),
-			enumFlag("format", "", "table", "the text output: table, or sha256sum (lines `sha256sum -c` checks in the extracted directory)", filesFormats, parseFilesFormat),
+			enumFlag("format", "", "table", "the text output: table, or sha256sum (lines that sha256sum -c checks in the extracted directory)", filesFormats, parseFilesFormat),
 			stringFlag("platform", "", "", "the image to take from an index: os/arch[/variant] (default: this machine's)"),
 			boolFlag("skip-unknown", "", "skip layers of kinds extract does not handle instead of failing"),
 			boolFlag("allow-outside-links", "", "list symlinks whose targets leave the tree instead of refusing the bundle"),

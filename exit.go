@@ -48,7 +48,7 @@ var exitTable = []struct {
 	{classUsage, []error{
 		errUsage,
 		layout.ErrBadReference, layout.ErrBadTag,
-		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty, bundle.ErrBadPlatform,
+		bundle.ErrAmbiguous, bundle.ErrTargetNotEmpty, bundle.ErrNotDirectory, bundle.ErrBadPlatform,
 		verify.ErrBadTarget, verify.ErrBadOption,
 		compress.ErrUnknownCodec, compress.ErrUnknownLevel,
 		units.ErrBadSize,

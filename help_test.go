@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // TestExamples: every command a user sees has one or two examples, each
@@ -103,5 +105,23 @@ func TestCompletions(t *testing.T) {
 func TestRoffASCII(t *testing.T) {
 	if got, want := roffASCII(`{"$manifest":{…}} é`), `{"$manifest":{\[u2026]}} \[u00E9]`; got != want {
 		t.Errorf("roffASCII = %s, want %s", got, want)
+	}
+}
+
+// TestFlagUsageNoBackticks: urfave/cli takes a `quoted` word of a flag's
+// usage as the placeholder of its value, so `files --help` showed
+// "--format sha256sum -c" for --format. No flag of any command may have one.
+func TestFlagUsageNoBackticks(t *testing.T) {
+	app := newApp()
+	check := func(cmd string, flags []cli.Flag) {
+		for _, f := range flags {
+			if u, ok := f.(cli.DocGenerationFlag); ok && strings.Contains(u.GetUsage(), "`") {
+				t.Errorf("%s --%s: usage has a backtick: %s", cmd, f.Names()[0], u.GetUsage())
+			}
+		}
+	}
+	check("ocibundle", app.Flags)
+	for _, c := range app.Commands {
+		check(c.Name, c.Flags)
 	}
 }

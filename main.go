@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ocibundle/ocibundle/bundle"
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
@@ -97,7 +99,7 @@ func report(stdout, stderr io.Writer, err error, asJSON bool) int {
 	if err == nil {
 		return class.Code
 	}
-	fmt.Fprintf(stderr, "ocibundle: %v\n", err)
+	fmt.Fprintf(stderr, "ocibundle: %s\n", display.Line(err.Error()))
 	if asJSON && !errors.Is(err, errShown) {
 		_ = bundle.WriteJSON(stdout, jsonError{Error: jsonErrorBody{
 			Message: err.Error(), ExitCode: class.Code, Class: class.Name,
@@ -256,9 +258,7 @@ func newApp() *cli.App {
 		DisableSliceFlagSeparator: true,
 		BashComplete:              completeWith(nil),
 		ExitErrHandler:            func(*cli.Context, error) {}, // main prints and exits
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usagef("%v", err)
-		},
+		OnUsageError:              onUsageError,
 		Flags: []cli.Flag{
 			boolFlag("quiet", "q", "no progress bars, no warnings"),
 			enumFlag("progress", "", "auto", "progress bars on stderr: auto (on a terminal), always or never", progressModes, parseProgressMode),
@@ -306,6 +306,25 @@ func newApp() *cli.App {
 	return app
 }
 
+// onUsageError is every command's cli.OnUsageError: a usage error (exit
+// 2) naming the command, and an unknown flag as Go's flag package reports
+// it ("flag provided but not defined: -bogus") spelled as typed:
+// "ls: unknown flag --bogus".
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	msg := goFlagName.ReplaceAllString(err.Error(), "$1--$2")
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag " + name
+	}
+	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		return usagef("%s: %s", c.Command.Name, msg)
+	}
+	return usagef("%s", msg)
+}
+
+// goFlagName is a long flag as Go's flag package writes it in a message
+// ("-json"), to be written as typed ("--json").
+var goFlagName = regexp.MustCompile(`(^|[\s:])-([a-zA-Z][a-zA-Z0-9-]+)`)
+
 func oneArg(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 {
 		return "", usagef("%s: want exactly one %s, got %d arguments", c.Command.Name, what, c.NArg())
@@ -340,7 +359,7 @@ func warn(c *cli.Context, warnings []string) {
 		return
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(c.App.ErrWriter, "ocibundle: %s: warning: %s\n", c.Command.Name, w)
+		fmt.Fprintf(c.App.ErrWriter, "ocibundle: %s: warning: %s\n", c.Command.Name, display.Line(w))
 	}
 }
 
@@ -352,7 +371,7 @@ func reportMoves(c *cli.Context, moves []layout.TagMove) {
 		return
 	}
 	for _, m := range moves {
-		fmt.Fprintf(c.App.ErrWriter, "moved %s: %s -> %s\n", m.Tag, m.From, m.To)
+		fmt.Fprintf(c.App.ErrWriter, "moved %s: %s -> %s\n", display.String(m.Tag), m.From, m.To)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
@@ -324,28 +325,28 @@ func WriteDiffText(w io.Writer, res DiffResult) error {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s %s\n+++ %s %s\n", res.From.Reference, res.From.Digest, res.To.Reference, res.To.Digest)
+	fmt.Fprintf(&b, "--- %s %s\n+++ %s %s\n", display.String(res.From.Reference), res.From.Digest, display.String(res.To.Reference), res.To.Digest)
 	for _, f := range res.Manifest {
-		fmt.Fprintf(&b, "manifest %s: %s -> %s\n", f.Field, orDash(f.From), orDash(f.To))
+		fmt.Fprintf(&b, "manifest %s: %s -> %s\n", f.Field, orDash(display.String(f.From)), orDash(display.String(f.To)))
 	}
 	for _, a := range res.Annotations {
-		fmt.Fprintf(&b, "annotation %s: %s -> %s\n", a.Key, quoteOrDash(a.From), quoteOrDash(a.To))
+		fmt.Fprintf(&b, "annotation %s: %s -> %s\n", display.String(a.Key), quoteOrDash(a.From), quoteOrDash(a.To))
 	}
 	for _, l := range res.Layers {
 		name := fmt.Sprint(l.Index)
 		if l.Title != "" {
-			name += " " + l.Title
+			name += " " + display.String(l.Title)
 		}
 		fmt.Fprintf(&b, "layer %s: %s -> %s\n", name, layerDigest(l.From), layerDigest(l.To))
 	}
 	for _, f := range res.Files {
 		switch f.Change {
 		case "added":
-			fmt.Fprintf(&b, "A %s\n", f.Path)
+			fmt.Fprintf(&b, "A %s\n", display.String(f.Path))
 		case "removed":
-			fmt.Fprintf(&b, "D %s\n", f.Path)
+			fmt.Fprintf(&b, "D %s\n", display.String(f.Path))
 		default:
-			fmt.Fprintf(&b, "M %s (%s)\n", f.Path, describeChanges(f))
+			fmt.Fprintf(&b, "M %s (%s)\n", display.String(f.Path), describeChanges(f))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -363,9 +364,9 @@ func describeChanges(f FileChange) string {
 		case "mode":
 			parts = append(parts, fmt.Sprintf("mode %s -> %s", f.From.Mode, f.To.Mode))
 		case "link":
-			parts = append(parts, fmt.Sprintf("link %s -> %s", orDash(f.From.Link), orDash(f.To.Link)))
+			parts = append(parts, fmt.Sprintf("link %s -> %s", orDash(display.String(f.From.Link)), orDash(display.String(f.To.Link))))
 		case "hardLink":
-			parts = append(parts, fmt.Sprintf("hard link %s -> %s", orDash(f.From.HardLink), orDash(f.To.HardLink)))
+			parts = append(parts, fmt.Sprintf("hard link %s -> %s", orDash(display.String(f.From.HardLink)), orDash(display.String(f.To.HardLink))))
 		case "mtime":
 			parts = append(parts, fmt.Sprintf("mtime %s -> %s", orDash(f.From.Mtime), orDash(f.To.Mtime)))
 		default:

@@ -37,6 +37,9 @@ var (
 	// --overwrite is not given), or, with --overwrite, holds a directory
 	// where the bundle has a file.
 	ErrTargetNotEmpty = errors.New("output directory not empty")
+	// ErrNotDirectory: the output directory of extract names a file (or
+	// anything else that is not a directory).
+	ErrNotDirectory = errors.New("not a directory")
 	// ErrCorrupt: a layer's compressed stream or tar cannot be read (a zstd
 	// window above the cap, a bad checksum, a truncated stream, a malformed
 	// header).

@@ -4,9 +4,12 @@ import (
 	"archive/tar"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -287,8 +290,10 @@ func (plan *exportPlan) leaveOut(out *ocispec.Index, base *Base, configs map[dig
 
 // parseExportRefs parses refs, which must be at least one and all name the
 // same layout (compared as absolute, cleaned paths). It returns them parsed, in
-// order; errors are ErrBadInput for no refs, ParseReference's own, or
-// layout.ErrBadReference for a second layout. Nothing is opened.
+// order; errors are ErrBadInput for no refs, ParseReference's own,
+// fs.ErrNotExist for a second path that does not exist ("PATH: no such file
+// or directory", as any missing layout), or layout.ErrBadReference for a
+// second layout. Nothing is opened.
 func parseExportRefs(refs []string) ([]layout.Reference, error) {
 	if len(refs) == 0 {
 		return nil, fmt.Errorf("%w: nothing to export", ErrBadInput)
@@ -300,6 +305,9 @@ func parseExportRefs(refs []string) ([]layout.Reference, error) {
 			return nil, err
 		}
 		if len(parsed) > 0 && !samePath(ref.Path, parsed[0].Path) {
+			if _, err := os.Lstat(ref.Path); errors.Is(err, fs.ErrNotExist) {
+				return nil, layout.PathErr(ref.Path, err)
+			}
 			return nil, fmt.Errorf("%s: %w: an archive holds one layout, and %s is another", s, layout.ErrBadReference, parsed[0].Path)
 		}
 		parsed = append(parsed, ref)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -595,6 +596,10 @@ func TestParseExportRefsOneLayout(t *testing.T) {
 	if err != nil || len(refs) != 3 {
 		t.Fatalf("parseExportRefs(one layout, three spellings) = %v, %v; want three references", refs, err)
 	}
+	if _, err := parseExportRefs([]string{"L:alpha", "M:beta"}); !errors.Is(err, fs.ErrNotExist) || err.Error() != "M: no such file or directory" {
+		t.Errorf("parseExportRefs(a missing second path) = %v, want M: no such file or directory", err)
+	}
+	must(t, os.Mkdir(filepath.Join(dir, "M"), 0o755))
 	if _, err := parseExportRefs([]string{"L:alpha", "M:beta"}); !errors.Is(err, layout.ErrBadReference) {
 		t.Errorf("parseExportRefs(two layouts) = %v, want layout.ErrBadReference", err)
 	}

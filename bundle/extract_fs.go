@@ -51,7 +51,7 @@ func prepareTarget(dir string, overwrite bool) (target, error) {
 	case err != nil:
 		return target{}, layout.PathErr(dir, err)
 	case !fi.IsDir():
-		return target{}, fmt.Errorf("%s: %w: not a directory", dir, ErrTargetNotEmpty)
+		return target{}, fmt.Errorf("%s: %w", dir, ErrNotDirectory)
 	}
 	f, err := os.Open(p)
 	if err != nil {

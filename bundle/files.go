@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
@@ -132,14 +132,14 @@ func WriteFilesText(w io.Writer, res FilesResult) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODE\tSIZE\tMTIME\tSHA256\tPATH")
 	for _, f := range res.Files {
-		name := f.Path
+		name := display.String(f.Path)
 		switch {
 		case f.Type == "dir":
 			name += "/"
 		case f.Link != "":
-			name += " -> " + f.Link
+			name += " -> " + display.String(f.Link)
 		case f.HardLink != "":
-			name += " => " + f.HardLink
+			name += " => " + display.String(f.HardLink)
 		}
 		size := "-"
 		if f.Type == "file" {
@@ -170,8 +170,7 @@ func WriteSHA256Sums(w io.Writer, res FilesResult) error {
 			continue
 		}
 		line := f.SHA256 + "  " + f.Path + "\n"
-		if strings.ContainsAny(f.Path, "\n\\\r") {
-			esc := strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\r", "\\r").Replace(f.Path)
+		if esc, escaped := display.ChecksumName(f.Path); escaped {
 			line = "\\" + f.SHA256 + "  " + esc + "\n"
 		}
 		if _, err := io.WriteString(w, line); err != nil {

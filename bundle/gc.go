@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
 )
@@ -133,7 +134,7 @@ func WriteGCText(w io.Writer, res GCResult) error {
 		verb, freed = "would remove", "would be freed"
 	}
 	for _, f := range res.Removed {
-		if _, err := fmt.Fprintf(w, "%s %s (%s)\n", verb, f.Path, units.FormatBytes(f.Size)); err != nil {
+		if _, err := fmt.Fprintf(w, "%s %s (%s)\n", verb, display.String(f.Path), units.FormatBytes(f.Size)); err != nil {
 			return err
 		}
 	}

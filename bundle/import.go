@@ -8,12 +8,15 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocibundle/ocibundle/countio"
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/progress"
@@ -73,9 +76,13 @@ type ImportedEntry = layout.MergedEntry
 // layout.ErrDuplicateTag naming the digests.
 //
 // On success Import has read r to its end (only zero bytes may follow the
-// tar). On failure it stops reading, and index.json is unchanged (but for
-// ErrDuplicateTag); blobs already committed are verified and unreferenced
-// (gc removes them, a re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
+// tar). On failure it stops reading. When dir was missing (or an empty
+// directory), the archive is refused (any error but the system's, such as
+// disk full, and ctx's cancellation, which a re-run resumes) and nothing
+// was merged, what Import created is removed: a refused archive leaves no
+// layout behind. Otherwise index.json is unchanged (but for
+// ErrDuplicateTag); blobs already committed stay, verified and
+// unreferenced (gc removes them, a re-run reuses them). Errors: layout.ErrUnsafeArchive, ErrBadArchive or
 // ErrTooLarge for a refused archive, layout.ErrDigestMismatch or
 // ErrSizeMismatch for a blob whose bytes do not match its name,
 // layout.ErrBlobNotFound for an incomplete graph, ErrDeltaBase for a delta
@@ -86,6 +93,14 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	res = ImportResult{Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Warnings: []string{}}
 	im := &importer{dir: dir}
 	defer im.close()
+	if missing, empty := freshTarget(dir); missing || empty {
+		defer func() {
+			if err != nil && len(res.Entries) == 0 && !resumable(err) {
+				im.close() // the blob lock, before what holds it goes
+				err = im.removeCreated(err, missing)
+			}
+		}()
+	}
 	// A directory that exists must be a layout (or empty) before anything
 	// is read; a missing one is created at the first blob.
 	if _, serr := os.Stat(dir); serr == nil {
@@ -316,7 +331,50 @@ func (im *importer) open(ctx context.Context) error {
 func (im *importer) close() {
 	if im.release != nil {
 		im.release()
+		im.release = nil
 	}
+}
+
+// resumable reports whether err stopped an import for a reason outside the
+// archive (the system's: disk full, I/O, permission; or ctx's
+// cancellation), after which a re-run reuses the blobs written.
+func resumable(err error) bool {
+	var errno syscall.Errno
+	return errors.Is(err, context.Canceled) || errors.As(err, &errno)
+}
+
+// freshTarget reports whether dir is missing, or an empty directory: a
+// layout Import would create.
+func freshTarget(dir string) (missing, empty bool) {
+	names, err := os.ReadDir(dir)
+	return errors.Is(err, fs.ErrNotExist), err == nil && len(names) == 0
+}
+
+// removeCreated removes the layout a failed Import created in dir (dir
+// itself when it was missing, else what it holds), unless its index.json
+// names a manifest (another writer's, since this import merged nothing).
+// A removal that fails is added to err.
+func (im *importer) removeCreated(err error, missing bool) error {
+	if im.store == nil {
+		return err // nothing was created
+	}
+	if idx, rerr := im.store.ReadIndex(context.Background()); rerr != nil || len(idx.Manifests) > 0 {
+		return err
+	}
+	var rerr error
+	if missing {
+		rerr = os.RemoveAll(im.dir)
+	} else if names, derr := os.ReadDir(im.dir); derr != nil {
+		rerr = derr
+	} else {
+		for _, n := range names {
+			rerr = errors.Join(rerr, os.RemoveAll(filepath.Join(im.dir, n.Name())))
+		}
+	}
+	if rerr != nil {
+		return fmt.Errorf("%w (removing the layout it created: %v)", err, rerr)
+	}
+	return err
 }
 
 // blob stores one blob member, or, when the layout has it already, hashes
@@ -431,7 +489,7 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 		if e.Referrer {
 			kind = "referrer"
 		}
-		fmt.Fprintf(&b, "%-9s %s %s\n", kind, e.Digest, orDash(strings.Join(e.Tags, ",")))
+		fmt.Fprintf(&b, "%-9s %s %s\n", kind, e.Digest, orDash(strings.Join(display.Strings(e.Tags), ",")))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -441,6 +499,6 @@ func WriteExportText(w io.Writer, res ExportResult) error {
 // merged: status, digest, tag.
 func writeEntries(w io.Writer, entries []ImportedEntry) {
 	for _, e := range entries {
-		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(strings.Join(e.Tags, ",")))
+		fmt.Fprintf(w, "%-9s %s %s\n", e.Status, e.Digest, orDash(strings.Join(display.Strings(e.Tags), ",")))
 	}
 }

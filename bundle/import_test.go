@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -441,8 +442,18 @@ func TestImportInterruptedThenRerun(t *testing.T) {
 	// Cut the stream in the middle of the last blob.
 	last := int(hdrs[len(hdrs)-1].Size)
 	cut := data[:len(data)-1024-(-last&511)-last/2]
+	// Into a new layout, a refused import leaves nothing.
 	_, err := Import(ctx, dst, bytes.NewReader(cut), ImportOptions{})
 	if !errors.Is(err, layout.ErrBadArchive) {
+		t.Fatalf("Import(truncated) = %v, want ErrBadArchive", err)
+	}
+	if _, err := os.Stat(dst); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused import into a new layout left %s (%v)", dst, err)
+	}
+	// Into an existing one, it keeps the blobs it wrote for a re-run.
+	_, err = layout.Create(ctx, dst)
+	must(t, err)
+	if _, err = Import(ctx, dst, bytes.NewReader(cut), ImportOptions{}); !errors.Is(err, layout.ErrBadArchive) {
 		t.Fatalf("Import(truncated) = %v, want ErrBadArchive", err)
 	}
 	rep, err := verify.Verify(ctx, dst, verify.Options{})

@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/profile"
 	"github.com/ocibundle/ocibundle/signature"
@@ -113,7 +114,7 @@ func WriteListText(w io.Writer, entries []ListEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tDIGEST\tARTIFACT TYPE\tLAYERS\tSIZE\tCREATED")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(e.Tags, ",")), e.Digest, orDash(e.ArtifactType), e.LayerCount, units.FormatBytes(e.TotalSize), orDash(e.Created))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", orDash(strings.Join(display.Strings(e.Tags), ",")), e.Digest, orDash(display.String(e.ArtifactType)), e.LayerCount, units.FormatBytes(e.TotalSize), orDash(e.Created))
 	}
 	return tw.Flush()
 }
@@ -306,12 +307,12 @@ func resolve(ctx context.Context, s string) (*layout.Store, ocispec.Descriptor, 
 // WriteInspectText writes in for people.
 func WriteInspectText(w io.Writer, in Inspection) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "Reference:\t%s\n", in.Reference)
+	fmt.Fprintf(tw, "Reference:\t%s\n", display.String(in.Reference))
 	fmt.Fprintf(tw, "Digest:\t%s\n", in.Digest)
-	fmt.Fprintf(tw, "Media type:\t%s\n", in.MediaType)
-	fmt.Fprintf(tw, "Artifact type:\t%s\n", orDash(in.ArtifactType))
-	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(in.Tags, ", ")))
-	fmt.Fprintf(tw, "Created:\t%s\n", orDash(in.Created))
+	fmt.Fprintf(tw, "Media type:\t%s\n", display.String(in.MediaType))
+	fmt.Fprintf(tw, "Artifact type:\t%s\n", orDash(display.String(in.ArtifactType)))
+	fmt.Fprintf(tw, "Tags:\t%s\n", orDash(strings.Join(display.Strings(in.Tags), ", ")))
+	fmt.Fprintf(tw, "Created:\t%s\n", orDash(display.String(in.Created)))
 	fmt.Fprintf(tw, "Total size:\t%s (%d bytes)\n", units.FormatBytes(in.TotalSize), in.TotalSize)
 	if in.Delta != "" {
 		fmt.Fprintf(tw, "Delta of:\t%s (the blobs of that base are left out)\n", in.Delta)
@@ -320,7 +321,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		fmt.Fprintf(tw, "Subject:\t%s\n", in.Subject.Digest)
 	}
 	for _, k := range sortedKeys(in.Annotations) {
-		fmt.Fprintf(tw, "Annotation:\t%s=%s\n", k, in.Annotations[k])
+		fmt.Fprintf(tw, "Annotation:\t%s=%s\n", display.String(k), display.String(in.Annotations[k]))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -330,7 +331,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  TITLE\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, l := range in.Layers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(l.Title), l.MediaType, units.FormatBytes(l.Size), l.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(l.Title)), display.String(l.MediaType), units.FormatBytes(l.Size), l.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -340,9 +341,9 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 			if len(keys) == 0 {
 				continue
 			}
-			fmt.Fprintf(w, "  %s annotations:\n", orDash(l.Title))
+			fmt.Fprintf(w, "  %s annotations:\n", orDash(display.String(l.Title)))
 			for _, k := range keys {
-				fmt.Fprintf(w, "    %s=%s\n", k, l.Annotations[k])
+				fmt.Fprintf(w, "    %s=%s\n", display.String(k), display.String(l.Annotations[k]))
 			}
 		}
 	}
@@ -351,7 +352,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
 		for _, r := range in.Referrers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(r.ArtifactType), orDash(r.Created), units.FormatBytes(r.Size), r.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(r.ArtifactType)), orDash(display.String(r.Created)), units.FormatBytes(r.Size), r.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -362,11 +363,11 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  FORMAT\tENVELOPE\tSIGNER\tDIGEST")
 		for _, s := range in.Signatures {
-			signer := orDash(s.Signer)
+			signer := orDash(display.String(s.Signer))
 			if s.Problem != "" {
-				signer = s.Problem
+				signer = display.Line(s.Problem)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Format, orDash(s.Envelope), signer, s.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Format, orDash(display.String(s.Envelope)), signer, s.Digest)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -377,7 +378,7 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  PLATFORM\tMEDIA TYPE\tSIZE\tDIGEST")
 		for _, m := range in.Manifests {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(m.Platform), m.MediaType, units.FormatBytes(m.Size), m.Digest)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(m.Platform)), display.String(m.MediaType), units.FormatBytes(m.Size), m.Digest)
 		}
 		return tw.Flush()
 	}

@@ -17,6 +17,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/progress"
 )
@@ -258,7 +259,7 @@ func (t pushTarget) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, 
 func WritePushText(w io.Writer, res PushResult) error {
 	var b bytes.Buffer
 	for _, r := range res.Referrers {
-		fmt.Fprintf(&b, "referrer %s %s\n", r.Digest, r.ArtifactType)
+		fmt.Fprintf(&b, "referrer %s %s\n", r.Digest, display.String(r.ArtifactType))
 	}
 	fmt.Fprintf(&b, "pushed %s %s: %d blobs, %d sent (%d bytes), %d already there\n", res.Reference, res.Digest, res.Blobs, res.Sent, res.Bytes, res.Skipped)
 	_, err := w.Write(b.Bytes())

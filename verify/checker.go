@@ -86,7 +86,6 @@ type checker struct {
 	// selects (checkGraph): the bundles whose signatures are checked.
 	entries, roots []rootEntry
 	whole          bool // the target is the whole layout: hygiene checks apply
-	bundles        map[digest.Digest]bool
 	progress       progress.Progress
 	// incomplete is set when a document of the graph could not be read, so
 	// that "unreferenced" can only mean "not referenced by what was read".
@@ -113,7 +112,6 @@ func newChecker(target string, opts Options) *checker {
 		rep:      &Report{Target: target},
 		blobs:    map[digest.Digest]*blob{},
 		tags:     map[string]tagEntry{},
-		bundles:  map[digest.Digest]bool{},
 		progress: progress.Or(opts.Progress),
 	}
 }

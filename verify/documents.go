@@ -407,7 +407,6 @@ func (c *checker) walkSubject(ctx context.Context, loc string, obj map[string]js
 
 func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]json.RawMessage, depth int) {
 	loc := b.loc
-	c.bundles[b.digest] = true
 	if _, ok := obj["manifests"]; ok {
 		c.add(AmbiguousDocument, Error, loc, "", "a manifest with manifests could be read as an index (CVE-2021-41190)")
 	}

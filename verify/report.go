@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/ocibundle/ocibundle/display"
 	"github.com/ocibundle/ocibundle/layout"
 	"github.com/ocibundle/ocibundle/units"
 )
@@ -59,7 +60,7 @@ func (f Finding) where() string {
 
 // Summary counts what was verified and what was found.
 type Summary struct {
-	Bundles    int   `json:"bundleCount"` // image manifests reached
+	Bundles    int   `json:"bundleCount"` // index.json entries verified (the target's), as ls lists them
 	Blobs      int   `json:"blobs"`       // blobs hashed
 	Bytes      int64 `json:"bytes"`       // bytes hashed
 	Errors     int   `json:"errorCount"`
@@ -120,10 +121,14 @@ func (r *Report) Err() error {
 		_, ok := targetErrors[f.Code]
 		onlyTarget = onlyTarget && ok
 	}
-	if onlyTarget {
-		return fmt.Errorf("%s: %s: %s (%w)", r.Target, first.where(), first.Message, targetErrors[first.Code])
+	where := r.Target // a finding about the target itself names it once
+	if w := first.where(); w != r.Target {
+		where += ": " + w
 	}
-	return fmt.Errorf("%s: %s: %s (%w: %s)", r.Target, first.where(), first.Message, ErrFailed, r.counts())
+	if onlyTarget {
+		return fmt.Errorf("%s: %s (%w)", where, first.Message, targetErrors[first.Code])
+	}
+	return fmt.Errorf("%s: %s (%w: %s)", where, first.Message, ErrFailed, r.counts())
 }
 
 func (r *Report) counts() string {
@@ -142,7 +147,7 @@ func plural(n int, word string) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Severity.letter(), f.Code, f.where(), f.Message)
+		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Severity.letter(), f.Code, display.Line(f.where()), display.Line(f.Message))
 	}
 	status := "OK"
 	if !r.OK() {

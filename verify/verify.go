@@ -250,6 +250,7 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 			roots = append(roots, e)
 		}
 	}
+	c.countBundles(roots)
 	for _, e := range roots {
 		c.walk(ctx, e.desc, t.name, e.ptr, 1, c.missingSeverity())
 	}
@@ -259,6 +260,21 @@ func (c *checker) checkGraph(ctx context.Context, t topFile, ref layout.Referenc
 	c.checkPin(t.name, roots)
 	c.entries, c.roots = entries, roots
 	return context.Cause(ctx)
+}
+
+// countBundles sets the bundle count as ls and docs/json.md count bundles:
+// the index.json entries of the whole layout (a tag each; an index of
+// several manifests is one), or the one bundle a tag or digest names.
+func (c *checker) countBundles(roots []rootEntry) {
+	if c.whole {
+		c.rep.Summary.Bundles = len(roots)
+		return
+	}
+	distinct := map[digest.Digest]bool{}
+	for _, e := range roots {
+		distinct[e.desc.Digest] = true
+	}
+	c.rep.Summary.Bundles = len(distinct)
 }
 
 // nestedRoot builds the root for LAYOUT@DIGEST when index.json does not
@@ -306,7 +322,6 @@ func (c *checker) checkPin(loc string, roots []rootEntry) {
 
 // finalize reports what the hashes and deep scans found.
 func (c *checker) finalize() {
-	c.rep.Summary.Bundles = len(c.bundles)
 	for _, b := range c.blobs {
 		if b.hashed && b.sum != b.digest {
 			c.add(DigestMismatch, Error, b.loc, "", "digest mismatch (got %s)", b.sum)
