@@ -65,6 +65,7 @@ fuzz:
 bench:
 	./scripts/bench.sh
 	./scripts/bench-delta.sh
+	./scripts/bench-small.sh
 	go test -run '^$$' -bench . -benchmem ./compress ./bundle ./layout ./verify
 	./scripts/bench-registry.sh
 

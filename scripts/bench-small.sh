@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Issue 16's small-files measurement (`make bench` runs it; alone:
+# ./scripts/bench-small.sh, BENCH_SMALL_N=30000 for a quick run):
+# BENCH_SMALL_N (default 300000) files of 20 B–1.5 KiB of text in N/1000
+# directories, generated deterministically (math/rand seeded 16, fixed mtime)
+# and kept in BENCH_WORK/small-N; then, alternating, RUNS times (default 3,
+# order reversed on even rounds), medians:
+#   pack     ocibundle pack            vs tar -cf - DIR | zstd -T0 -3
+#   extract  ocibundle extract         vs tar -x --zstd
+# with peak RSS (/usr/bin/time %M). Prints a table and puts it, as the section
+# "## Small files (issue 16)", at the end of BENCH_OUT (default BENCHMARKS.md;
+# an earlier such section is replaced, later sections are kept).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+export PATH="$repo/.tools/bin:/usr/local/go/bin:$PATH"
+for t in zstd tar /usr/bin/time; do
+	command -v "$t" >/dev/null || { echo "bench-small: $t is not installed" >&2; exit 1; }
+done
+n=${BENCH_SMALL_N:-300000}
+runs=${RUNS:-3}
+out=${BENCH_OUT:-$repo/BENCHMARKS.md}
+work=${BENCH_WORK:-${TMPDIR:-/tmp}/ocibundle-bench}
+case $(realpath -m "$work") in "$repo"|"$repo"/*) echo "bench-small: BENCH_WORK must be outside the repository" >&2; exit 1 ;; esac
+commit=$(git rev-parse --short HEAD)
+data=$work/small-$n
+run=$work/small-run
+mkdir -p "$work"
+rm -rf "$run"
+mkdir -p "$run"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+go build -o "$run/ocibundle" .
+ob=$run/ocibundle
+
+# --- dataset: deterministic, built once per N --------------------------------
+if [[ ! -f $data/.done ]]; then
+	rm -rf "$data"
+	mkdir -p "$run/gen"
+	cat >"$run/gen/main.go" <<'GO'
+// Command gen writes N small text files (20 B–1.5 KiB) in N/1000 directories
+// under DIR, the same bytes and mtimes for the same N.
+package main
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+func main() {
+	dir := os.Args[1]
+	n, err := strconv.Atoi(os.Args[2])
+	if err != nil {
+		panic(err)
+	}
+	dirs := max(n/1000, 1)
+	r := rand.New(rand.NewSource(16))
+	words := []string{"layer", "blob", "index", "manifest", "digest", "sha256", "config",
+		"annotation", "referrer", "subject", "tar", "zstd", "gzip", "media", "type", "size"}
+	mtime := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	buf := make([]byte, 0, 2048)
+	for d := range dirs {
+		p := filepath.Join(dir, fmt.Sprintf("d%04d", d))
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			panic(err)
+		}
+		for f := d; f < n; f += dirs {
+			size := 20 + r.Intn(1536-20+1)
+			buf = buf[:0]
+			for len(buf) < size {
+				buf = append(buf, words[r.Intn(len(words))]...)
+				buf = strconv.AppendInt(append(buf, '='), r.Int63n(1<<20), 16)
+				buf = append(buf, '\n')
+			}
+			name := filepath.Join(p, fmt.Sprintf("f%06d.txt", f))
+			if err := os.WriteFile(name, buf[:size], 0o644); err != nil {
+				panic(err)
+			}
+			if err := os.Chtimes(name, mtime, mtime); err != nil {
+				panic(err)
+			}
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			panic(err)
+		}
+	}
+	if err := os.Chtimes(dir, mtime, mtime); err != nil {
+		panic(err)
+	}
+}
+GO
+	(cd "$run/gen" && GO111MODULE=off go build -o gen main.go)
+	mkdir -p "$data/tree"
+	"$run/gen/gen" "$data/tree" "$n"
+	touch "$data/.done"
+fi
+bytes=$(find "$data/tree" -type f -printf '%s\n' | awk '{s += $1} END {print s}')
+files=$(find "$data/tree" -type f | wc -l)
+dirs=$(find "$data/tree" -mindepth 1 -type d | wc -l)
+
+# --- commands ------------------------------------------------------------------
+cd "$run"
+"$ob" pack -q -o L -t bench "$data/tree" >/dev/null # the layout extract reads
+tar -C "$data" -cf - tree | zstd -T0 -3 -q -o X.tar.zst
+declare -A cmd
+cmd[pack/ocibundle]="$ob pack -q -o out/L -t bench $data/tree"
+cmd[pack/tar]="tar -C $data -cf - tree | zstd -T0 -3 -q -o out/x.tar.zst"
+cmd[extract/ocibundle]="$ob extract -q -o out/x L:bench"
+cmd[extract/tar]="mkdir out/x && tar -x --zstd -f X.tar.zst -C out/x"
+label() { case $1 in */ocibundle) echo ocibundle ;; pack/tar) echo "tar -c \\| zstd -T0 -3" ;; extract/tar) echo "tar -x --zstd" ;; esac; }
+order=(pack/ocibundle pack/tar extract/ocibundle extract/tar)
+
+declare -A times rss
+for r in $(seq "$runs"); do
+	seq_=("${order[@]}")
+	if ((r % 2 == 0)); then seq_=(pack/tar pack/ocibundle extract/tar extract/ocibundle); fi
+	for k in "${seq_[@]}"; do
+		rm -rf out && mkdir out
+		/usr/bin/time -f '%e %M' -o t.txt bash -c "${cmd[$k]}" >/dev/null
+		read -r e m <t.txt
+		times[$k]+="$e "
+		rss[$k]+="$m "
+		echo "bench-small: round $r $k ${e}s ${m}KiB" >&2
+	done
+done
+rm -rf out
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+declare -A med medrss
+for k in "${order[@]}"; do
+	med[$k]=$(echo "${times[$k]}" | median)
+	medrss[$k]=$(echo "${rss[$k]}" | median)
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a / b}'; }
+row() { # KEY BASELINE-KEY TARGET-RATIO TARGET-MIB
+	local k=$1 b=$2 op=${1%/*} sp="" tgt="" pass=""
+	if [[ $k == */ocibundle ]]; then
+		sp=$(ratio "${med[$b]}" "${med[$k]}")
+		tgt="≥ $3x, ≤ $4 MiB"
+		pass=$(awk -v s="${sp%x}" -v t="$3" -v m="${medrss[$k]}" -v l="$4" 'BEGIN{print (s >= t && m / 1024 <= l) ? "PASS" : "below"}')
+	fi
+	echo "| $op | $(label "$k") | ${med[$k]} | $(awk -v b="$bytes" -v t="${med[$k]}" 'BEGIN{printf "%.0f", b / 1e6 / t}') | $sp | $(awk -v m="${medrss[$k]}" 'BEGIN{printf "%.0f", m / 1024}') | $tgt | $pass |"
+}
+table=$(
+echo "| command | tool | median s | MB/s | ocibundle speed vs this | peak RSS MiB (median) | target | |"
+echo "|---|---|---:|---:|---:|---:|---|---|"
+row pack/ocibundle pack/tar 0.9 256
+row pack/tar "" 
+row extract/ocibundle extract/tar 0.8 128
+row extract/tar ""
+)
+echo "$table"
+{
+	if [[ -f $out ]]; then # up to an earlier section, keeping the sections after it
+		awk '/^## Small files \(issue 16\)$/ {skip = 1; next} skip && /^## / {skip = 0} !skip {l[++n] = $0} END {while (n > 0 && l[n] == "") n--; for (i = 1; i <= n; i++) print l[i]}' "$out"
+		echo
+	fi
+	echo "## Small files (issue 16)"
+	echo
+	echo "Written by \`scripts/bench-small.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, BENCH_SMALL_N=$n:"
+	echo "$files files, $bytes bytes, in $dirs directories (20 B–1.5 KiB of text each, deterministic);"
+	echo "$runs rounds alternating (order reversed on even rounds), medians; \"ocibundle speed vs this\" ="
+	echo "baseline time / ocibundle time. Load average at start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)."
+	echo
+	echo "$table"
+	echo
+	echo '```'
+	for k in "${order[@]}"; do echo "$k: ${cmd[$k]}" | sed "s|$work|\$WORK|g"; done
+	echo '```'
+} >"$out.new"
+mv "$out.new" "$out"
+echo "bench-small: wrote $out"
