@@ -135,32 +135,7 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 	if err := im.open(ctx); err != nil {
 		return res, err
 	}
-	base := idx.Annotations[profile.AnnotationDeltaBase]
-	var graph *verify.Report // the delta's graph, verified once
-	if base != "" {
-		// A delta: what it leaves out must be here and sound, each blob
-		// named; the layout's index.json does not keep the mark, so that it
-		// is what a full archive gives.
-		res.Delta = base
-		if graph, err = checkDeltaBase(ctx, im.store, indexDoc, im.received, im.written, base); err != nil {
-			return res, err
-		}
-		delete(idx.Annotations, profile.AnnotationDeltaBase)
-		if len(idx.Annotations) == 0 {
-			idx.Annotations = nil
-		}
-	}
-	if err := checkGraphWhole(ctx, im.store, idx); err != nil {
-		return res, err
-	}
-	var warnings []string
-	if graph != nil {
-		warnings, err = judgeGraph(graph)
-	} else {
-		warnings, err = verifyGraph(ctx, im.store, indexDoc, im.written)
-	}
-	res.Warnings = append(res.Warnings, warnings...)
-	if err != nil {
+	if err := im.verifyReceived(ctx, &idx, indexDoc, &res); err != nil {
 		return res, err
 	}
 	entries, err := mergeIndex(ctx, im.store, idx, opts.Force)
@@ -173,6 +148,39 @@ func Import(ctx context.Context, dir string, r io.Reader, opts ImportOptions) (r
 		}
 	}
 	return res, err
+}
+
+// verifyReceived verifies what the archive brought into im.store before
+// idx is merged: for a delta (index.json naming a base), first that the
+// blobs it leaves out are here and sound (ErrDeltaBase, each named), and
+// removes the delta mark from idx so that the layout is what a full archive
+// gives; then the graph's whole-index rules and verify's verdict, whose
+// warnings go to res.Warnings.
+func (im *importer) verifyReceived(ctx context.Context, idx *ocispec.Index, indexDoc []byte, res *ImportResult) error {
+	var graph *verify.Report // the delta's graph, verified once
+	if base := idx.Annotations[profile.AnnotationDeltaBase]; base != "" {
+		res.Delta = base
+		var err error
+		if graph, err = checkDeltaBase(ctx, im.store, indexDoc, im.received, im.written, base); err != nil {
+			return err
+		}
+		delete(idx.Annotations, profile.AnnotationDeltaBase)
+		if len(idx.Annotations) == 0 {
+			idx.Annotations = nil
+		}
+	}
+	if err := checkGraphWhole(ctx, im.store, *idx); err != nil {
+		return err
+	}
+	var warnings []string
+	var err error
+	if graph != nil {
+		warnings, err = judgeGraph(graph)
+	} else {
+		warnings, err = verifyGraph(ctx, im.store, indexDoc, im.written)
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	return err
 }
 
 // readStream reads the archive stream ar to its end: it stores every blob

@@ -220,33 +220,9 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 	if j.opts.MaxSize >= 0 && hdr.Size > j.opts.MaxSize && hdr.Typeflag == tar.TypeReg {
 		return refuse(TooLarge, "declares %d bytes in a layer of %d", hdr.Size, j.opts.MaxSize)
 	}
-	e := Entry{Name: name}
-	var class byte
-	switch hdr.Typeflag {
-	case tar.TypeDir:
-		class = seenDir
-		if dup {
-			class = seenDirLate
-		}
-	case tar.TypeReg:
-		class = seenFile
-	case tar.TypeSymlink:
-		kept, err := j.symlink(hdr, name)
-		if err != nil {
-			return Entry{}, err
-		}
-		e.Kept, class = kept, seenLink
-	case tar.TypeLink:
-		if err := j.hardlink(hdr, name); err != nil {
-			return Entry{}, err
-		}
-		class = seenFile
-	case tar.TypeChar, tar.TypeBlock:
-		return refuse(Device, "device node")
-	case tar.TypeFifo:
-		return refuse(SpecialFile, "FIFO")
-	default:
-		return refuse(SpecialFile, "tar entry type %q", hdr.Typeflag)
+	e, class, err := j.classify(hdr, name, dup)
+	if err != nil {
+		return Entry{}, err
 	}
 	if p := j.opts.Names.Add(name); p != nil {
 		return refuse(Unportable, "%s", p.Reason)
@@ -259,6 +235,42 @@ func (j *Judge) Entry(hdr *tar.Header) (Entry, error) {
 		j.links[name] = hdr.Linkname
 	}
 	return e, nil
+}
+
+// classify judges hdr by its type (Entry's second half): the links' rules,
+// the types a layer may not hold. It returns the entry and the class the
+// judge remembers its name as; dup says the name was seen as a parent.
+func (j *Judge) classify(hdr *tar.Header, name string, dup bool) (Entry, byte, error) {
+	refuse := func(kind Kind, reason string) (Entry, byte, error) {
+		return Entry{}, 0, &Refusal{Name: hdr.Name, Kind: kind, Reason: reason}
+	}
+	e := Entry{Name: name}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if dup {
+			return e, seenDirLate, nil
+		}
+		return e, seenDir, nil
+	case tar.TypeReg:
+		return e, seenFile, nil
+	case tar.TypeSymlink:
+		kept, err := j.symlink(hdr, name)
+		if err != nil {
+			return Entry{}, 0, err
+		}
+		e.Kept = kept
+		return e, seenLink, nil
+	case tar.TypeLink:
+		if err := j.hardlink(hdr, name); err != nil {
+			return Entry{}, 0, err
+		}
+		return e, seenFile, nil
+	case tar.TypeChar, tar.TypeBlock:
+		return refuse(Device, "device node")
+	case tar.TypeFifo:
+		return refuse(SpecialFile, "FIFO")
+	}
+	return refuse(SpecialFile, fmt.Sprintf("tar entry type %q", hdr.Typeflag))
 }
 
 // InScope refuses the entry raw (canonical name) in an artifact layer

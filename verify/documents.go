@@ -449,49 +449,61 @@ func (c *checker) checkManifest(ctx context.Context, b *blob, obj map[string]jso
 
 	var titled []titledLayer // an artifact's layers, for markNested
 	for i, raw := range layerRaws {
-		p := ptr("/layers", i)
-		desc, usable := c.checkDescriptor(loc, p, raw, false)
-		if !usable {
-			continue
-		}
-		ref := layerRef{loc: loc, ptr: p, desc: desc, tar: image || profile.SaysTar(desc.Annotations)}
-		// The layer rules read an image's layers as a root filesystem (as
-		// extract does), an artifact's tar layers as the files below their
-		// title.
-		ref.image = image
-		if !ref.image {
-			ref.title = desc.Annotations[ocispec.AnnotationTitle]
-			// The name extract writes the layer under (layer.CheckTitle).
-			if r := layer.CheckTitle(ref.title); r != nil && ref.title != "" && c.opts.Deep {
-				c.add(refusalCodes[r.Kind], Error, loc, ptr(ptr(p, "annotations"), ocispec.AnnotationTitle), "%s", r)
-			}
-		}
+		var diffID digest.Digest
 		if i < len(diffIDs) {
-			ref.diffID = diffIDs[i]
+			diffID = diffIDs[i]
 		}
-		missing := c.missingSeverity()
-		if profile.IsNondistributable(desc.MediaType) && len(desc.URLs) > 0 {
-			missing = Warning // its urls hold it (image-layout.md allows the gap)
-		}
-		lb := c.reference(desc, loc, p, missing)
-		if lb != nil && c.opts.Deep {
-			c.layers = append(c.layers, ref)
-			if ref.tar {
-				lb.wantDeep = true
-				if n, ok := parseSizeAnnotation(desc.Annotations[profile.AnnotationContentSize]); ok && (!lb.declared || n < lb.contentSize) {
-					lb.declared, lb.contentSize = true, n
-				}
-			}
-			if ref.image {
-				lb.imageLayer = true
-			}
-			if ref.title != "" {
-				titled = append(titled, titledLayer{ref.title, lb})
-			}
+		if t := c.checkLayerDescriptor(loc, ptr("/layers", i), raw, image, diffID); t != nil {
+			titled = append(titled, *t)
 		}
 	}
 	c.markNested(titled)
 	c.walkSubject(ctx, loc, obj, depth)
+}
+
+// checkLayerDescriptor checks the layer descriptor raw at p of the manifest at loc
+// (image: the manifest is an image's; diffID: its config's diff_id, or "")
+// and, under --deep, queues its blob for the layer rules. It returns the
+// layer's title and blob for an artifact's titled layer, else nil.
+func (c *checker) checkLayerDescriptor(loc, p string, raw json.RawMessage, image bool, diffID digest.Digest) *titledLayer {
+	desc, usable := c.checkDescriptor(loc, p, raw, false)
+	if !usable {
+		return nil
+	}
+	ref := layerRef{loc: loc, ptr: p, desc: desc, tar: image || profile.SaysTar(desc.Annotations)}
+	// The layer rules read an image's layers as a root filesystem (as
+	// extract does), an artifact's tar layers as the files below their
+	// title.
+	ref.image = image
+	if !ref.image {
+		ref.title = desc.Annotations[ocispec.AnnotationTitle]
+		// The name extract writes the layer under (layer.CheckTitle).
+		if r := layer.CheckTitle(ref.title); r != nil && ref.title != "" && c.opts.Deep {
+			c.add(refusalCodes[r.Kind], Error, loc, ptr(ptr(p, "annotations"), ocispec.AnnotationTitle), "%s", r)
+		}
+	}
+	ref.diffID = diffID
+	missing := c.missingSeverity()
+	if profile.IsNondistributable(desc.MediaType) && len(desc.URLs) > 0 {
+		missing = Warning // its urls hold it (image-layout.md allows the gap)
+	}
+	lb := c.reference(desc, loc, p, missing)
+	if lb != nil && c.opts.Deep {
+		c.layers = append(c.layers, ref)
+		if ref.tar {
+			lb.wantDeep = true
+			if n, ok := parseSizeAnnotation(desc.Annotations[profile.AnnotationContentSize]); ok && (!lb.declared || n < lb.contentSize) {
+				lb.declared, lb.contentSize = true, n
+			}
+		}
+		if ref.image {
+			lb.imageLayer = true
+		}
+		if ref.title != "" {
+			return &titledLayer{ref.title, lb}
+		}
+	}
+	return nil
 }
 
 // titledLayer is an artifact layer's title and blob.
