@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ocibundle/ocibundle/layer"
 )
 
 func headerOnly(flag byte) bool {
@@ -159,6 +161,52 @@ func ustarFits(name string) bool {
 	}
 	for i := 1; i < len(name) && i <= 155; i++ {
 		if rest := len(name) - i - 1; name[i] == '/' && rest > 0 && rest <= 100 {
+			return true
+		}
+	}
+	return false
+}
+
+// MemberError is the error of a refused member, for a caller that reports
+// refusals itself (verify, which names the member in its own way). Its
+// text is "NAME: SENTINEL: REASON"; it wraps ErrUnsafeArchive or
+// ErrTooLarge and, for a kind of refusal that has one, ErrMemberType,
+// ErrDuplicateMember or ErrBlobName.
+type MemberError struct {
+	Name   string // the member's name as stored
+	Reason string // why it is refused
+	errs   []error
+}
+
+func (e *MemberError) Error() string {
+	return quoteName(e.Name) + ": " + e.errs[0].Error() + ": " + e.Reason
+}
+
+func (e *MemberError) Unwrap() []error { return e.errs }
+
+// refusal returns the MemberError of the member name, wrapping base and
+// kind (when not nil).
+func refusal(name string, base, kind error, format string, args ...any) error {
+	e := &MemberError{Name: name, Reason: fmt.Sprintf(format, args...), errs: []error{base}}
+	if kind != nil {
+		e.errs = append(e.errs, kind)
+	}
+	return e
+}
+
+// canonicalName takes a member name through the layer name rule and
+// returns it ("." for the root), or why it is refused.
+func canonicalName(name string) (string, string) {
+	p, why := layer.Clean(name)
+	if why == "" && p == "" {
+		p = "."
+	}
+	return p, why
+}
+
+func knownAlgorithm(s string) bool {
+	for _, alg := range Algorithms {
+		if alg.String() == s {
 			return true
 		}
 	}
