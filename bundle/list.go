@@ -326,63 +326,61 @@ func WriteInspectText(w io.Writer, in Inspection) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(in.Layers) > 0 {
-		fmt.Fprintf(w, "\nLayers:\n")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  TITLE\tMEDIA TYPE\tSIZE\tDIGEST")
-		for _, l := range in.Layers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(l.Title)), display.String(l.MediaType), units.FormatBytes(l.Size), l.Digest)
+	var rows [][4]string
+	for _, l := range in.Layers {
+		rows = append(rows, [4]string{orDash(display.String(l.Title)), display.String(l.MediaType), units.FormatBytes(l.Size), l.Digest.String()})
+	}
+	if err := writeSection(w, "Layers", [4]string{"TITLE", "MEDIA TYPE", "SIZE", "DIGEST"}, rows); err != nil {
+		return err
+	}
+	for _, l := range in.Layers {
+		keys := sortedKeys(l.Annotations)
+		if len(keys) == 0 {
+			continue
 		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		for _, l := range in.Layers {
-			keys := sortedKeys(l.Annotations)
-			if len(keys) == 0 {
-				continue
-			}
-			fmt.Fprintf(w, "  %s annotations:\n", orDash(display.String(l.Title)))
-			for _, k := range keys {
-				fmt.Fprintf(w, "    %s=%s\n", display.String(k), display.String(l.Annotations[k]))
-			}
+		fmt.Fprintf(w, "  %s annotations:\n", orDash(display.String(l.Title)))
+		for _, k := range keys {
+			fmt.Fprintf(w, "    %s=%s\n", display.String(k), display.String(l.Annotations[k]))
 		}
 	}
-	if len(in.Referrers) > 0 {
-		fmt.Fprintf(w, "\nReferrers:\n")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  ARTIFACT TYPE\tCREATED\tSIZE\tDIGEST")
-		for _, r := range in.Referrers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(r.ArtifactType)), orDash(display.String(r.Created)), units.FormatBytes(r.Size), r.Digest)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+	rows = nil
+	for _, r := range in.Referrers {
+		rows = append(rows, [4]string{orDash(display.String(r.ArtifactType)), orDash(display.String(r.Created)), units.FormatBytes(r.Size), r.Digest.String()})
 	}
-	if len(in.Signatures) > 0 {
-		fmt.Fprintf(w, "\nSignatures (not judged: verify with trust does that):\n")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  FORMAT\tENVELOPE\tSIGNER\tDIGEST")
-		for _, s := range in.Signatures {
-			signer := orDash(display.String(s.Signer))
-			if s.Problem != "" {
-				signer = display.Line(s.Problem)
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", s.Format, orDash(display.String(s.Envelope)), signer, s.Digest)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+	if err := writeSection(w, "Referrers", [4]string{"ARTIFACT TYPE", "CREATED", "SIZE", "DIGEST"}, rows); err != nil {
+		return err
 	}
-	if len(in.Manifests) > 0 {
-		fmt.Fprintf(w, "\nManifests:\n")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  PLATFORM\tMEDIA TYPE\tSIZE\tDIGEST")
-		for _, m := range in.Manifests {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", orDash(display.String(m.Platform)), display.String(m.MediaType), units.FormatBytes(m.Size), m.Digest)
+	rows = nil
+	for _, s := range in.Signatures {
+		signer := orDash(display.String(s.Signer))
+		if s.Problem != "" {
+			signer = display.Line(s.Problem)
 		}
-		return tw.Flush()
+		rows = append(rows, [4]string{s.Format, orDash(display.String(s.Envelope)), signer, s.Digest.String()})
 	}
-	return nil
+	if err := writeSection(w, "Signatures (not judged: verify with trust does that)", [4]string{"FORMAT", "ENVELOPE", "SIGNER", "DIGEST"}, rows); err != nil {
+		return err
+	}
+	rows = nil
+	for _, m := range in.Manifests {
+		rows = append(rows, [4]string{orDash(display.String(m.Platform)), display.String(m.MediaType), units.FormatBytes(m.Size), m.Digest.String()})
+	}
+	return writeSection(w, "Manifests", [4]string{"PLATFORM", "MEDIA TYPE", "SIZE", "DIGEST"}, rows)
+}
+
+// writeSection writes one section of inspect's text: a blank line, the
+// title, then header and rows as an aligned, indented table; nothing when
+// there are no rows. The cells are already made printable (display).
+func writeSection(w io.Writer, title string, header [4]string, rows [][4]string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\n%s:\n", title)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range append([][4]string{header}, rows...) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r[0], r[1], r[2], r[3])
+	}
+	return tw.Flush()
 }
 
 // WriteJSON writes v as indented JSON followed by a newline.
