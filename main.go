@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,20 +27,7 @@ import (
 )
 
 func main() {
-	// OCIBUNDLE_CPUPROFILE=FILE writes a CPU profile of the whole command
-	// (make bench, issue 6); it is stopped before os.Exit, which skips defers.
-	var prof *os.File
-	if name := os.Getenv("OCIBUNDLE_CPUPROFILE"); name != "" {
-		f, err := os.Create(name)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", err)
-			os.Exit(classOperational.Code)
-		}
-		prof = f
-	}
+	stopProfiles := startProfiles()
 	app := newApp()
 	args := normalizeArgs(app, os.Args)
 	ctx := onSignal(wantJSON(args))
@@ -51,12 +37,7 @@ func main() {
 		// it, so the outcome is "interrupted", whatever err wraps.
 		err = errInterrupted
 	}
-	if prof != nil {
-		pprof.StopCPUProfile()
-		if cerr := prof.Close(); cerr != nil {
-			fmt.Fprintf(os.Stderr, "ocibundle: cpu profile: %v\n", cerr)
-		}
-	}
+	stopProfiles()
 	os.Exit(report(os.Stdout, os.Stderr, err, wantJSON(args)))
 }
 
