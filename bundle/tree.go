@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
@@ -239,16 +239,15 @@ type tarStats struct {
 // writeTar writes t as a tar stream to w: headers built here (uid/gid 0, no
 // owner names, permission bits kept, mtime at 1 s resolution and clamped to
 // clamp when it is non-zero, USTAR unless a name or size needs PAX), hard
-// links within the tree stored once, as tar hard links. It closes the tar
-// writer (writing the trailer) but not w.
+// links within the tree stored once, as tar hard links, and the trailer. The
+// stream is assembled in one reused buffer of tarChunk bytes (headers
+// formatted into it, file contents read straight into it) and reaches w in
+// writes of that size: the bytes are copied once between the files and w.
+// A file that shrank since the scan fails with ErrBadInput. It does not close w.
 func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progress progress.Progress) (tarStats, error) {
 	var st tarStats
-	tw := tar.NewWriter(w)
+	s := &tarStream{w: w, buf: make([]byte, 0, tarChunk), progress: progress}
 	seen := make(map[[2]uint64]string)
-	buf := make([]byte, 1<<20)
-	// pw stops a big file at a cancellation of ctx, reports progress, and
-	// hides the tar writer's ReadFrom, so that io.CopyBuffer uses buf.
-	pw := countio.NewWriter(tw, countio.WithContext(ctx), countio.WithProgress(progress))
 	for _, e := range t.entries {
 		if err := context.Cause(ctx); err != nil {
 			return st, err
@@ -271,25 +270,106 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 				}
 			}
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := s.header(hdr); err != nil {
 			closeIf(f)
 			return st, fmt.Errorf("%s: tar header: %w", e.path, err)
 		}
 		if f != nil {
-			n, err := io.CopyBuffer(pw, io.LimitReader(f, hdr.Size), buf)
+			err := s.content(ctx, f, hdr.Size)
 			f.Close()
 			if err != nil {
 				return st, fmt.Errorf("%s: %w", e.path, err)
 			}
-			if n != hdr.Size {
-				return st, fmt.Errorf("%s: %w: file shrank while packing (%d of %d bytes)", e.path, ErrBadInput, n, hdr.Size)
-			}
 		}
 	}
-	if err := tw.Close(); err != nil {
+	// The trailer: two zero blocks, as tar.Writer.Close writes them.
+	if err := s.zeros(2 * tarBlock); err != nil {
+		return st, fmt.Errorf("tar trailer: %w", err)
+	}
+	if err := s.flush(); err != nil {
 		return st, fmt.Errorf("tar trailer: %w", err)
 	}
 	return st, nil
+}
+
+// tarChunk is the size of writeTar's buffer and of its writes (bytes).
+const tarChunk = 1 << 20
+
+// tarStream is writeTar's buffer: the stream is appended to buf and handed
+// to w whenever buf is full.
+type tarStream struct {
+	w        io.Writer
+	buf      []byte
+	scratch  bytes.Buffer // for appendHeader
+	progress progress.Progress
+}
+
+// header appends the header of hdr (appendHeader).
+func (s *tarStream) header(hdr *tar.Header) error {
+	if len(s.buf)+tarBlock > cap(s.buf) {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	var err error
+	s.buf, err = appendHeader(s.buf, hdr, &s.scratch)
+	return err
+}
+
+// content reads size bytes of f straight into the buffer, then the padding
+// to the next block. Bytes f has beyond size are not read (the header says
+// size); fewer is ErrBadInput.
+func (s *tarStream) content(ctx context.Context, f io.Reader, size int64) error {
+	for left := size; left > 0; {
+		if len(s.buf) == cap(s.buf) {
+			if err := context.Cause(ctx); err != nil {
+				return err
+			}
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+		room := s.buf[len(s.buf):cap(s.buf)]
+		if int64(len(room)) > left {
+			room = room[:left]
+		}
+		n, err := f.Read(room)
+		s.buf = s.buf[:len(s.buf)+n]
+		left -= int64(n)
+		s.progress.Add(int64(n))
+		if err == io.EOF || (err == nil && n == 0) {
+			return fmt.Errorf("%w: file shrank while packing (%d of %d bytes)", ErrBadInput, size-left, size)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return s.zeros(tarPadding(size))
+}
+
+// zeros appends n zero bytes.
+func (s *tarStream) zeros(n int64) error {
+	for n > 0 {
+		if len(s.buf) == cap(s.buf) {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+		k := min(n, int64(cap(s.buf)-len(s.buf)))
+		s.buf = append(s.buf, make([]byte, k)...)
+		n -= k
+	}
+	return nil
+}
+
+// flush hands the buffer to w.
+func (s *tarStream) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	_, err := s.w.Write(s.buf)
+	s.buf = s.buf[:0]
+	return err
 }
 
 // openForPack opens a regular file found by scanTree, refusing it if it was
