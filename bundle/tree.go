@@ -296,13 +296,14 @@ type tarStats struct {
 func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progress progress.Progress) (tarStats, error) {
 	var st tarStats
 	s := &tarStream{w: w, buf: make([]byte, 0, tarChunk), progress: progress}
+	defer s.dir.close()
 	seen := make(map[[2]uint64]string)
 	for _, e := range t.entries {
 		if err := context.Cause(ctx); err != nil {
 			return st, err
 		}
 		hdr := header(e, clamp)
-		var f *os.File
+		var f io.ReadCloser
 		if e.stat.mode.IsRegular() {
 			st.files++
 			if e.stat.links > 1 {
@@ -314,13 +315,15 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 			}
 			if hdr.Typeflag == tar.TypeReg {
 				var err error
-				if f, err = openForPack(e); err != nil {
+				if f, err = s.dir.open(e); err != nil {
 					return st, err
 				}
 			}
 		}
 		if err := s.header(&hdr); err != nil {
-			closeIf(f)
+			if f != nil {
+				f.Close()
+			}
 			return st, fmt.Errorf("%s: tar header: %w", e.path, err)
 		}
 		if f != nil {
@@ -351,6 +354,35 @@ type tarStream struct {
 	buf      []byte
 	scratch  bytes.Buffer // for appendHeader
 	progress progress.Progress
+	dir      parentDir
+}
+
+// parentDir is the directory of the last file writeTar opened, kept open
+// while the files of a directory follow each other, so that each is opened
+// relative to it (openInDir).
+type parentDir struct {
+	path string
+	f    *os.File
+}
+
+// open opens the regular file e (openInDir) in its parent directory.
+func (d *parentDir) open(e entry) (io.ReadCloser, error) {
+	if p := filepath.Dir(e.path); d.f == nil || p != d.path {
+		d.close()
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, badInput(e.path, err)
+		}
+		d.path, d.f = p, f
+	}
+	return openInDir(d.f, e)
+}
+
+func (d *parentDir) close() {
+	if d.f != nil {
+		d.f.Close()
+		d.f = nil
+	}
 }
 
 // header appends the header of hdr (appendHeader).
@@ -438,12 +470,6 @@ func openForPack(e entry) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w: changed while packing", e.path, ErrBadInput)
 	}
 	return f, nil
-}
-
-func closeIf(f *os.File) {
-	if f != nil {
-		f.Close()
-	}
 }
 
 // header builds the tar header of e; see writeTar for the rules.
