@@ -100,7 +100,7 @@ func scanTree(ctx context.Context, arg string, opts scanOptions) (*tree, error) 
 	if err != nil {
 		return nil, badInput(arg, err)
 	}
-	if err := s.visit(arg, title, statOf(info)); err != nil {
+	if err := s.visit(arg, title, statOf(info), nil); err != nil {
 		return nil, err
 	}
 	// A link judged before a later one changed where it leads.
@@ -111,8 +111,9 @@ func scanTree(ctx context.Context, arg string, opts scanOptions) (*tree, error) 
 }
 
 // visit adds the file p (tar name name, described by st from lstat) and,
-// for a directory, what it holds.
-func (s *scanner) visit(p, name string, st fileStat) error {
+// for a directory, what it holds: what list returns, or when list is nil
+// what children reads.
+func (s *scanner) visit(p, name string, st fileStat, list func() ([]child, error)) error {
 	if err := context.Cause(s.ctx); err != nil {
 		return err
 	}
@@ -153,20 +154,74 @@ func (s *scanner) visit(p, name string, st fileStat) error {
 		s.walking[e.stat.id] = true
 		defer delete(s.walking, e.stat.id)
 	}
-	children, err := s.children(p, name)
+	if list == nil {
+		list = func() ([]child, error) { return s.children(p, name) }
+	}
+	children, err := list()
 	if err != nil {
 		return err
 	}
-	for _, c := range children {
+	lists, stop := s.listAhead(children)
+	defer stop()
+	for i, c := range children {
 		if c.err != nil {
 			return badInput(c.path, c.err)
 		}
-		if err := s.visit(c.path, c.name, c.stat); err != nil {
+		if err := s.visit(c.path, c.name, c.stat, lists[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// listAhead reads the directories among cs (children, each in turn) on a
+// goroutine of its own, at most listsAhead ahead of the walk, so that the
+// walk's judging of one directory and the reads and lstats of the next run
+// on two cores. lists[i] returns the children of cs[i] (nil for a file, for
+// which visit reads nothing); stop ends the goroutine early. What is read,
+// and so every result and error, is what visit would read without it.
+func (s *scanner) listAhead(cs []child) (lists []func() ([]child, error), stop func()) {
+	type listing struct {
+		cs  []child
+		err error
+	}
+	lists = make([]func() ([]child, error), len(cs))
+	var dirs []int
+	var chans []chan listing
+	tokens := make(chan struct{}, listsAhead)
+	for i, c := range cs {
+		if c.err != nil || !c.stat.mode.IsDir() {
+			continue
+		}
+		ch := make(chan listing, 1)
+		dirs, chans = append(dirs, i), append(chans, ch)
+		lists[i] = func() ([]child, error) {
+			l := <-ch
+			<-tokens // one more may be read ahead
+			return l.cs, l.err
+		}
+	}
+	if len(dirs) == 0 {
+		return lists, func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		for k, i := range dirs {
+			select {
+			case tokens <- struct{}{}:
+			case <-done:
+				return
+			}
+			var l listing
+			l.cs, l.err = s.children(cs[i].path, cs[i].name)
+			chans[k] <- l
+		}
+	}()
+	return lists, func() { close(done) }
+}
+
+// listsAhead is how many directories listAhead reads ahead of the walk.
+const listsAhead = 2
 
 // child is a directory entry read by scanner.children.
 type child struct {
