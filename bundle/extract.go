@@ -256,9 +256,6 @@ func extractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptio
 		return ExtractResult{}, err
 	}
 	app.Close()
-	if err := app.CompleteDirs(ctx); err != nil {
-		return ExtractResult{}, err
-	}
 	if res.Entries, err = listTree(ctx, root, app, opts.Hash); err != nil {
 		return ExtractResult{}, err
 	}
