@@ -473,8 +473,13 @@ func (a *Applier) belowFile(name string) *Refusal {
 	return r
 }
 
-// Close releases what the applier holds open (not the root).
-func (a *Applier) Close() { a.chain.truncate(0) }
+// Close releases what the applier holds open (not the root) and what it
+// remembers of the entries (the judge's names, one per entry of the tree):
+// after Close, only DirMode and ApplyDirs may be called.
+func (a *Applier) Close() {
+	a.chain.truncate(0)
+	a.judge, a.links, a.names = nil, nil, nil
+}
 
 // entryErr wraps an error from writing name into the root. Errors of the
 // environment (disk full, permissions, I/O) pass through; anything else
