@@ -15,6 +15,7 @@
 # fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib-bench.sh
 export PATH="$PWD/.tools/bin:/usr/local/go/bin:$PATH"
 for t in openssl numfmt tar jq /usr/bin/time; do
 	command -v "$t" >/dev/null || { echo "bench-delta: $t is not installed" >&2; exit 1; }
@@ -100,17 +101,10 @@ echo "| inventory of $(numfmt --to=iec "$blobs_bytes") of blobs vs openssl dgst 
 )
 echo "$table"
 {
-	if [[ -f $out ]]; then # up to an earlier section, without trailing blank lines
-		awk '/^## Delta bundles \(issue 15\)$/ {exit} {l[++n] = $0} END {while (n > 0 && l[n] == "") n--; for (i = 1; i <= n; i++) print l[i]}' "$out"
-		echo
-	fi
-	echo "## Delta bundles (issue 15)"
-	echo
 	echo "Written by \`scripts/bench-delta.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, DELTA_SIZE=${DELTA_SIZE:-1G},"
 	echo "DELTA_BASE=${DELTA_BASE:-200M}, best of $runs for times; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
 	echo "$table"
-} >"$out.new"
-mv "$out.new" "$out"
+} | bench_section "$out" "Delta bundles (issue 15)"
 echo "bench-delta: wrote $out"
 ((ok1 && ok2))

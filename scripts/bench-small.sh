@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
+. scripts/lib-bench.sh
 export PATH="$repo/.tools/bin:/usr/local/go/bin:$PATH"
 for t in zstd tar /usr/bin/time; do
 	command -v "$t" >/dev/null || { echo "bench-small: $t is not installed" >&2; exit 1; }
@@ -127,11 +128,10 @@ for r in $(seq "$runs"); do
 	done
 done
 rm -rf out
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 declare -A med medrss
 for k in "${order[@]}"; do
-	med[$k]=$(echo "${times[$k]}" | median)
-	medrss[$k]=$(echo "${rss[$k]}" | median)
+	med[$k]=$(echo "${times[$k]}" | bench_median)
+	medrss[$k]=$(echo "${rss[$k]}" | bench_median)
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a / b}'; }
 row() { # KEY BASELINE-KEY TARGET-RATIO TARGET-MIB
@@ -153,12 +153,6 @@ row extract/tar ""
 )
 echo "$table"
 {
-	if [[ -f $out ]]; then # up to an earlier section, keeping the sections after it
-		awk '/^## Small files \(issue 16\)$/ {skip = 1; next} skip && /^## / {skip = 0} !skip {l[++n] = $0} END {while (n > 0 && l[n] == "") n--; for (i = 1; i <= n; i++) print l[i]}' "$out"
-		echo
-	fi
-	echo "## Small files (issue 16)"
-	echo
 	echo "Written by \`scripts/bench-small.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit, BENCH_SMALL_N=$n:"
 	echo "$files files, $bytes bytes, in $dirs directories (20 B–1.5 KiB of text each, deterministic);"
 	echo "$runs rounds alternating (order reversed on even rounds), medians; \"ocibundle speed vs this\" ="
@@ -169,6 +163,5 @@ echo "$table"
 	echo '```'
 	for k in "${order[@]}"; do echo "$k: ${cmd[$k]}" | sed "s|$work|\$WORK|g"; done
 	echo '```'
-} >"$out.new"
-mv "$out.new" "$out"
+} | bench_section "$out" "Small files (issue 16)"
 echo "bench-small: wrote $out"
