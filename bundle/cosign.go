@@ -38,13 +38,12 @@ func (g *graphWalk) companions(ctx context.Context, entries []ocispec.Descriptor
 // under each cosign companion tag of every document g has walked (the
 // tags the registry does not have are skipped; one that is not a manifest
 // or index is left out with a line in *warnings) and returns their
-// index.json entries, tagged. Which tags the registry has comes from its
-// tag list when it gives the whole list in one answer (registryTags: one
-// request for every document and kind), otherwise from one HEAD per tag.
-// Errors: the registry's, through registryError, and the walk's.
-func pullCompanions(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
+// index.json entries, tagged. Which tags the registry has comes from
+// listed, its tag list (registryTags: one request for every document and
+// kind), or, when that is nil (unknown), from one HEAD per tag. Errors:
+// the registry's, through registryError, and the walk's.
+func pullCompanions(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, listed map[string]bool, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
 	var out []ocispec.Descriptor
-	listed := registryTags(ctx, repo)
 	for _, d := range append([]ocispec.Descriptor(nil), g.docs...) {
 		for _, tag := range layout.CosignTags(d.Digest) {
 			if listed != nil && !listed[tag] {

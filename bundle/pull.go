@@ -221,6 +221,12 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSou
 	progress := progress.Or(opts.Progress)
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
+	// The registry's tag list, for the companions, is asked for while
+	// the graph is copied.
+	listed := make(chan map[string]bool, 1)
+	if !opts.NoReferrers {
+		go func() { listed <- registryTags(ctx, repo) }()
+	}
 	progress.Start("pull", pullTotal(root, from.data))
 	err := oras.CopyGraph(ctx, from, dst, root, copyOpts)
 	// The graph, whole in the layout; then, unless opts.NoReferrers, the
@@ -239,7 +245,7 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSou
 		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts, warnings)
 	}
 	if err == nil && !opts.NoReferrers {
-		companions, err = pullCompanions(ctx, src, repo, dst, g, copyOpts, warnings)
+		companions, err = pullCompanions(ctx, src, repo, dst, g, <-listed, copyOpts, warnings)
 	}
 	progress.Finish()
 	return dst, g, referrers, companions, err
