@@ -66,6 +66,7 @@ bench:
 	./scripts/bench.sh
 	./scripts/bench-delta.sh
 	./scripts/bench-small.sh
+	./scripts/bench-growth.sh
 	go test -run '^$$' -bench . -benchmem ./compress ./bundle ./layout ./verify
 	./scripts/bench-registry.sh
 

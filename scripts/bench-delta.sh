@@ -15,11 +15,8 @@
 # fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib-bench.sh
-export PATH="$PWD/.tools/bin:/usr/local/go/bin:$PATH"
-for t in openssl numfmt tar jq /usr/bin/time; do
-	command -v "$t" >/dev/null || { echo "bench-delta: $t is not installed" >&2; exit 1; }
-done
+source scripts/lib-bench.sh
+bench_require bench-delta openssl numfmt tar jq /usr/bin/time
 size=$(numfmt --from=iec "${DELTA_SIZE:-1G}")
 base=$(numfmt --from=iec "${DELTA_BASE:-200M}")
 runs=${RUNS:-3}
@@ -105,6 +102,7 @@ echo "$table"
 	echo "DELTA_BASE=${DELTA_BASE:-200M}, best of $runs for times; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
 	echo "$table"
-} | bench_section "$out" "Delta bundles (issue 15)"
+} >"$work/section.md"
+bench_section "$out" "Delta bundles (issue 15)" "$work/section.md"
 echo "bench-delta: wrote $out"
 ((ok1 && ok2))

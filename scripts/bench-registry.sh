@@ -19,11 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-. scripts/lib-bench.sh
-export PATH="$repo/.tools/bin:/usr/local/go/bin:$PATH"
-for t in docker-registry oras openssl curl /usr/bin/time; do
-	command -v "$t" >/dev/null || { echo "bench-registry: $t is not installed (make tools)" >&2; exit 1; }
-done
+source scripts/lib-bench.sh
+bench_require bench-registry docker-registry oras openssl curl /usr/bin/time
 runs=${RUNS:-5}
 out=${BENCH_OUT:-$repo/BENCHMARKS.md}
 base=${OB_BASE:-}
@@ -163,5 +160,6 @@ echo "$table"
 	echo '```'
 	for k in "${order[@]}"; do echo "$k: ${cmd[$k]}" | sed "s|$work|\$WORK|g; s|$addr|\$REGISTRY|g"; done
 	echo '```'
-} | bench_section "$out" "Registry (issue 16)"
+} >"$work/section.md"
+bench_section "$out" "Registry (issue 16)" "$work/section.md"
 echo "bench-registry: wrote $out"

@@ -13,11 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-. scripts/lib-bench.sh
-export PATH="$repo/.tools/bin:/usr/local/go/bin:$PATH"
-for t in zstd tar /usr/bin/time; do
-	command -v "$t" >/dev/null || { echo "bench-small: $t is not installed" >&2; exit 1; }
-done
+source scripts/lib-bench.sh
+bench_require bench-small zstd tar /usr/bin/time
 n=${BENCH_SMALL_N:-300000}
 runs=${RUNS:-3}
 out=${BENCH_OUT:-$repo/BENCHMARKS.md}
@@ -163,5 +160,6 @@ echo "$table"
 	echo '```'
 	for k in "${order[@]}"; do echo "$k: ${cmd[$k]}" | sed "s|$work|\$WORK|g"; done
 	echo '```'
-} | bench_section "$out" "Small files (issue 16)"
+} >"$run/section.md"
+bench_section "$out" "Small files (issue 16)" "$run/section.md"
 echo "bench-small: wrote $out"

@@ -8,62 +8,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-export PATH="$repo/.tools/bin:/usr/local/go/bin:$PATH"
-for t in zstd openssl sha256sum tar oras skopeo /usr/bin/time numfmt; do
-	command -v "$t" >/dev/null || { echo "bench: $t is not installed (make tools)" >&2; exit 1; }
-done
+source scripts/lib-bench.sh
+bench_require bench zstd openssl sha256sum tar oras skopeo /usr/bin/time numfmt
 size_arg=${BENCH_SIZE:-1G}
 size=$(numfmt --from=iec "$size_arg")
 runs=${RUNS:-3}
 out=${BENCH_OUT:-$repo/BENCHMARKS.md} # where the report goes
 work=${BENCH_WORK:-${TMPDIR:-/tmp}/ocibundle-bench}
 case $(realpath -m "$work") in "$repo"|"$repo"/*) echo "bench: BENCH_WORK must be outside the repository" >&2; exit 1 ;; esac
-data=$work/data-$size
 run=$work/run
 mkdir -p "$work"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# --- dataset: deterministic, built once per size ------------------------------
-stream_random() { openssl enc -aes-256-ctr -nosalt -pass pass:ocibundle-bench -pbkdf2 -in /dev/zero 2>/dev/null; }
-# A corpus stream repeats one file list until head closes the pipe (cat then
-# dies of SIGPIPE, the only way the loop ends; an unreadable file does not).
-repeat_files() { # LIST: the files NUL-separated in LIST, again and again
-	[[ -s $1 ]] || { echo "bench: $1 lists no files" >&2; return 1; }
-	local rc
-	while :; do
-		rc=0
-		xargs -0 -r cat <"$1" 2>/dev/null || rc=$?
-		((rc == 125 || rc >= 128)) && return 0 # xargs: 125 = cat killed by a signal
-	done
-}
-stream_logs() { awk 'BEGIN{srand(6); split("INFO WARN DEBUG ERROR",l," "); for(i=0;;i++) printf "2026-11-%02d %02d:%02d:%02d.%06d %-5s worker=%d req=%08x path=/api/v1/items/%d took=%dms\n", i%28+1, i%24, i%60, (i*7)%60, i%1000000, l[int(rand()*4)+1], int(rand()*16), int(rand()*2^31), int(rand()*100000), int(rand()*900)}'; }
-stream_text() { repeat_files "$work/text.list"; }
-stream_bin() { repeat_files "$work/bin.list"; }
-take() { # N FILE STREAM: the first N bytes of STREAM into FILE (the stream ends by SIGPIPE)
-	{ "$3" || true; } | head -c "$1" >"$2"
-}
-if [[ ! -f $data/.done ]]; then
-	echo "bench: generating $size_arg of data in $data"
-	rm -rf "$data"
-	mkdir -p "$data"/{src,logs,bin,random,small}
-	find /usr/local/go/src -type f -name '*.go' -size -64k -print0 | LC_ALL=C sort -z >"$work/text.list"
-	find /usr/local/go/bin /usr/local/go/pkg/tool -type f -print0 | LC_ALL=C sort -z >"$work/bin.list"
-	p=$((size / 20))                   # 5% units
-	take $((p * 3)) "$data/src/all.go.txt" stream_text
-	take $((p * 2)) "$data/src/more.go.txt" stream_text
-	take $((p * 5)) "$data/logs/app.log" stream_logs
-	take $((p * 5)) "$data/bin/tools.bin" stream_bin
-	take $((p * 2)) "$data/random/a.bin" stream_random
-	take $((p * 2)) "$data/random/b.bin" stream_random
-	# many small files: 3% text in 8 KiB pieces, 2% random in 4 KiB pieces
-	take $((size * 3 / 100)) "$work/small.txt" stream_text
-	split -a 6 -b 8k "$work/small.txt" "$data/small/t"
-	take $((size * 2 / 100)) "$work/small.rnd" stream_random
-	split -a 6 -b 4k "$work/small.rnd" "$data/small/r"
-	rm -f "$work/small.txt" "$work/small.rnd"
-	find "$data" -exec touch -h -d '2026-01-01 00:00:00Z' {} +
-	touch "$data/.done"
-fi
+# --- dataset: deterministic, built once per size (scripts/lib-bench.sh) -----
+data=$(bench_dataset "$work" "$size_arg")
 bytes=$(find "$data" -type f ! -name .done -printf '%s\n' | awk '{s+=$1} END{printf "%.0f\n", s}')
 nfiles=$(find "$data" -type f ! -name .done | wc -l)
 
@@ -91,9 +49,19 @@ tar -C "$data" --exclude=.done -cf "$run/one.tar" .
 one_bytes=$(stat -c %s "$run/one.tar")
 rm -f "$run/one.tar"
 tar -C "$data" --exclude=.done -cf - . | zstd -T0 -3 -q -o "$run/X.tar.zst"
+# The encoder's ceiling (issue 16): pack's own tar streams (the layer blobs of
+# pack -c none, the same five layers), compressed by pack's encoder with pack's
+# settings (package compress) and nothing else, as many at once as pack's --jobs.
+go build -trimpath -o "$run/zstdceiling" ./internal/benchtools/zstdceiling
+"$ob" pack -q -c none -o "$run/Lnone" -t none "${parts[@]}" >/dev/null
+tar_blobs=()
+for p in "${parts[@]}"; do
+	d=$("$ob" inspect "$run/Lnone:none" | awk -v t="$(basename "$p")" '$1 == t && $NF ~ /^sha256:/ { print $NF }')
+	tar_blobs+=("$run/Lnone/blobs/sha256/${d#sha256:}")
+done
 "$ob" export -q -o "$run/A.tar" "$run/L:bench" >/dev/null
 # The layer titled small (5% of the data) and its blob, for extract --layer.
-small_blob=$("$ob" inspect "$run/L:bench" | awk '$1 == "small" { print $NF }')
+small_blob=$("$ob" inspect "$run/L:bench" | awk '$1 == "small" && $NF ~ /^sha256:/ { print $NF }')
 small_blob=blobs/sha256/${small_blob#sha256:}
 skopeo_ok=1
 if ! skopeo copy -q "oci:$run/L:bench" "oci-archive:$run/skopeo-probe.tar" 2>"$run/skopeo.err"; then
@@ -108,6 +76,7 @@ rm -f "$run/skopeo-probe.tar"
 declare -a cases=(
 	"pack|ocibundle|$ob pack -q -o out/L -t bench ${parts[*]}"
 	"pack|tar -c + zstd -3|tar -C $data --exclude=.done -cf - . | zstd -T0 -3 -q -o out/x.tar.zst"
+	"pack|klauspost encoder alone|$run/zstdceiling -o out ${tar_blobs[*]}"
 	"verify|ocibundle|$ob verify -q L"
 	"verify|openssl dgst -sha256|openssl dgst -sha256 L/blobs/sha256/* >/dev/null"
 	"verify|sha256sum|sha256sum L/blobs/sha256/* >/dev/null"
@@ -247,6 +216,8 @@ cp "$results" "$work/results-$size.tsv"
 	echo "Run in the work directory; L is a layout packed from the five top directories (five layers),"
 	echo "L1 a layout of one file (the tar of the dataset, packed with -c none: one layer blob of $one_bytes bytes),"
 	echo "X.tar.zst the tar|zstd -3 of the dataset,"
+	echo "Lnone the dataset packed with -c none (its five layer blobs are pack's uncompressed tar streams:"
+	echo "\"klauspost encoder alone\" compresses them with pack's own encoder settings, nothing else, as many at once as pack's --jobs),"
 	echo "A.tar ocibundle's export of L; out/ is emptied before each run. \"+ sync\" rows make the output"
 	echo "durable (fsync of the file; syncfs for tar -x), as ocibundle does before it reports success."
 	echo
