@@ -221,11 +221,13 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSou
 	progress := progress.Or(opts.Progress)
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
-	// The registry's tag list, for the companions, is asked for while
-	// the graph is copied.
+	// The registry's tag list, for the companions, and the root's
+	// referrers are asked for while the graph is copied.
 	listed := make(chan map[string]bool, 1)
+	var ahead *referrersAhead
 	if !opts.NoReferrers {
 		go func() { listed <- registryTags(ctx, repo) }()
+		ahead = askReferrersAhead(ctx, repo, root)
 	}
 	progress.Start("pull", pullTotal(root, from.data))
 	err := oras.CopyGraph(ctx, from, dst, root, copyOpts)
@@ -242,7 +244,7 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSou
 	}
 	var referrers, companions []ocispec.Descriptor
 	if err == nil && !opts.NoReferrers {
-		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts, warnings)
+		referrers, err = pullReferrers(ctx, src, repo, dst, g, ahead, copyOpts, warnings)
 	}
 	if err == nil && !opts.NoReferrers {
 		companions, err = pullCompanions(ctx, src, repo, dst, g, <-listed, copyOpts, warnings)
@@ -273,9 +275,10 @@ func pullTags(ref registry.Reference, tags []string) ([]string, error) {
 // walk), each with its graph into dst, and returns them. Only referrers by
 // layout's definition are taken (checkedReferrers): what the registry
 // lists besides them is never fetched beyond its manifest, and is
-// described in *warnings. A failure is a ReferrersError.
-func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
-	referrers, err := layout.CollectReferrers(ctx, g.docs, checkedReferrers(src, repo, warnings), func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+// described in *warnings. ahead, when set, holds the list of one subject
+// asked for already. A failure is a ReferrersError.
+func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, ahead *referrersAhead, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
+	referrers, err := layout.CollectReferrers(ctx, g.docs, checkedReferrers(src, repo, ahead, warnings), func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 		if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
 			return nil, registryError(src, err)
 		}
