@@ -12,8 +12,8 @@
 # directory. Medians of wall time, user+sys CPU and peak RSS
 # (/usr/bin/time), and the HTTP requests each command made (the
 # registry's access log). OB_BASE=BINARY adds rows for another ocibundle
-# binary (say, main's) run in the same rounds, for side-by-side before/after
-# figures. Prints a table and puts it, as the section "## Registry (issue
+# binary (say, main's; OB_BASE_NAME labels them) run in the same rounds,
+# for side-by-side before/after figures. Prints a table and puts it, as the section "## Registry (issue
 # 16)", at the end of BENCH_OUT (default BENCHMARKS.md; an earlier such
 # section is replaced, the others are kept).
 set -euo pipefail
@@ -24,6 +24,7 @@ bench_require bench-registry docker-registry oras openssl curl /usr/bin/time
 runs=${RUNS:-5}
 out=${BENCH_OUT:-$repo/BENCHMARKS.md}
 base=${OB_BASE:-}
+base_name=${OB_BASE_NAME:-OB_BASE}
 commit=$(git rev-parse --short HEAD)
 work=$(mktemp -d)
 reg_pid=
@@ -82,7 +83,7 @@ fi
 label() {
 	case $1 in
 	*/ocibundle) echo ocibundle ;;
-	*/base) echo "ocibundle (OB_BASE)" ;;
+	*/base) echo "ocibundle ($base_name)" ;;
 	push/oras) echo "oras push" ;;
 	pull/oras) echo "oras pull (files)" ;;
 	pull/oras-cp) echo "oras cp --to-oci-layout" ;;
