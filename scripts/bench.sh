@@ -49,9 +49,19 @@ tar -C "$data" --exclude=.done -cf "$run/one.tar" .
 one_bytes=$(stat -c %s "$run/one.tar")
 rm -f "$run/one.tar"
 tar -C "$data" --exclude=.done -cf - . | zstd -T0 -3 -q -o "$run/X.tar.zst"
+# The encoder's ceiling (issue 16): pack's own tar streams (the layer blobs of
+# pack -c none, the same five layers), compressed by pack's encoder with pack's
+# settings (package compress) and nothing else, as many at once as pack's --jobs.
+go build -trimpath -o "$run/zstdceiling" ./internal/benchtools/zstdceiling
+"$ob" pack -q -c none -o "$run/Lnone" -t none "${parts[@]}" >/dev/null
+tar_blobs=()
+for p in "${parts[@]}"; do
+	d=$("$ob" inspect "$run/Lnone:none" | awk -v t="$(basename "$p")" '$1 == t && $NF ~ /^sha256:/ { print $NF }')
+	tar_blobs+=("$run/Lnone/blobs/sha256/${d#sha256:}")
+done
 "$ob" export -q -o "$run/A.tar" "$run/L:bench" >/dev/null
 # The layer titled small (5% of the data) and its blob, for extract --layer.
-small_blob=$("$ob" inspect "$run/L:bench" | awk '$1 == "small" { print $NF }')
+small_blob=$("$ob" inspect "$run/L:bench" | awk '$1 == "small" && $NF ~ /^sha256:/ { print $NF }')
 small_blob=blobs/sha256/${small_blob#sha256:}
 skopeo_ok=1
 if ! skopeo copy -q "oci:$run/L:bench" "oci-archive:$run/skopeo-probe.tar" 2>"$run/skopeo.err"; then
@@ -66,6 +76,7 @@ rm -f "$run/skopeo-probe.tar"
 declare -a cases=(
 	"pack|ocibundle|$ob pack -q -o out/L -t bench ${parts[*]}"
 	"pack|tar -c + zstd -3|tar -C $data --exclude=.done -cf - . | zstd -T0 -3 -q -o out/x.tar.zst"
+	"pack|klauspost encoder alone|$run/zstdceiling -o out ${tar_blobs[*]}"
 	"verify|ocibundle|$ob verify -q L"
 	"verify|openssl dgst -sha256|openssl dgst -sha256 L/blobs/sha256/* >/dev/null"
 	"verify|sha256sum|sha256sum L/blobs/sha256/* >/dev/null"
@@ -205,6 +216,8 @@ cp "$results" "$work/results-$size.tsv"
 	echo "Run in the work directory; L is a layout packed from the five top directories (five layers),"
 	echo "L1 a layout of one file (the tar of the dataset, packed with -c none: one layer blob of $one_bytes bytes),"
 	echo "X.tar.zst the tar|zstd -3 of the dataset,"
+	echo "Lnone the dataset packed with -c none (its five layer blobs are pack's uncompressed tar streams:"
+	echo "\"klauspost encoder alone\" compresses them with pack's own encoder settings, nothing else, as many at once as pack's --jobs),"
 	echo "A.tar ocibundle's export of L; out/ is emptied before each run. \"+ sync\" rows make the output"
 	echo "durable (fsync of the file; syncfs for tar -x), as ocibundle does before it reports success."
 	echo
