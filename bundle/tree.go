@@ -175,11 +175,12 @@ func (s *scanner) visit(p, name string, st fileStat, list func() ([]child, error
 }
 
 // listAhead reads the directories among cs (children, each in turn) on a
-// goroutine of its own, at most listsAhead ahead of the walk, so that the
-// walk's judging of one directory and the reads and lstats of the next run
-// on two cores. lists[i] returns the children of cs[i] (nil for a file, for
-// which visit reads nothing); stop ends the goroutine early. What is read,
-// and so every result and error, is what visit would read without it.
+// goroutine of its own, at most listsAhead beyond the last one the walk
+// asked for, so that the walk's judging of one directory and the reads and
+// lstats of the next run on two cores. lists[i] returns the children of
+// cs[i] (nil for a file, for which visit reads nothing); a directory the
+// walk never asks for holds nothing up. stop ends the goroutine early. What
+// is read, and so every result and error, is what visit would read without it.
 func (s *scanner) listAhead(cs []child) (lists []func() ([]child, error), stop func()) {
 	type listing struct {
 		cs  []child
@@ -188,29 +189,33 @@ func (s *scanner) listAhead(cs []child) (lists []func() ([]child, error), stop f
 	lists = make([]func() ([]child, error), len(cs))
 	var dirs []int
 	var chans []chan listing
-	tokens := make(chan struct{}, listsAhead)
 	for i, c := range cs {
-		if c.err != nil || !c.stat.mode.IsDir() {
-			continue
-		}
-		ch := make(chan listing, 1)
-		dirs, chans = append(dirs, i), append(chans, ch)
-		lists[i] = func() ([]child, error) {
-			l := <-ch
-			<-tokens // one more may be read ahead
-			return l.cs, l.err
+		if c.err == nil && c.stat.mode.IsDir() {
+			dirs, chans = append(dirs, i), append(chans, make(chan listing, 1))
 		}
 	}
 	if len(dirs) == 0 {
 		return lists, func() {}
 	}
+	want := make(chan int, len(dirs)) // the directories asked for, by number; never blocks
+	for k, i := range dirs {
+		lists[i] = func() ([]child, error) {
+			want <- k
+			l := <-chans[k]
+			return l.cs, l.err
+		}
+	}
 	done := make(chan struct{})
 	go func() {
+		wanted := -1
 		for k, i := range dirs {
-			select {
-			case tokens <- struct{}{}:
-			case <-done:
-				return
+			for k > wanted+listsAhead {
+				select {
+				case w := <-want:
+					wanted = max(wanted, w)
+				case <-done:
+					return
+				}
 			}
 			var l listing
 			l.cs, l.err = s.children(cs[i].path, cs[i].name)
