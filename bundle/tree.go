@@ -235,9 +235,10 @@ type child struct {
 	err        error // of its lstat, reported when visit comes to it
 }
 
-// children reads the directory p (tar name name) and lstats what it holds
-// that no --exclude pattern leaves out, relative to the open directory (one
-// name for the kernel to resolve, not the whole path), in lexical order. The
+// children reads the directory p (tar name name) and lstats what it holds,
+// relative to the open directory (one name for the kernel to resolve, not
+// the whole path), and returns in lexical order what no --exclude pattern
+// leaves out. The
 // directory is closed before any child is visited, so that a deep tree holds
 // no descriptors.
 func (s *scanner) children(p, name string) ([]child, error) {
@@ -246,33 +247,33 @@ func (s *scanner) children(p, name string) ([]child, error) {
 		return nil, badInput(p, err)
 	}
 	defer dir.Close()
-	ds, err := dir.ReadDir(-1)
+	names, err := dir.Readdirnames(-1)
 	if err != nil {
 		return nil, badInput(p, err)
 	}
-	slices.SortFunc(ds, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	out := make([]child, 0, len(ds))
-	for _, d := range ds {
-		c := child{path: filepath.Join(p, d.Name()), name: name + "/" + d.Name()}
-		if s.excluded(c.path, c.name, d) {
-			continue
+	slices.Sort(names)
+	out := make([]child, 0, len(names))
+	for _, n := range names {
+		c := child{path: filepath.Join(p, n), name: name + "/" + n}
+		c.stat, c.err = lstatAt(dir, n)
+		if !s.excluded(c.path, c.name, c.stat) {
+			out = append(out, c)
 		}
-		c.stat, c.err = lstatAt(dir, d.Name())
-		out = append(out, c)
 	}
 	return out, nil
 }
 
 // excluded reports whether an --exclude pattern leaves out the entry named
-// name (found as d at p), before anything of it is read: the pattern sees
-// the name relative to the PATH, and whether it is stored as a directory
-// (with --dereference, a symlink to one is: it is stat'ed, not read).
-func (s *scanner) excluded(p, name string, d fs.DirEntry) bool {
+// name (found at p, described by st from lstat: zero if it failed), before
+// anything of it is read: the pattern sees the name relative to the PATH,
+// and whether it is stored as a directory (with --dereference, a symlink to
+// one is: it is stat'ed, not read).
+func (s *scanner) excluded(p, name string, st fileStat) bool {
 	if s.opts.exclude == nil {
 		return false
 	}
-	dir := d.IsDir()
-	if d.Type()&fs.ModeSymlink != 0 && s.opts.dereference {
+	dir := st.mode.IsDir()
+	if st.mode&fs.ModeSymlink != 0 && s.opts.dereference {
 		fi, err := os.Stat(p)
 		dir = err == nil && fi.IsDir()
 	}
