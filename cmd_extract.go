@@ -58,6 +58,7 @@ func extractCommand() *cli.Command {
 				Platform:            c.String("platform"),
 				Patterns:            patterns,
 				Hash:                c.Bool("json"),
+				SummaryOnly:         !c.Bool("json"), // the text is a summary
 			}
 			res, err := bundle.ExtractFrom(c.Context, src.Source, out, opts)
 			if err = src.done(err); err != nil {

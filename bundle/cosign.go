@@ -18,7 +18,8 @@ import (
 // ".att", ".sbom") travel with their subject wherever its referrers do:
 // export and push take the index.json entries carrying those tags for
 // every document of the graph (graphWalk.companions), pull asks the
-// registry for those tags (pullCompanions). They keep their tags.
+// registry for those tags (pullCompanions: its tag list, or one HEAD per
+// tag). They keep their tags.
 
 // companions walks the cosign companions that entries (index.json's) name
 // of every document g has walked, and returns their entries, tagged. Errors
@@ -37,12 +38,17 @@ func (g *graphWalk) companions(ctx context.Context, entries []ocispec.Descriptor
 // under each cosign companion tag of every document g has walked (the
 // tags the registry does not have are skipped; one that is not a manifest
 // or index is left out with a line in *warnings) and returns their
-// index.json entries, tagged. Errors: the registry's, through
-// registryError, and the walk's.
-func pullCompanions(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
+// index.json entries, tagged. Which tags the registry has comes from
+// listed, its tag list (registryTags: one request for every document and
+// kind), or, when that is nil (unknown), from one HEAD per tag. Errors:
+// the registry's, through registryError, and the walk's.
+func pullCompanions(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, listed map[string]bool, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
 	var out []ocispec.Descriptor
 	for _, d := range append([]ocispec.Descriptor(nil), g.docs...) {
 		for _, tag := range layout.CosignTags(d.Digest) {
+			if listed != nil && !listed[tag] {
+				continue
+			}
 			desc, err := repo.Resolve(ctx, tag)
 			if errors.Is(err, errdef.ErrNotFound) {
 				continue
@@ -64,4 +70,31 @@ func pullCompanions(ctx context.Context, src string, repo *remote.Repository, ds
 		}
 	}
 	return out, nil
+}
+
+// errTagPages stops registryTags' listing at its second page.
+var errTagPages = errors.New("the tag list has more than one page")
+
+// registryTags returns the tags of repo's repository when the registry
+// gives them all in one answer (GET /v2/<name>/tags/list), or nil when it
+// does not: it refuses the listing (some registries allow pulls but not
+// listings), fails, or pages it (a second page is fetched only to be
+// dropped: a repository with many tags costs two requests, not one per
+// page). nil means "unknown": ask for each tag.
+func registryTags(ctx context.Context, repo *remote.Repository) map[string]bool {
+	tags := map[string]bool{}
+	pages := 0
+	err := repo.Tags(ctx, "", func(page []string) error {
+		if pages++; pages > 1 {
+			return errTagPages
+		}
+		for _, t := range page {
+			tags[t] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil
+	}
+	return tags
 }

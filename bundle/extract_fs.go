@@ -190,14 +190,38 @@ func mergeSub(src, dst mergeDir, name, p string, check bool, merged map[string]b
 }
 
 // listTree describes the staged tree, sorted by path; directories with the
-// mode they will be given; with hash, each file's sha256, read back.
-func listTree(ctx context.Context, root *os.Root, app *layer.Applier, hash bool) ([]ExtractedEntry, error) {
+// mode they will be given; with hash, each file's sha256, read back. It
+// counts the tree (the summary); with summaryOnly, it lists nothing.
+func listTree(ctx context.Context, root *os.Root, app *layer.Applier, hash, summaryOnly bool) ([]ExtractedEntry, ExtractSummary, error) {
 	out := []ExtractedEntry{}
+	var sum ExtractSummary
+	modes := map[uint32]string{} // one string per mode, not per entry
+	modeString := func(m fs.FileMode) string {
+		u := unixMode(m)
+		s, ok := modes[u]
+		if !ok {
+			s = fmt.Sprintf("%04o", u)
+			modes[u] = s
+		}
+		return s
+	}
 	err := layer.WalkTree(ctx, root, func(p string, fi fs.FileInfo, dir *os.Root) error {
-		e := ExtractedEntry{Path: p, Mode: fmt.Sprintf("%04o", unixMode(fi.Mode()))}
 		switch {
 		case fi.IsDir():
-			e.Type, e.Mode = "dir", fmt.Sprintf("%04o", unixMode(app.DirMode(p)))
+			sum.Dirs++
+		case fi.Mode()&fs.ModeSymlink != 0:
+			sum.Symlinks++
+		default:
+			sum.Files++
+			sum.Bytes += fi.Size()
+		}
+		if summaryOnly {
+			return nil
+		}
+		e := ExtractedEntry{Path: p, Mode: modeString(fi.Mode())}
+		switch {
+		case fi.IsDir():
+			e.Type, e.Mode = "dir", modeString(app.DirMode(p))
 		case fi.Mode()&fs.ModeSymlink != 0:
 			e.Type = "symlink"
 			var err error
@@ -216,7 +240,7 @@ func listTree(ctx context.Context, root *os.Root, app *layer.Applier, hash bool)
 		out = append(out, e)
 		return nil
 	})
-	return out, err
+	return out, sum, err
 }
 
 // fileSHA256 hashes the regular file name of dir (hex).

@@ -322,7 +322,7 @@ func compressTar(ctx context.Context, arg string, enc *compress.Encoder, write f
 // uncompressed tar on the way; or, with opts.RawFiles and a tree of one
 // regular file, packs it raw (packRawLayer).
 func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Time, opts PackOptions, progress progress.Progress) (ocispec.Descriptor, PackedLayer, error) {
-	if opts.RawFiles && len(t.entries) == 1 && t.entries[0].info.Mode().IsRegular() {
+	if opts.RawFiles && len(t.entries) == 1 && t.entries[0].stat.mode.IsRegular() {
 		return packRawLayer(ctx, store, t.entries[0], t.title, opts.LayerAnnotations[t.title], progress)
 	}
 	w, err := store.NewWriter(ctx)
@@ -354,7 +354,7 @@ func packLayer(ctx context.Context, store *layout.Store, t *tree, clamp time.Tim
 	// `oras pull` makes DIR/TITLE a directory before it unpacks, so a file
 	// layer carrying them cannot be pulled at all. A file layer arrives as
 	// the file TITLE holding the layer blob, as zstd layers do.
-	if opts.Compression == compress.Gzip && t.entries[0].info.IsDir() {
+	if opts.Compression == compress.Gzip && t.entries[0].stat.mode.IsDir() {
 		ann[profile.AnnotationORASDigest] = content.Digest().String()
 		ann[profile.AnnotationORASUnpack] = "true"
 	}
@@ -385,12 +385,12 @@ func packRawLayer(ctx context.Context, store *layout.Store, e entry, title strin
 	}
 	defer w.Abort()
 	cw := countio.NewWriter(w, countio.WithContext(ctx), countio.WithProgress(progress))
-	n, err := io.CopyBuffer(cw, io.LimitReader(f, e.info.Size()), make([]byte, 1<<20))
+	n, err := io.CopyBuffer(cw, io.LimitReader(f, e.stat.size), make([]byte, 1<<20))
 	if err != nil {
 		return ocispec.Descriptor{}, PackedLayer{}, fmt.Errorf("%s: %w", e.path, err)
 	}
-	if n != e.info.Size() {
-		return ocispec.Descriptor{}, PackedLayer{}, fmt.Errorf("%s: %w: file shrank while packing (%d of %d bytes)", e.path, ErrBadInput, n, e.info.Size())
+	if n != e.stat.size {
+		return ocispec.Descriptor{}, PackedLayer{}, fmt.Errorf("%s: %w: file shrank while packing (%d of %d bytes)", e.path, ErrBadInput, n, e.stat.size)
 	}
 	desc, err := w.Commit(ctx, profile.MediaTypeFile)
 	if err != nil {

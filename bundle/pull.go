@@ -93,7 +93,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		return res, err
 	}
 	res = PullResult{Reference: src, Layout: dir, Entries: []ImportedEntry{}, Moved: []layout.TagMove{}, Referrers: []Referrer{}, Warnings: []string{}}
-	root, err := pullRoot(ctx, src, repo, ref)
+	root, rootData, err := pullRoot(ctx, src, repo, ref)
 	if err != nil {
 		return res, err
 	}
@@ -107,7 +107,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	defer release()
 
-	dst, g, referrers, companions, err := pullCopy(ctx, src, store, repo, root, opts, &res.Warnings)
+	dst, g, referrers, companions, err := pullCopy(ctx, src, store, pullSource{repo, root, rootData}, root, opts, &res.Warnings)
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
 	if err != nil {
 		return res, err
@@ -139,22 +139,49 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 }
 
 // pullRoot returns the descriptor the registry resolves ref (src parsed,
-// naming a tag or a digest) to. Errors: the registry's, through
-// registryError (ErrNotInRegistry, ErrUnauthorized, ...); ErrUnsupported
-// when it is not a manifest or an index; layout.ValidateDigest's, wrapped
-// with src, when its digest is not one a layout takes. It writes nothing.
-func pullRoot(ctx context.Context, src string, repo *remote.Repository, ref registry.Reference) (ocispec.Descriptor, error) {
-	root, err := repo.Resolve(ctx, ref.Reference)
+// naming a tag or a digest) to, and the document's bytes, checked against
+// it: one GET of the manifest, which the copy then reads from memory
+// (pullSource). Errors: the registry's, through registryError
+// (ErrNotInRegistry, ErrUnauthorized, ...); ErrUnsupported when it is not a
+// manifest or an index; layout.ErrTooLarge past layout.MaxDocumentSize;
+// layout.ValidateDigest's, wrapped with src, when its digest is not one a
+// layout takes; layout.ErrDigestMismatch when the bytes are not the
+// digest's. It writes nothing.
+func pullRoot(ctx context.Context, src string, repo *remote.Repository, ref registry.Reference) (ocispec.Descriptor, []byte, error) {
+	root, rc, err := repo.FetchReference(ctx, ref.Reference)
 	if err != nil {
-		return root, registryError(src, err)
+		return root, nil, registryError(src, err)
 	}
+	defer rc.Close()
 	if !profile.IsDocument(root.MediaType) {
-		return root, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
+		return root, nil, fmt.Errorf("%s: %w: %s is a %q, not a manifest or index", src, ErrUnsupported, root.Digest, root.MediaType)
 	}
 	if err := layout.ValidateDigest(root.Digest); err != nil {
-		return root, fmt.Errorf("%s: %w", src, err)
+		return root, nil, fmt.Errorf("%s: %w", src, err)
 	}
-	return root, nil
+	if root.Size > layout.MaxDocumentSize {
+		return root, nil, fmt.Errorf("%s: %s: %w: %d bytes, at most %d allowed", src, root.Digest, layout.ErrTooLarge, root.Size, layout.MaxDocumentSize)
+	}
+	data, err := content.ReadAll(rc, root)
+	if err != nil {
+		return root, nil, registryError(src, err)
+	}
+	return root, data, nil
+}
+
+// pullSource is the registry as the source of a pull's copy: the root
+// document, fetched once by pullRoot, is read from memory.
+type pullSource struct {
+	*remote.Repository
+	root ocispec.Descriptor
+	data []byte
+}
+
+func (s pullSource) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
+	if desc.Digest == s.root.Digest && desc.Size == s.root.Size {
+		return io.NopCloser(bytes.NewReader(s.data)), nil
+	}
+	return s.Repository.Fetch(ctx, desc)
 }
 
 // pullDestination returns the layout a pull of root under tags writes to.
@@ -178,7 +205,7 @@ func pullDestination(ctx context.Context, dir string, store *layout.Store, root 
 	return store, nil
 }
 
-// pullCopy fetches root's graph from repo into store with oras.CopyGraph,
+// pullCopy fetches root's graph from the registry (from: root read from memory) into store with oras.CopyGraph,
 // checks it is whole there, then, unless opts.NoReferrers, copies the
 // registry's referrers of each of its documents, and theirs in turn
 // (pullReferrers), reporting progress to opts.Progress; a referrer the
@@ -189,12 +216,21 @@ func pullDestination(ctx context.Context, dir string, store *layout.Store, root 
 // referrers, each after its subject; and the companions' entries, tagged. Errors: the registry's, through registryError; an incomplete or invalid graph; a ReferrersError. Blobs
 // committed stay in store, verified and unreferenced; index.json is not
 // touched. The caller holds the blob lock.
-func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote.Repository, root ocispec.Descriptor, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, []ocispec.Descriptor, error) {
+func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSource, root ocispec.Descriptor, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, []ocispec.Descriptor, error) {
+	repo := from.Repository
 	progress := progress.Or(opts.Progress)
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
-	progress.Start("pull", pullTotal(ctx, repo, root))
-	err := oras.CopyGraph(ctx, repo, dst, root, copyOpts)
+	// The registry's tag list, for the companions, and the root's
+	// referrers are asked for while the graph is copied.
+	listed := make(chan map[string]bool, 1)
+	var ahead *referrersAhead
+	if !opts.NoReferrers {
+		go func() { listed <- registryTags(ctx, repo) }()
+		ahead = askReferrersAhead(ctx, repo, root)
+	}
+	progress.Start("pull", pullTotal(root, from.data))
+	err := oras.CopyGraph(ctx, from, dst, root, copyOpts)
 	// The graph, whole in the layout; then, unless opts.NoReferrers, the
 	// registry's referrers of each of its documents, copied and walked in
 	// turn.
@@ -208,10 +244,10 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, repo *remote
 	}
 	var referrers, companions []ocispec.Descriptor
 	if err == nil && !opts.NoReferrers {
-		referrers, err = pullReferrers(ctx, src, repo, dst, g, copyOpts, warnings)
+		referrers, err = pullReferrers(ctx, src, repo, dst, g, ahead, copyOpts, warnings)
 	}
 	if err == nil && !opts.NoReferrers {
-		companions, err = pullCompanions(ctx, src, repo, dst, g, copyOpts, warnings)
+		companions, err = pullCompanions(ctx, src, repo, dst, g, <-listed, copyOpts, warnings)
 	}
 	progress.Finish()
 	return dst, g, referrers, companions, err
@@ -239,9 +275,10 @@ func pullTags(ref registry.Reference, tags []string) ([]string, error) {
 // walk), each with its graph into dst, and returns them. Only referrers by
 // layout's definition are taken (checkedReferrers): what the registry
 // lists besides them is never fetched beyond its manifest, and is
-// described in *warnings. A failure is a ReferrersError.
-func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
-	referrers, err := layout.CollectReferrers(ctx, g.docs, checkedReferrers(src, repo, warnings), func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+// described in *warnings. ahead, when set, holds the list of one subject
+// asked for already. A failure is a ReferrersError.
+func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst *pullTarget, g *graphWalk, ahead *referrersAhead, copyOpts oras.CopyGraphOptions, warnings *[]string) ([]ocispec.Descriptor, error) {
+	referrers, err := layout.CollectReferrers(ctx, g.docs, checkedReferrers(src, repo, ahead, warnings), func(ctx context.Context, r ocispec.Descriptor) ([]ocispec.Descriptor, error) {
 		if err := oras.CopyGraph(ctx, repo, dst, referrerDescriptor(r), copyOpts); err != nil {
 			return nil, registryError(src, err)
 		}
@@ -253,16 +290,11 @@ func pullReferrers(ctx context.Context, src string, repo *remote.Repository, dst
 	return referrers, nil
 }
 
-// pullTotal is the progress bar's total for a pull of root: the bytes of a
-// manifest, its config and its layers, or -1 (unknown) for an index or when
-// the manifest cannot be read. (oras-go fetches it again for the copy; it
-// is small.)
-func pullTotal(ctx context.Context, repo *remote.Repository, root ocispec.Descriptor) int64 {
+// pullTotal is the progress bar's total for a pull of root (data, its
+// bytes): the bytes of a manifest, its config and its layers, or -1
+// (unknown) for an index.
+func pullTotal(root ocispec.Descriptor, data []byte) int64 {
 	if !profile.IsManifest(root.MediaType) {
-		return -1
-	}
-	data, err := content.FetchAll(ctx, repo, root)
-	if err != nil {
 		return -1
 	}
 	var m ocispec.Manifest

@@ -134,10 +134,22 @@ func referrerDescriptor(e ocispec.Descriptor) ocispec.Descriptor {
 // registryReferrers is a repository's referrers API as a
 // layout.ReferrerFinder (oras-go falls back to the sha256-<hex> tag schema
 // on a registry without the API). Its lists are what the registry says:
-// wrap it in layout.CheckedFinder (see checkedReferrers).
-type registryReferrers struct{ repo *remote.Repository }
+// wrap it in layout.CheckedFinder (see checkedReferrers). The list of the
+// subject of ahead, when set, is the one ahead asked for.
+type registryReferrers struct {
+	repo  *remote.Repository
+	ahead *referrersAhead
+}
 
 func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	if a := r.ahead; a != nil && subject.Digest == a.subject.Digest && subject.Size == a.subject.Size {
+		select {
+		case <-a.done:
+			return a.list, a.err
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
 	var out []ocispec.Descriptor
 	err := r.repo.Referrers(ctx, subject, "", func(refs []ocispec.Descriptor) error {
 		out = append(out, refs...)
@@ -146,15 +158,36 @@ func (r registryReferrers) Referrers(ctx context.Context, subject ocispec.Descri
 	return out, err
 }
 
+// referrersAhead is the registry's referrers list of one subject, asked
+// for on a goroutine before it is needed (pull asks for its root's while
+// it copies the graph); done is closed when list and err are set.
+type referrersAhead struct {
+	subject ocispec.Descriptor
+	done    chan struct{}
+	list    []ocispec.Descriptor
+	err     error
+}
+
+// askReferrersAhead starts asking repo for subject's referrers.
+func askReferrersAhead(ctx context.Context, repo *remote.Repository, subject ocispec.Descriptor) *referrersAhead {
+	a := &referrersAhead{subject: subject, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.list, a.err = registryReferrers{repo: repo}.Referrers(ctx, subject)
+	}()
+	return a
+}
+
 // checkedReferrers is the registry's referrers of a subject that are its
 // referrers by layout's definition (layout.CheckedFinder): each candidate's
 // manifest is fetched, verified, and kept only when its subject is the
 // subject asked about. Each candidate left out is described in *ignored,
 // naming it, the subject and the reason. Errors of the registry other than
-// a candidate it does not have are registryError's, with src.
-func checkedReferrers(src string, repo *remote.Repository, ignored *[]string) layout.CheckedFinder {
+// a candidate it does not have are registryError's, with src. ahead, when
+// set, holds the list of one subject already asked for.
+func checkedReferrers(src string, repo *remote.Repository, ahead *referrersAhead, ignored *[]string) layout.CheckedFinder {
 	return layout.CheckedFinder{
-		Find: registryReferrers{repo},
+		Find: registryReferrers{repo, ahead},
 		Read: func(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
 			data, err := content.FetchAll(ctx, repo, desc)
 			if errors.Is(err, errdef.ErrNotFound) {

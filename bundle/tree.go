@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +10,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/ocibundle/ocibundle/countio"
 	"github.com/ocibundle/ocibundle/glob"
 	"github.com/ocibundle/ocibundle/layer"
 	"github.com/ocibundle/ocibundle/layout"
@@ -25,11 +26,28 @@ import (
 type entry struct {
 	name string // tar name, slash-separated, relative to the input's parent
 	path string // path on disk
-	info fs.FileInfo
+	stat fileStat
 	link string // symlink target
-	// followed: path is a symlink, and info describes what it points to
+	// followed: path is a symlink, and stat describes what it points to
 	// (--dereference).
 	followed bool
+}
+
+// fileStat is what pack keeps of a file's lstat (its stat with
+// --dereference): small and without pointers, as a tree of 300,000 files
+// holds 300,000 of them until its layer is written.
+type fileStat struct {
+	mode  fs.FileMode
+	size  int64     // bytes
+	mtime int64     // Unix seconds (tar keeps whole seconds)
+	id    [2]uint64 // device, inode
+	links uint64    // hard links; 0 where the system reports no identity (then id is zero)
+}
+
+// statOf keeps what pack needs of fi.
+func statOf(fi fs.FileInfo) fileStat {
+	id, links, _ := fileID(fi)
+	return fileStat{mode: fi.Mode(), size: fi.Size(), mtime: fi.ModTime().Unix(), id: id, links: links}
 }
 
 // tree is the sorted content of one PATH argument.
@@ -82,7 +100,7 @@ func scanTree(ctx context.Context, arg string, opts scanOptions) (*tree, error) 
 	if err != nil {
 		return nil, badInput(arg, err)
 	}
-	if err := s.visit(arg, title, info); err != nil {
+	if err := s.visit(arg, title, statOf(info)); err != nil {
 		return nil, err
 	}
 	// A link judged before a later one changed where it leads.
@@ -92,23 +110,23 @@ func scanTree(ctx context.Context, arg string, opts scanOptions) (*tree, error) 
 	return s.t, nil
 }
 
-// visit adds the file p (tar name name, described by info from Lstat) and,
+// visit adds the file p (tar name name, described by st from lstat) and,
 // for a directory, what it holds.
-func (s *scanner) visit(p, name string, info fs.FileInfo) error {
+func (s *scanner) visit(p, name string, st fileStat) error {
 	if err := context.Cause(s.ctx); err != nil {
 		return err
 	}
-	e := entry{name: name, path: p, info: info}
-	if info.Mode()&fs.ModeSymlink != 0 && s.opts.dereference {
+	e := entry{name: name, path: p, stat: st}
+	if st.mode&fs.ModeSymlink != 0 && s.opts.dereference {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return s.unfollowable(p, err)
 		}
-		e.info, e.followed = fi, true
+		e.stat, e.followed = statOf(fi), true
 	}
-	switch mode := e.info.Mode(); {
+	switch mode := e.stat.mode; {
 	case mode.IsRegular():
-		s.t.bytes += e.info.Size()
+		s.t.bytes += e.stat.size
 	case mode.IsDir():
 		e.name += "/"
 	case mode&fs.ModeSymlink != 0:
@@ -119,39 +137,70 @@ func (s *scanner) visit(p, name string, info fs.FileInfo) error {
 	default:
 		return fmt.Errorf("%s: %w: cannot pack a %s", p, ErrBadInput, layer.KindOf(mode))
 	}
-	if _, err := s.judge.Entry(header(e, time.Time{})); err != nil {
+	hdr := header(e, time.Time{})
+	if _, err := s.judge.Entry(&hdr); err != nil {
 		return s.refused(p, err)
 	}
 	s.t.entries = append(s.t.entries, e)
-	if !e.info.IsDir() {
+	if !e.stat.mode.IsDir() {
 		return nil
 	}
-	if key, _, ok := fileID(e.info); ok {
-		if s.walking[key] {
+	if e.stat.links > 0 {
+		if s.walking[e.stat.id] {
 			return fmt.Errorf("%s: %w: --dereference: a link to a directory that holds it (a loop); --exclude %s leaves it out",
 				p, ErrBadInput, quotePattern(filepath.Base(p)))
 		}
-		s.walking[key] = true
-		defer delete(s.walking, key)
+		s.walking[e.stat.id] = true
+		defer delete(s.walking, e.stat.id)
 	}
-	children, err := os.ReadDir(p)
+	children, err := s.children(p, name)
 	if err != nil {
-		return badInput(p, err)
+		return err
 	}
-	for _, d := range children {
-		childName := name + "/" + d.Name()
-		if s.excluded(filepath.Join(p, d.Name()), childName, d) {
-			continue
+	for _, c := range children {
+		if c.err != nil {
+			return badInput(c.path, c.err)
 		}
-		info, err := d.Info()
-		if err != nil {
-			return badInput(filepath.Join(p, d.Name()), err)
-		}
-		if err := s.visit(filepath.Join(p, d.Name()), childName, info); err != nil {
+		if err := s.visit(c.path, c.name, c.stat); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// child is a directory entry read by scanner.children.
+type child struct {
+	path, name string // as visit takes them
+	stat       fileStat
+	err        error // of its lstat, reported when visit comes to it
+}
+
+// children reads the directory p (tar name name) and lstats what it holds
+// that no --exclude pattern leaves out, relative to the open directory (one
+// name for the kernel to resolve, not the whole path), in lexical order. The
+// directory is closed before any child is visited, so that a deep tree holds
+// no descriptors.
+func (s *scanner) children(p, name string) ([]child, error) {
+	dir, err := os.Open(p)
+	if err != nil {
+		return nil, badInput(p, err)
+	}
+	defer dir.Close()
+	ds, err := dir.ReadDir(-1)
+	if err != nil {
+		return nil, badInput(p, err)
+	}
+	slices.SortFunc(ds, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	out := make([]child, 0, len(ds))
+	for _, d := range ds {
+		c := child{path: filepath.Join(p, d.Name()), name: name + "/" + d.Name()}
+		if s.excluded(c.path, c.name, d) {
+			continue
+		}
+		c.stat, c.err = lstatAt(dir, d.Name())
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // excluded reports whether an --exclude pattern leaves out the entry named
@@ -239,29 +288,28 @@ type tarStats struct {
 // writeTar writes t as a tar stream to w: headers built here (uid/gid 0, no
 // owner names, permission bits kept, mtime at 1 s resolution and clamped to
 // clamp when it is non-zero, USTAR unless a name or size needs PAX), hard
-// links within the tree stored once, as tar hard links. It closes the tar
-// writer (writing the trailer) but not w.
+// links within the tree stored once, as tar hard links, and the trailer. The
+// stream is assembled in one reused buffer of tarChunk bytes (headers
+// formatted into it, file contents read straight into it) and reaches w in
+// writes of that size: the bytes are copied once between the files and w.
+// A file that shrank since the scan fails with ErrBadInput. It does not close w.
 func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progress progress.Progress) (tarStats, error) {
 	var st tarStats
-	tw := tar.NewWriter(w)
+	s := &tarStream{w: w, buf: make([]byte, 0, tarChunk), progress: progress}
 	seen := make(map[[2]uint64]string)
-	buf := make([]byte, 1<<20)
-	// pw stops a big file at a cancellation of ctx, reports progress, and
-	// hides the tar writer's ReadFrom, so that io.CopyBuffer uses buf.
-	pw := countio.NewWriter(tw, countio.WithContext(ctx), countio.WithProgress(progress))
 	for _, e := range t.entries {
 		if err := context.Cause(ctx); err != nil {
 			return st, err
 		}
 		hdr := header(e, clamp)
 		var f *os.File
-		if e.info.Mode().IsRegular() {
+		if e.stat.mode.IsRegular() {
 			st.files++
-			if key, links, ok := fileID(e.info); ok && links > 1 {
-				if first, dup := seen[key]; dup {
+			if e.stat.links > 1 {
+				if first, dup := seen[e.stat.id]; dup {
 					hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
 				} else {
-					seen[key] = e.name
+					seen[e.stat.id] = e.name
 				}
 			}
 			if hdr.Typeflag == tar.TypeReg {
@@ -271,25 +319,106 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 				}
 			}
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := s.header(&hdr); err != nil {
 			closeIf(f)
 			return st, fmt.Errorf("%s: tar header: %w", e.path, err)
 		}
 		if f != nil {
-			n, err := io.CopyBuffer(pw, io.LimitReader(f, hdr.Size), buf)
+			err := s.content(ctx, f, hdr.Size)
 			f.Close()
 			if err != nil {
 				return st, fmt.Errorf("%s: %w", e.path, err)
 			}
-			if n != hdr.Size {
-				return st, fmt.Errorf("%s: %w: file shrank while packing (%d of %d bytes)", e.path, ErrBadInput, n, hdr.Size)
-			}
 		}
 	}
-	if err := tw.Close(); err != nil {
+	// The trailer: two zero blocks, as tar.Writer.Close writes them.
+	if err := s.zeros(2 * tarBlock); err != nil {
+		return st, fmt.Errorf("tar trailer: %w", err)
+	}
+	if err := s.flush(); err != nil {
 		return st, fmt.Errorf("tar trailer: %w", err)
 	}
 	return st, nil
+}
+
+// tarChunk is the size of writeTar's buffer and of its writes (bytes).
+const tarChunk = 1 << 20
+
+// tarStream is writeTar's buffer: the stream is appended to buf and handed
+// to w whenever buf is full.
+type tarStream struct {
+	w        io.Writer
+	buf      []byte
+	scratch  bytes.Buffer // for appendHeader
+	progress progress.Progress
+}
+
+// header appends the header of hdr (appendHeader).
+func (s *tarStream) header(hdr *tar.Header) error {
+	if len(s.buf)+tarBlock > cap(s.buf) {
+		if err := s.flush(); err != nil {
+			return err
+		}
+	}
+	var err error
+	s.buf, err = appendHeader(s.buf, hdr, &s.scratch)
+	return err
+}
+
+// content reads size bytes of f straight into the buffer, then the padding
+// to the next block. Bytes f has beyond size are not read (the header says
+// size); fewer is ErrBadInput.
+func (s *tarStream) content(ctx context.Context, f io.Reader, size int64) error {
+	for left := size; left > 0; {
+		if len(s.buf) == cap(s.buf) {
+			if err := context.Cause(ctx); err != nil {
+				return err
+			}
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+		room := s.buf[len(s.buf):cap(s.buf)]
+		if int64(len(room)) > left {
+			room = room[:left]
+		}
+		n, err := f.Read(room)
+		s.buf = s.buf[:len(s.buf)+n]
+		left -= int64(n)
+		s.progress.Add(int64(n))
+		if err == io.EOF || (err == nil && n == 0) {
+			return fmt.Errorf("%w: file shrank while packing (%d of %d bytes)", ErrBadInput, size-left, size)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return s.zeros(tarPadding(size))
+}
+
+// zeros appends n zero bytes.
+func (s *tarStream) zeros(n int64) error {
+	for n > 0 {
+		if len(s.buf) == cap(s.buf) {
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+		k := min(n, int64(cap(s.buf)-len(s.buf)))
+		s.buf = append(s.buf, make([]byte, k)...)
+		n -= k
+	}
+	return nil
+}
+
+// flush hands the buffer to w.
+func (s *tarStream) flush() error {
+	if len(s.buf) == 0 {
+		return nil
+	}
+	_, err := s.w.Write(s.buf)
+	s.buf = s.buf[:0]
+	return err
 }
 
 // openForPack opens a regular file found by scanTree, refusing it if it was
@@ -304,7 +433,7 @@ func openForPack(e entry) (*os.File, error) {
 		return nil, badInput(e.path, err)
 	}
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.info.Size() {
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.stat.size {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w: changed while packing", e.path, ErrBadInput)
 	}
@@ -318,12 +447,12 @@ func closeIf(f *os.File) {
 }
 
 // header builds the tar header of e; see writeTar for the rules.
-func header(e entry, clamp time.Time) *tar.Header {
-	mode := e.info.Mode()
-	hdr := &tar.Header{
+func header(e entry, clamp time.Time) tar.Header {
+	mode := e.stat.mode
+	hdr := tar.Header{
 		Name:    e.name,
 		Mode:    int64(mode.Perm()),
-		ModTime: e.info.ModTime().Truncate(time.Second),
+		ModTime: time.Unix(e.stat.mtime, 0),
 	}
 	if mode&fs.ModeSetuid != 0 {
 		hdr.Mode |= 0o4000
@@ -339,7 +468,7 @@ func header(e entry, clamp time.Time) *tar.Header {
 	}
 	switch {
 	case mode.IsRegular():
-		hdr.Typeflag, hdr.Size = tar.TypeReg, e.info.Size()
+		hdr.Typeflag, hdr.Size = tar.TypeReg, e.stat.size
 	case mode.IsDir():
 		hdr.Typeflag = tar.TypeDir
 	default:

@@ -68,9 +68,12 @@ type Applier struct {
 	// (entries come in tree order): an entry is reached by opening the
 	// components that differ, not by a walk from the root. A removal
 	// drops what it removed.
-	chain dirChain[*os.Root]
+	chain dirChain[*dirHandle]
 	// buf is what a file's content is copied through (writeSparse).
 	buf []byte
+	// umask is the process's, which the kernel applies to a file created
+	// with its mode (file).
+	umask fs.FileMode
 }
 
 // DirMeta is what a directory gets once its content is written.
@@ -84,8 +87,8 @@ type DirMeta struct {
 // NewApplier returns an applier writing below root, which it does not
 // close.
 func NewApplier(root *os.Root, opts ApplyOptions) *Applier {
-	a := &Applier{root: root, opts: opts, links: map[string]string{}, dirs: map[string]DirMeta{}}
-	a.chain = dirChain[*os.Root]{root: root, open: openDir, close: func(r *os.Root) { r.Close() }}
+	a := &Applier{root: root, opts: opts, links: map[string]string{}, dirs: map[string]DirMeta{}, umask: Umask()}
+	a.chain = dirChain[*dirHandle]{root: &dirHandle{root: root}, open: a.openDir, close: (*dirHandle).close}
 	if !opts.Names.IsZero() {
 		// An earlier name collides only while the tree still holds it (a
 		// whiteout or a replacement may have removed it).
@@ -186,7 +189,7 @@ func (a *Applier) WriteFile(ctx context.Context, name string, r io.Reader) error
 	}
 	// No size to check, no mtime to set: the blob's digest and size are
 	// the caller's to check.
-	return a.file(name, &tar.Header{Size: -1}, 0o666&^a.opts.Umask, countio.NewReader(r, countio.WithContext(ctx)))
+	return a.file(name, name, &tar.Header{Size: -1}, 0o666&^a.opts.Umask, countio.NewReader(r, countio.WithContext(ctx)))
 }
 
 // entry applies one tar entry.
@@ -206,17 +209,8 @@ func (a *Applier) entry(hdr *tar.Header, r io.Reader) error {
 		return nil // judged, not written
 	}
 	// Only an image layer may replace what is there, and only what lower
-	// layers wrote (the judge refuses names the layer has already).
-	if !a.opts.Image {
-		at, base, err := a.at(name)
-		if err != nil {
-			return err
-		}
-		fi, err := at.Lstat(base)
-		if err == nil && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
-			return &Refusal{Name: hdr.Name, Kind: Duplicate, Reason: "conflicts with an earlier entry"}
-		}
-	}
+	// layers wrote (the judge refuses names the layer has already): in an
+	// artifact, an entry that finds its name taken is refused (create, dir).
 	mode := a.mode(hdr.Mode)
 	switch hdr.Typeflag {
 	case tar.TypeDir:
@@ -226,7 +220,7 @@ func (a *Applier) entry(hdr *tar.Header, r io.Reader) error {
 	case tar.TypeLink:
 		return a.hardlink(name, hdr)
 	}
-	return a.file(name, hdr, mode, r)
+	return a.file(name, hdr.Name, hdr, mode, r)
 }
 
 // mode turns tar mode bits into the permission to set.
@@ -247,84 +241,54 @@ func (a *Applier) mode(tarMode int64) fs.FileMode {
 	return m
 }
 
+// dir makes the directory name, or keeps the one there: mkdir first, an
+// Lstat only when something is there (an earlier entry's parent, or in an
+// image what a lower layer wrote, which a directory replaces unless it is
+// one).
 func (a *Applier) dir(name string, hdr *tar.Header, mode fs.FileMode) error {
 	at, base, err := a.at(name)
 	if err != nil {
 		return err
 	}
-	fi, err := at.Lstat(base)
-	switch {
-	case err == nil && fi.IsDir():
-	case err == nil:
-		if err := a.remove(name); err != nil { // an image replaces a file with a directory
-			return err
+	err = at.root.Mkdir(base, 0o700)
+	if errors.Is(err, fs.ErrExist) {
+		fi, lerr := at.root.Lstat(base)
+		switch {
+		case lerr != nil:
+			return entryErr(name, lerr)
+		case fi.IsDir():
+			err = nil
+		case !a.opts.Image:
+			return &Refusal{Name: hdr.Name, Kind: Duplicate, Reason: "conflicts with an earlier entry"}
+		default:
+			if err := a.remove(name); err != nil { // an image replaces a file with a directory
+				return err
+			}
+			if at, base, err = a.at(name); err != nil {
+				return err
+			}
+			err = at.root.Mkdir(base, 0o700)
 		}
-		fallthrough
-	case errors.Is(err, fs.ErrNotExist):
-		if at, base, err = a.at(name); err != nil {
-			return err
-		}
-		if err := at.Mkdir(base, 0o700); err != nil {
-			return entryErr(name, err)
-		}
-	default:
+	}
+	if err != nil {
 		return entryErr(name, err)
 	}
 	a.dirs[name] = DirMeta{Mode: mode, Mtime: hdr.ModTime, UID: hdr.Uid, GID: hdr.Gid}
 	return nil
 }
 
-func (a *Applier) file(name string, hdr *tar.Header, mode fs.FileMode, r io.Reader) error {
-	if err := a.replace(name); err != nil {
-		return err
-	}
-	at, base, err := a.at(name)
-	if err != nil {
-		return err
-	}
-	f, err := at.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return entryErr(name, err)
-	}
-	if a.buf == nil {
-		a.buf = make([]byte, copyBufSize)
-	}
-	n, err := writeSparse(f, readErrors{name, r}, a.buf) // long runs of zeros become holes
-	if err == nil && hdr.Size >= 0 && n != hdr.Size {
-		err = &ReadError{Name: name, Err: fmt.Errorf("%w: %d of %d bytes", io.ErrUnexpectedEOF, n, hdr.Size)}
-	}
-	if err == nil && a.opts.SameOwner {
-		err = f.Chown(hdr.Uid, hdr.Gid)
-	}
-	if err == nil {
-		err = f.Chmod(mode) // after Chown, which clears setuid and setgid
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && !hdr.ModTime.IsZero() {
-		err = at.Chtimes(base, hdr.ModTime, hdr.ModTime)
-	}
-	var re *ReadError
-	if err != nil && !errors.As(err, &re) {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return err
-}
-
 func (a *Applier) symlink(name string, hdr *tar.Header) error {
-	if err := a.replace(name); err != nil {
-		return err
-	}
-	at, base, err := a.at(name)
+	var at *dirHandle
+	var base string
+	err := a.create(name, hdr.Name, func(h *dirHandle, b string) error {
+		at, base = h, b
+		return h.root.Symlink(hdr.Linkname, b)
+	})
 	if err != nil {
 		return err
-	}
-	if err := at.Symlink(hdr.Linkname, base); err != nil {
-		return entryErr(name, err)
 	}
 	if a.opts.SameOwner {
-		if err := at.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
+		if err := at.root.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -335,20 +299,14 @@ func (a *Applier) symlink(name string, hdr *tar.Header) error {
 // judge has not seen what lower layers wrote: the tree must hold a regular
 // file at the target, reached through directories only.
 func (a *Applier) hardlink(name string, hdr *tar.Header) error {
-	target, _ := Clean(hdr.Linkname) // judged
-	if err := a.replace(name); err != nil {
-		return err
-	}
+	target, _ := Clean(hdr.Linkname) // judged: neither name nor below it
 	if a.opts.Image && !a.regularFile(target) {
 		return HardTargetRefusal(hdr.Name, hdr.Linkname, true)
 	}
 	if a.opts.Select != nil && !a.opts.Select(target, false) && !a.regularFile(target) {
 		return fmt.Errorf("%s: %w: a hard link to %s, which no pattern selects", hdr.Name, ErrTargetNotSelected, hdr.Linkname)
 	}
-	if err := a.root.Link(target, name); err != nil {
-		return entryErr(name, err)
-	}
-	return nil
+	return a.create(name, hdr.Name, func(*dirHandle, string) error { return a.root.Link(target, name) })
 }
 
 // whiteout applies an image whiteout entry: ".wh..wh..opq" hides what lower
@@ -423,20 +381,6 @@ func (a *Applier) opaque(dir string) error {
 	return nil
 }
 
-// replace makes room for a non-directory at name: parents made, and
-// whatever is there removed (only an image layer gets here with something
-// there).
-func (a *Applier) replace(name string) error {
-	at, base, err := a.at(name)
-	if err != nil {
-		return err
-	}
-	if _, err := at.Lstat(base); err == nil {
-		return a.remove(name)
-	}
-	return nil
-}
-
 // remove deletes name (a symlink itself, a directory with its content),
 // and forgets the directories and links that went with it.
 func (a *Applier) remove(name string) error {
@@ -453,9 +397,9 @@ func (a *Applier) remove(name string) error {
 	return nil
 }
 
-// at returns an os.Root on the directory that holds name (made, 0700, if
-// missing) and name's base name.
-func (a *Applier) at(name string) (*os.Root, string, error) {
+// at returns the directory that holds name (made, 0700, if missing) and
+// name's base name.
+func (a *Applier) at(name string) (*dirHandle, string, error) {
 	r, err := a.chain.at(parentDir(name))
 	if err != nil {
 		if rf := a.belowFile(name); rf != nil {
@@ -464,18 +408,6 @@ func (a *Applier) at(name string) (*os.Root, string, error) {
 		return nil, "", entryErr(name, err)
 	}
 	return r, path.Base(name), nil
-}
-
-// openDir opens the directory name below parent, made (0700) if missing.
-func openDir(parent *os.Root, name string) (*os.Root, error) {
-	r, err := parent.OpenRoot(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := parent.Mkdir(name, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, err
-		}
-		r, err = parent.OpenRoot(name)
-	}
-	return r, err
 }
 
 // lstatDown calls fn with the Lstat of each path from the first component
@@ -541,8 +473,13 @@ func (a *Applier) belowFile(name string) *Refusal {
 	return r
 }
 
-// Close releases what the applier holds open (not the root).
-func (a *Applier) Close() { a.chain.truncate(0) }
+// Close releases what the applier holds open (not the root) and what it
+// remembers of the entries (the judge's names, one per entry of the tree):
+// after Close, only DirMode and ApplyDirs may be called.
+func (a *Applier) Close() {
+	a.chain.truncate(0)
+	a.judge, a.links, a.names = nil, nil, nil
+}
 
 // entryErr wraps an error from writing name into the root. Errors of the
 // environment (disk full, permissions, I/O) pass through; anything else

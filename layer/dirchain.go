@@ -32,12 +32,13 @@ func parentDir(name string) string {
 // the same directory or near it: reaching it opens only the components
 // that differ, instead of walking every component from the root (which
 // makes a layer of n nested directories cost n²/2 opens: 59 s for 2,500).
-// T is the handle (*os.Root for the applier, an *os.File opened with
-// O_NOFOLLOW for the metadata pass); open opens one component below a
-// handle. It is not safe for concurrent use.
+// T is the handle (a *dirHandle for the applier, an *os.File opened with
+// O_NOFOLLOW for the metadata pass); open opens the component name below a
+// handle, dir being its path from the chain's root. It is not safe for
+// concurrent use.
 type dirChain[T comparable] struct {
 	root  T
-	open  func(parent T, name string) (T, error)
+	open  func(parent T, name, dir string) (T, error)
 	close func(T)
 	// dir is the current directory; ends[i] is where its component i ends,
 	// and handles[i] opens dir[:ends[i]] (the zero T when closed).
@@ -83,7 +84,7 @@ func (c *dirChain[T]) at(dir string) (T, error) {
 		} else {
 			end += start
 		}
-		h, err := c.open(parent, dir[start:end])
+		h, err := c.open(parent, dir[start:end], dir[:end])
 		if err != nil {
 			c.truncate(i)
 			return zero, err
@@ -143,7 +144,7 @@ func (c *dirChain[T]) drop(name string) {
 // file system or of ctx.
 func WalkTree(ctx context.Context, root *os.Root, fn func(p string, fi fs.FileInfo, dir *os.Root) error) error {
 	chain := dirChain[*os.Root]{root: root, close: func(r *os.Root) { r.Close() },
-		open: func(parent *os.Root, name string) (*os.Root, error) { return parent.OpenRoot(name) }}
+		open: func(parent *os.Root, name, _ string) (*os.Root, error) { return parent.OpenRoot(name) }}
 	defer chain.truncate(0)
 	var walk func(dir string) error
 	walk = func(dir string) error {

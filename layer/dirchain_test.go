@@ -16,7 +16,7 @@ func TestDirChain(t *testing.T) {
 	opens, open := 0, map[int]bool{}
 	next := 0
 	c := dirChain[int]{root: -1,
-		open: func(parent int, name string) (int, error) {
+		open: func(parent int, name, _ string) (int, error) {
 			opens++
 			next++
 			open[next] = true

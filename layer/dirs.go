@@ -1,22 +1,9 @@
 package layer
 
 import (
-	"context"
 	"io/fs"
-	"os"
 	"sort"
 )
-
-// CompleteDirs gives every directory of the tree that no entry described
-// (parents made on the way) the mode mkdir would give it.
-func (a *Applier) CompleteDirs(ctx context.Context) error {
-	return WalkTree(ctx, a.root, func(p string, fi fs.FileInfo, _ *os.Root) error {
-		if _, ok := a.dirs[p]; fi.IsDir() && !ok {
-			a.dirs[p] = DirMeta{Mode: 0o777 &^ a.opts.Umask, Implicit: true}
-		}
-		return nil
-	})
-}
 
 // DirMode is the mode the directory p will be given.
 func (a *Applier) DirMode(p string) fs.FileMode { return a.dirs[p].Mode }

@@ -29,7 +29,7 @@ func (a *Applier) applyDirs(dir string, names []string) error {
 	}
 	defer root.Close()
 	chain := dirChain[*os.Root]{root: root, close: func(r *os.Root) { r.Close() },
-		open: func(parent *os.Root, name string) (*os.Root, error) { return parent.OpenRoot(name) }}
+		open: func(parent *os.Root, name, _ string) (*os.Root, error) { return parent.OpenRoot(name) }}
 	defer chain.truncate(0)
 	for _, p := range names {
 		parent, err := chain.at(parentDir(p))
@@ -64,7 +64,7 @@ func (a *Applier) applyDirs(dir string, names []string) error {
 // lchtimes sets the mtime of name (a symlink) itself: the link is opened
 // with FILE_FLAG_OPEN_REPARSE_POINT, so its target is not touched. It is
 // opened by path below the applier's root (at and base are not used).
-func (a *Applier) lchtimes(_ *os.Root, _, name string, mtime time.Time) error {
+func (a *Applier) lchtimes(_ *dirHandle, _, name string, mtime time.Time) error {
 	p, err := windows.UTF16PtrFromString(filepath.Join(a.root.Name(), filepath.FromSlash(name)))
 	if err != nil {
 		return entryErr(name, err)
@@ -81,6 +81,17 @@ func (a *Applier) lchtimes(_ *os.Root, _, name string, mtime time.Time) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+// createsWithMode: a file is created 0600 (writable) and given its mode
+// afterwards: a mode without write permission would make it read-only
+// while it is written.
+const createsWithMode = false
+
+// createFile creates the regular file base, empty, in the directory at,
+// open for writing; it fails with fs.ErrExist when base is there.
+func createFile(at *dirHandle, base string, _ fs.FileMode) (*os.File, error) {
+	return at.root.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
 // Umask returns 0: Windows has no umask (a new file's permissions come
