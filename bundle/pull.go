@@ -98,6 +98,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 		return res, err
 	}
 	res.Digest, res.MediaType, res.Size = root.Digest, root.MediaType, root.Size
+	look := startLookups(ctx, repo, root, opts.NoReferrers)
 	if store, err = pullDestination(ctx, dir, store, root, tags, opts.Force); err != nil {
 		return res, err
 	}
@@ -107,7 +108,7 @@ func Pull(ctx context.Context, src, dir string, tags []string, opts RegistryOpti
 	}
 	defer release()
 
-	dst, g, referrers, companions, err := pullCopy(ctx, src, store, pullSource{repo, root, rootData}, root, opts, &res.Warnings)
+	dst, g, referrers, companions, err := pullCopy(ctx, src, store, pullSource{repo, root, rootData}, root, look, opts, &res.Warnings)
 	res.Written, res.Bytes = int(dst.written.Load()), dst.received.Load()
 	if err != nil {
 		return res, err
@@ -205,8 +206,9 @@ func pullDestination(ctx context.Context, dir string, store *layout.Store, root 
 	return store, nil
 }
 
-// pullCopy fetches root's graph from the registry (from: root read from memory) into store with oras.CopyGraph,
-// checks it is whole there, then, unless opts.NoReferrers, copies the
+// pullCopy fetches root's graph from the registry (from: the root read from
+// memory) into store with oras.CopyGraph while look's lookups run;
+// checks the graph is whole there, then, unless opts.NoReferrers, copies the
 // registry's referrers of each of its documents, and theirs in turn
 // (pullReferrers), reporting progress to opts.Progress; a referrer the
 // registry lists that is not one is left out, described in *warnings;
@@ -216,19 +218,11 @@ func pullDestination(ctx context.Context, dir string, store *layout.Store, root 
 // referrers, each after its subject; and the companions' entries, tagged. Errors: the registry's, through registryError; an incomplete or invalid graph; a ReferrersError. Blobs
 // committed stay in store, verified and unreferenced; index.json is not
 // touched. The caller holds the blob lock.
-func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSource, root ocispec.Descriptor, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, []ocispec.Descriptor, error) {
+func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSource, root ocispec.Descriptor, look pullLookups, opts RegistryOptions, warnings *[]string) (*pullTarget, *graphWalk, []ocispec.Descriptor, []ocispec.Descriptor, error) {
 	repo := from.Repository
 	progress := progress.Or(opts.Progress)
 	dst := &pullTarget{orasStore: orasStore{store: store, progress: progress, recheckManifests: true}}
 	copyOpts := oras.CopyGraphOptions{Concurrency: opts.Concurrency, FindSuccessors: successors}
-	// The registry's tag list, for the companions, and the root's
-	// referrers are asked for while the graph is copied.
-	listed := make(chan map[string]bool, 1)
-	var ahead *referrersAhead
-	if !opts.NoReferrers {
-		go func() { listed <- registryTags(ctx, repo) }()
-		ahead = askReferrersAhead(ctx, repo, root)
-	}
 	progress.Start("pull", pullTotal(root, from.data))
 	err := oras.CopyGraph(ctx, from, dst, root, copyOpts)
 	// The graph, whole in the layout; then, unless opts.NoReferrers, the
@@ -244,13 +238,32 @@ func pullCopy(ctx context.Context, src string, store *layout.Store, from pullSou
 	}
 	var referrers, companions []ocispec.Descriptor
 	if err == nil && !opts.NoReferrers {
-		referrers, err = pullReferrers(ctx, src, repo, dst, g, ahead, copyOpts, warnings)
+		referrers, err = pullReferrers(ctx, src, repo, dst, g, look.ahead, copyOpts, warnings)
 	}
 	if err == nil && !opts.NoReferrers {
-		companions, err = pullCompanions(ctx, src, repo, dst, g, <-listed, copyOpts, warnings)
+		companions, err = pullCompanions(ctx, src, repo, dst, g, <-look.tags, copyOpts, warnings)
 	}
 	progress.Finish()
 	return dst, g, referrers, companions, err
+}
+
+// pullLookups are the registry's answers a pull needs beside the graph,
+// asked for on goroutines as soon as the root is known, so that their
+// round trips overlap the layout's creation and the copy.
+type pullLookups struct {
+	tags  chan map[string]bool // the tag list (registryTags), sent once
+	ahead *referrersAhead      // root's referrers
+}
+
+// startLookups starts asking repo for its tag list and root's referrers;
+// with noReferrers it asks nothing (neither is used).
+func startLookups(ctx context.Context, repo *remote.Repository, root ocispec.Descriptor, noReferrers bool) pullLookups {
+	look := pullLookups{tags: make(chan map[string]bool, 1)}
+	if !noReferrers {
+		go func() { look.tags <- registryTags(ctx, repo) }()
+		look.ahead = askReferrersAhead(ctx, repo, root)
+	}
+	return look
 }
 
 // pullTags returns the tags a pull of ref sets: tags, or the registry tag
