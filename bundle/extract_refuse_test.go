@@ -126,6 +126,9 @@ var hostileCases = []struct {
 	{name: "image: entry below a lower file", image: true, entries: [][]tarEntry{
 		{{name: "f", body: "1"}}, {{name: "f/x", body: "2"}},
 	}, msg: "f/x: below the file f"},
+	{name: "image: hard link below a lower file, its target later in the layer", image: true, entries: [][]tarEntry{
+		{{name: "m", body: "1"}}, {{name: "m/b", typ: tar.TypeLink, link: "b"}, {name: "b", body: "2"}},
+	}, msg: "m/b: below the file m"}, // TestFilesAgreesWithExtract's seed 1796026418872102071: files said this, extract the target
 	{name: "image: a link loop replacing a lower directory", image: true, entries: [][]tarEntry{
 		{{name: "a/", typ: tar.TypeDir}, {name: "a/b", body: "1"}},
 		{{name: "a", typ: tar.TypeSymlink, link: "/a"}},

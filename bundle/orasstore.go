@@ -44,7 +44,8 @@ type orasStore struct {
 }
 
 // Fetch opens the blob desc names through the store's verifying reader
-// (unless hashed names it).
+// (unless hashed names it: then a sentBlob, which a connection may send
+// with sendfile).
 // A missing blob wraps both layout.ErrBlobNotFound and errdef.ErrNotFound.
 func (o *orasStore) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
 	fetch := o.store.Fetch
@@ -57,6 +58,9 @@ func (o *orasStore) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.Read
 	}
 	if err != nil {
 		return nil, err
+	}
+	if hb, ok := rc.(*layout.HashedBlob); ok {
+		return &sentBlob{blob: hb, progress: o.progress}, nil // sendfile's way
 	}
 	return struct {
 		io.Reader

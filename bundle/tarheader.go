@@ -23,7 +23,8 @@ func appendHeader(b []byte, hdr *tar.Header, scratch *bytes.Buffer) ([]byte, err
 		}
 		return append(b, scratch.Bytes()...), nil
 	}
-	var blk [tarBlock]byte
+	b = append(b, make([]byte, tarBlock)...)
+	blk := b[len(b)-tarBlock:]
 	copy(blk[0:100], hdr.Name)
 	tarOctal(blk[100:108], hdr.Mode)
 	tarOctal(blk[108:116], 0) // uid
@@ -35,16 +36,18 @@ func appendHeader(b []byte, hdr *tar.Header, scratch *bytes.Buffer) ([]byte, err
 	copy(blk[257:265], "ustar\x0000")
 	tarOctal(blk[329:337], 0) // devmajor
 	tarOctal(blk[337:345], 0) // devminor
-	sum := int64(0)
-	for i, c := range blk {
-		if i >= 148 && i < 156 {
-			c = ' ' // the checksum field counts as spaces
-		}
+	// The checksum: the sum of the block's bytes, its own field counted as
+	// spaces; from byte 345 (the name prefix, unused here) on all are zero.
+	sum := int64(8 * ' ')
+	for _, c := range blk[:148] {
+		sum += int64(c)
+	}
+	for _, c := range blk[156:345] {
 		sum += int64(c)
 	}
 	tarOctal(blk[148:155], sum)
 	blk[155] = ' '
-	return append(b, blk[:]...), nil
+	return b, nil
 }
 
 // tarBlock is the tar block size (bytes).

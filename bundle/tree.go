@@ -100,7 +100,7 @@ func scanTree(ctx context.Context, arg string, opts scanOptions) (*tree, error) 
 	if err != nil {
 		return nil, badInput(arg, err)
 	}
-	if err := s.visit(arg, title, statOf(info)); err != nil {
+	if err := s.visit(arg, title, statOf(info), nil); err != nil {
 		return nil, err
 	}
 	// A link judged before a later one changed where it leads.
@@ -111,8 +111,9 @@ func scanTree(ctx context.Context, arg string, opts scanOptions) (*tree, error) 
 }
 
 // visit adds the file p (tar name name, described by st from lstat) and,
-// for a directory, what it holds.
-func (s *scanner) visit(p, name string, st fileStat) error {
+// for a directory, what it holds: what list returns, or when list is nil
+// what children reads.
+func (s *scanner) visit(p, name string, st fileStat, list func() ([]child, error)) error {
 	if err := context.Cause(s.ctx); err != nil {
 		return err
 	}
@@ -153,20 +154,74 @@ func (s *scanner) visit(p, name string, st fileStat) error {
 		s.walking[e.stat.id] = true
 		defer delete(s.walking, e.stat.id)
 	}
-	children, err := s.children(p, name)
+	if list == nil {
+		list = func() ([]child, error) { return s.children(p, name) }
+	}
+	children, err := list()
 	if err != nil {
 		return err
 	}
-	for _, c := range children {
+	lists, stop := s.listAhead(children)
+	defer stop()
+	for i, c := range children {
 		if c.err != nil {
 			return badInput(c.path, c.err)
 		}
-		if err := s.visit(c.path, c.name, c.stat); err != nil {
+		if err := s.visit(c.path, c.name, c.stat, lists[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// listAhead reads the directories among cs (children, each in turn) on a
+// goroutine of its own, at most listsAhead ahead of the walk, so that the
+// walk's judging of one directory and the reads and lstats of the next run
+// on two cores. lists[i] returns the children of cs[i] (nil for a file, for
+// which visit reads nothing); stop ends the goroutine early. What is read,
+// and so every result and error, is what visit would read without it.
+func (s *scanner) listAhead(cs []child) (lists []func() ([]child, error), stop func()) {
+	type listing struct {
+		cs  []child
+		err error
+	}
+	lists = make([]func() ([]child, error), len(cs))
+	var dirs []int
+	var chans []chan listing
+	tokens := make(chan struct{}, listsAhead)
+	for i, c := range cs {
+		if c.err != nil || !c.stat.mode.IsDir() {
+			continue
+		}
+		ch := make(chan listing, 1)
+		dirs, chans = append(dirs, i), append(chans, ch)
+		lists[i] = func() ([]child, error) {
+			l := <-ch
+			<-tokens // one more may be read ahead
+			return l.cs, l.err
+		}
+	}
+	if len(dirs) == 0 {
+		return lists, func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		for k, i := range dirs {
+			select {
+			case tokens <- struct{}{}:
+			case <-done:
+				return
+			}
+			var l listing
+			l.cs, l.err = s.children(cs[i].path, cs[i].name)
+			chans[k] <- l
+		}
+	}()
+	return lists, func() { close(done) }
+}
+
+// listsAhead is how many directories listAhead reads ahead of the walk.
+const listsAhead = 2
 
 // child is a directory entry read by scanner.children.
 type child struct {
@@ -296,13 +351,14 @@ type tarStats struct {
 func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progress progress.Progress) (tarStats, error) {
 	var st tarStats
 	s := &tarStream{w: w, buf: make([]byte, 0, tarChunk), progress: progress}
+	defer s.dir.close()
 	seen := make(map[[2]uint64]string)
 	for _, e := range t.entries {
 		if err := context.Cause(ctx); err != nil {
 			return st, err
 		}
 		hdr := header(e, clamp)
-		var f *os.File
+		var f io.ReadCloser
 		if e.stat.mode.IsRegular() {
 			st.files++
 			if e.stat.links > 1 {
@@ -314,13 +370,15 @@ func writeTar(ctx context.Context, w io.Writer, t *tree, clamp time.Time, progre
 			}
 			if hdr.Typeflag == tar.TypeReg {
 				var err error
-				if f, err = openForPack(e); err != nil {
+				if f, err = s.dir.open(e); err != nil {
 					return st, err
 				}
 			}
 		}
 		if err := s.header(&hdr); err != nil {
-			closeIf(f)
+			if f != nil {
+				f.Close()
+			}
 			return st, fmt.Errorf("%s: tar header: %w", e.path, err)
 		}
 		if f != nil {
@@ -351,6 +409,35 @@ type tarStream struct {
 	buf      []byte
 	scratch  bytes.Buffer // for appendHeader
 	progress progress.Progress
+	dir      parentDir
+}
+
+// parentDir is the directory of the last file writeTar opened, kept open
+// while the files of a directory follow each other, so that each is opened
+// relative to it (openInDir).
+type parentDir struct {
+	path string
+	f    *os.File
+}
+
+// open opens the regular file e (openInDir) in its parent directory.
+func (d *parentDir) open(e entry) (io.ReadCloser, error) {
+	if p := filepath.Dir(e.path); d.f == nil || p != d.path {
+		d.close()
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, badInput(e.path, err)
+		}
+		d.path, d.f = p, f
+	}
+	return openInDir(d.f, e)
+}
+
+func (d *parentDir) close() {
+	if d.f != nil {
+		d.f.Close()
+		d.f = nil
+	}
 }
 
 // header appends the header of hdr (appendHeader).
@@ -438,12 +525,6 @@ func openForPack(e entry) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w: changed while packing", e.path, ErrBadInput)
 	}
 	return f, nil
-}
-
-func closeIf(f *os.File) {
-	if f != nil {
-		f.Close()
-	}
 }
 
 // header builds the tar header of e; see writeTar for the rules.

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -13,3 +14,7 @@ func lstatAt(dir *os.File, name string) (fileStat, error) {
 	}
 	return statOf(fi), nil
 }
+
+// openInDir opens the regular file e for reading (openForPack; dir is its
+// parent directory).
+func openInDir(_ *os.File, e entry) (io.ReadCloser, error) { return openForPack(e) }

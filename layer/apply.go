@@ -300,6 +300,11 @@ func (a *Applier) symlink(name string, hdr *tar.Header) error {
 // file at the target, reached through directories only.
 func (a *Applier) hardlink(name string, hdr *tar.Header) error {
 	target, _ := Clean(hdr.Linkname) // judged: neither name nor below it
+	// The directory that holds name first, as for every entry (Tree.entry's
+	// order): below a lower layer's file is refused before the target is read.
+	if _, _, err := a.at(name); err != nil {
+		return err
+	}
 	if a.opts.Image && !a.regularFile(target) {
 		return HardTargetRefusal(hdr.Name, hdr.Linkname, true)
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -59,11 +60,33 @@ func (s *Store) Fetch(ctx context.Context, desc ocispec.Descriptor) (io.ReadClos
 // FetchHashed is Fetch for a blob whose digest the caller has just
 // checked (push, after verifying what it sends, whose receiver checks
 // every digest again): the file's size is checked on open, and the reader
-// ends after desc.Size bytes, without hashing them once more. The caller
+// ends after desc.Size bytes, without hashing them once more. For a blob
+// of a directory layout the reader is a *HashedBlob: a connection can send
+// the file without copying it through user space (sendfile). The caller
 // closes it. Errors as Fetch's.
 func (s *Store) FetchHashed(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
 	return s.fetch(ctx, desc, false)
 }
+
+// HashedBlob is FetchHashed's reader of a blob file: its desc.Size bytes,
+// read from offset 0.
+type HashedBlob struct {
+	r io.Reader
+	f *os.File
+}
+
+func (b *HashedBlob) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// Close closes the file.
+func (b *HashedBlob) Close() error { return b.f.Close() }
+
+// SyscallConn is the file's (syscall.Conn), so that a network connection
+// copying the blob (io.Copy into a *net.TCPConn, as net/http sends a
+// request body) sends it with sendfile instead of reading and writing it.
+func (b *HashedBlob) SyscallConn() (syscall.RawConn, error) { return b.f.SyscallConn() }
+
+// Offset is the file's read offset: the bytes read or sent so far.
+func (b *HashedBlob) Offset() (int64, error) { return b.f.Seek(0, io.SeekCurrent) }
 
 // fetch opens the blob file of desc, a regular file of desc.Size bytes
 // (ErrBlobNotFound, ErrNotRegular, ErrSizeMismatch otherwise), read
@@ -91,14 +114,13 @@ func (s *Store) fetch(ctx context.Context, desc ocispec.Descriptor, verify bool)
 		f.Close()
 		return nil, fmt.Errorf("%s: %w: %d bytes on disk, %d expected", desc.Digest, ErrSizeMismatch, fi.Size(), desc.Size)
 	}
-	var r io.Reader = io.LimitReader(f, desc.Size)
-	if verify {
-		r = NewVerifier(f, desc)
+	if !verify {
+		return &HashedBlob{r: io.LimitReader(f, desc.Size), f: f}, nil
 	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{r, f}, nil
+	}{NewVerifier(f, desc), f}, nil
 }
 
 // FetchAll reads a whole blob of at most limit bytes into memory, verified.

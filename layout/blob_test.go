@@ -12,7 +12,8 @@ import (
 // TestFetchHashed: FetchHashed opens a blob as Fetch does (missing, wrong
 // size, a symlink are refused alike) but does not hash it: it is for a
 // blob the caller has just hashed, so a file changed since, at the same
-// size, is read as it is.
+// size, is read as it is. Its reader is a *HashedBlob (the file's
+// syscall.Conn, for sendfile, and its offset).
 func TestFetchHashed(t *testing.T) {
 	s := newStore(t)
 	data := []byte("content")
@@ -31,6 +32,23 @@ func TestFetchHashed(t *testing.T) {
 	if got, err := read(); err != nil || !bytes.Equal(got, data) {
 		t.Errorf("FetchHashed() read %q, %v; want %q", got, err, data)
 	}
+	// A *HashedBlob: the file for sendfile, its offset the bytes read.
+	rc, err := s.FetchHashed(ctx, desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, ok := rc.(*HashedBlob)
+	if !ok {
+		t.Fatalf("FetchHashed() = %T, want *HashedBlob", rc)
+	}
+	if _, err := hb.SyscallConn(); err != nil {
+		t.Errorf("SyscallConn() = %v", err)
+	}
+	io.ReadAll(hb)
+	if off, err := hb.Offset(); off != desc.Size || err != nil {
+		t.Errorf("Offset() after reading it all = %d, %v; want %d", off, err, desc.Size)
+	}
+	hb.Close()
 	if _, err := s.FetchHashed(ctx, descOf([]byte("absent"))); !errors.Is(err, ErrBlobNotFound) {
 		t.Errorf("FetchHashed(absent) = %v, want ErrBlobNotFound", err)
 	}

@@ -7,7 +7,8 @@
 # order reversed on even rounds), medians:
 #   pack     ocibundle pack            vs tar -cf - DIR | zstd -T0 -3
 #   extract  ocibundle extract         vs tar -x --zstd
-# with peak RSS (/usr/bin/time %M). Prints a table and puts it, as the section
+#   extract (tmpfs)  the same into BENCH_TMPFS (default /dev/shm; "" for none)
+# with CPU time (user+sys) and peak RSS (/usr/bin/time %U %S %M). Prints a table and puts it, as the section
 # "## Small files (issue 16)", at the end of BENCH_OUT (default BENCHMARKS.md;
 # an earlier such section is replaced, later sections are kept).
 set -euo pipefail
@@ -108,27 +109,45 @@ cmd[pack/ocibundle]="$ob pack -q -o out/L -t bench $data/tree"
 cmd[pack/tar]="tar -C $data -cf - tree | zstd -T0 -3 -q -o out/x.tar.zst"
 cmd[extract/ocibundle]="$ob extract -q -o out/x L:bench"
 cmd[extract/tar]="mkdir out/x && tar -x --zstd -f X.tar.zst -C out/x"
-label() { case $1 in */ocibundle) echo ocibundle ;; pack/tar) echo "tar -c \\| zstd -T0 -3" ;; extract/tar) echo "tar -x --zstd" ;; esac; }
+label() { case $1 in */ocibundle) echo ocibundle ;; pack/tar) echo "tar -c \\| zstd -T0 -3" ;; extract*/tar) echo "tar -x --zstd" ;; esac; }
 order=(pack/ocibundle pack/tar extract/ocibundle extract/tar)
+# The same extracts into a tmpfs (BENCH_TMPFS, default /dev/shm; "" for
+# none): file creation on the disk of a shared machine varies several
+# times over from run to run (system time), a tmpfs shows the tools' own cost.
+tmpfs=${BENCH_TMPFS-/dev/shm}
+if [[ -n $tmpfs && -d $tmpfs ]]; then
+	shm=$tmpfs/ocibundle-bench-small.$$
+	cmd[extract-tmpfs/ocibundle]="$ob extract -q -o $shm/x L:bench"
+	cmd[extract-tmpfs/tar]="mkdir $shm/x && tar -x --zstd -f X.tar.zst -C $shm/x"
+	order+=(extract-tmpfs/ocibundle extract-tmpfs/tar)
+	trap 'rm -rf "$shm"' EXIT
+fi
 
-declare -A times rss
+declare -A times rss cpu
 for r in $(seq "$runs"); do
 	seq_=("${order[@]}")
-	if ((r % 2 == 0)); then seq_=(pack/tar pack/ocibundle extract/tar extract/ocibundle); fi
+	if ((r % 2 == 0)); then # each pair reversed
+		seq_=()
+		for ((i = 0; i < ${#order[@]}; i += 2)); do seq_+=("${order[i + 1]}" "${order[i]}"); done
+	fi
 	for k in "${seq_[@]}"; do
 		rm -rf out && mkdir out
-		/usr/bin/time -f '%e %M' -o t.txt bash -c "${cmd[$k]}" >/dev/null
-		read -r e m <t.txt
+		[[ -z ${shm:-} ]] || { rm -rf "$shm" && mkdir "$shm"; }
+		/usr/bin/time -f '%e %M %U %S' -o t.txt bash -c "${cmd[$k]}" >/dev/null
+		read -r e m u s <t.txt
 		times[$k]+="$e "
 		rss[$k]+="$m "
-		echo "bench-small: round $r $k ${e}s ${m}KiB" >&2
+		cpu[$k]+="$(awk -v u="$u" -v s="$s" 'BEGIN{print u + s}') "
+		echo "bench-small: round $r $k ${e}s ${m}KiB ${u}u ${s}s" >&2
 	done
 done
 rm -rf out
-declare -A med medrss
+[[ -z ${shm:-} ]] || rm -rf "$shm"
+declare -A med medrss medcpu
 for k in "${order[@]}"; do
 	med[$k]=$(echo "${times[$k]}" | bench_median)
 	medrss[$k]=$(echo "${rss[$k]}" | bench_median)
+	medcpu[$k]=$(echo "${cpu[$k]}" | bench_median)
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a / b}'; }
 row() { # KEY BASELINE-KEY TARGET-RATIO TARGET-MIB
@@ -138,15 +157,19 @@ row() { # KEY BASELINE-KEY TARGET-RATIO TARGET-MIB
 		tgt="≥ $3x, ≤ $4 MiB"
 		pass=$(awk -v s="${sp%x}" -v t="$3" -v m="${medrss[$k]}" -v l="$4" 'BEGIN{print (s >= t && m / 1024 <= l) ? "PASS" : "below"}')
 	fi
-	echo "| $op | $(label "$k") | ${med[$k]} | $(awk -v b="$bytes" -v t="${med[$k]}" 'BEGIN{printf "%.0f", b / 1e6 / t}') | $sp | $(awk -v m="${medrss[$k]}" 'BEGIN{printf "%.0f", m / 1024}') | $tgt | $pass |"
+	echo "| ${op/-tmpfs/ (tmpfs)} | $(label "$k") | ${med[$k]} | ${medcpu[$k]} | $(awk -v b="$bytes" -v t="${med[$k]}" 'BEGIN{printf "%.0f", b / 1e6 / t}') | $sp | $(awk -v m="${medrss[$k]}" 'BEGIN{printf "%.0f", m / 1024}') | $tgt | $pass |"
 }
 table=$(
-echo "| command | tool | median s | MB/s | ocibundle speed vs this | peak RSS MiB (median) | target | |"
-echo "|---|---|---:|---:|---:|---:|---|---|"
+echo "| command | tool | median s | CPU s (user+sys, median) | MB/s | ocibundle speed vs this | peak RSS MiB (median) | target | |"
+echo "|---|---|---:|---:|---:|---:|---:|---|---|"
 row pack/ocibundle pack/tar 0.9 256
 row pack/tar "" 
 row extract/ocibundle extract/tar 0.8 128
 row extract/tar ""
+if [[ -n ${shm:-} ]]; then
+	row extract-tmpfs/ocibundle extract-tmpfs/tar 0.8 128
+	row extract-tmpfs/tar ""
+fi
 )
 echo "$table"
 {
@@ -158,7 +181,7 @@ echo "$table"
 	echo "$table"
 	echo
 	echo '```'
-	for k in "${order[@]}"; do echo "$k: ${cmd[$k]}" | sed "s|$work|\$WORK|g"; done
+	for k in "${order[@]}"; do echo "$k: ${cmd[$k]}" | sed "s|$work|\$WORK|g; s|${shm:-/nonexistent}|\$TMPFS|g"; done
 	echo '```'
 } >"$run/section.md"
 bench_section "$out" "Small files (issue 16)" "$run/section.md"
