@@ -269,7 +269,7 @@ func extractFrom(ctx context.Context, src *Source, dir string, opts ExtractOptio
 		return ExtractResult{}, err
 	}
 	app.Close()
-	if res.Entries, res.Summary, err = listTree(ctx, root, app, opts.Hash, opts.SummaryOnly && !opts.Hash); err != nil {
+	if res.Entries, res.Summary, err = describeTree(ctx, root, app, opts); err != nil {
 		return ExtractResult{}, err
 	}
 	if err := publish(app, staging, target); err != nil {

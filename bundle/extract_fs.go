@@ -189,6 +189,18 @@ func mergeSub(src, dst mergeDir, name, p string, check bool, merged map[string]b
 	return merge(s, d, p, check, merged)
 }
 
+// describeTree is ExtractResult's Entries and Summary: the summary alone,
+// when it is all opts asks for, from what the applier counted while
+// writing if that is the tree (an artifact: layer.Applier.Written), else
+// from a walk of the staged tree (listTree).
+func describeTree(ctx context.Context, root *os.Root, app *layer.Applier, opts ExtractOptions) ([]ExtractedEntry, ExtractSummary, error) {
+	summaryOnly := opts.SummaryOnly && !opts.Hash
+	if c, exact := app.Written(); summaryOnly && exact {
+		return []ExtractedEntry{}, ExtractSummary(c), nil
+	}
+	return listTree(ctx, root, app, opts.Hash, summaryOnly)
+}
+
 // listTree describes the staged tree, sorted by path; directories with the
 // mode they will be given; with hash, each file's sha256, read back. It
 // counts the tree (the summary); with summaryOnly, it lists nothing.

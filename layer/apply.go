@@ -74,6 +74,8 @@ type Applier struct {
 	// umask is the process's, which the kernel applies to a file created
 	// with its mode (file).
 	umask fs.FileMode
+	// written counts what was made (Written).
+	written Counts
 }
 
 // DirMeta is what a directory gets once its content is written.
@@ -287,6 +289,7 @@ func (a *Applier) symlink(name string, hdr *tar.Header) error {
 	if err != nil {
 		return err
 	}
+	a.written.Symlinks++
 	if a.opts.SameOwner {
 		if err := at.root.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -311,7 +314,16 @@ func (a *Applier) hardlink(name string, hdr *tar.Header) error {
 	if a.opts.Select != nil && !a.opts.Select(target, false) && !a.regularFile(target) {
 		return fmt.Errorf("%s: %w: a hard link to %s, which no pattern selects", hdr.Name, ErrTargetNotSelected, hdr.Linkname)
 	}
-	return a.create(name, hdr.Name, func(*dirHandle, string) error { return a.root.Link(target, name) })
+	var at *dirHandle
+	var base string
+	err := a.create(name, hdr.Name, func(h *dirHandle, b string) error {
+		at, base = h, b
+		return a.root.Link(target, name)
+	})
+	if err != nil {
+		return err
+	}
+	return a.countLink(at, base, name)
 }
 
 // whiteout applies an image whiteout entry: ".wh..wh..opq" hides what lower

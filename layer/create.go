@@ -137,5 +137,9 @@ func (a *Applier) file(name, raw string, hdr *tar.Header, mode fs.FileMode, r io
 	if err != nil && !errors.As(err, &re) {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	if err == nil {
+		a.written.Files++
+		a.written.Bytes += n
+	}
 	return err
 }
