@@ -150,27 +150,53 @@ func nextJudge(j *Judge, opts Options, links map[string]string, maxSize int64) *
 }
 
 // readLayer reads the tar stream r to its end-of-archive marker, giving
-// each entry to entry, then returns the first of j's final refusals. A
-// stream that cannot be read is a *ReadError.
+// each entry to entry, in order, then returns the first of j's final
+// refusals. A stream that cannot be read is a *ReadError. The entries are
+// parsed ahead on another goroutine (entryParser), done with r when
+// readLayer returns.
 func readLayer(ctx context.Context, r io.Reader, j *Judge, entry func(*tar.Header, io.Reader) error) error {
-	tr := tar.NewReader(r)
+	p := newEntryParser(ctx, r)
+	defer p.close()
 	for {
-		if err := context.Cause(ctx); err != nil {
-			return err
-		}
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
+		b, ok := <-p.batches
+		if !ok {
 			break
 		}
-		if err != nil {
-			return &ReadError{Err: err}
-		}
-		if err := entry(hdr, tr); err != nil {
+		if err := applyBatch(ctx, p, b, entry); err != nil {
 			return err
 		}
 	}
 	for _, r := range j.Finish() {
 		return r
+	}
+	return nil
+}
+
+// applyBatch gives the entries of b to entry, then b back to p (a
+// handoff entry, always the last, also gives the tar reader back).
+func applyBatch(ctx context.Context, p *entryParser, b *aheadBatch, entry func(*tar.Header, io.Reader) error) error {
+	var body aheadBody
+	for _, e := range b.entries {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		if e.err != nil {
+			return e.err
+		}
+		r := io.Reader(p.tr)
+		if !e.handoff {
+			body.r.Reset(e.body)
+			body.err = e.bodyErr
+			r = &body
+		}
+		if err := entry(e.hdr, r); err != nil {
+			return err
+		}
+	}
+	handoff := len(b.entries) > 0 && b.entries[len(b.entries)-1].handoff
+	p.free <- b
+	if handoff {
+		p.resume <- struct{}{}
 	}
 	return nil
 }
