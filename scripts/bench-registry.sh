@@ -29,7 +29,7 @@ commit=$(git rev-parse --short HEAD)
 work=$(mktemp -d)
 reg_pid=
 cleanup() {
-	[[ -n $reg_pid ]] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+	if [[ -n $reg_pid ]]; then kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null || true; fi # under set -e, wait's 143 (SIGTERM) would be the exit status
 	rm -rf "$work"
 }
 trap cleanup EXIT
