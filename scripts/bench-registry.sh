@@ -103,12 +103,8 @@ for r in $(seq "$runs"); do
 		rm -rf "$work/out"
 		sync # the previous command's dirty pages are not this one's to write
 		logstart=$(stat -c %s "$work/registry.log")
-		/usr/bin/time -f '%e %U %S %M' -o "$work/t.txt" bash -c "${cmd[$k]}" >/dev/null 2>"$work/err.txt" ||
+		bench_time "$k" "${cmd[$k]}" 2>"$work/err.txt" ||
 			{ cat "$work/err.txt" >&2; echo "bench-registry: $k failed" >&2; exit 1; }
-		read -r e u s m <"$work/t.txt"
-		times[$k]+="$e "
-		cpu[$k]+="$(awk -v u="$u" -v s="$s" 'BEGIN{print u + s}') "
-		rss[$k]+="$m "
 		reqs[$k]=$(tail -c +$((logstart + 1)) "$work/registry.log" | grep -ac '"[A-Z]* /v2/' || true)
 		echo "bench-registry: round $r $k ${e}s ${u}u ${s}s ${m}KiB ${reqs[$k]} requests" >&2
 	done
@@ -117,16 +113,11 @@ rm -rf "$work/out"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 declare -A med medcpu medrss
-for k in "${order[@]}"; do
-	med[$k]=$(echo "${times[$k]}" | bench_median)
-	medcpu[$k]=$(echo "${cpu[$k]}" | bench_median)
-	medrss[$k]=$(echo "${rss[$k]}" | bench_median)
-done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a / b}'; }
+bench_medians "${order[@]}"
 row() { # KEY [PEER-KEY TARGET-RATIO]: a peer's row, or ocibundle's against PEER-KEY
 	local k=$1 op=${1%/*} sp="" tgt="" pass=""
 	if [[ -n ${2:-} ]]; then
-		sp=$(ratio "${med[$2]}" "${med[$k]}")
+		sp=$(bench_ratio "${med[$2]}" "${med[$k]}")
 		if [[ -n ${3:-} ]]; then
 			tgt="≥ $3x $(label "$2")"
 			pass=$(awk -v s="${sp%x}" -v t="$3" 'BEGIN{print (s >= t) ? "PASS" : "below"}')

@@ -133,27 +133,18 @@ for r in $(seq "$runs"); do
 	for k in "${seq_[@]}"; do
 		rm -rf out && mkdir out
 		[[ -z ${shm:-} ]] || { rm -rf "$shm" && mkdir "$shm"; }
-		/usr/bin/time -f '%e %M %U %S' -o t.txt bash -c "${cmd[$k]}" >/dev/null
-		read -r e m u s <t.txt
-		times[$k]+="$e "
-		rss[$k]+="$m "
-		cpu[$k]+="$(awk -v u="$u" -v s="$s" 'BEGIN{print u + s}') "
+		bench_time "$k" "${cmd[$k]}"
 		echo "bench-small: round $r $k ${e}s ${m}KiB ${u}u ${s}s" >&2
 	done
 done
 rm -rf out
 [[ -z ${shm:-} ]] || rm -rf "$shm"
 declare -A med medrss medcpu
-for k in "${order[@]}"; do
-	med[$k]=$(echo "${times[$k]}" | bench_median)
-	medrss[$k]=$(echo "${rss[$k]}" | bench_median)
-	medcpu[$k]=$(echo "${cpu[$k]}" | bench_median)
-done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a / b}'; }
+bench_medians "${order[@]}"
 row() { # KEY BASELINE-KEY TARGET-RATIO TARGET-MIB
 	local k=$1 b=$2 op=${1%/*} sp="" tgt="" pass=""
 	if [[ $k == */ocibundle ]]; then
-		sp=$(ratio "${med[$b]}" "${med[$k]}")
+		sp=$(bench_ratio "${med[$b]}" "${med[$k]}")
 		tgt="≥ $3x, ≤ $4 MiB"
 		pass=$(awk -v s="${sp%x}" -v t="$3" -v m="${medrss[$k]}" -v l="$4" 'BEGIN{print (s >= t && m / 1024 <= l) ? "PASS" : "below"}')
 	fi

@@ -89,3 +89,37 @@ bench_section() {
 bench_median() {
 	tr ' \t' '\n\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
+
+# bench_time KEY CMD: runs CMD (bash -c, standard output dropped) under
+# /usr/bin/time and adds its wall-clock seconds, user+sys CPU seconds and
+# peak RSS (KiB) to the caller's associative arrays times[KEY], cpu[KEY] and
+# rss[KEY] (space-separated samples); the run's own figures are left in e
+# (wall s), u (user s), s (system s) and m (KiB) for the caller's log line.
+# Returns CMD's status (nothing is added when it fails).
+bench_time() {
+	local tf
+	tf=$(mktemp)
+	if ! /usr/bin/time -f '%e %U %S %M' -o "$tf" bash -c "$2" >/dev/null; then
+		rm -f "$tf"
+		return 1
+	fi
+	read -r e u s m <"$tf"
+	rm -f "$tf"
+	times[$1]+="$e "
+	cpu[$1]+="$(awk -v u="$u" -v s="$s" 'BEGIN{print u + s}') "
+	rss[$1]+="$m "
+}
+
+# bench_medians KEY...: med[KEY], medcpu[KEY] and medrss[KEY] (the caller's
+# associative arrays) from the samples bench_time gathered.
+bench_medians() {
+	local k
+	for k in "$@"; do
+		med[$k]=$(echo "${times[$k]}" | bench_median)
+		medcpu[$k]=$(echo "${cpu[$k]}" | bench_median)
+		medrss[$k]=$(echo "${rss[$k]}" | bench_median)
+	done
+}
+
+# bench_ratio A B: A / B as "N.NNx" (a speed ratio: baseline time over ours).
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2fx", a / b}'; }
